@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vibevmm + vfpost: top-level build.  Every target that runs something calls
+# scripts/setup first, so a fresh Debian bookworm machine needs nothing else.
+
+ROOT  := $(abspath .)
+BUILD ?= $(ROOT)/build
+export ROOT BUILD
+
+.PHONY: all setup kmod user selftests ksft-headers check unit demo bench lint \
+	install clean
+
+all: kmod user selftests
+
+setup:
+	@$(ROOT)/scripts/setup
+
+# Kernel module, one output directory per kernel release:
+# build/kmod/<release>/vfpost.ko.  KRELEASES overrides the default list.
+kmod:
+	@$(MAKE) -C kmod
+
+# Extract kselftest_harness.h, kselftest.h and checkpatch.pl from Debian's
+# linux-source-6.1 into build/ksft (never committed).
+ksft-headers:
+	@$(ROOT)/scripts/extract-ksft
+
+user: ksft-headers
+	@$(MAKE) -C user
+
+selftests: ksft-headers user
+	@$(MAKE) -C selftests
+
+# Host unit tests only (sanitizers on); no lab.
+unit: setup user
+	@$(MAKE) -C user run_tests
+
+check: setup
+	@$(ROOT)/scripts/check
+
+demo: setup
+	@$(ROOT)/scripts/demo
+
+bench: setup all
+	@$(ROOT)/scripts/bench
+
+lint: setup ksft-headers
+	@$(ROOT)/scripts/lint
+
+install: kmod user
+	@$(MAKE) -C kmod install
+	@$(MAKE) -C user install
+
+clean:
+	rm -rf $(BUILD)

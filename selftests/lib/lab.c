@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Lab helpers for selftests; see lab.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+
+const char *lab_root(void)
+{
+	const char *r = getenv("ROOT");
+
+	return r && *r ? r : ".";
+}
+
+static int vsh(char *out, size_t len, const char *fmt, va_list ap)
+{
+	char cmd[4096];
+	FILE *p;
+	size_t n = 0;
+	int st;
+
+	if (vsnprintf(cmd, sizeof(cmd), fmt, ap) >= (int)sizeof(cmd)) {
+		fprintf(stderr, "lab: command too long\n");
+		return -E2BIG;
+	}
+	p = popen(cmd, "r");
+	if (!p) {
+		fprintf(stderr, "lab: popen '%s': %s\n", cmd, strerror(errno));
+		return -errno;
+	}
+	if (out && len) {
+		n = fread(out, 1, len - 1, p);
+		out[n] = '\0';
+	}
+	/* Drain whatever is left so the child never blocks on a full pipe. */
+	while (fgetc(p) != EOF)
+		;
+	st = pclose(p);
+	if (st < 0)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int lab_sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	if (vsnprintf(cmd, sizeof(cmd), fmt, ap) >= (int)sizeof(cmd)) {
+		va_end(ap);
+		return -E2BIG;
+	}
+	va_end(ap);
+	st = system(cmd);
+	if (st < 0)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int lab_sh_out(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vsh(out, len, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int lab_read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int lab_write_file(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	if (close(fd) < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int lab_read_long(const char *path, long *val)
+{
+	char buf[64], *end;
+	int ret = lab_read_file(path, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	errno = 0;
+	*val = strtol(buf, &end, 0);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+int lab_modprobe(const char *module)
+{
+	int st = lab_sh("modprobe %s", module);
+
+	if (st) {
+		fprintf(stderr, "lab: modprobe %s failed (%d)\n", module, st);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int lab_vfs_up(int n, char bdfs[][LAB_BDF_LEN])
+{
+	char out[512], *line, *save = NULL;
+	int st, i = 0;
+
+	st = lab_sh_out(out, sizeof(out), "%s/scripts/lab-vfs up %d", lab_root(), n);
+	if (st) {
+		fprintf(stderr, "lab: lab-vfs up %d failed (%d)\n", n, st);
+		return -EIO;
+	}
+	for (line = strtok_r(out, "\n", &save); line && i < n;
+	     line = strtok_r(NULL, "\n", &save))
+		snprintf(bdfs[i++], LAB_BDF_LEN, "%s", line);
+	return i == n ? n : -EIO;
+}
+
+int lab_vfs_down(void)
+{
+	return lab_sh("%s/scripts/lab-vfs down", lab_root()) ? -EIO : 0;
+}
+
+int lab_bind(const char *bdf, const char *driver)
+{
+	int st;
+
+	if (!*driver)
+		st = lab_sh("%s/scripts/lab-vfs unbind %s", lab_root(), bdf);
+	else
+		st = lab_sh("%s/scripts/lab-vfs bind %s %s", lab_root(), bdf, driver);
+	return st ? -EIO : 0;
+}
+
+int lab_driver_of(const char *bdf, char *drv, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		drv[0] = '\0';
+		return 0;
+	}
+	target[n] = '\0';
+	snprintf(drv, len, "%s", basename(target));
+	return 0;
+}
+
+int lab_iommu_group(const char *bdf)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	return atoi(basename(target));
+}
+
+const char *lab_vfpost_ko(void)
+{
+	static char path[PATH_MAX];
+	struct utsname u;
+
+	if (uname(&u))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/kmod/%s/vfpost.ko",
+		 getenv("BUILD") ? getenv("BUILD") : "build", u.release);
+	return path;
+}

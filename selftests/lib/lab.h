@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Lab helpers for selftests: sysfs access, running the project's lab
+ * scripts, bringing NVMe VFs online.  All return 0 or a negative errno and
+ * print one line to stderr on failure.
+ */
+#ifndef _SELFTESTS_LAB_H
+#define _SELFTESTS_LAB_H
+
+#include <stddef.h>
+
+#define LAB_PF_BDF	"0000:00:03.0"
+#define LAB_MAX_VFS	4
+#define LAB_BDF_LEN	16	/* "0000:00:03.1" + NUL, rounded */
+
+/* Project root: $ROOT (set by vmtest) or the current directory. */
+const char *lab_root(void);
+
+/* Run a shell command line (printf-style); returns its exit status. */
+int lab_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run a command and capture the first @len-1 bytes of its stdout. */
+int lab_sh_out(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+int lab_read_file(const char *path, char *buf, size_t len);
+int lab_write_file(const char *path, const char *val);
+int lab_read_long(const char *path, long *val);
+int lab_modprobe(const char *module);
+
+/* Enable @n VFs on the lab PF, online; fill @bdfs.  Returns @n or -errno. */
+int lab_vfs_up(int n, char bdfs[][LAB_BDF_LEN]);
+int lab_vfs_down(void);
+
+/* Bind @bdf to @driver through driver_override; "" unbinds. */
+int lab_bind(const char *bdf, const char *driver);
+
+/* Name of the driver bound to @bdf into @drv ("" when unbound). */
+int lab_driver_of(const char *bdf, char *drv, size_t len);
+
+/* IOMMU group number of @bdf, or -errno. */
+int lab_iommu_group(const char *bdf);
+
+/* Path of vfpost.ko built for the running kernel. */
+const char *lab_vfpost_ko(void);
+
+#endif /* _SELFTESTS_LAB_H */
