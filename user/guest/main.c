@@ -12,6 +12,9 @@
  *                      two enables and one in flight across each enable
  *   guest.irq_wait_us=T  how long to wait for an interrupt after its
  *                      completion before counting it as late (default 20000)
+ *   guest.hold_ms=H    stay up H ms after the result line before powering
+ *                      off (with the device live), so the host can sample
+ *                      its own per-vector counters
  *
  * Results are single "GUEST-BENCH: <mode> key=value..." lines on the serial
  * console; "lost" is completions minus interrupts delivered on vector 0.
@@ -24,7 +27,7 @@
 
 struct opts {
 	const char *mode;
-	uint64_t count, rounds, vectors, work, irq_wait_us;
+	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms;
 };
 
 static bool streq(const char *a, const char *b)
@@ -53,6 +56,11 @@ static uint64_t parse_u64(const char *p)
 
 static void parse_cmdline(const char *p, struct opts *o)
 {
+	const struct { const char *key; uint64_t *val; } nums[] = {
+		{ "guest.count=", &o->count }, { "guest.rounds=", &o->rounds },
+		{ "guest.vectors=", &o->vectors }, { "guest.work=", &o->work },
+		{ "guest.irq_wait_us=", &o->irq_wait_us }, { "guest.hold_ms=", &o->hold_ms },
+	};
 	static char mode[16];
 
 	while (p && *p) {
@@ -64,17 +72,10 @@ static void parse_cmdline(const char *p, struct opts *o)
 				mode[i] = v[i];
 			mode[i] = 0;
 			o->mode = mode;
-		} else if ((v = match(p, "guest.count="))) {
-			o->count = parse_u64(v);
-		} else if ((v = match(p, "guest.rounds="))) {
-			o->rounds = parse_u64(v);
-		} else if ((v = match(p, "guest.vectors="))) {
-			o->vectors = parse_u64(v);
-		} else if ((v = match(p, "guest.work="))) {
-			o->work = parse_u64(v);
-		} else if ((v = match(p, "guest.irq_wait_us="))) {
-			o->irq_wait_us = parse_u64(v);
 		}
+		for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+			if ((v = match(p, nums[i].key)))
+				*nums[i].val = parse_u64(v);
 		while (*p && *p != ' ')
 			p++;
 		while (*p == ' ')
@@ -146,7 +147,8 @@ static void run_irq(const struct opts *o)
 	us = tsc_to_us(t1 - t0);
 	con_printf("GUEST-BENCH: irq vectors=%u", d.msix_size);
 	report_counts(&n, irqs);
-	con_printf(" elapsed_us=%lu irq_per_s=%lu\n", us, us ? irqs * 1000000 / us : 0);
+	con_printf(" elapsed_us=%lu elapsed_cycles=%lu irq_per_s=%lu\n", us, t1 - t0,
+		   us ? irqs * 1000000 / us : 0);
 }
 
 static void run_storm(const struct opts *o)
@@ -232,5 +234,12 @@ void guest_main(const uint8_t *boot_params)
 		run_storm(&o);
 	else
 		guest_fail("unknown guest.mode=%s; use hello, irq or storm\n", o.mode);
+	if (o.hold_ms) {
+		uint64_t until = deadline_after_us(o.hold_ms * 1000);
+
+		con_printf("GUEST-BENCH: holding %lu ms\n", o.hold_ms);
+		while (rdtsc() < until)
+			cpu_relax();
+	}
 	guest_exit(true);
 }
