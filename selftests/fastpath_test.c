@@ -5,8 +5,9 @@
  * driver of lib/nvme_drv.c: every admin completion raises MSI-X vector 0,
  * every I/O completion on queue pair 1 raises vector 1.
  *
- * Host-path counts are read from /proc/interrupts (the irq core's count of
- * vfpost's handler for the vector's host irq).
+ * Host-path counts are read both from vfpost's statistics (netlink, through
+ * libvfpost) and from /proc/interrupts (the irq core's count for the
+ * vector's host irq), which must agree.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +92,7 @@ TEST_F(vf, msix_irq_info_is_maskable_and_resizable)
 TEST_F(vf, completions_equal_eventfd_and_host_counts)
 {
 	const int n = 40;
+	struct vfpost_vector st;
 	uint32_t res;
 	long got = 0;
 	int i;
@@ -106,6 +108,17 @@ TEST_F(vf, completions_equal_eventfd_and_host_counts)
 	got += fp_efd_settle(self->efd[0], 300);
 	EXPECT_EQ(n, got);
 	EXPECT_EQ(n, fp_host_count(self->bdf[0], 0));
+	ASSERT_EQ(0, fp_stats(self->bdf[0], 0, &st));
+	EXPECT_EQ((uint64_t)n, st.host_hits);
+	EXPECT_EQ(0u, st.masked_hits);
+	EXPECT_FALSE(st.masked);
+	EXPECT_FALSE(st.pending);
+	EXPECT_LT(0u, st.host_irq);
+	EXPECT_LE(0, st.last_cpu);
+	/* No KVM irqfd on this eventfd: a producer without a consumer. */
+	EXPECT_EQ(VFPOST_BYPASS_STATE_REGISTERED, (int)st.bypass);
+	/* Vector 1 has no eventfd: not reported. */
+	EXPECT_EQ(-ENOENT, fp_stats(self->bdf[0], 1, &st));
 }
 
 struct admin_loop {
@@ -170,6 +183,7 @@ TEST_F(vf, attaching_vector1_loses_nothing_on_live_vector0)
 
 TEST_F(vf, masked_vector_latches_pending_and_unmask_delivers_once)
 {
+	struct vfpost_vector st;
 	uint32_t res;
 
 	ASSERT_EQ(0, start_admin(self));
@@ -178,11 +192,20 @@ TEST_F(vf, masked_vector_latches_pending_and_unmask_delivers_once)
 	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 500)) TH_LOG("delivered while masked");
 	EXPECT_EQ(1, nvme_drv_pba_bit(&self->nvme, 0)) TH_LOG("PBA bit not latched");
 	EXPECT_EQ(0, fp_host_count(self->bdf[0], 0));
+	ASSERT_EQ(0, fp_stats(self->bdf[0], 0, &st));
+	EXPECT_TRUE(st.masked);
+	EXPECT_TRUE(st.pending);
+	EXPECT_EQ(0u, st.host_hits);
 	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
 	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
 	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 500)) TH_LOG("more than one delivery");
 	EXPECT_EQ(0, nvme_drv_pba_bit(&self->nvme, 0));
 	EXPECT_EQ(1, fp_host_count(self->bdf[0], 0));
+	ASSERT_EQ(0, fp_stats(self->bdf[0], 0, &st));
+	EXPECT_FALSE(st.masked);
+	EXPECT_FALSE(st.pending);
+	EXPECT_EQ(1u, st.host_hits);
+	EXPECT_EQ(1u, st.masked_hits);
 	/* Unmasked again: one completion, one interrupt. */
 	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
 	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));

@@ -126,6 +126,33 @@ int fp_vfpost_irqs(void)
 	return lines;
 }
 
+int fp_stats(const char *bdf, unsigned int index, struct vfpost_vector *out)
+{
+	struct vfpost_vector vec[8];
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	int err, n, i;
+
+	h = vfpost_open(&err);
+	if (!h) {
+		fprintf(stderr, "fastpath: %s\n", vfpost_strerror(err));
+		return err;
+	}
+	n = vfpost_vf_stats(h, bdf, &vf, vec, 8);
+	if (n < 0)
+		fprintf(stderr, "fastpath: stats %s: %s\n", bdf, vfpost_errmsg(h));
+	vfpost_close(h);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && i < 8; i++) {
+		if (vec[i].index == index) {
+			*out = vec[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static int trace_write(const char *file, const char *val)
 {
 	char path[256];

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "libvfpost.h"
+
 /* modprobe vfio_pci_core, irqbypass, vfio_iommu_type1; insmod vfpost.ko. */
 int fp_load_vfpost(void);
 /* rmmod vfpost (0 if it was not loaded). */
@@ -27,6 +29,13 @@ long fp_efd_settle(int fd, int ms);
 long fp_host_count(const char *bdf, unsigned int vector);
 /* Number of vfpost irqs in /proc/interrupts. */
 int fp_vfpost_irqs(void);
+
+/*
+ * vfpost's per-vector statistics of @bdf through netlink (libvfpost): the
+ * attached vector @index into *@out.  Returns 0, -ENOENT when that vector is
+ * not attached, or another -errno.
+ */
+int fp_stats(const char *bdf, unsigned int index, struct vfpost_vector *out);
 
 /* Clear the trace buffer and enable the space-separated vfpost events. */
 int fp_trace_start(const char *events);
