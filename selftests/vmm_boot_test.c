@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,6 +293,137 @@ TEST_F_TIMEOUT(vmm, boot_one_cpu_reboot, BOOT_TIMEOUT + 60)
 	EXPECT_NE(NULL, strstr(r.err, "guest reset"));
 	assert_clean_guest(_metadata, r.out);
 	run_free(&r);
+}
+
+/* ---- --console: raw mode on a pty, restored on every exit path ---- */
+
+enum stop_how { STOP_SIGTERM, STOP_CTRL_A_X, STOP_SIGSEGV };
+
+static void drain(int master)
+{
+	char buf[4096];
+
+	while (read(master, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void console_case(struct __test_metadata *_metadata, enum stop_how how)
+{
+	char *argv[] = { "vibevmm", "--kernel", kernel, "--initrd", initrd, "--mem", "128M",
+			 "--console", NULL };
+	struct termios before, now;
+	int master, slave, st, i;
+	bool raw = false;
+	char errp[700];
+	pid_t pid;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, master);
+	ASSERT_EQ(0, grantpt(master));
+	ASSERT_EQ(0, unlockpt(master));
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, slave);
+	ASSERT_EQ(0, tcgetattr(slave, &before));
+	ASSERT_NE(0u, before.c_lflag & ICANON);
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	snprintf(errp, sizeof(errp), "%s/vmm_boot/console-%d.err", build_dir, how);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		setsid();
+		ioctl(slave, TIOCSCTTY, 0);
+		dup2(slave, 0);
+		dup2(slave, 1);
+		if (e >= 0)
+			dup2(e, 2);
+		execv(vmm, argv);
+		_exit(127);
+	}
+	/* wait (up to 60 s) until vibevmm has put the terminal in raw mode */
+	for (i = 0; i < 600 && !raw; i++) {
+		drain(master);
+		ASSERT_EQ(0, tcgetattr(slave, &now));
+		raw = !(now.c_lflag & (ICANON | ECHO | ISIG));
+		if (!raw)
+			usleep(100 * 1000);
+	}
+	if (!raw) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	ASSERT_TRUE(raw) {
+		TH_LOG("--console did not switch the terminal to raw mode");
+	}
+	usleep(500 * 1000);	/* let the VM run a little */
+	switch (how) {
+	case STOP_SIGTERM:
+		kill(pid, SIGTERM);
+		break;
+	case STOP_CTRL_A_X:
+		ASSERT_EQ(2, write(master, "\x01x", 2));
+		break;
+	case STOP_SIGSEGV:
+		kill(pid, SIGSEGV);
+		break;
+	}
+	for (i = 0; i < 300; i++) {
+		drain(master);
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(100 * 1000);
+	}
+	if (i == 300) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	ASSERT_NE(300, i) {
+		TH_LOG("vibevmm did not stop within 30 s");
+	}
+	switch (how) {
+	case STOP_SIGTERM:
+		ASSERT_TRUE(WIFEXITED(st));
+		EXPECT_EQ(128 + SIGTERM, WEXITSTATUS(st));
+		break;
+	case STOP_CTRL_A_X:
+		ASSERT_TRUE(WIFEXITED(st));
+		EXPECT_EQ(0, WEXITSTATUS(st));
+		break;
+	case STOP_SIGSEGV:
+		ASSERT_TRUE(WIFSIGNALED(st));
+		EXPECT_EQ(SIGSEGV, WTERMSIG(st));
+		break;
+	}
+	ASSERT_EQ(0, tcgetattr(slave, &now));
+	EXPECT_EQ(before.c_lflag, now.c_lflag);
+	EXPECT_EQ(before.c_iflag, now.c_iflag);
+	EXPECT_EQ(before.c_oflag, now.c_oflag);
+	EXPECT_EQ(before.c_cflag, now.c_cflag);
+	close(slave);
+	close(master);
+}
+
+TEST_F(vmm, console_restored_after_sigterm)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "/dev/kvm missing: nested KVM not available in this lab");
+	console_case(_metadata, STOP_SIGTERM);
+}
+
+TEST_F(vmm, console_restored_after_ctrl_a_x)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "/dev/kvm missing: nested KVM not available in this lab");
+	console_case(_metadata, STOP_CTRL_A_X);
+}
+
+TEST_F(vmm, console_restored_after_fatal_signal)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "/dev/kvm missing: nested KVM not available in this lab");
+	console_case(_metadata, STOP_SIGSEGV);
 }
 
 /* ---- bad input: one line on stderr naming the object, status != 0 ---- */
