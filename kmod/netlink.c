@@ -31,6 +31,10 @@ static const struct nla_policy vfpost_bdf_policy[VFPOST_A_MAX + 1] = {
 	[VFPOST_A_BDF] = { .type = NLA_NUL_STRING, .len = VFPOST_BDF_LEN - 1 },
 };
 
+/* STATUS_GET takes no attributes: any attribute is rejected. */
+static const struct nla_policy vfpost_status_policy[VFPOST_A_MAX + 1] = {
+};
+
 static struct genl_family vfpost_family;
 
 /* Protects vfpost_registered; taken inside the registry lock. */
@@ -267,6 +271,31 @@ static int vfpost_nl_release_doit(struct sk_buff *skb, struct genl_info *info)
 	return vfpost_reply_vf(info, key, NULL, 0);
 }
 
+static int vfpost_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	u32 nr_vfs;
+	void *hdr;
+	u64 seq;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vfpost_family, 0,
+				VFPOST_CMD_STATUS_GET);
+	if (!hdr)
+		goto err;
+	seq = vfpost_registry_status(&nr_vfs);
+	if (nla_put_u64_64bit(msg, VFPOST_A_SEQ, seq, VFPOST_A_PAD) ||
+	    nla_put_u32(msg, VFPOST_A_NUM_VFS, nr_vfs))
+		goto err;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+err:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
 static const struct genl_ops vfpost_ops[] = {
 	{
 		.cmd = VFPOST_CMD_VF_GET,
@@ -289,6 +318,12 @@ static const struct genl_ops vfpost_ops[] = {
 		.policy = vfpost_bdf_policy,
 		.maxattr = VFPOST_A_MAX,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VFPOST_CMD_STATUS_GET,
+		.doit = vfpost_nl_status_doit,
+		.policy = vfpost_status_policy,
+		.maxattr = VFPOST_A_MAX,
 	},
 };
 

@@ -481,6 +481,20 @@ int vfpost_registry_next(u64 *cursor, bool has_pf, u64 pf_key,
 	return ret;
 }
 
+u64 vfpost_registry_status(u32 *nr_vfs)
+{
+	struct vfpost_vf *vf;
+	u64 seq;
+
+	mutex_lock(&vfpost_lock);
+	*nr_vfs = 0;
+	list_for_each_entry(vf, &vfpost_vfs, node)
+		(*nr_vfs)++;
+	seq = vfpost_seq;
+	mutex_unlock(&vfpost_lock);
+	return seq;
+}
+
 struct pci_dev *vfpost_registry_pdev(u64 key)
 {
 	struct pci_dev *pdev = NULL;
