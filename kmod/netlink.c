@@ -46,8 +46,11 @@ static int vfpost_nl_key(struct genl_info *info, u64 *key)
 {
 	struct nlattr *attr = info->attrs[VFPOST_A_BDF];
 
-	if (GENL_REQ_ATTR_CHECK(info, VFPOST_A_BDF))
+	if (GENL_REQ_ATTR_CHECK(info, VFPOST_A_BDF)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing the VF's PCI address (VFPOST_A_BDF)");
 		return -EINVAL;
+	}
 	if (vfpost_bdf_to_key(nla_data(attr), key)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
 				    "malformed PCI address, expected dddd:bb:dd.f");

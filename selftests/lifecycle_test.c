@@ -122,7 +122,7 @@ static void numvfs_step(struct __test_metadata *_metadata,
 	ASSERT_EQ((unsigned int)to, e->num_vfs);
 }
 
-TEST_F(mod, numvfs_events_in_order_with_contiguous_seq)
+TEST_F_TIMEOUT(mod, numvfs_events_in_order_with_contiguous_seq, 90)
 {
 	numvfs_step(_metadata, self, 0, 3);
 	numvfs_step(_metadata, self, 3, 0);
@@ -432,7 +432,7 @@ TEST_F(mod, rmmod_while_claimed_gives_the_vf_back)
  * it finally reads, the library reports the overflow (resync) and the
  * events after it are contiguous again.
  */
-TEST_F(mod, stalled_listener_never_blocks_numvfs)
+TEST_F_TIMEOUT(mod, stalled_listener_never_blocks_numvfs, 150)
 {
 	struct recorder *r = &self->rec;
 	int small = 1024, i, resync = -1;
