@@ -398,7 +398,7 @@ size_t acpi_build_tables(uint8_t *buf, uint64_t base, size_t size,
 	struct acpi_fadt *fadt;
 	struct acpi_facs *facs;
 	uint8_t *madt;
-	uint64_t *xsdt_ent;
+	uint64_t xsdt_ent[3];
 	int i;
 
 	madt_len = 44 + l->nr_cpus * sizeof(struct madt_lapic) + sizeof(struct madt_ioapic) +
@@ -498,10 +498,10 @@ size_t acpi_build_tables(uint8_t *buf, uint64_t base, size_t size,
 	}
 
 	/* XSDT */
-	xsdt_ent = (uint64_t *)(buf + xsdt_off + 36);
 	xsdt_ent[0] = base + fadt_off;
 	xsdt_ent[1] = base + madt_off;
 	xsdt_ent[2] = base + mcfg_off;
+	memcpy(buf + xsdt_off + 36, xsdt_ent, sizeof(xsdt_ent));	/* unaligned */
 	header((struct acpi_header *)(buf + xsdt_off), "XSDT", xsdt_len, 1);
 
 	/* RSDP (ACPI 2.0+) */
@@ -546,19 +546,31 @@ int acpi_build(struct vm *vm, int nr_cpus, uint64_t m32, uint64_t m32sz,
 
 /* ---- PM1a and reset registers ---- */
 
+/*
+ * Registers at ACPI_PM1A_EVT_PORT: PM1 status (2 bytes, nothing ever set),
+ * PM1 enable (2 bytes, kept), PM1 control (2 bytes, SCI_EN always set), reset.
+ * Byte-wise state so any access width works.
+ */
+static uint8_t pm_regs[ACPI_RESET_PORT + 1 - ACPI_PM1A_EVT_PORT] = { [4] = 1 };
+
 static void pm_io(void *opaque, uint64_t off, void *data, unsigned int len, bool is_write)
 {
 	struct vm *vm = opaque;
 	uint32_t v = 0;
+	unsigned int i;
 
 	if (!is_write) {
-		/* PM1a_CNT reads SCI_EN set (ACPI mode); everything else 0. */
-		if (off == ACPI_PM1A_CNT_PORT - ACPI_PM1A_EVT_PORT)
-			v = 1;
-		memcpy(data, &v, len);
+		for (i = 0; i < len && off + i < sizeof(pm_regs); i++)
+			((uint8_t *)data)[i] = pm_regs[off + i];
+		for (; i < len; i++)
+			((uint8_t *)data)[i] = 0;
 		return;
 	}
 	memcpy(&v, data, len > 4 ? 4 : len);
+	for (i = 0; i < len && off + i < sizeof(pm_regs); i++)
+		if (off + i >= 2 && off + i < 6)	/* enable, control */
+			pm_regs[off + i] = ((uint8_t *)data)[i];
+	pm_regs[4] |= 1;				/* SCI_EN */
 	if (off == ACPI_PM1A_CNT_PORT - ACPI_PM1A_EVT_PORT && len >= 2 &&
 	    (v & (1u << 13)) && ((v >> 10) & 7) == ACPI_S5_SLP_TYP) {
 		log_info("guest powered off (ACPI S5); stopping the VM");

@@ -428,6 +428,33 @@ static void patch_cpuid(struct kvm_cpuid2 *c, int apic_id, int nr_cpus)
 	}
 }
 
+/*
+ * Start with XCR0 = every XSAVE feature the guest's CPUID offers, so that
+ * CPUID(0xd, 0).EBX (which KVM derives from XCR0) already matches the size
+ * the guest kernel computes.  Where XSETBV is not intercepted (nested SVM
+ * under QEMU's TCG) KVM never sees the guest enable AVX, and a guest that
+ * read the size for XCR0 = x87|SSE warns "XSAVE consistency problem".
+ */
+static void set_initial_xcr0(struct vcpu *v)
+{
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1 };
+	unsigned int i;
+
+	if (ioctl(v->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) <= 0)
+		return;
+	for (i = 0; i < v->vm->cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &v->vm->cpuid->entries[i];
+
+		if (e->function == 0xd && e->index == 0)
+			xcrs.xcrs[0].value = e->eax | ((uint64_t)e->edx << 32);
+	}
+	if (!(xcrs.xcrs[0].value & 1))
+		return;
+	if (ioctl(v->fd, KVM_SET_XCRS, &xcrs) < 0)
+		log_debug("vCPU %d: KVM_SET_XCRS %#llx: %s", v->id,
+			  (unsigned long long)xcrs.xcrs[0].value, strerror(errno));
+}
+
 static uint32_t cpuid_phys_bits(const struct kvm_cpuid2 *c)
 {
 	unsigned int i;
@@ -538,6 +565,7 @@ static int create_vcpus(struct vm *vm)
 			return -1;
 		}
 		free(c);
+		set_initial_xcr0(v);
 	}
 	return 0;
 }
