@@ -246,7 +246,8 @@ static int vfpost_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	return skb->len;
 }
 
-static int vfpost_nl_claim_doit(struct sk_buff *skb, struct genl_info *info)
+/* VF_CLAIM and VF_RELEASE. */
+static int vfpost_nl_bind_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u64 key;
 	int ret;
@@ -254,21 +255,10 @@ static int vfpost_nl_claim_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = vfpost_nl_key(info, &key);
 	if (ret)
 		return ret;
-	ret = vfpost_registry_claim(key, info->extack);
-	if (ret)
-		return ret;
-	return vfpost_reply_vf(info, key, NULL, 0);
-}
-
-static int vfpost_nl_release_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	u64 key;
-	int ret;
-
-	ret = vfpost_nl_key(info, &key);
-	if (ret)
-		return ret;
-	ret = vfpost_registry_release(key, info->extack);
+	if (info->genlhdr->cmd == VFPOST_CMD_VF_CLAIM)
+		ret = vfpost_registry_claim(key, info->extack);
+	else
+		ret = vfpost_registry_release(key, info->extack);
 	if (ret)
 		return ret;
 	return vfpost_reply_vf(info, key, NULL, 0);
@@ -310,14 +300,14 @@ static const struct genl_ops vfpost_ops[] = {
 	},
 	{
 		.cmd = VFPOST_CMD_VF_CLAIM,
-		.doit = vfpost_nl_claim_doit,
+		.doit = vfpost_nl_bind_doit,
 		.policy = vfpost_bdf_policy,
 		.maxattr = VFPOST_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = VFPOST_CMD_VF_RELEASE,
-		.doit = vfpost_nl_release_doit,
+		.doit = vfpost_nl_bind_doit,
 		.policy = vfpost_bdf_policy,
 		.maxattr = VFPOST_A_MAX,
 		.flags = GENL_ADMIN_PERM,

@@ -548,6 +548,26 @@ static int vfpost_bind(struct pci_dev *pdev, const char *driver,
 	return 0;
 }
 
+/*
+ * Take the claim lock and the registry lock and find the VF at @key.  On
+ * failure returns NULL, with no lock held and @extack set.
+ */
+static struct vfpost_vf *vfpost_lock_vf(u64 key,
+					struct netlink_ext_ack *extack)
+{
+	struct vfpost_vf *vf;
+
+	mutex_lock(&vfpost_claim_lock);
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find(key);
+	if (!vf) {
+		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
+		mutex_unlock(&vfpost_lock);
+		mutex_unlock(&vfpost_claim_lock);
+	}
+	return vf;
+}
+
 int vfpost_registry_claim(u64 key, struct netlink_ext_ack *extack)
 {
 	char prev_driver[VFPOST_DRIVER_LEN], prev_override[VFPOST_DRIVER_LEN];
@@ -555,14 +575,9 @@ int vfpost_registry_claim(u64 key, struct netlink_ext_ack *extack)
 	struct vfpost_vf *vf;
 	int ret;
 
-	mutex_lock(&vfpost_claim_lock);
-	mutex_lock(&vfpost_lock);
-	vf = vfpost_find(key);
-	if (!vf) {
-		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
-		ret = -ENODEV;
-		goto unlock;
-	}
+	vf = vfpost_lock_vf(key, extack);
+	if (!vf)
+		return -ENODEV;
 	if (vf->info.claimed) {
 		NL_SET_ERR_MSG(extack, "VF is already claimed");
 		ret = -EALREADY;
@@ -626,14 +641,9 @@ int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack)
 	struct vfpost_vf *vf;
 	int ret;
 
-	mutex_lock(&vfpost_claim_lock);
-	mutex_lock(&vfpost_lock);
-	vf = vfpost_find(key);
-	if (!vf) {
-		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
-		ret = -ENODEV;
-		goto unlock;
-	}
+	vf = vfpost_lock_vf(key, extack);
+	if (!vf)
+		return -ENODEV;
 	if (!vf->info.claimed) {
 		NL_SET_ERR_MSG(extack, "VF is not claimed");
 		ret = -ENOENT;

@@ -22,6 +22,7 @@
 #include "kselftest_harness.h"
 #include "lab.h"
 #include "libvfpost.h"
+#include "vfio_dev.h"
 #include "vfpost_lab.h"
 
 #define PF_SYS "/sys/bus/pci/devices/" LAB_PF_BDF
@@ -425,6 +426,59 @@ TEST_F(mod, rmmod_while_claimed_gives_the_vf_back)
 	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
 	ASSERT_FALSE(vf.claimed);
 	ASSERT_STREQ("vfio-pci", vf.driver);
+}
+
+/*
+ * A VMM opening a claimed VF through VFIO: opened (owner pid) and closed
+ * events, the owner in VF_GET, statistics served, release and rmmod
+ * refused while it is open.
+ */
+TEST_F(mod, open_close_by_a_vmm_while_claimed)
+{
+	struct vfpost_vector vec[8];
+	struct vfpost_vf vf;
+	struct vfio_dev dev;
+	const struct vfpost_event *e;
+	int start, n;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, vfpost_claim(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	ASSERT_LE(0, recorder_wait(&self->rec, 0, 0));
+	start = self->rec.n;
+
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
+	ASSERT_EQ(start + 1, recorder_wait(&self->rec, start + 1,
+					   EV_TIMEOUT_MS));
+	e = &self->rec.e[start];
+	ASSERT_EQ(VFPOST_EVENT_VF_OPENED, e->type);
+	ASSERT_EQ((uint32_t)getpid(), e->pid);
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+	ASSERT_EQ(VFPOST_VF_OPEN, (int)vf.state);
+	ASSERT_EQ((uint32_t)getpid(), vf.owner_pid);
+
+	/* Open, no vectors attached yet: statistics answer, empty. */
+	n = vfpost_vf_stats(self->h, self->vf[0], &vf, vec, 8);
+	ASSERT_LE(0, n) TH_LOG("%s", vfpost_errmsg(self->h));
+
+	ASSERT_EQ(-EBUSY, vfpost_release(self->h, self->vf[0], NULL));
+	ASSERT_NE(NULL, strstr(vfpost_errmsg(self->h), "open by a VMM"));
+	ASSERT_NE(0, vfpost_unload()) TH_LOG("rmmod succeeded while open");
+	ASSERT_TRUE(vfpost_loaded());
+
+	vfio_dev_close(&dev);
+	ASSERT_LE(start + 2, recorder_wait(&self->rec, start + 2,
+					   EV_TIMEOUT_MS));
+	/* Closing resets the VF on the way (reset events may come first). */
+	n = self->rec.n - 1;
+	while (n > start && self->rec.e[n].type != VFPOST_EVENT_VF_CLOSED)
+		n--;
+	ASSERT_EQ(VFPOST_EVENT_VF_CLOSED, self->rec.e[n].type);
+	ASSERT_EQ((uint32_t)getpid(), self->rec.e[n].pid);
+	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], &vf))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	ASSERT_STREQ("", vf.driver);
+	expect_contiguous(_metadata, &self->rec, 0);
 }
 
 /*
