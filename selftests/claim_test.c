@@ -42,12 +42,12 @@ static void claim_round_trip(struct __test_metadata *_metadata,
 	ASSERT_STREQ(*drv ? drv : "(null)", ovr);
 }
 
-TEST_F(mod, claim_release_restores_vfio_pci)
+TEST_F_TIMEOUT(mod, claim_release_restores_vfio_pci, 120)
 {
 	claim_round_trip(_metadata, self, "vfio-pci");
 }
 
-TEST_F(mod, claim_release_restores_unbound)
+TEST_F_TIMEOUT(mod, claim_release_restores_unbound, 120)
 {
 	claim_round_trip(_metadata, self, "");
 }
@@ -96,7 +96,7 @@ static int unprivileged_child(const char *bdf)
 	return 0;
 }
 
-TEST_F(mod, unprivileged_can_list_but_not_claim)
+TEST_F_TIMEOUT(mod, unprivileged_can_list_but_not_claim, 120)
 {
 	struct vfpost_vf vf;
 	int status;
@@ -117,7 +117,7 @@ TEST_F(mod, unprivileged_can_list_but_not_claim)
 	ASSERT_STREQ("", vf.driver);
 }
 
-TEST_F(mod, rmmod_while_claimed_gives_the_vf_back)
+TEST_F_TIMEOUT(mod, rmmod_while_claimed_gives_the_vf_back, 120)
 {
 	char cur[64], ovr[64];
 	struct vfpost_vf vf;
@@ -159,7 +159,7 @@ TEST_F(mod, rmmod_while_claimed_gives_the_vf_back)
  * events, the owner in VF_GET, statistics served, release and rmmod
  * refused while it is open.
  */
-TEST_F(mod, open_close_by_a_vmm_while_claimed)
+TEST_F_TIMEOUT(mod, open_close_by_a_vmm_while_claimed, 120)
 {
 	struct vfpost_vector vec[8];
 	struct vfpost_vf vf;

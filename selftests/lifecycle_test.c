@@ -21,7 +21,7 @@ TEST_F_TIMEOUT(mod, numvfs_events_in_order_with_contiguous_seq, 90)
 	ASSERT_EQ(14, recorder_wait(&self->rec, 15, 500));
 }
 
-TEST_F(mod, dump_matches_sysfs)
+TEST_F_TIMEOUT(mod, dump_matches_sysfs, 120)
 {
 	char dir[256], name[300], bdf[64], s[64];
 	struct dump d = { .n = 0 };
@@ -75,7 +75,7 @@ TEST_F(mod, dump_matches_sysfs)
 	ASSERT_EQ(0, d.n);
 }
 
-TEST_F(mod, get_errors_carry_extack)
+TEST_F_TIMEOUT(mod, get_errors_carry_extack, 120)
 {
 	struct vfpost_vf vf;
 
@@ -98,7 +98,7 @@ TEST_F(mod, get_errors_carry_extack)
 	ASSERT_NE(NULL, strstr(vfpost_errmsg(self->h), "not claimed"));
 }
 
-TEST_F(mod, bind_unbind_produce_events)
+TEST_F_TIMEOUT(mod, bind_unbind_produce_events, 120)
 {
 	const struct vfpost_event *e;
 	int start;
@@ -125,7 +125,7 @@ TEST_F(mod, bind_unbind_produce_events)
 	expect_contiguous(_metadata, &self->rec, 0);
 }
 
-TEST_F(mod, vfpostctl_output_and_errors)
+TEST_F_TIMEOUT(mod, vfpostctl_output_and_errors, 120)
 {
 	static const char json[] =
 		"{\"bdf\":\"0000:00:03.2\",\"pf\":\"0000:00:03.0\",\"vf_index\":1,";
