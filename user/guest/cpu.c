@@ -174,12 +174,12 @@ uint64_t deadline_after_us(uint64_t us)
 	return rdtsc() + us * (tsc_hz ? tsc_hz / 1000000 : 1000);
 }
 
-void cpu_init(void)
+void cpu_init(uint64_t tsc_khz)
 {
 	idt_init();
 	outb(0x21, 0xff);			/* mask the legacy PICs */
 	outb(0xa1, 0xff);
 	lapic_write(LAPIC_TPR, 0);
 	lapic_write(LAPIC_SVR, 0x100 | SPURIOUS_VEC);	/* software enable */
-	tsc_hz = calibrate_tsc();
+	tsc_hz = tsc_khz ? tsc_khz * 1000 : calibrate_tsc();
 }

@@ -26,7 +26,8 @@ void mm_map_mmio(uint64_t addr, uint64_t size);
 #define IRQ_VECTOR_BASE	0x40		/* MSI-X entry i -> vector 0x40 + i */
 #define IRQ_MAX_VECTORS	32
 extern volatile uint64_t irq_count[IRQ_MAX_VECTORS];
-void cpu_init(void);
+/* TSC rate: tsc_khz if the host gave one, else measured against the PIT. */
+void cpu_init(uint64_t tsc_khz);
 uint32_t lapic_id(void);
 extern uint64_t tsc_hz;			/* 0 if calibration failed */
 uint64_t tsc_to_us(uint64_t cycles);

@@ -12,6 +12,8 @@
  *                      two enables and one in flight across each enable
  *   guest.irq_wait_us=T  how long to wait for an interrupt after its
  *                      completion before counting it as late (default 20000)
+ *   guest.tsc_khz=K    the TSC rate, when the host knows it better than a
+ *                      PIT calibration on a loaded (nested, emulated) machine
  *   guest.hold_ms=H    stay up H ms after the result line before powering
  *                      off (with the device live), so the host can sample
  *                      its own per-vector counters
@@ -25,11 +27,11 @@
 #include "io.h"
 
 #define NVME_CLASS	0x010802
-#define CMD_TIMEOUT_US	5000000
+#define CMD_TIMEOUT_US	30000000	/* a safety net, generous: the TSC rate may be a poor guess */
 
 struct opts {
 	const char *mode;
-	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms;
+	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms, tsc_khz;
 };
 
 static bool streq(const char *a, const char *b)
@@ -62,6 +64,7 @@ static void parse_cmdline(const char *p, struct opts *o)
 		{ "guest.count=", &o->count }, { "guest.rounds=", &o->rounds },
 		{ "guest.vectors=", &o->vectors }, { "guest.work=", &o->work },
 		{ "guest.irq_wait_us=", &o->irq_wait_us }, { "guest.hold_ms=", &o->hold_ms },
+		{ "guest.tsc_khz=", &o->tsc_khz },
 	};
 	static char mode[16];
 
@@ -226,8 +229,8 @@ void guest_main(const uint8_t *boot_params)
 
 	con_init();
 	mm_init();
-	cpu_init();
 	parse_cmdline((const char *)cmdline, &o);
+	cpu_init(o.tsc_khz);
 	con_printf("GUEST-BENCH: start mode=%s tsc_hz=%lu\n", o.mode, tsc_hz);
 	if (streq(o.mode, "hello"))
 		run_hello();

@@ -74,7 +74,7 @@ int nvme_init(struct nvme *n, uint64_t bar0)
 	*n = (struct nvme){ .regs = bar0, .phase = true };
 	cap = rd(n, NVME_CAP) | (uint64_t)rd(n, NVME_CAP + 4) << 32;
 	n->dstrd = 4u << ((cap >> 32) & 0xf);
-	to_us = ((cap >> 24) & 0xff) * 500000ULL + 1000000;	/* CAP.TO */
+	to_us = ((cap >> 24) & 0xff) * 500000ULL + 10000000;	/* CAP.TO + margin */
 	wr(n, NVME_CC, 0);
 	if (wait_ready(n, false, to_us))
 		return -1;
