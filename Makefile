@@ -8,7 +8,7 @@ BUILD ?= $(ROOT)/build
 export ROOT BUILD
 
 .PHONY: all setup kmod user selftests ksft-headers check unit demo bench lint \
-	install clean
+	install dkms clean
 
 all: kmod user selftests
 
@@ -50,6 +50,10 @@ lint: setup ksft-headers
 install: kmod user
 	@$(MAKE) -C kmod install
 	@$(MAKE) -C user install
+
+# Register the module with DKMS (real-hardware machines).
+dkms:
+	@$(ROOT)/scripts/dkms-install
 
 clean:
 	rm -rf $(BUILD)

@@ -14,6 +14,7 @@
 
 #include <linux/pci.h>
 #include <linux/types.h>
+#include <linux/vfpost.h>
 
 #define VFPOST_DRIVER_NAME "vfpost"
 
@@ -28,6 +29,64 @@ void vfpost_registry_remove_requested(struct pci_dev *vf, unsigned int count);
 /* netlink.c */
 int vfpost_netlink_init(void);
 void vfpost_netlink_exit(void);
+
+/*
+ * Between registry.c and netlink.c.  A VF is named by its key,
+ * domain << 16 | bus << 8 | devfn, which orders VFs like their BDFs.
+ */
+struct netlink_ext_ack;
+
+/* A copy of one registry entry, taken under the registry lock. */
+struct vfpost_vf_info {
+	u64 key;
+	char bdf[VFPOST_BDF_LEN];
+	char pf_bdf[VFPOST_BDF_LEN];
+	u32 vf_index;
+	u16 vendor;
+	u16 device;
+	char driver[VFPOST_DRIVER_LEN];		/* "" when unbound */
+	int iommu_group;			/* -1 when none */
+	enum vfpost_vf_state state;
+	pid_t owner;				/* 0 when not open */
+	bool claimed;
+	char prev_driver[VFPOST_DRIVER_LEN];
+	char prev_override[VFPOST_DRIVER_LEN];
+	u64 created_ns;
+	u64 changed_ns;
+	u64 seq;				/* last event sent */
+	unsigned long generation;		/* bumped on add/remove */
+};
+
+/* One lifecycle event; the registry fills seq and timestamp. */
+struct vfpost_event_info {
+	enum vfpost_event_type type;
+	u64 seq;
+	u64 timestamp_ns;
+	const char *bdf;			/* NULL for PF events */
+	const char *pf_bdf;
+	u32 vf_index;
+	const char *driver;			/* NULL if none */
+	pid_t pid;				/* 0 if none */
+	u32 num_vfs;
+	u32 request_count;
+};
+
+/* Parse "dddd:bb:dd.f" strictly into a key; -EINVAL if malformed. */
+int vfpost_bdf_to_key(const char *bdf, u64 *key);
+/* Snapshot of the VF at @key: 0 or -ENODEV. */
+int vfpost_registry_get(u64 key, struct vfpost_vf_info *info);
+/*
+ * Snapshot of the first VF with key >= *@cursor (of PF @pf_key if
+ * @has_pf); on success sets *@cursor past it.  0 or -ENOENT at the end.
+ */
+int vfpost_registry_next(u64 *cursor, bool has_pf, u64 pf_key,
+			 struct vfpost_vf_info *info);
+/* The tracked VF at @key with a reference (pci_dev_put() it), or NULL. */
+struct pci_dev *vfpost_registry_pdev(u64 key);
+int vfpost_registry_claim(u64 key, struct netlink_ext_ack *extack);
+int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack);
+/* Multicast one event; called with the registry lock held. */
+void vfpost_netlink_event(const struct vfpost_event_info *ev);
 
 /* driver.c: the VFIO variant driver (part 2). */
 int vfpost_driver_init(void);

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vfpost: the generic netlink contract between vfpost.ko and userspace.
+ *
+ * This header is the single source of truth for both sides: the module
+ * (kmod/) and libvfpost (user/lib/) include it and nothing else defines the
+ * family.  Documentation/vfpost.rst describes the same API with examples.
+ *
+ * Family "vfpost", version 1.  Every command is strictly validated: unknown
+ * attributes, attributes of the wrong type or size, a non-zero reserved
+ * header field, or trailing garbage are rejected with -EINVAL and a netlink
+ * extended ACK message naming the problem.
+ *
+ * Commands (request attributes -> reply):
+ *
+ * VFPOST_CMD_VF_GET
+ *	doit: VFPOST_A_BDF (required), VFPOST_A_STATS (optional flag).
+ *	      Reply: one VF message (see "VF message" below); with
+ *	      VFPOST_A_STATS the reply also carries VFPOST_A_VECTORS, and
+ *	      fails with -EOPNOTSUPP if the VF is not bound to vfpost.
+ *	dumpit (NLM_F_DUMP): VFPOST_A_PF_BDF (optional filter).
+ *	      One VF message per tracked VF, in BDF order.
+ *	Unprivileged.
+ *
+ * VFPOST_CMD_VF_CLAIM
+ *	VFPOST_A_BDF (required).  Binds the VF to the "vfpost" driver through
+ *	driver_override and a probe, after unbinding its current driver.  The
+ *	previous driver_override and driver are remembered.  Reply: the VF
+ *	message after the claim.  Requires CAP_NET_ADMIN.
+ *
+ * VFPOST_CMD_VF_RELEASE
+ *	VFPOST_A_BDF (required).  Unbinds a claimed VF from vfpost, restores the
+ *	remembered driver_override and rebinds the remembered driver (if any).
+ *	Refused with -EBUSY while a VMM has the VF open.  Reply: the VF
+ *	message after the release.  Requires CAP_NET_ADMIN.
+ *
+ * VFPOST_CMD_EVENT
+ *	Never a request: the command of every message multicast to the
+ *	VFPOST_MCGRP_LIFECYCLE group (see "Event message").
+ *
+ * Errors (errno, with an extack message): -EINVAL malformed BDF or missing
+ * attribute (extack points at the attribute), -ENODEV no tracked VF at that
+ * BDF, -EPERM no CAP_NET_ADMIN, -EALREADY claiming a claimed VF, -ENOENT
+ * releasing a VF that is not claimed, -EBUSY the VF is open by a VMM,
+ * -EOPNOTSUPP statistics of a VF not bound to vfpost.
+ */
+#ifndef _UAPI_LINUX_VFPOST_H
+#define _UAPI_LINUX_VFPOST_H
+
+#define VFPOST_GENL_NAME	"vfpost"
+#define VFPOST_GENL_VERSION	1
+#define VFPOST_MCGRP_LIFECYCLE	"lifecycle"
+
+/*
+ * A PCI address as text, "dddd:bb:dd.f" in lower-case hex, as the kernel names
+ * PCI devices (12 characters; domains above 0xffff print more digits).
+ * VFPOST_BDF_LEN is the buffer size including the NUL.
+ */
+#define VFPOST_BDF_LEN		20
+/* Longest driver name carried in VFPOST_A_DRIVER / _PREV_DRIVER, with NUL. */
+#define VFPOST_DRIVER_LEN	64
+
+enum vfpost_cmd {
+	VFPOST_CMD_UNSPEC,
+	VFPOST_CMD_VF_GET,
+	VFPOST_CMD_VF_CLAIM,
+	VFPOST_CMD_VF_RELEASE,
+	VFPOST_CMD_EVENT,
+
+	__VFPOST_CMD_MAX,
+	VFPOST_CMD_MAX = __VFPOST_CMD_MAX - 1
+};
+
+/*
+ * Top-level attributes.
+ *
+ * VF message (reply to VF_GET, VF_CLAIM, VF_RELEASE):
+ *	BDF, PF_BDF, VF_INDEX, VENDOR, DEVICE, STATE, CREATED_NS, CHANGED_NS
+ *	and SEQ are always present; DRIVER when a driver is bound; IOMMU_GROUP
+ *	when the VF has one; OWNER_PID while a VMM has it open through vfpost;
+ *	CLAIMED (and PREV_DRIVER / PREV_OVERRIDE when they were set) while the
+ *	VF is claimed; VECTORS on request.
+ *
+ * Event message (VFPOST_CMD_EVENT, multicast):
+ *	EVENT, SEQ, TIMESTAMP_NS and PF_BDF always; for VF events BDF and
+ *	VF_INDEX too; plus the event's own attribute (see enum vfpost_event_type).
+ */
+enum vfpost_attr {
+	VFPOST_A_UNSPEC,
+	VFPOST_A_PAD,		/* alignment padding for u64, never parsed */
+
+	/* string "dddd:bb:dd.f": the VF (requests: which VF) */
+	VFPOST_A_BDF,
+	/* string "dddd:bb:dd.f": its PF (dump requests: filter by PF) */
+	VFPOST_A_PF_BDF,
+	/* u32: VF number on its PF, 0-based (pci_iov_vf_id()) */
+	VFPOST_A_VF_INDEX,
+	/* u16: PCI vendor ID of the VF */
+	VFPOST_A_VENDOR,
+	/* u16: PCI device ID of the VF */
+	VFPOST_A_DEVICE,
+	/* string: name of the bound driver; absent when none is bound */
+	VFPOST_A_DRIVER,
+	/* u32: IOMMU group number; absent when the VF has no group */
+	VFPOST_A_IOMMU_GROUP,
+	/* u32: enum vfpost_vf_state */
+	VFPOST_A_STATE,
+	/* u32: pid (thread group id) of the process that opened the VF */
+	VFPOST_A_OWNER_PID,
+	/* u64: CLOCK_REALTIME ns when the VF appeared (or the module loaded) */
+	VFPOST_A_CREATED_NS,
+	/* u64: CLOCK_REALTIME ns of the VF's last state change */
+	VFPOST_A_CHANGED_NS,
+	/* flag: the VF is claimed through VFPOST_CMD_VF_CLAIM */
+	VFPOST_A_CLAIMED,
+	/* string: driver bound before the claim; restored on release */
+	VFPOST_A_PREV_DRIVER,
+	/* string: driver_override before the claim; restored on release */
+	VFPOST_A_PREV_OVERRIDE,
+	/*
+	 * u64: event sequence number.  In an event: its own number; the module
+	 * numbers events 1, 2, 3... with no gaps, so a listener that sees a
+	 * jump lost events.  In a VF message: the number of the last event
+	 * sent before the reply was built (everything up to it is reflected).
+	 */
+	VFPOST_A_SEQ,
+	/* u64: CLOCK_REALTIME ns when the event happened */
+	VFPOST_A_TIMESTAMP_NS,
+	/* u32: enum vfpost_event_type */
+	VFPOST_A_EVENT,
+	/* u32: the PF's new number of enabled VFs (VFPOST_EVENT_PF_NUMVFS) */
+	VFPOST_A_NUM_VFS,
+	/* u32: how many times removal was requested so far */
+	VFPOST_A_REQUEST_COUNT,
+	/* flag (request): also report per-vector statistics */
+	VFPOST_A_STATS,
+	/* nest: one VFPOST_A_VECTOR nest per attached MSI-X vector */
+	VFPOST_A_VECTORS,
+	/* nest of enum vfpost_vector_attr, inside VFPOST_A_VECTORS */
+	VFPOST_A_VECTOR,
+
+	__VFPOST_A_MAX,
+	VFPOST_A_MAX = __VFPOST_A_MAX - 1
+};
+
+/* Attributes of one MSI-X vector (nested in VFPOST_A_VECTOR). */
+enum vfpost_vector_attr {
+	VFPOST_VEC_A_UNSPEC,
+	VFPOST_VEC_A_PAD,
+	/* u32: MSI-X vector number (table entry) */
+	VFPOST_VEC_A_INDEX,
+	/* u32: host Linux irq number of the vector */
+	VFPOST_VEC_A_HOST_IRQ,
+	/* u64: interrupts that ran the host handler (not posted) */
+	VFPOST_VEC_A_HOST_HITS,
+	/* u64: of those, interrupts latched while the vector was masked */
+	VFPOST_VEC_A_MASKED_HITS,
+	/* u8: 1 while the vector is masked through VFIO */
+	VFPOST_VEC_A_MASKED,
+	/* u8: 1 while an interrupt is latched pending */
+	VFPOST_VEC_A_PENDING,
+	/* u32: enum vfpost_bypass */
+	VFPOST_VEC_A_BYPASS,
+	/* s32: CPU of the last host-handled interrupt, -1 before the first */
+	VFPOST_VEC_A_LAST_CPU,
+
+	__VFPOST_VEC_A_MAX,
+	VFPOST_VEC_A_MAX = __VFPOST_VEC_A_MAX - 1
+};
+
+/* VFPOST_VEC_A_BYPASS: the vector's irq bypass producer. */
+enum vfpost_bypass {
+	VFPOST_BYPASS_STATE_NONE,	/* no producer registered */
+	VFPOST_BYPASS_STATE_REGISTERED,	/* registered, no consumer yet */
+	VFPOST_BYPASS_STATE_CONNECTED,	/* KVM's irqfd consumer connected */
+};
+
+/*
+ * VFPOST_A_STATE: where a VF is in its life (see the diagram in
+ * Documentation/vfpost.rst).  A removed VF is no longer tracked.
+ */
+enum vfpost_vf_state {
+	VFPOST_VF_UNBOUND,	/* no driver bound */
+	VFPOST_VF_BOUND,	/* a driver is bound (VFPOST_A_DRIVER) */
+	VFPOST_VF_OPEN,		/* bound to vfpost and open by a VMM */
+	VFPOST_VF_REMOVING,	/* removal requested while open */
+};
+
+/* VFPOST_A_EVENT: what happened.  Extra attributes in brackets. */
+enum vfpost_event_type {
+	VFPOST_EVENT_UNSPEC,
+	VFPOST_EVENT_VF_ADDED,		/* VF created by its PF driver */
+	VFPOST_EVENT_VF_REMOVED,	/* VF deleted */
+	VFPOST_EVENT_DRIVER_BOUND,	/* [DRIVER] a driver bound the VF */
+	VFPOST_EVENT_DRIVER_UNBOUND,	/* [DRIVER] the driver let it go */
+	VFPOST_EVENT_VF_OPENED,		/* [OWNER_PID] a VMM opened it */
+	VFPOST_EVENT_VF_CLOSED,		/* [OWNER_PID] the VMM closed it */
+	VFPOST_EVENT_VF_RESET,		/* the VF was reset (while on vfpost) */
+	VFPOST_EVENT_VF_REMOVE_REQUESTED, /* [OWNER_PID, REQUEST_COUNT]
+					   * removal waits for the owner to
+					   * close the VF
+					   */
+	VFPOST_EVENT_PF_NUMVFS,		/* [NUM_VFS] PF's sriov_numvfs changed;
+					 * PF_BDF only, no BDF
+					 */
+
+	__VFPOST_EVENT_MAX,
+	VFPOST_EVENT_MAX = __VFPOST_EVENT_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_VFPOST_H */

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfpostctl commands.
+ *
+ *   vfpostctl [-j] list [PF]        VFs (of one PF)
+ *   vfpostctl [-j] show BDF         one VF in detail
+ *   vfpostctl [-j] stats BDF        per-vector statistics (VF on vfpost)
+ *   vfpostctl [-j] watch            lifecycle events, one per line
+ *   vfpostctl [-j] claim BDF        bind the VF to vfpost
+ *   vfpostctl [-j] release BDF      give it back to its previous driver
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "format.h"
+#include "libvfpost.h"
+
+#define MAX_VECTORS 2048
+
+struct ctl {
+	FILE *out, *err;
+	bool json;
+	bool first;
+	unsigned int count;
+};
+
+static const char usage_text[] =
+	"Usage: vfpostctl [-j] COMMAND [ARGS]\n"
+	"\n"
+	"Commands:\n"
+	"  list [PF]      list SR-IOV VFs (of one PF) tracked by vfpost\n"
+	"  show BDF       show one VF in detail\n"
+	"  stats BDF      per-vector MSI-X statistics of a VF bound to vfpost\n"
+	"  watch          print lifecycle events as they happen (Ctrl-C stops)\n"
+	"  claim BDF      bind a VF to the vfpost driver (needs CAP_NET_ADMIN)\n"
+	"  release BDF    give a claimed VF back to its previous driver\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json     JSON output (watch: one JSON object per line)\n"
+	"  -h, --help     this help\n"
+	"\n"
+	"BDF is a PCI address: 0000:00:03.1 or 00:03.1.\n";
+
+static int fail_open(struct ctl *c, int err)
+{
+	fprintf(c->err, "vfpostctl: %s\n", vfpost_strerror(err));
+	return 1;
+}
+
+static int fail(struct ctl *c, struct vfpost *h)
+{
+	fprintf(c->err, "vfpostctl: %s\n", vfpost_errmsg(h));
+	vfpost_close(h);
+	return 1;
+}
+
+static int check_bdf(struct ctl *c, const char *bdf)
+{
+	char b[VFPOST_BDF_LEN];
+
+	if (vfpost_parse_bdf(bdf, b)) {
+		fprintf(c->err,
+			"vfpostctl: '%s' is not a PCI address (expected dddd:bb:dd.f, e.g. 0000:00:03.1)\n",
+			bdf);
+		return 2;
+	}
+	return 0;
+}
+
+static int list_one(const struct vfpost_vf *vf, void *arg)
+{
+	struct ctl *c = arg;
+
+	if (c->json) {
+		fputs(c->first ? "" : ",", c->out);
+		fmt_vf_json(c->out, vf);
+	} else {
+		if (c->first)
+			fmt_vf_table_header(c->out);
+		fmt_vf_table_row(c->out, vf);
+	}
+	c->first = false;
+	c->count++;
+	return 0;
+}
+
+static int cmd_list(struct ctl *c, const char *pf)
+{
+	struct vfpost *h;
+	int err;
+
+	if (pf && check_bdf(c, pf))
+		return 2;
+	h = vfpost_open(&err);
+	if (!h)
+		return fail_open(c, err);
+	c->first = true;
+	if (c->json)
+		fputc('[', c->out);
+	if (vfpost_vf_list(h, pf, list_one, c))
+		return fail(c, h);
+	if (c->json)
+		fputs("]\n", c->out);
+	else if (!c->count)
+		fprintf(c->out, "no SR-IOV VFs%s%s\n", pf ? " on " : "",
+			pf ? pf : "");
+	vfpost_close(h);
+	return 0;
+}
+
+enum vf_op { OP_SHOW, OP_CLAIM, OP_RELEASE };
+
+static int cmd_vf(struct ctl *c, enum vf_op op, const char *bdf)
+{
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	int err, ret;
+
+	if (check_bdf(c, bdf))
+		return 2;
+	h = vfpost_open(&err);
+	if (!h)
+		return fail_open(c, err);
+	if (op == OP_CLAIM)
+		ret = vfpost_claim(h, bdf, &vf);
+	else if (op == OP_RELEASE)
+		ret = vfpost_release(h, bdf, &vf);
+	else
+		ret = vfpost_vf_get(h, bdf, &vf);
+	if (ret)
+		return fail(c, h);
+	if (c->json) {
+		fmt_vf_json(c->out, &vf);
+		fputc('\n', c->out);
+	} else if (op == OP_SHOW) {
+		fmt_vf_detail(c->out, &vf);
+	} else if (op == OP_CLAIM) {
+		fprintf(c->out, "%s claimed: bound to vfpost (was %s)\n",
+			vf.bdf, vf.prev_driver[0] ? vf.prev_driver : "unbound");
+	} else {
+		fprintf(c->out, "%s released: %s\n", vf.bdf,
+			vf.driver[0] ? vf.driver : "unbound");
+	}
+	vfpost_close(h);
+	return 0;
+}
+
+static int cmd_stats(struct ctl *c, const char *bdf)
+{
+	struct vfpost_vector *vec;
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	int err, n;
+
+	if (check_bdf(c, bdf))
+		return 2;
+	h = vfpost_open(&err);
+	if (!h)
+		return fail_open(c, err);
+	vec = calloc(MAX_VECTORS, sizeof(*vec));
+	if (!vec) {
+		fprintf(c->err, "vfpostctl: out of memory\n");
+		vfpost_close(h);
+		return 1;
+	}
+	n = vfpost_vf_stats(h, bdf, &vf, vec, MAX_VECTORS);
+	if (n < 0) {
+		free(vec);
+		return fail(c, h);
+	}
+	if (n > MAX_VECTORS)
+		n = MAX_VECTORS;
+	if (c->json) {
+		fputs("{\"bdf\":", c->out);
+		fmt_json_str(c->out, vf.bdf);
+		fputs(",\"vectors\":", c->out);
+		fmt_vectors_json(c->out, vec, n);
+		fputs("}\n", c->out);
+	} else if (!n) {
+		fprintf(c->out, "%s: no MSI-X vectors attached\n", vf.bdf);
+	} else {
+		fmt_vectors_table(c->out, vec, n);
+	}
+	free(vec);
+	vfpost_close(h);
+	return 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static void watch_one(const struct vfpost_event *ev, void *arg)
+{
+	struct ctl *c = arg;
+
+	if (c->json)
+		fmt_event_json(c->out, ev);
+	else
+		fmt_event_line(c->out, ev);
+	fflush(c->out);
+}
+
+static int cmd_watch(struct ctl *c)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vfpost_events *e;
+	int err, ret;
+
+	e = vfpost_events_open(watch_one, c, &err);
+	if (!e)
+		return fail_open(c, err);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stop) {
+		ret = vfpost_events_wait(e, 1000);
+		if (ret < 0 && ret != -EINTR) {
+			fprintf(c->err, "vfpostctl: %s\n",
+				vfpost_events_errmsg(e));
+			vfpost_events_close(e);
+			return 1;
+		}
+	}
+	vfpost_events_close(e);
+	return 0;
+}
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int need_args(struct ctl *c, const char *cmd, int have, int min,
+		     int max)
+{
+	if (have < min || have > max) {
+		fprintf(c->err,
+			"vfpostctl: '%s' takes %s%s argument%s (see vfpostctl --help)\n",
+			cmd, min == max ? "" : "at most ",
+			max ? (max == 1 ? "one" : "two") : "no",
+			max == 1 ? "" : "s");
+		return 2;
+	}
+	return 0;
+}
+
+int vfpostctl_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct ctl c = { .out = out, .err = err };
+	const char *cmd;
+	int opt, n;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+jh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			c.json = true;
+			break;
+		case 'h':
+			fputs(usage_text, out);
+			return 0;
+		default:
+			fprintf(err,
+				"vfpostctl: unknown option '%s' (see vfpostctl --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(err, "vfpostctl: no command given (see vfpostctl --help)\n");
+		return 2;
+	}
+	cmd = argv[optind];
+	n = argc - optind - 1;
+	argv += optind + 1;
+
+	if (!strcmp(cmd, "list"))
+		return need_args(&c, cmd, n, 0, 1) ?: cmd_list(&c, n ? argv[0] : NULL);
+	if (!strcmp(cmd, "show"))
+		return need_args(&c, cmd, n, 1, 1) ?: cmd_vf(&c, OP_SHOW, argv[0]);
+	if (!strcmp(cmd, "claim"))
+		return need_args(&c, cmd, n, 1, 1) ?: cmd_vf(&c, OP_CLAIM, argv[0]);
+	if (!strcmp(cmd, "release"))
+		return need_args(&c, cmd, n, 1, 1) ?:
+			cmd_vf(&c, OP_RELEASE, argv[0]);
+	if (!strcmp(cmd, "stats"))
+		return need_args(&c, cmd, n, 1, 1) ?: cmd_stats(&c, argv[0]);
+	if (!strcmp(cmd, "watch"))
+		return need_args(&c, cmd, n, 0, 0) ?: cmd_watch(&c);
+	if (!strcmp(cmd, "help")) {
+		fputs(usage_text, out);
+		return 0;
+	}
+	fprintf(err, "vfpostctl: unknown command '%s' (see vfpostctl --help)\n",
+		cmd);
+	return 2;
+}

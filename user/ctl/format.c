@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vfpostctl output formatting: tables for people, JSON for programs. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+
+void fmt_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void fmt_time(char *buf, size_t len, uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000ULL);
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&sec, &tm)) {
+		snprintf(buf, len, "%" PRIu64, ns);
+		return;
+	}
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06uZ",
+		 (unsigned int)(ns % 1000000000ULL / 1000));
+}
+
+static const char *or_dash(const char *s)
+{
+	return *s ? s : "-";
+}
+
+void fmt_vf_table_header(FILE *f)
+{
+	fprintf(f, "%-12s  %-12s  %3s  %-9s  %-12s  %5s  %-8s  %7s  %s\n",
+		"BDF", "PF", "VF", "ID", "DRIVER", "GROUP", "STATE", "OWNER",
+		"CLAIMED");
+}
+
+void fmt_vf_table_row(FILE *f, const struct vfpost_vf *vf)
+{
+	char id[16], group[16], owner[16];
+
+	snprintf(id, sizeof(id), "%04x:%04x", vf->vendor, vf->device);
+	if (vf->iommu_group >= 0)
+		snprintf(group, sizeof(group), "%d", vf->iommu_group);
+	else
+		snprintf(group, sizeof(group), "-");
+	if (vf->owner_pid)
+		snprintf(owner, sizeof(owner), "%u", vf->owner_pid);
+	else
+		snprintf(owner, sizeof(owner), "-");
+	fprintf(f, "%-12s  %-12s  %3u  %-9s  %-12s  %5s  %-8s  %7s  %s\n",
+		vf->bdf, vf->pf_bdf, vf->vf_index, id, or_dash(vf->driver),
+		group, vfpost_state_name(vf->state), owner,
+		vf->claimed ? "yes" : "no");
+}
+
+void fmt_vf_json(FILE *f, const struct vfpost_vf *vf)
+{
+	fputs("{\"bdf\":", f);
+	fmt_json_str(f, vf->bdf);
+	fputs(",\"pf\":", f);
+	fmt_json_str(f, vf->pf_bdf);
+	fprintf(f, ",\"vf_index\":%u,\"vendor\":\"%04x\",\"device\":\"%04x\"",
+		vf->vf_index, vf->vendor, vf->device);
+	fputs(",\"driver\":", f);
+	if (vf->driver[0])
+		fmt_json_str(f, vf->driver);
+	else
+		fputs("null", f);
+	if (vf->iommu_group >= 0)
+		fprintf(f, ",\"iommu_group\":%d", vf->iommu_group);
+	else
+		fputs(",\"iommu_group\":null", f);
+	fprintf(f, ",\"state\":\"%s\"", vfpost_state_name(vf->state));
+	if (vf->owner_pid)
+		fprintf(f, ",\"owner_pid\":%u", vf->owner_pid);
+	else
+		fputs(",\"owner_pid\":null", f);
+	fprintf(f, ",\"claimed\":%s", vf->claimed ? "true" : "false");
+	if (vf->claimed) {
+		fputs(",\"prev_driver\":", f);
+		fmt_json_str(f, vf->prev_driver);
+		fputs(",\"prev_override\":", f);
+		fmt_json_str(f, vf->prev_override);
+	}
+	fprintf(f, ",\"created_ns\":%" PRIu64 ",\"changed_ns\":%" PRIu64
+		",\"seq\":%" PRIu64 "}", vf->created_ns, vf->changed_ns,
+		vf->seq);
+}
+
+void fmt_vf_detail(FILE *f, const struct vfpost_vf *vf)
+{
+	char t[64];
+
+	fprintf(f, "%-14s %s\n", "bdf", vf->bdf);
+	fprintf(f, "%-14s %s\n", "pf", vf->pf_bdf);
+	fprintf(f, "%-14s %u\n", "vf index", vf->vf_index);
+	fprintf(f, "%-14s %04x:%04x\n", "id", vf->vendor, vf->device);
+	fprintf(f, "%-14s %s\n", "driver", or_dash(vf->driver));
+	if (vf->iommu_group >= 0)
+		fprintf(f, "%-14s %d\n", "iommu group", vf->iommu_group);
+	else
+		fprintf(f, "%-14s -\n", "iommu group");
+	fprintf(f, "%-14s %s\n", "state", vfpost_state_name(vf->state));
+	if (vf->owner_pid)
+		fprintf(f, "%-14s %u\n", "owner pid", vf->owner_pid);
+	else
+		fprintf(f, "%-14s -\n", "owner pid");
+	if (vf->claimed)
+		fprintf(f, "%-14s yes (was driver %s, override %s)\n",
+			"claimed", or_dash(vf->prev_driver),
+			or_dash(vf->prev_override));
+	else
+		fprintf(f, "%-14s no\n", "claimed");
+	fmt_time(t, sizeof(t), vf->created_ns);
+	fprintf(f, "%-14s %s\n", "created", t);
+	fmt_time(t, sizeof(t), vf->changed_ns);
+	fprintf(f, "%-14s %s\n", "changed", t);
+}
+
+void fmt_vectors_table(FILE *f, const struct vfpost_vector *v, unsigned int n)
+{
+	unsigned int i;
+
+	fprintf(f, "%6s  %8s  %12s  %12s  %6s  %7s  %-10s  %8s\n", "VECTOR",
+		"HOST_IRQ", "HOST_HITS", "MASKED_HITS", "MASKED", "PENDING",
+		"BYPASS", "LAST_CPU");
+	for (i = 0; i < n; i++, v++) {
+		char cpu[16];
+
+		if (v->last_cpu >= 0)
+			snprintf(cpu, sizeof(cpu), "%d", v->last_cpu);
+		else
+			snprintf(cpu, sizeof(cpu), "-");
+		fprintf(f, "%6u  %8u  %12" PRIu64 "  %12" PRIu64
+			"  %6s  %7s  %-10s  %8s\n", v->index, v->host_irq,
+			v->host_hits, v->masked_hits, v->masked ? "yes" : "no",
+			v->pending ? "yes" : "no",
+			vfpost_bypass_name(v->bypass), cpu);
+	}
+}
+
+void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n)
+{
+	unsigned int i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++, v++) {
+		fprintf(f, "%s{\"vector\":%u,\"host_irq\":%u,\"host_hits\":%"
+			PRIu64 ",\"masked_hits\":%" PRIu64 ",\"masked\":%s,"
+			"\"pending\":%s,\"bypass\":\"%s\",\"last_cpu\":",
+			i ? "," : "", v->index, v->host_irq, v->host_hits,
+			v->masked_hits, v->masked ? "true" : "false",
+			v->pending ? "true" : "false",
+			vfpost_bypass_name(v->bypass));
+		if (v->last_cpu >= 0)
+			fprintf(f, "%d}", v->last_cpu);
+		else
+			fputs("null}", f);
+	}
+	fputc(']', f);
+}
+
+void fmt_event_line(FILE *f, const struct vfpost_event *ev)
+{
+	char t[64];
+
+	if (ev->type == VFPOST_EVENT_LIB_GAP) {
+		fprintf(f, "-- %" PRIu64 " event(s) lost\n", ev->lost);
+		return;
+	}
+	if (ev->type == VFPOST_EVENT_LIB_RESYNC) {
+		fprintf(f, "-- events overflowed; resynced at seq %" PRIu64
+			" (%u VFs)\n", ev->seq, ev->nr_vfs);
+		return;
+	}
+	fmt_time(t, sizeof(t), ev->timestamp_ns);
+	fprintf(f, "%" PRIu64 " %s %-16s %s", ev->seq, t,
+		vfpost_event_name(ev->type),
+		ev->bdf[0] ? ev->bdf : ev->pf_bdf);
+	switch (ev->type) {
+	case VFPOST_EVENT_VF_ADDED:
+		fprintf(f, " pf %s vf %u", ev->pf_bdf, ev->vf_index);
+		break;
+	case VFPOST_EVENT_DRIVER_BOUND:
+	case VFPOST_EVENT_DRIVER_UNBOUND:
+		fprintf(f, " driver %s", or_dash(ev->driver));
+		break;
+	case VFPOST_EVENT_VF_OPENED:
+	case VFPOST_EVENT_VF_CLOSED:
+		fprintf(f, " pid %u", ev->pid);
+		break;
+	case VFPOST_EVENT_VF_REMOVE_REQUESTED:
+		fprintf(f, " pid %u count %u", ev->pid, ev->request_count);
+		break;
+	case VFPOST_EVENT_PF_NUMVFS:
+		fprintf(f, " numvfs %u", ev->num_vfs);
+		break;
+	}
+	fputc('\n', f);
+}
+
+void fmt_event_json(FILE *f, const struct vfpost_event *ev)
+{
+	fprintf(f, "{\"seq\":%" PRIu64 ",\"event\":\"%s\"", ev->seq,
+		vfpost_event_name(ev->type));
+	if (ev->type == VFPOST_EVENT_LIB_GAP) {
+		fprintf(f, ",\"lost\":%" PRIu64 "}\n", ev->lost);
+		return;
+	}
+	if (ev->type == VFPOST_EVENT_LIB_RESYNC) {
+		unsigned int i;
+
+		fputs(",\"vfs\":[", f);
+		for (i = 0; i < ev->nr_vfs; i++) {
+			if (i)
+				fputc(',', f);
+			fmt_vf_json(f, &ev->vfs[i]);
+		}
+		fputs("]}\n", f);
+		return;
+	}
+	fprintf(f, ",\"timestamp_ns\":%" PRIu64, ev->timestamp_ns);
+	if (ev->bdf[0]) {
+		fputs(",\"bdf\":", f);
+		fmt_json_str(f, ev->bdf);
+		fprintf(f, ",\"vf_index\":%u", ev->vf_index);
+	}
+	fputs(",\"pf\":", f);
+	fmt_json_str(f, ev->pf_bdf);
+	switch (ev->type) {
+	case VFPOST_EVENT_DRIVER_BOUND:
+	case VFPOST_EVENT_DRIVER_UNBOUND:
+		fputs(",\"driver\":", f);
+		fmt_json_str(f, ev->driver);
+		break;
+	case VFPOST_EVENT_VF_OPENED:
+	case VFPOST_EVENT_VF_CLOSED:
+		fprintf(f, ",\"pid\":%u", ev->pid);
+		break;
+	case VFPOST_EVENT_VF_REMOVE_REQUESTED:
+		fprintf(f, ",\"pid\":%u,\"request_count\":%u", ev->pid,
+			ev->request_count);
+		break;
+	case VFPOST_EVENT_PF_NUMVFS:
+		fprintf(f, ",\"num_vfs\":%u", ev->num_vfs);
+		break;
+	}
+	fputs("}\n", f);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* vfpostctl output: human tables and JSON (iproute2 style). */
+#ifndef _VFPOSTCTL_FORMAT_H
+#define _VFPOSTCTL_FORMAT_H
+
+#include <stdio.h>
+
+#include "libvfpost.h"
+
+/* Write @s as a JSON string literal (quotes and escapes). */
+void fmt_json_str(FILE *f, const char *s);
+
+/* "2026-11-23T14:55:15.123456Z" (UTC) from CLOCK_REALTIME ns. */
+void fmt_time(char *buf, size_t len, uint64_t ns);
+
+void fmt_vf_table_header(FILE *f);
+void fmt_vf_table_row(FILE *f, const struct vfpost_vf *vf);
+void fmt_vf_json(FILE *f, const struct vfpost_vf *vf);	/* one object */
+/* "show": key/value lines. */
+void fmt_vf_detail(FILE *f, const struct vfpost_vf *vf);
+
+void fmt_vectors_table(FILE *f, const struct vfpost_vector *v, unsigned int n);
+void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n);
+
+void fmt_event_line(FILE *f, const struct vfpost_event *ev);
+void fmt_event_json(FILE *f, const struct vfpost_event *ev); /* + newline */
+
+#endif /* _VFPOSTCTL_FORMAT_H */

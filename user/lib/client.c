@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libvfpost: requests (get, dump, stats, claim, release) and lifecycle
+ * event subscription over libnl-genl-3.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "libvfpost.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+struct vfpost {
+	struct nl_sock *sk;
+	int family;
+	char errmsg[512];
+};
+
+static void set_err(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+const char *vfpost_strerror(int err)
+{
+	static __thread char buf[160];
+
+	switch (err) {
+	case -ENOENT:
+		return "the vfpost module is not loaded (insmod vfpost.ko)";
+	case -EPERM:
+	case -EACCES:
+		return "permission denied (CAP_NET_ADMIN is required)";
+	}
+	snprintf(buf, sizeof(buf), "cannot talk to the vfpost module: %s",
+		 strerror(-err));
+	return buf;
+}
+
+/* Open a generic netlink socket resolved to the family; -errno. */
+static int connect_family(struct nl_sock **skp, int *family)
+{
+	struct nl_sock *sk;
+	int one = 1, ret;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	ret = genl_connect(sk);
+	if (ret < 0) {
+		nl_socket_free(sk);
+		return -EPROTONOSUPPORT;
+	}
+	/* Extended ACKs: the kernel's error text; capped: no echoed request. */
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+		   sizeof(one));
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one,
+		   sizeof(one));
+	ret = genl_ctrl_resolve(sk, VFPOST_GENL_NAME);
+	if (ret < 0) {
+		nl_socket_free(sk);
+		return ret == -NLE_OBJ_NOTFOUND ? -ENOENT : -EIO;
+	}
+	*family = ret;
+	*skp = sk;
+	return 0;
+}
+
+struct vfpost *vfpost_open(int *err)
+{
+	struct vfpost *h;
+	int ret;
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ret = connect_family(&h->sk, &h->family);
+	if (ret) {
+		free(h);
+		*err = ret;
+		return NULL;
+	}
+	*err = 0;
+	return h;
+}
+
+void vfpost_close(struct vfpost *h)
+{
+	if (!h)
+		return;
+	nl_socket_free(h->sk);
+	free(h);
+}
+
+const char *vfpost_errmsg(const struct vfpost *h)
+{
+	return h->errmsg;
+}
+
+struct reply_ctx {
+	struct vfpost *h;
+	const char *what;		/* object named in error messages */
+	int err;
+	bool done;
+	/* per-message handler */
+	int (*fn)(const struct nlmsghdr *nlh, struct reply_ctx *ctx);
+	vfpost_vf_fn cb;
+	void *arg;
+	struct vfpost_vf *vf;
+	struct vfpost_vector *vec;
+	unsigned int max, nr_vec;
+	int stopped;
+};
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	struct reply_ctx *ctx = arg;
+	int ret;
+
+	ret = ctx->fn(nlmsg_hdr(msg), ctx);
+	if (ret) {
+		if (ret < 0 && !ctx->err)
+			ctx->err = ret;
+		return NL_SKIP;
+	}
+	return NL_OK;
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct reply_ctx *ctx = arg;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { NULL };
+	const char *ext = NULL;
+	size_t off = sizeof(*e);
+	int len;
+
+	ctx->err = e->error ? e->error : -EIO;
+	ctx->done = true;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+		len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
+		if (len > 0 &&
+		    nla_parse(tb, NLMSGERR_ATTR_MAX,
+			      (struct nlattr *)((char *)e + off), len,
+			      NULL) == 0 && tb[NLMSGERR_ATTR_MSG]) {
+			ext = nla_data(tb[NLMSGERR_ATTR_MSG]);
+			if (strnlen(ext, nla_len(tb[NLMSGERR_ATTR_MSG])) ==
+			    (size_t)nla_len(tb[NLMSGERR_ATTR_MSG]))
+				ext = NULL;
+		}
+	}
+	if (ext)
+		set_err(ctx->h->errmsg, sizeof(ctx->h->errmsg), "%s: %s",
+			ctx->what, ext);
+	else if (ctx->err == -EPERM)
+		set_err(ctx->h->errmsg, sizeof(ctx->h->errmsg),
+			"%s: permission denied (CAP_NET_ADMIN is required)",
+			ctx->what);
+	else
+		set_err(ctx->h->errmsg, sizeof(ctx->h->errmsg), "%s: %s",
+			ctx->what, strerror(-ctx->err));
+	return NL_STOP;
+}
+
+static int on_done(struct nl_msg *msg, void *arg)
+{
+	struct reply_ctx *ctx = arg;
+
+	ctx->done = true;
+	return NL_STOP;
+}
+
+/* Send @cmd for @bdf (and @pf, @stats) and run the replies through @ctx. */
+static int request(struct reply_ctx *ctx, int cmd, int flags,
+		   const char *bdf, const char *pf, bool stats)
+{
+	struct vfpost *h = ctx->h;
+	struct nl_msg *msg;
+	struct nl_cb *cb;
+	int ret;
+
+	h->errmsg[0] = '\0';
+	msg = nlmsg_alloc();
+	if (!msg)
+		return -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0,
+			 flags | NLM_F_ACK, cmd, VFPOST_GENL_VERSION) ||
+	    (bdf && nla_put_string(msg, VFPOST_A_BDF, bdf) < 0) ||
+	    (pf && nla_put_string(msg, VFPOST_A_PF_BDF, pf) < 0) ||
+	    (stats && nla_put_flag(msg, VFPOST_A_STATS) < 0)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, ctx);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, ctx);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_done, ctx);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, ctx);
+
+	ret = nl_send_auto(h->sk, msg);
+	nlmsg_free(msg);
+	if (ret < 0) {
+		nl_cb_put(cb);
+		set_err(h->errmsg, sizeof(h->errmsg), "%s: send: %s",
+			ctx->what, nl_geterror(ret));
+		return -EIO;
+	}
+	while (!ctx->done) {
+		ret = nl_recvmsgs(h->sk, cb);
+		if (ret < 0 && !ctx->done) {
+			ctx->err = -EIO;
+			set_err(h->errmsg, sizeof(h->errmsg), "%s: receive: %s",
+				ctx->what, nl_geterror(ret));
+			break;
+		}
+	}
+	nl_cb_put(cb);
+	if (ctx->err < 0 && !h->errmsg[0])
+		set_err(h->errmsg, sizeof(h->errmsg), "%s: %s", ctx->what,
+			strerror(-ctx->err));
+	return ctx->err;
+}
+
+static int one_vf(const struct nlmsghdr *nlh, struct reply_ctx *ctx)
+{
+	unsigned int nr = 0;
+
+	if (vfpost_decode_vf(nlh, ctx->vf, ctx->vec, ctx->max, &nr))
+		return -EPROTO;
+	ctx->nr_vec = nr;
+	return 0;
+}
+
+static int norm_bdf(struct vfpost *h, const char *bdf, char *out)
+{
+	if (vfpost_parse_bdf(bdf, out)) {
+		set_err(h->errmsg, sizeof(h->errmsg),
+			"'%s' is not a PCI address (expected dddd:bb:dd.f)",
+			bdf ? bdf : "(null)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vf_cmd(struct vfpost *h, int cmd, const char *bdf,
+		  struct vfpost_vf *vf, struct vfpost_vector *vec,
+		  unsigned int max, bool stats)
+{
+	struct vfpost_vf tmp;
+	char b[VFPOST_BDF_LEN];
+	struct reply_ctx ctx = {
+		.h = h, .what = b, .fn = one_vf, .vf = vf ? vf : &tmp,
+		.vec = vec, .max = max,
+	};
+	int ret;
+
+	ret = norm_bdf(h, bdf, b);
+	if (ret)
+		return ret;
+	ret = request(&ctx, cmd, 0, b, NULL, stats);
+	if (ret)
+		return ret;
+	return ctx.nr_vec;
+}
+
+int vfpost_vf_get(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
+{
+	int ret = vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, NULL, 0, false);
+
+	return ret < 0 ? ret : 0;
+}
+
+int vfpost_vf_stats(struct vfpost *h, const char *bdf, struct vfpost_vf *vf,
+		    struct vfpost_vector *vec, unsigned int max)
+{
+	return vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, vec, max, true);
+}
+
+int vfpost_claim(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
+{
+	int ret = vf_cmd(h, VFPOST_CMD_VF_CLAIM, bdf, vf, NULL, 0, false);
+
+	return ret < 0 ? ret : 0;
+}
+
+int vfpost_release(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
+{
+	int ret = vf_cmd(h, VFPOST_CMD_VF_RELEASE, bdf, vf, NULL, 0, false);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int each_vf(const struct nlmsghdr *nlh, struct reply_ctx *ctx)
+{
+	struct vfpost_vf vf;
+
+	if (ctx->stopped)
+		return 0;
+	if (vfpost_decode_vf(nlh, &vf, NULL, 0, NULL))
+		return -EPROTO;
+	ctx->stopped = ctx->cb(&vf, ctx->arg);
+	return 0;
+}
+
+int vfpost_vf_list(struct vfpost *h, const char *pf_bdf, vfpost_vf_fn cb,
+		   void *arg)
+{
+	char b[VFPOST_BDF_LEN];
+	struct reply_ctx ctx = {
+		.h = h, .what = "VF list", .fn = each_vf, .cb = cb, .arg = arg,
+	};
+	int ret;
+
+	if (pf_bdf) {
+		ret = norm_bdf(h, pf_bdf, b);
+		if (ret)
+			return ret;
+		ctx.what = b;
+	}
+	return request(&ctx, VFPOST_CMD_VF_GET, NLM_F_DUMP, NULL,
+		       pf_bdf ? b : NULL, false);
+}
+
+/* ---- events ---- */
+
+struct vfpost_events {
+	struct nl_sock *sk;
+	vfpost_event_fn cb;
+	void *arg;
+	uint64_t last_seq;		/* 0: no baseline yet */
+	char errmsg[512];
+	char buf[65536];
+};
+
+struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
+					 int *err)
+{
+	struct vfpost_events *e;
+	int family, grp, ret;
+
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ret = connect_family(&e->sk, &family);
+	if (ret)
+		goto err_free;
+	grp = genl_ctrl_resolve_grp(e->sk, VFPOST_GENL_NAME,
+				    VFPOST_MCGRP_LIFECYCLE);
+	if (grp < 0) {
+		ret = -ENOENT;
+		goto err_sock;
+	}
+	nl_socket_disable_seq_check(e->sk);
+	if (nl_socket_add_membership(e->sk, grp) < 0 ||
+	    nl_socket_set_nonblocking(e->sk) < 0) {
+		ret = -EIO;
+		goto err_sock;
+	}
+	e->cb = cb;
+	e->arg = arg;
+	*err = 0;
+	return e;
+
+err_sock:
+	nl_socket_free(e->sk);
+err_free:
+	free(e);
+	*err = ret;
+	return NULL;
+}
+
+void vfpost_events_close(struct vfpost_events *e)
+{
+	if (!e)
+		return;
+	nl_socket_free(e->sk);
+	free(e);
+}
+
+int vfpost_events_fd(const struct vfpost_events *e)
+{
+	return nl_socket_get_fd(e->sk);
+}
+
+const char *vfpost_events_errmsg(const struct vfpost_events *e)
+{
+	return e->errmsg;
+}
+
+struct vf_array {
+	struct vfpost_vf *v;
+	unsigned int n, cap;
+	uint64_t seq;
+};
+
+static int collect(const struct vfpost_vf *vf, void *arg)
+{
+	struct vf_array *a = arg;
+	struct vfpost_vf *nv;
+
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		nv = realloc(a->v, a->cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		a->v = nv;
+	}
+	a->v[a->n++] = *vf;
+	if (vf->seq > a->seq)
+		a->seq = vf->seq;
+	return 0;
+}
+
+/* After ENOBUFS: re-read the VFs and report them as a RESYNC event. */
+static int resync(struct vfpost_events *e)
+{
+	struct vfpost_event ev = { .type = VFPOST_EVENT_LIB_RESYNC };
+	struct vf_array a = { 0 };
+	struct vfpost *h;
+	int ret;
+
+	h = vfpost_open(&ret);
+	if (!h) {
+		set_err(e->errmsg, sizeof(e->errmsg), "resync: %s",
+			vfpost_strerror(ret));
+		return ret;
+	}
+	ret = vfpost_vf_list(h, NULL, collect, &a);
+	if (ret) {
+		set_err(e->errmsg, sizeof(e->errmsg), "resync: %s",
+			vfpost_errmsg(h));
+	} else {
+		ev.seq = a.seq;
+		ev.vfs = a.v;
+		ev.nr_vfs = a.n;
+		/* Events up to the snapshot are reflected in it. */
+		e->last_seq = a.seq;
+		e->cb(&ev, e->arg);
+	}
+	free(a.v);
+	vfpost_close(h);
+	return ret;
+}
+
+static int deliver(struct vfpost_events *e, const struct nlmsghdr *nlh)
+{
+	struct vfpost_event ev, gap = { .type = VFPOST_EVENT_LIB_GAP };
+	int n = 0;
+
+	if (vfpost_decode_event(nlh, &ev))
+		return 0;		/* not an event of ours: ignore */
+	if (e->last_seq && ev.seq <= e->last_seq)
+		return 0;		/* already covered by a resync */
+	if (e->last_seq && ev.seq > e->last_seq + 1) {
+		gap.seq = ev.seq - 1;
+		gap.lost = ev.seq - e->last_seq - 1;
+		e->cb(&gap, e->arg);
+		n++;
+	}
+	e->last_seq = ev.seq;
+	e->cb(&ev, e->arg);
+	return n + 1;
+}
+
+int vfpost_events_process(struct vfpost_events *e)
+{
+	struct nlmsghdr *nlh;
+	int total = 0, len, ret;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(nl_socket_get_fd(e->sk), e->buf, sizeof(e->buf),
+			 MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return total;
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				ret = resync(e);
+				if (ret)
+					return ret;
+				total++;
+				continue;
+			}
+			ret = -errno;
+			set_err(e->errmsg, sizeof(e->errmsg),
+				"reading vfpost events: %s", strerror(errno));
+			return ret;
+		}
+		len = (int)n;
+		for (nlh = (struct nlmsghdr *)e->buf; nlmsg_ok(nlh, len);
+		     nlh = nlmsg_next(nlh, &len))
+			total += deliver(e, nlh);
+	}
+}
+
+int vfpost_events_wait(struct vfpost_events *e, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = vfpost_events_fd(e), .events = POLLIN };
+	int ret;
+
+	ret = poll(&pfd, 1, timeout_ms);
+	if (ret < 0) {
+		ret = -errno;
+		set_err(e->errmsg, sizeof(e->errmsg), "poll: %s",
+			strerror(errno));
+		return ret;
+	}
+	if (!ret)
+		return 0;
+	return vfpost_events_process(e);
+}

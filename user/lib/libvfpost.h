@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libvfpost: userspace client of the vfpost generic netlink family
+ * (uapi/linux/vfpost.h) on libnl-3 / libnl-genl-3.
+ *
+ * Conventions: functions return 0 (or a count) on success and a negative
+ * errno on failure.  After a failure, vfpost_errmsg() returns one line that
+ * names the object and includes the kernel's extack text when it sent one.
+ * A handle is not thread safe; use one per thread.
+ */
+#ifndef _LIBVFPOST_H
+#define _LIBVFPOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/vfpost.h>
+
+struct nlmsghdr;
+
+/* One tracked VF, as in a VF message (uapi "VF message"). */
+struct vfpost_vf {
+	char bdf[VFPOST_BDF_LEN];
+	char pf_bdf[VFPOST_BDF_LEN];
+	uint32_t vf_index;
+	uint16_t vendor;
+	uint16_t device;
+	char driver[VFPOST_DRIVER_LEN];		/* "" when unbound */
+	int32_t iommu_group;			/* -1 when none */
+	enum vfpost_vf_state state;
+	uint32_t owner_pid;			/* 0 when not open */
+	bool claimed;
+	char prev_driver[VFPOST_DRIVER_LEN];	/* valid when claimed */
+	char prev_override[VFPOST_DRIVER_LEN];	/* valid when claimed */
+	uint64_t created_ns;			/* CLOCK_REALTIME */
+	uint64_t changed_ns;			/* CLOCK_REALTIME */
+	uint64_t seq;				/* last event reflected */
+};
+
+/* Per-vector statistics (uapi enum vfpost_vector_attr). */
+struct vfpost_vector {
+	uint32_t index;
+	uint32_t host_irq;
+	uint64_t host_hits;
+	uint64_t masked_hits;
+	bool masked;
+	bool pending;
+	enum vfpost_bypass bypass;
+	int32_t last_cpu;			/* -1: none yet */
+};
+
+/*
+ * Pseudo events made by the library (never sent by the kernel), delivered
+ * through the same callback as kernel events.
+ */
+#define VFPOST_EVENT_LIB_GAP	1000	/* events lost: ev->lost of them */
+#define VFPOST_EVENT_LIB_RESYNC	1001	/* the socket overflowed (ENOBUFS):
+					 * the library re-read the VFs
+					 * (ev->vfs, ev->nr_vfs); ev->seq is
+					 * the last event they reflect
+					 */
+
+/* One lifecycle event (uapi "Event message"). */
+struct vfpost_event {
+	int type;				/* enum vfpost_event_type or LIB_* */
+	uint64_t seq;
+	uint64_t timestamp_ns;			/* CLOCK_REALTIME */
+	char bdf[VFPOST_BDF_LEN];		/* "" for PF events */
+	char pf_bdf[VFPOST_BDF_LEN];
+	uint32_t vf_index;
+	char driver[VFPOST_DRIVER_LEN];		/* DRIVER_BOUND / _UNBOUND */
+	uint32_t pid;				/* OPENED, CLOSED, REMOVE_REQ. */
+	uint32_t num_vfs;			/* PF_NUMVFS */
+	uint32_t request_count;			/* REMOVE_REQUESTED */
+	uint64_t lost;				/* LIB_GAP */
+	const struct vfpost_vf *vfs;		/* LIB_RESYNC: the VFs now */
+	unsigned int nr_vfs;			/* LIB_RESYNC */
+};
+
+/* ---- pure helpers (no kernel needed) ---- */
+
+/*
+ * Normalize a PCI address: "dddd:bb:dd.f" or "bb:dd.f" (domain 0), any hex
+ * case -> "dddd:bb:dd.f" lower case.  Returns 0 or -EINVAL.
+ */
+int vfpost_parse_bdf(const char *s, char out[VFPOST_BDF_LEN]);
+
+/* Names of enum values: "unbound", "added", "connected"...; "?" if unknown. */
+const char *vfpost_state_name(int state);
+const char *vfpost_event_name(int type);
+const char *vfpost_bypass_name(int bypass);
+
+/*
+ * Decode one genetlink message of the family (header included).  Returns 0,
+ * -EINVAL if it is malformed or not the expected command.  Vectors: up to
+ * @max into @vec, *nr_vec = how many the message had (may exceed @max).
+ */
+int vfpost_decode_vf(const struct nlmsghdr *nlh, struct vfpost_vf *vf,
+		     struct vfpost_vector *vec, unsigned int max,
+		     unsigned int *nr_vec);
+int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev);
+
+/* ---- requests ---- */
+
+struct vfpost;
+
+/*
+ * Connect and resolve the family.  On failure returns NULL and stores the
+ * negative errno in *err (-ENOENT: the module is not loaded);
+ * vfpost_strerror(*err) describes it.
+ */
+struct vfpost *vfpost_open(int *err);
+void vfpost_close(struct vfpost *h);
+
+/* The last failure of @h as one line (without a trailing newline). */
+const char *vfpost_errmsg(const struct vfpost *h);
+/* A failure of vfpost_open()/vfpost_events_open() as one line. */
+const char *vfpost_strerror(int err);
+
+int vfpost_vf_get(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
+
+/* Calls @cb for each VF (of @pf_bdf, or all if NULL); @cb != 0 stops. */
+typedef int (*vfpost_vf_fn)(const struct vfpost_vf *vf, void *arg);
+int vfpost_vf_list(struct vfpost *h, const char *pf_bdf, vfpost_vf_fn cb,
+		   void *arg);
+
+/*
+ * VF plus per-vector statistics: up to @max vectors into @vec; returns the
+ * number of attached vectors (may exceed @max) or -errno (-EOPNOTSUPP when
+ * the VF is not bound to vfpost).
+ */
+int vfpost_vf_stats(struct vfpost *h, const char *bdf, struct vfpost_vf *vf,
+		    struct vfpost_vector *vec, unsigned int max);
+
+/* Claim (bind to vfpost) / release (restore the previous driver).  @vf may
+ * be NULL; otherwise it receives the VF's state after the operation.
+ */
+int vfpost_claim(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
+int vfpost_release(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
+
+/* ---- lifecycle events ---- */
+
+struct vfpost_events;
+typedef void (*vfpost_event_fn)(const struct vfpost_event *ev, void *arg);
+
+/*
+ * Subscribe to the "lifecycle" group on a socket of its own.  Events are
+ * read by vfpost_events_process() when vfpost_events_fd() is readable.
+ * Sequence gaps are reported as VFPOST_EVENT_LIB_GAP; a receive-buffer
+ * overflow (ENOBUFS) triggers an internal dump to learn the current
+ * sequence number and a VFPOST_EVENT_LIB_RESYNC event.
+ */
+struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
+					 int *err);
+void vfpost_events_close(struct vfpost_events *e);
+int vfpost_events_fd(const struct vfpost_events *e);
+/*
+ * Handle what is readable now (non-blocking); returns the number of
+ * callbacks made (0 if nothing was pending) or -errno.
+ */
+int vfpost_events_process(struct vfpost_events *e);
+/* Wait up to @timeout_ms (-1 forever) for events and process them. */
+int vfpost_events_wait(struct vfpost_events *e, int timeout_ms);
+const char *vfpost_events_errmsg(const struct vfpost_events *e);
+
+#endif /* _LIBVFPOST_H */

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vibevmm command line parsing: good input and every error message. */
+#include <stdio.h>
+#include <string.h>
+
+/* the harness defines non-static helpers without prototypes */
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#include "kselftest_harness.h"
+#include "vmm/cli.h"
+
+#define ARGV(...) ((char *[]){ "vibevmm", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "vibevmm", __VA_ARGS__ }) / sizeof(char *)))
+
+static int parse(struct vmm_config *cfg, char *err, int argc, char **argv)
+{
+	FILE *out = fopen("/dev/null", "w");
+	int ret = cli_parse(argc, argv, cfg, out, err, 512);
+
+	fclose(out);
+	return ret;
+}
+
+#define PARSE(cfg, err, ...) parse(cfg, err, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+TEST(defaults)
+{
+	struct vmm_config cfg;
+	char err[512];
+
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "/boot/vmlinuz"));
+	EXPECT_STREQ("/boot/vmlinuz", cfg.kernel);
+	EXPECT_EQ(NULL, cfg.initrd);
+	EXPECT_EQ(512ULL << 20, cfg.mem);
+	EXPECT_EQ(1, cfg.cpus);
+	EXPECT_EQ(0, cfg.nr_vfio);
+	EXPECT_FALSE(cfg.console);
+	EXPECT_EQ(2, cfg.log);
+	EXPECT_EQ((int)IRQ_PATH_AUTO, (int)cfg.irq_path);
+}
+
+TEST(seed_command_line)
+{
+	struct vmm_config cfg;
+	char err[512];
+
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "vmlinuz", "--initrd", "initrd",
+				 "--mem", "2G", "--cpus", "2", "--vfio", "0000:01:00.1",
+				 "--vfio", "01:00.2", "--console", "--log", "4",
+				 "--cmdline=quiet loglevel=3", "--irq-path", "relay"));
+	EXPECT_STREQ("initrd", cfg.initrd);
+	EXPECT_EQ(2ULL << 30, cfg.mem);
+	EXPECT_EQ(2, cfg.cpus);
+	ASSERT_EQ(2, cfg.nr_vfio);
+	EXPECT_STREQ("0000:01:00.1", cfg.vfio[0]);
+	EXPECT_STREQ("0000:01:00.2", cfg.vfio[1]);
+	EXPECT_TRUE(cfg.console);
+	EXPECT_EQ(4, cfg.log);
+	EXPECT_STREQ("quiet loglevel=3", cfg.cmdline);
+	EXPECT_EQ((int)IRQ_PATH_RELAY, (int)cfg.irq_path);
+}
+
+TEST(sizes)
+{
+	uint64_t b;
+
+	ASSERT_EQ(0, cli_parse_size("2G", &b));
+	EXPECT_EQ(2ULL << 30, b);
+	ASSERT_EQ(0, cli_parse_size("512m", &b));
+	EXPECT_EQ(512ULL << 20, b);
+	ASSERT_EQ(0, cli_parse_size("65536K", &b));
+	EXPECT_EQ(64ULL << 20, b);
+	ASSERT_EQ(0, cli_parse_size("1GiB", &b));
+	EXPECT_EQ(1ULL << 30, b);
+	ASSERT_EQ(0, cli_parse_size("134217728", &b));
+	EXPECT_EQ(128ULL << 20, b);
+	EXPECT_EQ(-1, cli_parse_size("", &b));
+	EXPECT_EQ(-1, cli_parse_size("G", &b));
+	EXPECT_EQ(-1, cli_parse_size("-1G", &b));
+	EXPECT_EQ(-1, cli_parse_size("2T", &b));
+	EXPECT_EQ(-1, cli_parse_size("2GX", &b));
+	EXPECT_EQ(-1, cli_parse_size("99999999999999999999", &b));
+	EXPECT_EQ(-1, cli_parse_size("17179869184G", &b));
+}
+
+TEST(bdf)
+{
+	char out[16];
+
+	ASSERT_EQ(0, cli_parse_bdf("0000:00:03.1", out));
+	EXPECT_STREQ("0000:00:03.1", out);
+	ASSERT_EQ(0, cli_parse_bdf("00:1f.7", out));
+	EXPECT_STREQ("0000:00:1f.7", out);
+	ASSERT_EQ(0, cli_parse_bdf("ABCD:Ff:1F.0", out));
+	EXPECT_STREQ("abcd:ff:1f.0", out);
+	EXPECT_EQ(-1, cli_parse_bdf("", out));
+	EXPECT_EQ(-1, cli_parse_bdf("0000:00:03", out));
+	EXPECT_EQ(-1, cli_parse_bdf("0000:00:20.0", out));	/* device > 31 */
+	EXPECT_EQ(-1, cli_parse_bdf("0000:00:03.8", out));	/* function > 7 */
+	EXPECT_EQ(-1, cli_parse_bdf("0000:0:03.1", out));
+	EXPECT_EQ(-1, cli_parse_bdf("000:00:03.1", out));
+	EXPECT_EQ(-1, cli_parse_bdf("0000:00:03.1.2", out));
+	EXPECT_EQ(-1, cli_parse_bdf("0000:00:0g.1", out));
+	EXPECT_EQ(-1, cli_parse_bdf("1:0000:00:03.1", out));
+	EXPECT_EQ(-1, cli_parse_bdf("0000:00.03:1", out));
+}
+
+TEST(help_and_version)
+{
+	struct vmm_config cfg;
+	char err[512];
+
+	EXPECT_EQ(CLI_EXIT_OK, PARSE(&cfg, err, "--help"));
+	EXPECT_EQ(CLI_EXIT_OK, PARSE(&cfg, err, "-h"));
+	EXPECT_EQ(CLI_EXIT_OK, PARSE(&cfg, err, "--version"));
+	EXPECT_EQ(CLI_EXIT_OK, PARSE(&cfg, err, "-V"));
+	/* help wins when it comes before a bad option */
+	EXPECT_EQ(CLI_EXIT_OK, PARSE(&cfg, err, "--help", "--bogus"));
+}
+
+struct bad_case {
+	const char *args[4];
+	const char *msg;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ { "--bogus" }, "unknown option '--bogus'; see 'vibevmm --help'" },
+	{ { "-x" }, "unknown option '-x'; see 'vibevmm --help'" },
+	{ { "vmlinuz" }, "unexpected argument 'vmlinuz'; options start with '--', see 'vibevmm --help'" },
+	{ { "--kernel" }, "option '--kernel' needs a value; see 'vibevmm --help'" },
+	{ { "--kernel", "" }, "--kernel: empty path; give a bzImage such as /boot/vmlinuz-$(uname -r)" },
+	{ { "--console=yes", "--kernel", "k" }, "option '--console' takes no value; remove '=yes'" },
+	{ { "--mem", "lots", "--kernel", "k" }, "--mem 'lots': not a size; give a number with an optional K, M or G suffix, e.g. --mem 2G" },
+	{ { "--mem", "1M", "--kernel", "k" }, "--mem '1M': too small; give at least 32M" },
+	{ { "--mem", "1024G", "--kernel", "k" }, "--mem '1024G': more than vibevmm supports; give at most 512G" },
+	{ { "--cpus", "0", "--kernel", "k" }, "--cpus '0': not a CPU count; give a number from 1 to 64" },
+	{ { "--cpus", "65", "--kernel", "k" }, "--cpus '65': not a CPU count; give a number from 1 to 64" },
+	{ { "--cpus", "two", "--kernel", "k" }, "--cpus 'two': not a CPU count; give a number from 1 to 64" },
+	{ { "--vfio", "00:03", "--kernel", "k" }, "--vfio '00:03': not a PCI address; use DDDD:BB:DD.F, e.g. --vfio 0000:00:03.1" },
+	{ { "--vfio", "00:03.1", "--vfio", "0000:00:03.1" }, "--vfio 0000:00:03.1: given twice; pass each device once" },
+	{ { "--log", "5", "--kernel", "k" }, "--log '5': not a log level; give 0 (errors) to 4 (debug)" },
+	{ { "--irq-path", "fast", "--kernel", "k" }, "--irq-path 'fast': unknown path; use vfpost, vfio or relay" },
+	{ { "--irq-path", "vfio", "--kernel", "k" }, "--irq-path vfio: no --vfio device to apply it to; add --vfio BDF or drop --irq-path" },
+	{ { "--mem", "2G" }, "no kernel given; use --kernel PATH with a bzImage, e.g. /boot/vmlinuz-$(uname -r)" },
+	{ { "--initrd=", "--kernel", "k" }, "--initrd: empty path; give an initrd file or leave the option out" },
+};
+
+TEST(every_error_message)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		char *argv[6] = { "vibevmm" };
+		struct vmm_config cfg;
+		char err[512];
+		int argc = 1, k;
+
+		for (k = 0; k < 4 && bad_cases[i].args[k]; k++)
+			argv[argc++] = (char *)bad_cases[i].args[k];
+		argv[argc] = NULL;
+		EXPECT_EQ(CLI_ERROR, parse(&cfg, err, argc, argv)) {
+			TH_LOG("case %u (%s) was accepted", i, bad_cases[i].args[0]);
+		}
+		EXPECT_STREQ(bad_cases[i].msg, err);
+		/* one line: no newline inside */
+		EXPECT_EQ(NULL, strchr(err, '\n'));
+	}
+}
+
+TEST(too_many_vfio)
+{
+	char *argv[3 + 2 * 17 + 1] = { "vibevmm", "--kernel", "k" };
+	char bdf[17][16];
+	struct vmm_config cfg;
+	char err[512];
+	int i, argc = 3;
+
+	for (i = 0; i < 17; i++) {
+		snprintf(bdf[i], sizeof(bdf[i]), "0000:00:%02x.0", i + 1);
+		argv[argc++] = "--vfio";
+		argv[argc++] = bdf[i];
+	}
+	argv[argc] = NULL;
+	ASSERT_EQ(CLI_RUN, parse(&cfg, err, argc - 2, argv));
+	EXPECT_EQ(16, cfg.nr_vfio);
+	ASSERT_EQ(CLI_ERROR, parse(&cfg, err, argc, argv));
+	EXPECT_STREQ("--vfio 0000:00:11.0: too many devices; at most 16 --vfio options", err);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Linux bzImage loading through the x86 64-bit boot protocol
+ * (Documentation/arch/x86/boot.rst in the kernel tree).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "boot.h"
+#include "cli.h"
+#include "log.h"
+#include "vm.h"
+
+#define HDR_OFFSET	0x1f1
+#define HDR_MAGIC	0x53726448	/* "HdrS" */
+
+int boot_parse_bzimage(const uint8_t *img, size_t size, struct bzimage *bz,
+		       char *err, size_t errlen)
+{
+	size_t hdr_len, setup_sects;
+
+	memset(bz, 0, sizeof(*bz));
+	if (size < 0x250) {
+		snprintf(err, errlen, "is too small to be a bzImage (%zu bytes)", size);
+		return -1;
+	}
+	if (img[0x1fe] != 0x55 || img[0x1ff] != 0xaa ||
+	    *(const uint32_t *)(img + 0x202) != HDR_MAGIC) {
+		snprintf(err, errlen, "is not a bzImage (no 'HdrS' boot header)");
+		return -1;
+	}
+	/* The header runs from 0x1f1 to 0x202 + the jump offset at 0x201. */
+	hdr_len = 0x202 + img[0x201] - HDR_OFFSET;
+	if (hdr_len > sizeof(bz->hdr))
+		hdr_len = sizeof(bz->hdr);
+	memcpy(&bz->hdr, img + HDR_OFFSET, hdr_len);
+	if (bz->hdr.version < 0x020c) {
+		snprintf(err, errlen, "uses boot protocol %u.%02u; need 2.12 or later (Linux 3.8+)",
+			 bz->hdr.version >> 8, bz->hdr.version & 0xff);
+		return -1;
+	}
+	if (!(bz->hdr.loadflags & LOADED_HIGH)) {
+		snprintf(err, errlen, "is a zImage, not a bzImage; give a bzImage");
+		return -1;
+	}
+	if (!(bz->hdr.xloadflags & XLF_KERNEL_64)) {
+		snprintf(err, errlen, "has no 64-bit entry point; give an x86_64 bzImage");
+		return -1;
+	}
+	setup_sects = bz->hdr.setup_sects ? bz->hdr.setup_sects : 4;
+	bz->setup_size = (setup_sects + 1) * 512;
+	if (bz->setup_size >= size) {
+		snprintf(err, errlen, "is truncated (setup code runs past the end of the file)");
+		return -1;
+	}
+	bz->kernel = img + bz->setup_size;
+	bz->kernel_size = size - bz->setup_size;
+	return 0;
+}
+
+static int add_e820(struct boot_e820_entry *tab, int n, int max, uint64_t addr,
+		    uint64_t size, uint32_t type)
+{
+	if (n >= max || !size)
+		return n;
+	tab[n].addr = addr;
+	tab[n].size = size;
+	tab[n].type = type;
+	return n + 1;
+}
+
+int boot_build_e820(struct boot_e820_entry *tab, int max, uint64_t low_end,
+		    uint64_t high_end)
+{
+	int n = 0;
+
+	n = add_e820(tab, n, max, 0, BOOT_EBDA_START, BOOT_E820_RAM);
+	n = add_e820(tab, n, max, BOOT_EBDA_START, 0x100000 - BOOT_EBDA_START,
+		     BOOT_E820_RESERVED);
+	n = add_e820(tab, n, max, 0x100000, low_end - 0x100000, BOOT_E820_RAM);
+	n = add_e820(tab, n, max, VM_ECAM_BASE, VM_ECAM_SIZE, BOOT_E820_RESERVED);
+	if (high_end > VM_HIGH_RAM_BASE)
+		n = add_e820(tab, n, max, VM_HIGH_RAM_BASE, high_end - VM_HIGH_RAM_BASE,
+			     BOOT_E820_RAM);
+	return n;
+}
+
+void boot_build_params(struct boot_params *bp, const struct bzimage *bz,
+		       uint64_t cmdline_addr, uint64_t initrd_addr, uint64_t initrd_size,
+		       uint64_t low_end, uint64_t high_end, uint64_t rsdp)
+{
+	memset(bp, 0, sizeof(*bp));
+	bp->hdr = bz->hdr;
+	bp->hdr.type_of_loader = 0xff;			/* undefined loader */
+	bp->hdr.loadflags |= CAN_USE_HEAP | LOADED_HIGH;
+	bp->hdr.loadflags &= ~KEEP_SEGMENTS;
+	bp->hdr.heap_end_ptr = 0xfe00;
+	bp->hdr.vid_mode = 0xffff;			/* "normal" */
+	bp->hdr.cmd_line_ptr = (uint32_t)cmdline_addr;
+	bp->ext_cmd_line_ptr = (uint32_t)(cmdline_addr >> 32);
+	bp->hdr.ramdisk_image = (uint32_t)initrd_addr;
+	bp->hdr.ramdisk_size = (uint32_t)initrd_size;
+	bp->ext_ramdisk_image = (uint32_t)(initrd_addr >> 32);
+	bp->ext_ramdisk_size = (uint32_t)(initrd_size >> 32);
+	bp->e820_entries = boot_build_e820(bp->e820_table, E820_MAX_ENTRIES_ZEROPAGE,
+					   low_end, high_end);
+	if (bz->hdr.version >= 0x020e)
+		bp->acpi_rsdp_addr = rsdp;
+}
+
+uint64_t boot_initrd_addr(const struct bzimage *bz, uint64_t low_end,
+			  uint64_t kernel_end, uint64_t size)
+{
+	uint64_t max = bz->hdr.initrd_addr_max ? bz->hdr.initrd_addr_max : 0x37ffffff;
+	uint64_t top = low_end < max + 1 ? low_end : max + 1;
+	uint64_t addr;
+
+	if (size > top)
+		return 0;
+	addr = (top - size) & ~0xfffULL;
+	return addr >= kernel_end ? addr : 0;
+}
+
+void boot_build_page_tables(uint8_t *ram)
+{
+	uint64_t *pml4 = (uint64_t *)(ram + BOOT_PML4_ADDR);
+	uint64_t *pdpt = (uint64_t *)(ram + BOOT_PDPT_ADDR);
+	uint64_t *pd = (uint64_t *)(ram + BOOT_PD_ADDR);
+	int i;
+
+	memset(pml4, 0, 4096);
+	memset(pdpt, 0, 4096);
+	pml4[0] = BOOT_PDPT_ADDR | 0x3;			/* present, writable */
+	for (i = 0; i < 4; i++)
+		pdpt[i] = (BOOT_PD_ADDR + i * 4096) | 0x3;
+	for (i = 0; i < 4 * 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;	/* 2 MiB page */
+}
+
+static const uint64_t boot_gdt[] = {
+	0,
+	0,
+	0x00af9b000000ffffULL,	/* 0x10: 64-bit code */
+	0x00cf93000000ffffULL,	/* 0x18: data */
+	0x00008b0000000fffULL,	/* 0x20: TSS (busy), needed for VM entry */
+};
+
+void boot_build_gdt(uint8_t *ram)
+{
+	memcpy(ram + BOOT_GDT_ADDR, boot_gdt, sizeof(boot_gdt));
+}
+
+static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->l = code;
+	s->db = !code;
+}
+
+void boot_setup_sregs(struct kvm_sregs *s, const struct boot_info *bi)
+{
+	seg(&s->cs, 0x10, 0xb, true);
+	seg(&s->ds, 0x18, 0x3, false);
+	s->es = s->fs = s->gs = s->ss = s->ds;
+	memset(&s->tr, 0, sizeof(s->tr));
+	s->tr.selector = 0x20;
+	s->tr.limit = 0xfff;
+	s->tr.type = 0xb;
+	s->tr.present = 1;
+	memset(&s->ldt, 0, sizeof(s->ldt));
+	s->ldt.unusable = 1;
+	s->ldt.type = 2;
+	s->ldt.present = 1;
+	s->gdt.base = BOOT_GDT_ADDR;
+	s->gdt.limit = sizeof(boot_gdt) - 1;
+	s->idt.base = 0;
+	s->idt.limit = 0;
+	s->cr0 = 0x80000033;	/* PG | NE | ET | MP | PE */
+	s->cr3 = bi->pml4;
+	s->cr4 = 0x20;		/* PAE */
+	s->efer = 0x500;	/* LMA | LME */
+}
+
+/* Read a whole file; errors name the option and the file. */
+static uint8_t *read_file(const char *opt, const char *path, size_t *size)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_err("%s '%s': %s; give an existing, readable file", opt, path,
+			strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_err("%s '%s': not a regular file; give a file", opt, path);
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(st.st_size ? st.st_size : 1);
+	if (!buf) {
+		log_err("%s '%s': out of memory reading it", opt, path);
+		close(fd);
+		return NULL;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, st.st_size - done);
+
+		if (n <= 0) {
+			log_err("%s '%s': read failed: %s", opt, path,
+				n < 0 ? strerror(errno) : "file shrank");
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		done += n;
+	}
+	close(fd);
+	*size = done;
+	return buf;
+}
+
+int boot_load_linux(struct vm *vm, const struct vmm_config *cfg, struct boot_info *bi)
+{
+	uint64_t low_end = vm_low_ram_end(vm), kernel_end, initrd_addr = 0;
+	size_t ksize, isize = 0, clen;
+	uint8_t *kimg, *initrd = NULL, *ram;
+	struct bzimage bz;
+	char err[160], *cmdline;
+	int ret = -1;
+
+	ram = vm_gpa_to_hva(vm, 0, 0x100000);
+	kimg = read_file("--kernel", cfg->kernel, &ksize);
+	if (!kimg)
+		return -1;
+	if (boot_parse_bzimage(kimg, ksize, &bz, err, sizeof(err))) {
+		log_err("--kernel '%s' %s", cfg->kernel, err);
+		goto out;
+	}
+	kernel_end = BOOT_KERNEL_ADDR +
+		(bz.hdr.init_size > bz.kernel_size ? bz.hdr.init_size : bz.kernel_size);
+	if (kernel_end > low_end) {
+		log_err("--mem %lluM: too small for kernel '%s' (needs %lluM to unpack); give more --mem",
+			(unsigned long long)(vm_ram_size(vm) >> 20), cfg->kernel,
+			(unsigned long long)(kernel_end >> 20) + 1);
+		goto out;
+	}
+	memcpy(vm_gpa_to_hva(vm, BOOT_KERNEL_ADDR, bz.kernel_size), bz.kernel, bz.kernel_size);
+
+	if (cfg->initrd) {
+		initrd = read_file("--initrd", cfg->initrd, &isize);
+		if (!initrd)
+			goto out;
+		initrd_addr = boot_initrd_addr(&bz, low_end, kernel_end, isize);
+		if (!initrd_addr) {
+			log_err("--initrd '%s': %zuM does not fit in low guest RAM next to the kernel; give more --mem",
+				cfg->initrd, isize >> 20);
+			goto out;
+		}
+		memcpy(vm_gpa_to_hva(vm, initrd_addr, isize), initrd, isize);
+		log_verbose("initrd at %#llx, %zu bytes", (unsigned long long)initrd_addr, isize);
+	}
+
+	if (asprintf(&cmdline, "%s%s%s", BOOT_DEFAULT_CMDLINE, cfg->cmdline ? " " : "",
+		     cfg->cmdline ? cfg->cmdline : "") < 0)
+		goto out;
+	clen = strlen(cmdline) + 1;
+	if (clen > BOOT_CMDLINE_MAX || (bz.hdr.cmdline_size && clen > bz.hdr.cmdline_size + 1)) {
+		log_err("--cmdline: %zu bytes is longer than kernel '%s' accepts (%u); shorten it",
+			clen - 1, cfg->kernel, bz.hdr.cmdline_size);
+		free(cmdline);
+		goto out;
+	}
+	memcpy(ram + BOOT_CMDLINE_ADDR, cmdline, clen);
+	log_verbose("kernel cmdline: %s", cmdline);
+	free(cmdline);
+
+	boot_build_params((struct boot_params *)(ram + BOOT_PARAMS_ADDR), &bz,
+			  BOOT_CMDLINE_ADDR, initrd_addr, isize, low_end,
+			  vm_high_ram_end(vm), ACPI_RSDP_ADDR);
+	boot_build_page_tables(ram);
+	boot_build_gdt(ram);
+	bi->entry = BOOT_KERNEL_ADDR + 0x200;
+	bi->boot_params = BOOT_PARAMS_ADDR;
+	bi->stack = BOOT_STACK_ADDR;
+	bi->pml4 = BOOT_PML4_ADDR;
+	log_verbose("kernel: boot protocol %u.%02u, %zu bytes at %#x, entry %#llx",
+		    bz.hdr.version >> 8, bz.hdr.version & 0xff, bz.kernel_size,
+		    BOOT_KERNEL_ADDR, (unsigned long long)bi->entry);
+	ret = 0;
+out:
+	free(kimg);
+	free(initrd);
+	return ret;
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vibevmm command line.  Long options take their value as the next argument
+ * or after '='.  Every error produces one line naming the option or value and
+ * what to do; the caller prints it and exits non-zero.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef VIBEVMM_VERSION
+#define VIBEVMM_VERSION "0.1"
+#endif
+
+void cli_usage(FILE *out)
+{
+	fprintf(out,
+"Usage: vibevmm --kernel BZIMAGE [options]\n"
+"Boot a Linux bzImage in a KVM virtual machine, optionally with PCI devices\n"
+"(SR-IOV VFs) passed through with VFIO.\n"
+"\n"
+"  --kernel PATH      Linux bzImage to boot (e.g. /boot/vmlinuz-$(uname -r))\n"
+"  --initrd PATH      initial ramdisk (cpio archive, optionally compressed)\n"
+"  --mem SIZE         guest RAM, with optional K, M or G suffix (default 512M)\n"
+"  --cpus N           number of vCPUs, 1..%d (default 1)\n"
+"  --vfio BDF         pass the PCI device at BDF (e.g. 0000:03:00.1) through;\n"
+"                     repeatable, up to %d devices\n"
+"  --console          connect the guest's serial console (ttyS0) to this\n"
+"                     terminal in raw mode (input too); without it the guest's\n"
+"                     output still goes to stdout\n"
+"  --log N            log level 0..4: 0 errors, 1 warnings, 2 info (default),\n"
+"                     3 verbose, 4 debug\n"
+"  --cmdline STR      extra kernel command line, appended to\n"
+"                     \"console=ttyS0\"\n"
+"  --irq-path P       MSI-X delivery for --vfio devices: vfpost (default when\n"
+"                     the device is bound to vfpost), vfio (vfio-pci + irqfd)\n"
+"                     or relay (a VMM thread injects with KVM_SIGNAL_MSI)\n"
+"  -h, --help         show this help and exit\n"
+"  -V, --version      show the version and exit\n"
+"\n"
+"Guest poweroff or reboot ends vibevmm with exit status 0.\n",
+		VMM_MAX_CPUS, VMM_MAX_VFIO);
+}
+
+int cli_parse_size(const char *s, uint64_t *bytes)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end) {
+		end++;
+		/* accept "2GB", "2GiB" too */
+		if (!strcmp(end, "B") || !strcmp(end, "iB"))
+			end += strlen(end);
+		if (*end)
+			return -1;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -1;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+static int hexfield(const char *s, size_t n, unsigned long max, unsigned long *v)
+{
+	size_t i;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+	*v = strtoul(s, NULL, 16);
+	return *v <= max ? 0 : -1;
+}
+
+int cli_parse_bdf(const char *s, char out[16])
+{
+	unsigned long dom = 0, bus, dev, fn;
+	const char *c1, *c2, *dot;
+	size_t len = strlen(s);
+
+	if (len > 12)
+		return -1;
+	dot = strchr(s, '.');
+	c1 = strchr(s, ':');
+	if (!dot || !c1 || strchr(dot + 1, '.'))
+		return -1;
+	c2 = strchr(c1 + 1, ':');
+	if (c2) {
+		if (strchr(c2 + 1, ':') || hexfield(s, c1 - s, 0xffff, &dom) ||
+		    c1 - s != 4)
+			return -1;
+		s = c1 + 1;
+		c1 = c2;
+	}
+	if (c1 > dot || hexfield(s, c1 - s, 0xff, &bus) || c1 - s != 2 ||
+	    hexfield(c1 + 1, dot - c1 - 1, 0x1f, &dev) || dot - c1 - 1 != 2 ||
+	    hexfield(dot + 1, strlen(dot + 1), 7, &fn) || strlen(dot + 1) != 1)
+		return -1;
+	snprintf(out, 16, "%04lx:%02lx:%02lx.%lx", dom, bus, dev, fn);
+	return 0;
+}
+
+const char *irq_path_name(enum irq_path p)
+{
+	switch (p) {
+	case IRQ_PATH_VFPOST: return "vfpost";
+	case IRQ_PATH_VFIO: return "vfio";
+	case IRQ_PATH_RELAY: return "relay";
+	default: return "auto";
+	}
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return CLI_ERROR;
+}
+
+enum opt_id {
+	OPT_KERNEL, OPT_INITRD, OPT_MEM, OPT_CPUS, OPT_VFIO, OPT_CONSOLE,
+	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_HELP, OPT_VERSION,
+};
+
+static const struct {
+	const char *name;
+	enum opt_id id;
+	bool has_arg;
+} opts[] = {
+	{ "kernel", OPT_KERNEL, true },
+	{ "initrd", OPT_INITRD, true },
+	{ "mem", OPT_MEM, true },
+	{ "cpus", OPT_CPUS, true },
+	{ "vfio", OPT_VFIO, true },
+	{ "console", OPT_CONSOLE, false },
+	{ "log", OPT_LOG, true },
+	{ "cmdline", OPT_CMDLINE, true },
+	{ "irq-path", OPT_IRQ_PATH, true },
+	{ "help", OPT_HELP, false },
+	{ "version", OPT_VERSION, false },
+};
+
+static int parse_int(const char *s, long min, long max, long *v)
+{
+	char *end;
+
+	if (!*s)
+		return -1;
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	if (errno || *end || *v < min || *v > max)
+		return -1;
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
+	      char *err, size_t errlen)
+{
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem = VMM_DEFAULT_MEM;
+	cfg->cpus = 1;
+	cfg->log = 2;
+	cfg->irq_path = IRQ_PATH_AUTO;
+	err[0] = '\0';
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL, *eq;
+		size_t namelen, k;
+		char bdf[16];
+		long n;
+
+		if (!strcmp(a, "-h"))
+			a = "--help";
+		else if (!strcmp(a, "-V"))
+			a = "--version";
+		if (strncmp(a, "--", 2) || !a[2]) {
+			if (a[0] == '-')
+				return fail(err, errlen, "unknown option '%s'; see 'vibevmm --help'", a);
+			return fail(err, errlen, "unexpected argument '%s'; options start with '--', see 'vibevmm --help'", a);
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		namelen = eq ? (size_t)(eq - a) : strlen(a);
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (strlen(opts[k].name) == namelen &&
+			    !strncmp(opts[k].name, a, namelen))
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]))
+			return fail(err, errlen, "unknown option '--%.*s'; see 'vibevmm --help'",
+				    (int)namelen, a);
+		if (opts[k].has_arg) {
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return fail(err, errlen, "option '--%s' needs a value; see 'vibevmm --help'",
+					    opts[k].name);
+		} else if (eq) {
+			return fail(err, errlen, "option '--%s' takes no value; remove '=%s'",
+				    opts[k].name, eq + 1);
+		}
+
+		switch (opts[k].id) {
+		case OPT_KERNEL:
+			if (!*val)
+				return fail(err, errlen, "--kernel: empty path; give a bzImage such as /boot/vmlinuz-$(uname -r)");
+			cfg->kernel = val;
+			break;
+		case OPT_INITRD:
+			if (!*val)
+				return fail(err, errlen, "--initrd: empty path; give an initrd file or leave the option out");
+			cfg->initrd = val;
+			break;
+		case OPT_MEM:
+			if (cli_parse_size(val, &cfg->mem))
+				return fail(err, errlen, "--mem '%s': not a size; give a number with an optional K, M or G suffix, e.g. --mem 2G", val);
+			if (cfg->mem < VMM_MIN_MEM)
+				return fail(err, errlen, "--mem '%s': too small; give at least %lluM",
+					    val, VMM_MIN_MEM >> 20);
+			if (cfg->mem > VMM_MAX_MEM)
+				return fail(err, errlen, "--mem '%s': more than vibevmm supports; give at most %lluG",
+					    val, VMM_MAX_MEM >> 30);
+			break;
+		case OPT_CPUS:
+			if (parse_int(val, 1, VMM_MAX_CPUS, &n))
+				return fail(err, errlen, "--cpus '%s': not a CPU count; give a number from 1 to %d",
+					    val, VMM_MAX_CPUS);
+			cfg->cpus = n;
+			break;
+		case OPT_VFIO:
+			if (cli_parse_bdf(val, bdf))
+				return fail(err, errlen, "--vfio '%s': not a PCI address; use DDDD:BB:DD.F, e.g. --vfio 0000:00:03.1", val);
+			if (cfg->nr_vfio == VMM_MAX_VFIO)
+				return fail(err, errlen, "--vfio %s: too many devices; at most %d --vfio options",
+					    bdf, VMM_MAX_VFIO);
+			for (n = 0; n < cfg->nr_vfio; n++)
+				if (!strcmp(cfg->vfio[n], bdf))
+					return fail(err, errlen, "--vfio %s: given twice; pass each device once", bdf);
+			memcpy(cfg->vfio_bdf[cfg->nr_vfio], bdf, 16);
+			cfg->vfio[cfg->nr_vfio] = cfg->vfio_bdf[cfg->nr_vfio];
+			cfg->nr_vfio++;
+			break;
+		case OPT_CONSOLE:
+			cfg->console = true;
+			break;
+		case OPT_LOG:
+			if (parse_int(val, 0, 4, &n))
+				return fail(err, errlen, "--log '%s': not a log level; give 0 (errors) to 4 (debug)", val);
+			cfg->log = n;
+			break;
+		case OPT_CMDLINE:
+			cfg->cmdline = val;
+			break;
+		case OPT_IRQ_PATH:
+			if (!strcmp(val, "vfpost"))
+				cfg->irq_path = IRQ_PATH_VFPOST;
+			else if (!strcmp(val, "vfio"))
+				cfg->irq_path = IRQ_PATH_VFIO;
+			else if (!strcmp(val, "relay"))
+				cfg->irq_path = IRQ_PATH_RELAY;
+			else
+				return fail(err, errlen, "--irq-path '%s': unknown path; use vfpost, vfio or relay", val);
+			break;
+		case OPT_HELP:
+			cli_usage(out);
+			return CLI_EXIT_OK;
+		case OPT_VERSION:
+			fprintf(out, "vibevmm %s\n", VIBEVMM_VERSION);
+			return CLI_EXIT_OK;
+		}
+	}
+	if (!cfg->kernel)
+		return fail(err, errlen, "no kernel given; use --kernel PATH with a bzImage, e.g. /boot/vmlinuz-$(uname -r)");
+	if (cfg->irq_path != IRQ_PATH_AUTO && !cfg->nr_vfio)
+		return fail(err, errlen, "--irq-path %s: no --vfio device to apply it to; add --vfio BDF or drop --irq-path",
+			    irq_path_name(cfg->irq_path));
+	return CLI_RUN;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vibevmm command line (seed-compatible):
+ *   --kernel PATH --initrd PATH --mem SIZE[K|M|G] --cpus N --vfio BDF
+ *   (repeatable) --console --log 0..4 --cmdline STR
+ *   --irq-path vfpost|vfio|relay --help --version
+ */
+#ifndef VIBEVMM_CLI_H
+#define VIBEVMM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define VMM_MAX_VFIO		16
+#define VMM_MAX_CPUS		64
+#define VMM_MIN_MEM		(32ULL << 20)
+#define VMM_DEFAULT_MEM		(512ULL << 20)
+/* Guest physical address space we lay out (RAM + PCI windows < 1 TiB). */
+#define VMM_MAX_MEM		(512ULL << 30)
+
+enum irq_path { IRQ_PATH_AUTO, IRQ_PATH_VFPOST, IRQ_PATH_VFIO, IRQ_PATH_RELAY };
+
+struct vmm_config {
+	const char *kernel, *initrd, *cmdline;
+	uint64_t mem;
+	int cpus;
+	const char *vfio[VMM_MAX_VFIO];	/* normalized "DDDD:BB:DD.F" */
+	int nr_vfio;
+	bool console;
+	int log;
+	enum irq_path irq_path;
+	/* storage behind vfio[] */
+	char vfio_bdf[VMM_MAX_VFIO][16];
+};
+
+enum cli_result {
+	CLI_RUN = 0,		/* config valid: start the VM */
+	CLI_EXIT_OK = 1,	/* --help or --version printed: exit 0 */
+	CLI_ERROR = -1,		/* err holds one line naming the problem */
+};
+
+/*
+ * Parse argv into cfg.  On CLI_ERROR, err (errlen bytes) holds one line
+ * without the "vibevmm: " prefix or newline.  --help/--version text is
+ * written to out.
+ */
+int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
+	      char *err, size_t errlen);
+
+/* "2G", "512M", "65536K", "1073741824": bytes, or -1 if malformed/overflow. */
+int cli_parse_size(const char *s, uint64_t *bytes);
+/* "0000:00:03.1" or "00:03.1" -> normalized "0000:00:03.1"; -1 if malformed. */
+int cli_parse_bdf(const char *s, char out[16]);
+const char *irq_path_name(enum irq_path p);
+void cli_usage(FILE *out);
+
+#endif

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PCI bus 0 with a host bridge at 00:00.0, configuration mechanism #1 and
+ * ECAM, and the BAR allocation windows.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pci.h"
+
+#define PCI_SLOTS	32
+
+struct pci_window {
+	uint64_t base, size, next;
+};
+
+struct pci_bus {
+	pthread_mutex_t lock;		/* devs[], cf8 and config callbacks */
+	pthread_mutex_t alloc_lock;	/* the windows */
+	uint32_t cf8;
+	struct pci_device *devs[PCI_SLOTS];
+	struct pci_device host;
+	struct pci_window mmio32, mmio64, io;
+};
+
+/* Host bridge config space: read-only apart from nothing. */
+static uint32_t host_cfg_read(struct pci_device *dev, unsigned int off, unsigned int len)
+{
+	uint8_t cfg[64] = { 0 };
+	uint32_t v = 0;
+
+	/* Red Hat, Inc. QEMU PCIe host bridge IDs: Linux knows them. */
+	cfg[0x00] = 0x36; cfg[0x01] = 0x1b;	/* vendor 0x1b36 */
+	cfg[0x02] = 0x08; cfg[0x03] = 0x00;	/* device 0x0008 */
+	cfg[0x04] = 0x00; cfg[0x06] = 0x00;	/* command, status */
+	cfg[0x0a] = 0x00; cfg[0x0b] = 0x06;	/* class 0600: host bridge */
+	cfg[0x0e] = 0x00;			/* header type 0 */
+	cfg[0x2c] = 0xf4; cfg[0x2d] = 0x1a;	/* subsystem vendor */
+	cfg[0x2e] = 0x00; cfg[0x2f] = 0x11;
+	if (off + len <= sizeof(cfg))
+		memcpy(&v, cfg + off, len);
+	return v;
+}
+
+static void host_cfg_write(struct pci_device *dev, unsigned int off, unsigned int len, uint32_t val)
+{
+}
+
+static const struct pci_device_ops host_ops = {
+	.cfg_read = host_cfg_read,
+	.cfg_write = host_cfg_write,
+};
+
+struct pci_bus *pci_bus_new(uint64_t mmio32_base, uint64_t mmio32_size,
+			    uint64_t mmio64_base, uint64_t mmio64_size,
+			    uint32_t io_base, uint32_t io_size)
+{
+	struct pci_bus *bus = calloc(1, sizeof(*bus));
+
+	if (!bus)
+		return NULL;
+	pthread_mutex_init(&bus->lock, NULL);
+	pthread_mutex_init(&bus->alloc_lock, NULL);
+	bus->mmio32 = (struct pci_window){ mmio32_base, mmio32_size, mmio32_base };
+	bus->mmio64 = (struct pci_window){ mmio64_base, mmio64_size, mmio64_base };
+	bus->io = (struct pci_window){ io_base, io_size, io_base };
+	bus->host.ops = &host_ops;
+	bus->host.devfn = 0;
+	bus->host.intx_gsi = -1;
+	bus->devs[0] = &bus->host;
+	return bus;
+}
+
+void pci_bus_free(struct pci_bus *bus)
+{
+	if (!bus)
+		return;
+	pthread_mutex_destroy(&bus->lock);
+	pthread_mutex_destroy(&bus->alloc_lock);
+	free(bus);
+}
+
+void pci_bus_windows(struct pci_bus *bus, uint64_t *m32, uint64_t *m32sz,
+		     uint64_t *m64, uint64_t *m64sz, uint32_t *io, uint32_t *iosz)
+{
+	*m32 = bus->mmio32.base;
+	*m32sz = bus->mmio32.size;
+	*m64 = bus->mmio64.base;
+	*m64sz = bus->mmio64.size;
+	*io = bus->io.base;
+	*iosz = bus->io.size;
+}
+
+int pci_bus_add(struct pci_bus *bus, struct pci_device *dev)
+{
+	unsigned int slot;
+
+	if (!dev->ops || !dev->ops->cfg_read || !dev->ops->cfg_write)
+		return -EINVAL;
+	pthread_mutex_lock(&bus->lock);
+	for (slot = 1; slot < PCI_SLOTS; slot++)
+		if (!bus->devs[slot])
+			break;
+	if (slot == PCI_SLOTS) {
+		pthread_mutex_unlock(&bus->lock);
+		return -ENOSPC;
+	}
+	dev->devfn = slot << 3;
+	dev->intx_gsi = pci_intx_gsi(slot, 0);
+	bus->devs[slot] = dev;
+	pthread_mutex_unlock(&bus->lock);
+	log_verbose("PCI 00:%02x.0 added (INTA -> GSI %d)", slot, dev->intx_gsi);
+	return 0;
+}
+
+void pci_bus_remove(struct pci_bus *bus, struct pci_device *dev)
+{
+	unsigned int slot = dev->devfn >> 3;
+
+	pthread_mutex_lock(&bus->lock);
+	if (slot && slot < PCI_SLOTS && bus->devs[slot] == dev)
+		bus->devs[slot] = NULL;
+	pthread_mutex_unlock(&bus->lock);
+}
+
+static int window_alloc(struct pci_bus *bus, struct pci_window *w, uint64_t size,
+			uint64_t *addr)
+{
+	uint64_t a;
+
+	/* Power-of-two sizes, naturally aligned (what BARs require). */
+	if (!size || (size & (size - 1)))
+		return -EINVAL;
+	pthread_mutex_lock(&bus->alloc_lock);
+	a = (w->next + size - 1) & ~(size - 1);
+	if (a < w->next || a + size < a || a + size > w->base + w->size) {
+		pthread_mutex_unlock(&bus->alloc_lock);
+		return -ENOSPC;
+	}
+	w->next = a + size;
+	pthread_mutex_unlock(&bus->alloc_lock);
+	*addr = a;
+	return 0;
+}
+
+int pci_alloc_bar(struct pci_bus *bus, uint64_t size, bool mem64, uint64_t *gpa)
+{
+	/* BARs smaller than a page still get a page: they may be mmapped. */
+	if (size && size < 4096)
+		size = 4096;
+	if (mem64 && !window_alloc(bus, &bus->mmio64, size, gpa))
+		return 0;
+	return window_alloc(bus, &bus->mmio32, size, gpa);
+}
+
+int pci_alloc_io(struct pci_bus *bus, uint32_t size, uint16_t *port)
+{
+	uint64_t a;
+	int ret;
+
+	if (size && size < 4)
+		size = 4;
+	ret = window_alloc(bus, &bus->io, size, &a);
+	if (!ret)
+		*port = (uint16_t)a;
+	return ret;
+}
+
+/* Dispatch one config access to devfn; off within the 4 KiB space. */
+static void cfg_access(struct pci_bus *bus, unsigned int devfn, unsigned int off,
+		       void *data, unsigned int len, bool is_write)
+{
+	struct pci_device *dev;
+	uint32_t v = 0;
+
+	if (len != 1 && len != 2 && len != 4)
+		return;
+	if (off & (len - 1))	/* unaligned: ignore, read all ones */
+		goto none;
+	pthread_mutex_lock(&bus->lock);
+	dev = (devfn & 7) ? NULL : bus->devs[devfn >> 3];
+	if (!dev) {
+		pthread_mutex_unlock(&bus->lock);
+		goto none;
+	}
+	if (is_write) {
+		memcpy(&v, data, len);
+		dev->ops->cfg_write(dev, off, len, v);
+	} else {
+		v = dev->ops->cfg_read(dev, off, len);
+		memcpy(data, &v, len);
+	}
+	pthread_mutex_unlock(&bus->lock);
+	return;
+none:
+	if (!is_write)
+		memset(data, 0xff, len);
+}
+
+void pci_bus_conf1_io(struct pci_bus *bus, uint64_t off, void *data, unsigned int len,
+		      bool is_write)
+{
+	uint32_t addr;
+
+	if (off < 4) {
+		/* 0xcf8: only dword accesses hit the address register. */
+		if (off != 0 || len != 4) {
+			if (!is_write)
+				memset(data, 0xff, len);
+			return;
+		}
+		pthread_mutex_lock(&bus->lock);
+		if (is_write)
+			memcpy(&bus->cf8, data, 4);
+		else
+			memcpy(data, &bus->cf8, 4);
+		pthread_mutex_unlock(&bus->lock);
+		return;
+	}
+	pthread_mutex_lock(&bus->lock);
+	addr = bus->cf8;
+	pthread_mutex_unlock(&bus->lock);
+	/* enable bit, bus 0 only; bits 27:24 extend the register (AMD style) */
+	if (!(addr & 0x80000000u) || ((addr >> 16) & 0xff) != 0) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	cfg_access(bus, (addr >> 8) & 0xff,
+		   (addr & 0xfc) | ((addr >> 16) & 0xf00) | (off - 4), data, len, is_write);
+}
+
+void pci_bus_ecam_io(struct pci_bus *bus, uint64_t off, void *data, unsigned int len,
+		     bool is_write)
+{
+	if (off >> 20) {	/* bus != 0 */
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	cfg_access(bus, (off >> 12) & 0xff, off & 0xfff, data, len, is_write);
+}
