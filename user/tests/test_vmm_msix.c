@@ -9,8 +9,6 @@
 #include <string.h>
 #include <linux/pci_regs.h>
 
-/* the harness defines non-static functions without prototypes */
-#pragma GCC diagnostic ignored "-Wmissing-prototypes"
 #include "kselftest_harness.h"
 #include "vmm/msix.h"
 

@@ -70,11 +70,11 @@ enum vfio_plan vfio_plan(const char *bdf, const struct vfio_facts *f,
 		return VFIO_PLAN_CLAIM;
 	if (f->vfpost_loaded)
 		snprintf(err, errlen,
-			 "%s: not a VF and bound to %s: vfpost claims only VFs; bind it to vfio-pci (echo vfio-pci > /sys/bus/pci/devices/%s/driver_override, then unbind and drivers_probe)",
-			 bdf, *drv ? drv : "no driver", bdf);
+			 "%s: not a VF and %s%s: vfpost claims only VFs; bind it to vfio-pci (driver_override, then drivers_probe)",
+			 bdf, *drv ? "bound to " : "not bound to a driver", drv);
 	else
 		snprintf(err, errlen,
-			 "%s: bound to %s, not a VFIO driver, and vfpost is not loaded: bind it to vfio-pci (driver_override) or load vfpost.ko",
-			 bdf, *drv ? drv : "no driver");
+			 "%s: not bound to a VFIO driver and vfpost is not loaded%s%s: bind it to vfio-pci (driver_override, then drivers_probe) or load vfpost.ko",
+			 bdf, *drv ? "; bound to " : "", drv);
 	return VFIO_PLAN_ERROR;
 }
