@@ -312,7 +312,12 @@ static int run_io_guest(struct __test_metadata *_metadata, struct vmm *v, const 
 	}
 	for (i = 0; i < nr; i++)
 		used += snprintf(args + used, sizeof(args) - used, "--vfio %s ", d[i].bdf);
-	snprintf(cmdline, sizeof(cmdline), "quiet guest.script=vfio-guest.sh vfio.nvme=%d %s",
+	/*
+	 * The lab's VFs share one NVMe subsystem and namespace: without
+	 * multipath each controller gets its own /dev/nvmeXn1.
+	 */
+	snprintf(cmdline, sizeof(cmdline),
+		 "quiet nvme_core.multipath=N guest.script=vfio-guest.sh vfio.nvme=%d %s",
 		 nr, guest_args);
 	snprintf(args + used, sizeof(args) - used, "--initrd %s --cmdline '%s' %s",
 		 initrd, cmdline, extra);
@@ -399,9 +404,16 @@ FIXTURE_SETUP(vf)
 
 FIXTURE_TEARDOWN(vf)
 {
+	char path[128];
+	struct stat st;
+	int i;
+
 	vmm_kill(&self->v);
-	lab_bind(self->bdf[0], "");
-	lab_bind(self->bdf[1], "");
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", self->bdf[i]);
+		if (!stat(path, &st))	/* gone after the removal test */
+			lab_bind(self->bdf[i], "");
+	}
 	lab_vfs_down();
 	vfpost_unload();
 }
@@ -489,7 +501,7 @@ TEST_F_TIMEOUT(vf, removal_mid_run_is_survived, 900)
 	ASSERT_NE(NULL, initrd);
 	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
 	snprintf(args, sizeof(args),
-		 "--vfio %s --initrd %s --cmdline 'quiet guest.script=vfio-guest.sh vfio.nvme=1 vfio.alive=40'",
+		 "--vfio %s --initrd %s --cmdline 'quiet nvme_core.multipath=N guest.script=vfio-guest.sh vfio.nvme=1 vfio.alive=40'",
 		 self->bdf[0], initrd);
 	ASSERT_EQ(0, vmm_start(&self->v, "removal", args));
 	if (!wait_log(&self->v, "VFIO-ALIVE 1", BOOT_TIMEOUT)) {

@@ -84,6 +84,48 @@ static bool efd_drain(int efd)
 	return efd >= 0 && read(efd, &v, sizeof(v)) == sizeof(v) && v;
 }
 
+/*
+ * Host side of one vector (MSI-X or MSI): an eventfd, and either an irqfd
+ * on a new MSI route or, on the relay path, a place in the service thread's
+ * epoll set under @tag.
+ */
+static int vec_get(struct vfio_assigned *a, struct vfio_vector *v, uint32_t tag,
+		   uint64_t addr, uint32_t data)
+{
+	int ret;
+
+	v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->efd < 0)
+		return -errno;
+	if (a->path == IRQ_PATH_RELAY) {
+		ep_ctl(a, EPOLL_CTL_ADD, v->efd, tag);
+		return 0;
+	}
+	v->gsi = gsi_alloc_msi(a->vm, addr, data);
+	if (v->gsi < 0)
+		return v->gsi;
+	ret = kvm_irqfd(a, v->efd, v->gsi, true, -1);
+	if (ret)
+		return ret;
+	v->irqfd = true;
+	return 0;
+}
+
+/* Undo vec_get (whatever part of it was done); VFIO is the caller's. */
+static void vec_put(struct vfio_assigned *a, struct vfio_vector *v, uint32_t tag)
+{
+	if (v->efd < 0)
+		return;
+	if (v->irqfd)
+		kvm_irqfd(a, v->efd, v->gsi, false, -1);
+	if (v->gsi >= 0)
+		gsi_free(a->vm, v->gsi);
+	if (a->path == IRQ_PATH_RELAY)
+		ep_ctl(a, EPOLL_CTL_DEL, v->efd, tag);
+	close(v->efd);
+	*v = (struct vfio_vector){ .efd = -1, .gsi = -1 };
+}
+
 /* ---- INTx ---- */
 
 static void intx_enable(struct vfio_assigned *a)
@@ -167,55 +209,16 @@ static int vector_attach(struct vfio_assigned *a, unsigned int vec)
 	int ret;
 
 	msix_message(&a->msix, vec, &addr, &data);
-	v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (v->efd < 0)
-		return -errno;
-	if (a->path == IRQ_PATH_RELAY) {
-		ep_ctl(a, EPOLL_CTL_ADD, v->efd, vec);
-	} else {
-		v->gsi = gsi_alloc_msi(a->vm, addr, data);
-		if (v->gsi < 0) {
-			ret = v->gsi;
-			goto fail;
-		}
-		ret = kvm_irqfd(a, v->efd, v->gsi, true, -1);
-		if (ret)
-			goto fail;
-		v->irqfd = true;
+	ret = vec_get(a, v, vec, addr, data);
+	if (!ret)
+		ret = msix_vfio_connect(a, vec);
+	if (ret) {
+		log_warn("%s: cannot attach MSI-X vector %u: %s", a->bdf, vec, strerror(-ret));
+		vec_put(a, v, vec);
+		return ret;
 	}
-	ret = msix_vfio_connect(a, vec);
-	if (ret)
-		goto fail;
 	log_debug("%s: MSI-X vector %u attached (gsi %d)", a->bdf, vec, v->gsi);
 	return 0;
-fail:
-	log_warn("%s: cannot attach MSI-X vector %u: %s", a->bdf, vec, strerror(-ret));
-	if (v->irqfd)
-		kvm_irqfd(a, v->efd, v->gsi, false, -1);
-	if (v->gsi >= 0)
-		gsi_free(a->vm, v->gsi);
-	if (a->path == IRQ_PATH_RELAY)
-		ep_ctl(a, EPOLL_CTL_DEL, v->efd, vec);
-	close(v->efd);
-	*v = (struct vfio_vector){ .efd = -1, .gsi = -1 };
-	return ret;
-}
-
-/* Release one vector's host side (VFIO is disabled by the caller). */
-static void vector_release(struct vfio_assigned *a, unsigned int vec)
-{
-	struct vfio_vector *v = &a->vec[vec];
-
-	if (v->efd < 0)
-		return;
-	if (v->irqfd)
-		kvm_irqfd(a, v->efd, v->gsi, false, -1);
-	if (v->gsi >= 0)
-		gsi_free(a->vm, v->gsi);
-	if (a->path == IRQ_PATH_RELAY)
-		ep_ctl(a, EPOLL_CTL_DEL, v->efd, vec);
-	close(v->efd);
-	*v = (struct vfio_vector){ .efd = -1, .gsi = -1 };
 }
 
 static void msix_all_off(struct vfio_assigned *a)
@@ -226,7 +229,7 @@ static void msix_all_off(struct vfio_assigned *a)
 		vfio_set_irqs(a, VFIO_PCI_MSIX_IRQ_INDEX, SET_DISABLE, 0, 0, NULL);
 	a->vfio_msix_count = 0;
 	for (i = 0; i < a->msix.nr; i++)
-		vector_release(a, i);
+		vec_put(a, &a->vec[i], i);
 }
 
 static void op_vector_update(void *opaque, unsigned int vec, uint64_t addr, uint32_t data)
@@ -365,43 +368,20 @@ void vfio_irq_msix_ctrl(struct vfio_assigned *a, bool enabled, bool maskall)
 
 static void msi_off(struct vfio_assigned *a)
 {
-	struct vfio_vector *v = &a->msi;
-
-	if (v->efd < 0)
-		return;
-	if (a->fd >= 0)
+	if (a->msi.efd >= 0 && a->fd >= 0)
 		vfio_set_irqs(a, VFIO_PCI_MSI_IRQ_INDEX, SET_DISABLE, 0, 0, NULL);
-	if (v->irqfd)
-		kvm_irqfd(a, v->efd, v->gsi, false, -1);
-	if (v->gsi >= 0)
-		gsi_free(a->vm, v->gsi);
-	if (a->path == IRQ_PATH_RELAY)
-		ep_ctl(a, EPOLL_CTL_DEL, v->efd, VFIO_EP_MSI);
-	close(v->efd);
-	*v = (struct vfio_vector){ .efd = -1, .gsi = -1 };
+	vec_put(a, &a->msi, VFIO_EP_MSI);
 }
 
 static int msi_on(struct vfio_assigned *a)
 {
-	struct vfio_vector *v = &a->msi;
 	int ret;
 
 	intx_disable(a);
-	v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (v->efd < 0)
-		return -errno;
-	if (a->path == IRQ_PATH_RELAY) {
-		ep_ctl(a, EPOLL_CTL_ADD, v->efd, VFIO_EP_MSI);
-	} else {
-		v->gsi = gsi_alloc_msi(a->vm, a->msi_addr, a->msi_data);
-		if (v->gsi < 0)
-			return v->gsi;
-		ret = kvm_irqfd(a, v->efd, v->gsi, true, -1);
-		if (ret)
-			return ret;
-		v->irqfd = true;
-	}
-	return vfio_set_irqs(a, VFIO_PCI_MSI_IRQ_INDEX, SET_TRIGGER, 0, 1, &v->efd);
+	ret = vec_get(a, &a->msi, VFIO_EP_MSI, a->msi_addr, a->msi_data);
+	if (ret)
+		return ret;
+	return vfio_set_irqs(a, VFIO_PCI_MSI_IRQ_INDEX, SET_TRIGGER, 0, 1, &a->msi.efd);
 }
 
 void vfio_irq_msi_update(struct vfio_assigned *a, bool enabled, uint64_t addr, uint32_t data)
