@@ -7,6 +7,9 @@
 #define _VFPOST_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/eventfd.h>
+#include <linux/irqbypass.h>
+#include <linux/vfio.h>
 #include <linux/device.h>
 #include <linux/pci.h>
 #include <linux/string.h>
@@ -43,6 +46,54 @@ static inline void vfpost_get_override(struct pci_dev *pdev, char *buf,
 	strscpy(buf, pdev->driver_override ?: "", len);
 	device_unlock(&pdev->dev);
 }
+#endif
+
+/*
+ * eventfd_signal(ctx, n) lost its count argument in 6.8.  vfpost always
+ * adds one.
+ */
+static inline void vfpost_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+/*
+ * irq bypass producer registration.  Up to 6.16 the producer carries an
+ * opaque token (vfpost uses the eventfd context) and the host irq, and
+ * irq_bypass_register_producer() takes only the producer.  From 6.17 the
+ * manager keys producers by eventfd in an xarray and takes both as
+ * arguments; the token member is gone.
+ */
+static inline int vfpost_bypass_register(struct irq_bypass_producer *prod,
+					 struct eventfd_ctx *trigger, int irq)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+	return irq_bypass_register_producer(prod, trigger, irq);
+#else
+	prod->token = trigger;
+	prod->irq = irq;
+	return irq_bypass_register_producer(prod);
+#endif
+}
+
+/*
+ * The iommufd device ops exist from 6.2 and are mandatory for a VFIO
+ * physical device from 6.6 when CONFIG_IOMMUFD is set.  Without
+ * CONFIG_IOMMUFD (Debian 6.12) the helpers are typed NULL macros, which is
+ * what the core expects then.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define VFPOST_IOMMUFD_OPS					\
+	.bind_iommufd	= vfio_iommufd_physical_bind,		\
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,		\
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,	\
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#else
+#define VFPOST_IOMMUFD_OPS
 #endif
 
 #endif /* _VFPOST_COMPAT_H */

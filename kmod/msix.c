@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfpost's MSI-X path: per-vector attach/detach at any time, mask/unmask
+ * with pending latching, software triggers and per-vector statistics.
+ *
+ * The host vectors for the whole MSI-X table are allocated at the first
+ * attach and stay allocated until the VMM disables the index (count 0) or
+ * closes the device, so MSI-X is never disabled under other vectors.  A
+ * vector that has no eventfd is allocated but not requested: its table
+ * entry stays masked in the device, which latches any message in the PBA
+ * and sends it once the vector is attached (and unmasked) again.
+ *
+ * VFIO ACTION_MASK masks the vector in the device's MSI-X table (the host
+ * irq is disabled non-lazily), so the device itself latches pending
+ * interrupts in its PBA, which is what a VMM reading the PBA through the
+ * VFIO BAR region sees, and the device replays them exactly once on unmask.
+ * This also holds when the interrupt is posted to a guest and the host
+ * handler never runs.  A software trigger (DATA_NONE/DATA_BOOL) on a masked
+ * vector is latched in vfpost and delivered on unmask unless the device
+ * already replays one.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/eventfd.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "compat.h"
+#include "fastpath.h"
+#include "trace.h"
+
+int vfpost_msix_init(struct vfpost_device *vd)
+{
+	struct pci_dev *pdev = vfpost_pdev(vd);
+	unsigned int i;
+	int n;
+
+	n = pci_msix_vec_count(pdev);
+	if (n <= 0)
+		return 0;
+	vd->vec = kcalloc(n, sizeof(*vd->vec), GFP_KERNEL);
+	if (!vd->vec)
+		return -ENOMEM;
+	vd->nvec = n;
+	for (i = 0; i < vd->nvec; i++) {
+		vd->vec[i].vd = vd;
+		vd->vec[i].index = i;
+		vd->vec[i].last_cpu = -1;
+		snprintf(vd->vec[i].name, sizeof(vd->vec[i].name),
+			 "vfpost-msix[%u](%s)", i, pci_name(pdev));
+	}
+	return 0;
+}
+
+void vfpost_msix_free(struct vfpost_device *vd)
+{
+	kfree(vd->vec);
+	vd->vec = NULL;
+	vd->nvec = 0;
+}
+
+/*
+ * The MSI-X table lives in a BAR: memory decoding must be on while the
+ * kernel writes it, whatever the VMM did to the command register.  Same
+ * rule and lock as vfio_pci_core's own MSI-X code.
+ */
+static u16 vfpost_memory_lock_and_enable(struct vfpost_device *vd)
+{
+	struct pci_dev *pdev = vfpost_pdev(vd);
+	u16 cmd;
+
+	down_write(&vd->core.memory_lock);
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND,
+				      cmd | PCI_COMMAND_MEMORY);
+	return cmd;
+}
+
+static void vfpost_memory_unlock_and_restore(struct vfpost_device *vd,
+					     u16 cmd)
+{
+	pci_write_config_word(vfpost_pdev(vd), PCI_COMMAND, cmd);
+	up_write(&vd->core.memory_lock);
+}
+
+/* The device's PBA bit of @v; false when memory decoding is off. */
+static bool vfpost_pba_test(struct vfpost_vector *v)
+{
+	struct vfpost_device *vd = v->vd;
+	bool set = false;
+	u16 cmd;
+
+	if (!vd->pba)
+		return false;
+	down_read(&vd->core.memory_lock);
+	pci_read_config_word(vfpost_pdev(vd), PCI_COMMAND, &cmd);
+	if (cmd & PCI_COMMAND_MEMORY)
+		set = readl(vd->pba + (v->index / 32) * 4) &
+		      BIT(v->index % 32);
+	up_read(&vd->core.memory_lock);
+	return set;
+}
+
+static irqreturn_t vfpost_msix_handler(int irq, void *arg)
+{
+	struct vfpost_vector *v = arg;
+
+	/* One handler per irq runs at a time: plain increments are safe. */
+	WRITE_ONCE(v->host_hits, v->host_hits + 1);
+	WRITE_ONCE(v->last_cpu, smp_processor_id());
+	trace_vfpost_vector_fire(vfpost_pdev(v->vd), v->index, irq);
+	vfpost_eventfd_signal(v->trigger);
+	return IRQ_HANDLED;
+}
+
+static int vfpost_pba_map(struct vfpost_device *vd)
+{
+	struct pci_dev *pdev = vfpost_pdev(vd);
+	u32 pba;
+
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_PBA, &pba);
+	vd->pba = pci_iomap_range(pdev, pba & PCI_MSIX_PBA_BIR,
+				  pba & PCI_MSIX_PBA_OFFSET,
+				  DIV_ROUND_UP(vd->nvec, 64) * 8);
+	return vd->pba ? 0 : -ENOMEM;
+}
+
+/* Allocate the host vectors for the whole table.  igate and vd->lock held. */
+static int vfpost_msix_enable(struct vfpost_device *vd)
+{
+	struct pci_dev *pdev = vfpost_pdev(vd);
+	unsigned int i;
+	u16 cmd;
+	int ret;
+
+	if (vd->msix_on)
+		return 0;
+	/* INTx or MSI enabled through vfio_pci_core. */
+	if (vd->core.irq_type != VFIO_PCI_NUM_IRQS)
+		return -EBUSY;
+
+	ret = vfpost_pba_map(vd);
+	if (ret)
+		return ret;
+
+	cmd = vfpost_memory_lock_and_enable(vd);
+	ret = pci_alloc_irq_vectors(pdev, vd->nvec, vd->nvec, PCI_IRQ_MSIX);
+	vfpost_memory_unlock_and_restore(vd, cmd);
+	if (ret < 0) {
+		pci_err(pdev, "cannot allocate %u MSI-X vectors: %d\n",
+			vd->nvec, ret);
+		pci_iounmap(pdev, vd->pba);
+		vd->pba = NULL;
+		return ret;
+	}
+	for (i = 0; i < vd->nvec; i++)
+		vd->vec[i].irq = pci_irq_vector(pdev, i);
+	/* The core must refuse INTx/MSI while vfpost owns MSI-X. */
+	vd->core.irq_type = VFIO_PCI_MSIX_IRQ_INDEX;
+	vd->msix_on = true;
+	pci_dbg(pdev, "MSI-X on, %u vectors\n", vd->nvec);
+	return 0;
+}
+
+static void vfpost_vector_detach(struct vfpost_vector *v)
+{
+	struct vfpost_device *vd = v->vd;
+	u16 cmd;
+
+	if (!v->trigger)
+		return;
+	vfpost_bypass_detach(v);
+	cmd = vfpost_memory_lock_and_enable(vd);
+	free_irq(v->irq, v);
+	vfpost_memory_unlock_and_restore(vd, cmd);
+	eventfd_ctx_put(v->trigger);
+	v->trigger = NULL;
+	v->soft_pending = false;
+	trace_vfpost_vector_attach(vfpost_pdev(vd), v->index, v->irq, false);
+}
+
+static int vfpost_vector_attach(struct vfpost_vector *v,
+				struct eventfd_ctx *trigger)
+{
+	struct vfpost_device *vd = v->vd;
+	u16 cmd;
+	int ret;
+
+	vfpost_vector_detach(v);
+	v->trigger = trigger;
+	/*
+	 * Disable masks the table entry at once (free_irq clears the flag,
+	 * so set it every time): a masked vector's interrupts must latch in
+	 * the device's PBA, not in the irq core.
+	 */
+	irq_set_status_flags(v->irq, IRQ_DISABLE_UNLAZY);
+	cmd = vfpost_memory_lock_and_enable(vd);
+	ret = request_irq(v->irq, vfpost_msix_handler, IRQF_NO_AUTOEN,
+			  v->name, v);
+	if (!ret && !v->masked)
+		enable_irq(v->irq);
+	vfpost_memory_unlock_and_restore(vd, cmd);
+	if (ret) {
+		pci_err(vfpost_pdev(vd), "request_irq %d for vector %u: %d\n",
+			v->irq, v->index, ret);
+		v->trigger = NULL;
+		return ret;
+	}
+	trace_vfpost_vector_attach(vfpost_pdev(vd), v->index, v->irq, true);
+	/* Without a producer the vector still works through the host. */
+	vfpost_bypass_attach(v);
+	return 0;
+}
+
+/* Disable the index: every vector detached, host vectors freed. */
+static void vfpost_msix_off(struct vfpost_device *vd)
+{
+	struct pci_dev *pdev = vfpost_pdev(vd);
+	unsigned int i;
+	u16 cmd;
+
+	for (i = 0; i < vd->nvec; i++) {
+		vfpost_vector_detach(&vd->vec[i]);
+		vd->vec[i].masked = false;
+	}
+	if (!vd->msix_on)
+		return;
+	cmd = vfpost_memory_lock_and_enable(vd);
+	pci_free_irq_vectors(pdev);
+	vfpost_memory_unlock_and_restore(vd, cmd);
+	for (i = 0; i < vd->nvec; i++)
+		vd->vec[i].irq = 0;
+	pci_iounmap(pdev, vd->pba);
+	vd->pba = NULL;
+	vd->core.irq_type = VFIO_PCI_NUM_IRQS;
+	vd->msix_on = false;
+	pci_dbg(pdev, "MSI-X off\n");
+}
+
+/* Device close: everything off and the statistics start over. */
+void vfpost_msix_disable(struct vfpost_device *vd)
+{
+	unsigned int i;
+
+	mutex_lock(&vd->core.igate);
+	mutex_lock(&vd->lock);
+	vfpost_msix_off(vd);
+	for (i = 0; i < vd->nvec; i++) {
+		vd->vec[i].host_hits = 0;
+		vd->vec[i].masked_hits = 0;
+		vd->vec[i].last_cpu = -1;
+	}
+	mutex_unlock(&vd->lock);
+	mutex_unlock(&vd->core.igate);
+}
+
+static void vfpost_vector_mask(struct vfpost_vector *v)
+{
+	struct vfpost_device *vd = v->vd;
+	u16 cmd;
+
+	if (v->masked)
+		return;
+	v->masked = true;
+	if (v->trigger) {
+		cmd = vfpost_memory_lock_and_enable(vd);
+		disable_irq(v->irq);
+		vfpost_memory_unlock_and_restore(vd, cmd);
+	}
+	trace_vfpost_vector_mask(vfpost_pdev(vd), v->index, true, false);
+}
+
+static void vfpost_vector_unmask(struct vfpost_vector *v)
+{
+	struct vfpost_device *vd = v->vd;
+	bool hw_pending;
+	u16 cmd;
+
+	if (!v->masked)
+		return;
+	v->masked = false;
+	if (!v->trigger) {
+		trace_vfpost_vector_mask(vfpost_pdev(vd), v->index, false,
+					 false);
+		return;
+	}
+	hw_pending = vfpost_pba_test(v);
+	if (hw_pending || v->soft_pending)
+		v->masked_hits++;
+	trace_vfpost_vector_mask(vfpost_pdev(vd), v->index, false,
+				 hw_pending || v->soft_pending);
+	/* The device sends a latched message itself once unmasked. */
+	cmd = vfpost_memory_lock_and_enable(vd);
+	enable_irq(v->irq);
+	vfpost_memory_unlock_and_restore(vd, cmd);
+	if (v->soft_pending && !hw_pending)
+		vfpost_eventfd_signal(v->trigger);
+	v->soft_pending = false;
+}
+
+static void vfpost_vector_soft_trigger(struct vfpost_vector *v)
+{
+	if (!v->trigger)
+		return;
+	if (v->masked)
+		v->soft_pending = true;
+	else
+		vfpost_eventfd_signal(v->trigger);
+}
+
+static int vfpost_msix_set_eventfds(struct vfpost_device *vd,
+				    unsigned int start, unsigned int count,
+				    const s32 *fds)
+{
+	struct eventfd_ctx **ctx;
+	unsigned int i;
+	int ret = 0;
+
+	ctx = kcalloc(count, sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	/* Resolve every fd first so a bad one changes nothing. */
+	for (i = 0; i < count; i++) {
+		if (fds[i] == -1)
+			continue;
+		if (fds[i] < 0) {
+			ret = -EINVAL;
+			goto out_put;
+		}
+		ctx[i] = eventfd_ctx_fdget(fds[i]);
+		if (IS_ERR(ctx[i])) {
+			ret = PTR_ERR(ctx[i]);
+			ctx[i] = NULL;
+			goto out_put;
+		}
+	}
+	ret = vfpost_msix_enable(vd);
+	if (ret)
+		goto out_put;
+	for (i = 0; i < count; i++) {
+		struct vfpost_vector *v = &vd->vec[start + i];
+
+		if (!ctx[i]) {
+			vfpost_vector_detach(v);
+			continue;
+		}
+		ret = vfpost_vector_attach(v, ctx[i]);
+		if (ret)
+			goto out_put;
+		ctx[i] = NULL;	/* the vector owns the reference now */
+	}
+out_put:
+	for (i = 0; i < count; i++)
+		if (ctx[i])
+			eventfd_ctx_put(ctx[i]);
+	kfree(ctx);
+	return ret;
+}
+
+int vfpost_msix_set_irqs(struct vfpost_device *vd, struct vfio_irq_set *hdr,
+			 void *data)
+{
+	u32 dtype = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+	const u8 *bools = data;
+	unsigned int i;
+	int ret = 0;
+
+	switch (action) {
+	case VFIO_IRQ_SET_ACTION_MASK:
+	case VFIO_IRQ_SET_ACTION_UNMASK:
+	case VFIO_IRQ_SET_ACTION_TRIGGER:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (action != VFIO_IRQ_SET_ACTION_TRIGGER &&
+	    dtype == VFIO_IRQ_SET_DATA_EVENTFD)
+		return -EINVAL;	/* no unmask-by-eventfd for MSI-X */
+
+	mutex_lock(&vd->core.igate);
+	mutex_lock(&vd->lock);
+	if (action == VFIO_IRQ_SET_ACTION_TRIGGER &&
+	    dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
+		ret = vfpost_msix_set_eventfds(vd, hdr->start, hdr->count,
+					       data);
+		goto out;
+	}
+	if (action == VFIO_IRQ_SET_ACTION_TRIGGER &&
+	    dtype == VFIO_IRQ_SET_DATA_NONE && !hdr->count) {
+		vfpost_msix_off(vd);
+		goto out;
+	}
+	for (i = 0; i < hdr->count; i++) {
+		struct vfpost_vector *v = &vd->vec[hdr->start + i];
+
+		if (dtype == VFIO_IRQ_SET_DATA_BOOL && !bools[i])
+			continue;
+		if (action == VFIO_IRQ_SET_ACTION_MASK)
+			vfpost_vector_mask(v);
+		else if (action == VFIO_IRQ_SET_ACTION_UNMASK)
+			vfpost_vector_unmask(v);
+		else
+			vfpost_vector_soft_trigger(v);
+	}
+out:
+	mutex_unlock(&vd->lock);
+	mutex_unlock(&vd->core.igate);
+	return ret;
+}
+
+int vfpost_msix_irq_info(struct vfpost_device *vd, unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
+	struct vfio_irq_info info;
+
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	/*
+	 * Maskable with pending latching, and resizable: vectors can be
+	 * attached at any time, so no NORESIZE.
+	 */
+	info.flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE;
+	info.count = vd->nvec;
+	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+}
+
+int vfpost_msix_stats(struct vfpost_device *vd,
+		      struct vfpost_vector_stats *out, unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	mutex_lock(&vd->lock);
+	for (i = 0; i < vd->nvec && n < max; i++) {
+		struct vfpost_vector *v = &vd->vec[i];
+
+		if (!v->trigger)
+			continue;
+		out[n] = (struct vfpost_vector_stats) {
+			.vector		= v->index,
+			.host_irq	= v->irq,
+			.host_hits	= READ_ONCE(v->host_hits),
+			.masked_hits	= v->masked_hits,
+			.masked		= v->masked,
+			.pending	= v->soft_pending || vfpost_pba_test(v),
+			.bypass		= READ_ONCE(v->bypass),
+			.last_cpu	= READ_ONCE(v->last_cpu),
+		};
+		n++;
+	}
+	mutex_unlock(&vd->lock);
+	return n;
+}

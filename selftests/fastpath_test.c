@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastpath_test: vfpost's MSI-X path with real device interrupts.  A VF is
+ * bound to vfpost, opened through VFIO and driven by the userspace NVMe
+ * driver of lib/nvme_drv.c: every admin completion raises MSI-X vector 0,
+ * every I/O completion on queue pair 1 raises vector 1.
+ *
+ * Host-path counts are read both from vfpost's statistics (netlink, through
+ * libvfpost) and from /proc/interrupts (the irq core's count for the
+ * vector's host irq), which must agree.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "fastpath.h"
+#include "lab.h"
+#include "nvme_drv.h"
+#include "vfio_dev.h"
+
+#define MSIX VFIO_PCI_MSIX_IRQ_INDEX
+
+FIXTURE(vf) {
+	char bdf[1][LAB_BDF_LEN];
+	struct vfio_dev dev;
+	struct nvme_drv nvme;
+	int efd[2];
+	bool opened;
+};
+
+FIXTURE_SETUP(vf)
+{
+	self->efd[0] = self->efd[1] = -1;
+	ASSERT_EQ(0, fp_load_vfpost());
+	ASSERT_EQ(1, lab_vfs_up(1, self->bdf));
+	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfpost"));
+	ASSERT_EQ(0, vfio_dev_open(&self->dev, self->bdf[0]));
+	self->opened = true;
+	ASSERT_EQ(0, nvme_drv_init(&self->nvme, &self->dev));
+	self->efd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	self->efd[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd[0]);
+	ASSERT_LE(0, self->efd[1]);
+}
+
+FIXTURE_TEARDOWN(vf)
+{
+	if (self->opened) {
+		nvme_drv_fini(&self->nvme);
+		vfio_dev_close(&self->dev);
+	}
+	if (self->efd[0] >= 0)
+		close(self->efd[0]);
+	if (self->efd[1] >= 0)
+		close(self->efd[1]);
+	lab_bind(self->bdf[0], "");
+	EXPECT_EQ(0, lab_vfs_down());
+	EXPECT_EQ(0, fp_unload_vfpost());
+}
+
+/* Attach vector 0 and enable the controller (admin CQ on vector 0). */
+static int start_admin(FIXTURE_DATA(vf) *self)
+{
+	int ret = vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd[0]);
+
+	return ret ? ret : nvme_drv_enable(&self->nvme);
+}
+
+TEST_F(vf, msix_irq_info_is_maskable_and_resizable)
+{
+	struct vfio_irq_info info;
+
+	ASSERT_EQ(0, vfio_dev_irq_info(&self->dev, MSIX, &info));
+	EXPECT_EQ(2u, info.count);
+	EXPECT_TRUE(!!(info.flags & VFIO_IRQ_INFO_EVENTFD));
+	EXPECT_TRUE(!!(info.flags & VFIO_IRQ_INFO_MASKABLE));
+	EXPECT_FALSE(!!(info.flags & VFIO_IRQ_INFO_NORESIZE));
+}
+
+TEST_F(vf, completions_equal_eventfd_and_host_counts)
+{
+	const int n = 40;
+	struct vfpost_vector st;
+	uint32_t res;
+	long got = 0;
+	int i;
+
+	ASSERT_EQ(0, start_admin(self));
+	ASSERT_EQ(0, fp_host_count(self->bdf[0], 0)) TH_LOG("interrupts before any command");
+	for (i = 1; i <= n; i++) {
+		ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+		got += fp_efd_wait(self->efd[0], i - got, 5000);
+		ASSERT_EQ(i, got) TH_LOG("completion %d: eventfd total %llu",
+						   i, (long long)got);
+	}
+	got += fp_efd_settle(self->efd[0], 300);
+	EXPECT_EQ(n, got);
+	EXPECT_EQ(n, fp_host_count(self->bdf[0], 0));
+	ASSERT_EQ(0, fp_stats(self->bdf[0], 0, &st));
+	EXPECT_EQ((uint64_t)n, st.host_hits);
+	EXPECT_EQ(0u, st.masked_hits);
+	EXPECT_FALSE(st.masked);
+	EXPECT_FALSE(st.pending);
+	EXPECT_LT(0u, st.host_irq);
+	EXPECT_LE(0, st.last_cpu);
+	/* No KVM irqfd on this eventfd: a producer without a consumer. */
+	EXPECT_EQ(VFPOST_BYPASS_STATE_REGISTERED, (int)st.bypass);
+	/* Vector 1 has no eventfd: not reported. */
+	EXPECT_EQ(-ENOENT, fp_stats(self->bdf[0], 1, &st));
+}
+
+struct admin_loop {
+	struct nvme_drv *nvme;
+	int efd, n, done, err;
+	long seen;
+};
+
+static void *admin_loop(void *arg)
+{
+	struct admin_loop *a = arg;
+	uint32_t res;
+	int i;
+
+	for (i = 0; i < a->n; i++) {
+		if (nvme_drv_get_features(a->nvme, 0x07, &res)) {
+			a->err = -EIO;
+			break;
+		}
+		a->seen += fp_efd_wait(a->efd, i + 1 - a->seen, 5000);
+		if (a->seen != i + 1) {
+			a->err = -ETIMEDOUT;
+			break;
+		}
+	}
+	__atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+TEST_F(vf, attaching_vector1_loses_nothing_on_live_vector0)
+{
+	struct admin_loop a = { .nvme = &self->nvme, .efd = self->efd[0], .n = 60 };
+	int minus1 = -1, attaches = 0;
+	pthread_t t;
+
+	ASSERT_EQ(0, start_admin(self));
+	/* I/O CQ on vector 1 before vector 1 has an eventfd. */
+	ASSERT_EQ(0, nvme_drv_create_io_queues(&self->nvme, 1));
+	ASSERT_EQ(2, fp_efd_wait(self->efd[0], 2, 5000));
+	ASSERT_EQ(0, pthread_create(&t, NULL, admin_loop, &a));
+	/* Attach, detach and re-attach vector 1 while vector 0 is busy. */
+	while (!__atomic_load_n(&a.done, __ATOMIC_ACQUIRE)) {
+		ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 1, 1,
+						       &self->efd[1]));
+		ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 1, 1, &minus1));
+		attaches++;
+	}
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, a.err) TH_LOG("vector 0 lost an interrupt after %llu",
+				   (long long)a.seen);
+	TH_LOG("%d attach/detach cycles of vector 1 during %d commands", attaches, a.n);
+	EXPECT_LT(0, attaches);
+	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 300));
+	EXPECT_EQ(2 + a.n, fp_host_count(self->bdf[0], 0));
+	/* Vector 1 works once attached for good. */
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 1, 1, &self->efd[1]));
+	fp_efd_settle(self->efd[1], 100);
+	ASSERT_EQ(0, nvme_drv_flush(&self->nvme));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[1], 1, 5000));
+	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 200));
+}
+
+TEST_F(vf, masked_vector_latches_pending_and_unmask_delivers_once)
+{
+	struct vfpost_vector st;
+	uint32_t res;
+
+	ASSERT_EQ(0, start_admin(self));
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_MASK, 0, 1));
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 500)) TH_LOG("delivered while masked");
+	EXPECT_EQ(1, nvme_drv_pba_bit(&self->nvme, 0)) TH_LOG("PBA bit not latched");
+	EXPECT_EQ(0, fp_host_count(self->bdf[0], 0));
+	ASSERT_EQ(0, fp_stats(self->bdf[0], 0, &st));
+	EXPECT_TRUE(st.masked);
+	EXPECT_TRUE(st.pending);
+	EXPECT_EQ(0u, st.host_hits);
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
+	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 500)) TH_LOG("more than one delivery");
+	EXPECT_EQ(0, nvme_drv_pba_bit(&self->nvme, 0));
+	EXPECT_EQ(1, fp_host_count(self->bdf[0], 0));
+	ASSERT_EQ(0, fp_stats(self->bdf[0], 0, &st));
+	EXPECT_FALSE(st.masked);
+	EXPECT_FALSE(st.pending);
+	EXPECT_EQ(1u, st.host_hits);
+	EXPECT_EQ(1u, st.masked_hits);
+	/* Unmasked again: one completion, one interrupt. */
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
+}
+
+TEST_F(vf, unmask_without_pending_delivers_nothing)
+{
+	ASSERT_EQ(0, start_admin(self));
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_MASK, 0, 1));
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 300));
+	EXPECT_EQ(0, fp_host_count(self->bdf[0], 0));
+}
+
+TEST_F(vf, detached_vector_delivers_nothing_and_reattach_works)
+{
+	int minus1 = -1, efd2;
+	uint32_t res;
+
+	ASSERT_EQ(0, start_admin(self));
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	ASSERT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &minus1));
+	EXPECT_EQ(-1, fp_host_count(self->bdf[0], 0)) TH_LOG("irq still requested");
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 500)) TH_LOG("delivered after detach");
+	/* The device latched it: a detached vector is masked in its table. */
+	EXPECT_EQ(1, nvme_drv_pba_bit(&self->nvme, 0));
+
+	efd2 = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, efd2);
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &efd2));
+	/* The latched message arrives once on the new eventfd... */
+	EXPECT_EQ(1, fp_efd_wait(efd2, 1, 5000));
+	EXPECT_EQ(0, fp_efd_settle(efd2, 300));
+	/* ...and new completions too. */
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	EXPECT_EQ(1, fp_efd_wait(efd2, 1, 5000));
+	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 100));
+	close(efd2);
+}
+
+TEST_F(vf, software_trigger_honours_mask)
+{
+	struct vfio_irq_set *s;
+	uint8_t buf[sizeof(*s) + 2];
+
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 2, self->efd));
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 1000));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[1], 1, 1000));
+	/* DATA_BOOL: only vector 1. */
+	s = (struct vfio_irq_set *)buf;
+	*s = (struct vfio_irq_set){
+		.argsz = sizeof(buf), .index = MSIX, .start = 0, .count = 2,
+		.flags = VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+	};
+	s->data[0] = 0;
+	s->data[1] = 1;
+	ASSERT_EQ(0, ioctl(self->dev.fd, VFIO_DEVICE_SET_IRQS, s));
+	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 200));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[1], 1, 1000));
+	/* Masked: latched, then delivered once on unmask. */
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_MASK, 1, 1));
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, 1));
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, 1));
+	EXPECT_EQ(0, fp_efd_settle(self->efd[1], 200));
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_UNMASK, 1, 1));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[1], 1, 1000));
+	EXPECT_EQ(0, fp_efd_settle(self->efd[1], 200));
+}
+
+TEST_F(vf, bad_set_irqs_input_is_refused)
+{
+	int bad[2] = { self->efd[0], -5 };
+	int notefd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	ASSERT_LE(0, notefd);
+	/* Out of range, negative fd, not an eventfd, unmask by eventfd. */
+	EXPECT_NE(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 1, 2, self->efd));
+	EXPECT_NE(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 2, bad));
+	EXPECT_NE(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &notefd));
+	/* Nothing half-done: no vfpost irq requested. */
+	EXPECT_EQ(-1, fp_host_count(self->bdf[0], 0));
+	close(notefd);
+}
+
+TEST_F(vf, disabling_the_index_frees_every_host_vector)
+{
+	uint32_t res;
+
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 2, self->efd));
+	EXPECT_EQ(0, fp_host_count(self->bdf[0], 0));
+	EXPECT_EQ(0, fp_host_count(self->bdf[0], 1));
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 0, NULL));
+	EXPECT_EQ(0, fp_vfpost_irqs());
+	/* And it comes back. */
+	ASSERT_EQ(0, start_admin(self));
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
+}
+
+TEST_F(vf, tracepoints_record_fire_and_mask)
+{
+	uint32_t res;
+	int i;
+
+	ASSERT_EQ(0, fp_trace_start("vfpost_vector_fire vfpost_vector_mask vfpost_vector_attach"));
+	ASSERT_EQ(0, start_admin(self));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	ASSERT_EQ(3, fp_efd_wait(self->efd[0], 3, 5000));
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_MASK, 0, 1));
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	EXPECT_EQ(3, fp_trace_count("vfpost_vector_fire:", self->bdf[0] + 5));
+	EXPECT_EQ(1, fp_trace_count("vfpost_vector_attach:", " on"));
+	EXPECT_EQ(1, fp_trace_count("vfpost_vector_mask:", " masked"));
+	EXPECT_EQ(1, fp_trace_count("vfpost_vector_mask:", " unmasked"));
+	fp_trace_stop();
+}
+
+TEST_HARNESS_MAIN

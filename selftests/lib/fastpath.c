@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers for vfpost's fast-path selftests; see fastpath.h. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fastpath.h"
+#include "lab.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+
+int fp_load_vfpost(void)
+{
+	struct stat st;
+	int ret;
+
+	if (lab_modprobe("vfio_pci_core") || lab_modprobe("irqbypass") ||
+	    lab_modprobe("vfio_iommu_type1"))
+		return -ENOENT;
+	if (!stat("/sys/module/vfpost", &st))
+		return 0;
+	ret = lab_sh("insmod %s", lab_vfpost_ko());
+	if (ret) {
+		fprintf(stderr, "fastpath: insmod %s failed (%d)\n", lab_vfpost_ko(), ret);
+		return -EIO;
+	}
+	return 0;
+}
+
+int fp_unload_vfpost(void)
+{
+	struct stat st;
+
+	if (stat("/sys/module/vfpost", &st))
+		return 0;
+	if (lab_sh("rmmod vfpost")) {
+		fprintf(stderr, "fastpath: rmmod vfpost failed\n");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
+static long efd_read_until(int fd, uint64_t want, int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t total = 0, v;
+	/* counts are small: a long holds them */
+	long long left;
+
+	while (total < want && (left = end - now_ms()) > 0) {
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		if (read(fd, &v, sizeof(v)) == sizeof(v))
+			total += v;
+	}
+	return (long)total;
+}
+
+long fp_efd_wait(int fd, uint64_t want, int timeout_ms)
+{
+	return efd_read_until(fd, want, timeout_ms);
+}
+
+long fp_efd_settle(int fd, int ms)
+{
+	return efd_read_until(fd, UINT64_MAX, ms);
+}
+
+/* Sum of the per-CPU columns of the /proc/interrupts line naming @name. */
+static long irq_line_count(const char *name, int *lines)
+{
+	char line[1024];
+	long total = -1;
+	FILE *f = fopen("/proc/interrupts", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':'), *end;
+		long sum = 0;
+
+		if (!p || !strstr(line, name))
+			continue;
+		if (lines)
+			(*lines)++;
+		for (p++;; p = end) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+		}
+		total = total < 0 ? sum : total + sum;
+	}
+	fclose(f);
+	return total;
+}
+
+long fp_host_count(const char *bdf, unsigned int vector)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "vfpost-msix[%u](%s)", vector, bdf);
+	return irq_line_count(name, NULL);
+}
+
+int fp_vfpost_irqs(void)
+{
+	int lines = 0;
+
+	irq_line_count("vfpost-msix[", &lines);
+	return lines;
+}
+
+int fp_stats(const char *bdf, unsigned int index, struct vfpost_vector *out)
+{
+	struct vfpost_vector vec[8];
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	int err, n, i;
+
+	h = vfpost_open(&err);
+	if (!h) {
+		fprintf(stderr, "fastpath: %s\n", vfpost_strerror(err));
+		return err;
+	}
+	n = vfpost_vf_stats(h, bdf, &vf, vec, 8);
+	if (n < 0)
+		fprintf(stderr, "fastpath: stats %s: %s\n", bdf, vfpost_errmsg(h));
+	vfpost_close(h);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && i < 8; i++) {
+		if (vec[i].index == index) {
+			*out = vec[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int trace_write(const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	if (lab_write_file(path, val)) {
+		fprintf(stderr, "fastpath: cannot write '%s' to %s\n", val, path);
+		return -EIO;
+	}
+	return 0;
+}
+
+int fp_trace_start(const char *events)
+{
+	char list[256], *ev, *save = NULL, file[128];
+	struct stat st;
+
+	if (stat(TRACEFS "/trace", &st) &&
+	    lab_sh("mount -t tracefs tracefs " TRACEFS)) {
+		fprintf(stderr, "fastpath: cannot mount tracefs\n");
+		return -ENOENT;
+	}
+	if (trace_write("tracing_on", "0") || trace_write("trace", ""))
+		return -EIO;
+	snprintf(list, sizeof(list), "%s", events);
+	for (ev = strtok_r(list, " ", &save); ev; ev = strtok_r(NULL, " ", &save)) {
+		snprintf(file, sizeof(file), "events/vfpost/%s/enable", ev);
+		if (trace_write(file, "1"))
+			return -EIO;
+	}
+	return trace_write("tracing_on", "1");
+}
+
+int fp_trace_count(const char *event, const char *substr)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(TRACEFS "/trace", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && strstr(line, event) && strstr(line, substr))
+			n++;
+	fclose(f);
+	return n;
+}
+
+void fp_trace_stop(void)
+{
+	trace_write("events/vfpost/enable", "0");
+	trace_write("tracing_on", "0");
+}

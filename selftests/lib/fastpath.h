@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for vfpost's fast-path selftests: module load/unload, eventfd
+ * counting with timeouts, host-path interrupt counts from /proc/interrupts,
+ * and tracefs.  Return 0 or a negative errno unless stated otherwise; print
+ * one line on failure.
+ */
+#ifndef _SELFTESTS_FASTPATH_H
+#define _SELFTESTS_FASTPATH_H
+
+#include <stdint.h>
+
+#include "libvfpost.h"
+
+/* modprobe vfio_pci_core, irqbypass, vfio_iommu_type1; insmod vfpost.ko. */
+int fp_load_vfpost(void);
+/* rmmod vfpost (0 if it was not loaded). */
+int fp_unload_vfpost(void);
+
+/* Read @fd until @want counts arrived or @timeout_ms passed; returns the total. */
+long fp_efd_wait(int fd, uint64_t want, int timeout_ms);
+/* Everything that arrives on @fd within @ms. */
+long fp_efd_settle(int fd, int ms);
+
+/*
+ * Host-path interrupts of vfpost's handler for @vector of @bdf, summed over
+ * CPUs from /proc/interrupts; -1 when that irq is not requested.
+ */
+long fp_host_count(const char *bdf, unsigned int vector);
+/* Number of vfpost irqs in /proc/interrupts. */
+int fp_vfpost_irqs(void);
+
+/*
+ * vfpost's per-vector statistics of @bdf through netlink (libvfpost): the
+ * attached vector @index into *@out.  Returns 0, -ENOENT when that vector is
+ * not attached, or another -errno.
+ */
+int fp_stats(const char *bdf, unsigned int index, struct vfpost_vector *out);
+
+/* Clear the trace buffer and enable the space-separated vfpost events. */
+int fp_trace_start(const char *events);
+/* Lines of the trace buffer containing @event and @substr. */
+int fp_trace_count(const char *event, const char *substr);
+void fp_trace_stop(void);
+
+#endif /* _SELFTESTS_FASTPATH_H */
