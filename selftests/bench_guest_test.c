@@ -85,4 +85,65 @@ TEST_F_TIMEOUT(novf, irq_mode_without_device_fails_cleanly, TEST_TIMEOUT)
 	ASSERT_NE(NULL, strstr(out, "error: no NVMe controller")) TH_LOG("%s", out);
 }
 
+FIXTURE(vf) {
+	char bdf[1][LAB_BDF_LEN];
+};
+
+/* The VF's driver and vibevmm's --irq-path. */
+FIXTURE_VARIANT(vf) {
+	const char *driver, *path;
+};
+
+FIXTURE_VARIANT_ADD(vf, vfio) { .driver = "vfio-pci", .path = "vfio" };
+FIXTURE_VARIANT_ADD(vf, relay) { .driver = "vfio-pci", .path = "relay" };
+FIXTURE_VARIANT_ADD(vf, vfpost) { .driver = "vfpost", .path = "vfpost" };
+
+FIXTURE_SETUP(vf)
+{
+	ASSERT_EQ(0, lab_modprobe("kvm_amd"));
+	ASSERT_EQ(0, lab_modprobe("vfio-pci"));
+	if (!strcmp(variant->driver, "vfpost"))
+		ASSERT_EQ(0, lab_sh("insmod %s", lab_vfpost_ko()));
+	ASSERT_EQ(1, lab_vfs_up(1, self->bdf));
+	ASSERT_EQ(0, lab_bind(self->bdf[0], variant->driver));
+}
+
+FIXTURE_TEARDOWN(vf)
+{
+	lab_bind(self->bdf[0], "");
+	lab_vfs_down();
+	if (!strcmp(variant->driver, "vfpost"))
+		lab_sh("rmmod vfpost");
+}
+
+/* Every completion the payload consumed arrived as an MSI-X interrupt. */
+TEST_F_TIMEOUT(vf, irq_counts_match_completions, TEST_TIMEOUT)
+{
+	char out[OUT_LEN], args[128];
+
+	snprintf(args, sizeof(args), "--vfio %s --irq-path %s", self->bdf[0], variant->path);
+	ASSERT_EQ(0, run_payload(out, args, "guest.mode=irq guest.count=50 guest.irq_wait_us=1000000"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(50, value_of(out, "GUEST-BENCH: irq", "completions=")) TH_LOG("%s", out);
+	ASSERT_EQ(50, value_of(out, "GUEST-BENCH: irq", "interrupts=")) TH_LOG("%s", out);
+	ASSERT_EQ(0, value_of(out, "GUEST-BENCH: irq", "lost=")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "GUEST-BENCH: exit ok")) TH_LOG("%s", out);
+}
+
+/* Enabling vectors one by one leaves vector 0 counting every completion. */
+TEST_F_TIMEOUT(vf, storm_reports_every_enable, TEST_TIMEOUT)
+{
+	char out[OUT_LEN], args[128];
+
+	snprintf(args, sizeof(args), "--vfio %s --irq-path %s", self->bdf[0], variant->path);
+	ASSERT_EQ(0, run_payload(out, args, "guest.mode=storm guest.rounds=2 guest.work=1 guest.irq_wait_us=1000000"))
+		TH_LOG("%s", out);
+	/* 2 rounds x (MSI-X enable + unmask of vector 1) on the lab's 2-vector VF */
+	ASSERT_EQ(4, value_of(out, "GUEST-BENCH: storm", "enables=")) TH_LOG("%s", out);
+	/* per round: 1 command, 1 in flight across the unmask, 1 after */
+	ASSERT_EQ(6, value_of(out, "GUEST-BENCH: storm", "completions=")) TH_LOG("%s", out);
+	ASSERT_EQ(0, value_of(out, "GUEST-BENCH: storm", "other_vector_irqs=")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "GUEST-BENCH: exit ok")) TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN
