@@ -208,22 +208,32 @@ static pid_t start_owner(const char *bdf, int want)
 	return pid;
 }
 
+/* Reap the owner: what it saw (SAW_*), or -1 if it did not exit. */
+static int reap_owner(pid_t *child)
+{
+	int st;
+
+	if (waitpid(*child, &st, 0) != *child)
+		return -1;
+	*child = -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define SAW_FMT "owner saw 0x%x (1: VFIO request eventfd, 2: vfpost " \
+		"VF_REMOVE_REQUESTED event with its pid)"
+
 TEST_F_TIMEOUT(vf, removal_while_open_requests_owner_and_completes, 240)
 {
 	char path[128];
 	struct stat sb;
-	int st;
+	int saw;
 
 	self->child = start_owner(self->bdf, SAW_REQ_EVENTFD | SAW_NL_EVENT);
 	ASSERT_LT(0, self->child) TH_LOG("owner failed to open the VF");
 	/* Blocks in VFIO until the owner has closed the VF. */
 	ASSERT_EQ(0, lab_vfs_down());
-	ASSERT_EQ(self->child, waitpid(self->child, &st, 0));
-	self->child = -1;
-	ASSERT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(SAW_REQ_EVENTFD | SAW_NL_EVENT, WEXITSTATUS(st))
-		TH_LOG("owner saw 0x%x (1: VFIO request eventfd, 2: vfpost "
-		       "VF_REMOVE_REQUESTED event with its pid)", WEXITSTATUS(st));
+	saw = reap_owner(&self->child);
+	EXPECT_EQ(SAW_REQ_EVENTFD | SAW_NL_EVENT, saw) TH_LOG(SAW_FMT, saw);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", self->bdf);
 	EXPECT_NE(0, stat(path, &sb)) TH_LOG("%s still present", path);
 	EXPECT_EQ(0, fp_vfpost_irqs());
@@ -232,18 +242,14 @@ TEST_F_TIMEOUT(vf, removal_while_open_requests_owner_and_completes, 240)
 TEST_F_TIMEOUT(vf, unbind_while_open_sends_remove_requested_to_owner, 240)
 {
 	char drv[32];
-	int st;
+	int saw;
 
 	self->child = start_owner(self->bdf, SAW_REQ_EVENTFD | SAW_NL_EVENT);
 	ASSERT_LT(0, self->child) TH_LOG("owner failed to open the VF");
 	/* Blocks in VFIO until the owner has closed the VF. */
 	ASSERT_EQ(0, lab_write_file("/sys/bus/pci/drivers/vfpost/unbind", self->bdf));
-	ASSERT_EQ(self->child, waitpid(self->child, &st, 0));
-	self->child = -1;
-	ASSERT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(SAW_REQ_EVENTFD | SAW_NL_EVENT, WEXITSTATUS(st))
-		TH_LOG("owner saw 0x%x (1: VFIO request eventfd, 2: vfpost "
-		       "VF_REMOVE_REQUESTED event with its pid)", WEXITSTATUS(st));
+	saw = reap_owner(&self->child);
+	EXPECT_EQ(SAW_REQ_EVENTFD | SAW_NL_EVENT, saw) TH_LOG(SAW_FMT, saw);
 	ASSERT_EQ(0, lab_driver_of(self->bdf, drv, sizeof(drv)));
 	EXPECT_STREQ("", drv);
 	EXPECT_EQ(0, fp_vfpost_irqs());
