@@ -398,7 +398,7 @@ size_t acpi_build_tables(uint8_t *buf, uint64_t base, size_t size,
 	struct acpi_fadt *fadt;
 	struct acpi_facs *facs;
 	uint8_t *madt;
-	uint64_t *xsdt_ent;
+	uint64_t xsdt_ent[3];
 	int i;
 
 	madt_len = 44 + l->nr_cpus * sizeof(struct madt_lapic) + sizeof(struct madt_ioapic) +
@@ -498,10 +498,10 @@ size_t acpi_build_tables(uint8_t *buf, uint64_t base, size_t size,
 	}
 
 	/* XSDT */
-	xsdt_ent = (uint64_t *)(buf + xsdt_off + 36);
 	xsdt_ent[0] = base + fadt_off;
 	xsdt_ent[1] = base + madt_off;
 	xsdt_ent[2] = base + mcfg_off;
+	memcpy(buf + xsdt_off + 36, xsdt_ent, sizeof(xsdt_ent));	/* unaligned */
 	header((struct acpi_header *)(buf + xsdt_off), "XSDT", xsdt_len, 1);
 
 	/* RSDP (ACPI 2.0+) */

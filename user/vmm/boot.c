@@ -19,7 +19,6 @@
 #include "vm.h"
 
 #define HDR_OFFSET	0x1f1
-#define HDR_MAGIC	0x53726448	/* "HdrS" */
 
 int boot_parse_bzimage(const uint8_t *img, size_t size, struct bzimage *bz,
 		       char *err, size_t errlen)
@@ -32,7 +31,7 @@ int boot_parse_bzimage(const uint8_t *img, size_t size, struct bzimage *bz,
 		return -1;
 	}
 	if (img[0x1fe] != 0x55 || img[0x1ff] != 0xaa ||
-	    *(const uint32_t *)(img + 0x202) != HDR_MAGIC) {
+	    memcmp(img + 0x202, "HdrS", 4)) {
 		snprintf(err, errlen, "is not a bzImage (no 'HdrS' boot header)");
 		return -1;
 	}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench guest: the measurement loops.  Options come from the kernel command
+ * line (vibevmm --cmdline):
+ *
+ *   guest.mode=hello   boot, report CPU facts and the NVMe device seen, exit
+ *   guest.mode=irq     guest.count=N Get Features commands one at a time;
+ *                      each completion must raise MSI-X vector 0
+ *   guest.mode=storm   guest.rounds=R times: MSI-X off, then on with vector
+ *                      0, then unmask vectors 1..guest.vectors-1 one by one
+ *                      (as Linux drivers do), guest.work=K commands between
+ *                      two enables and one in flight across each enable
+ *   guest.irq_wait_us=T  how long to wait for an interrupt after its
+ *                      completion before counting it as late (default 20000)
+ *   guest.hold_ms=H    stay up H ms after the result line before powering
+ *                      off (with the device live), so the host can sample
+ *                      its own per-vector counters
+ *
+ * Results are single "GUEST-BENCH: <mode> key=value..." lines on the serial
+ * console; "lost" is completions minus interrupts delivered on vector 0.
+ * Times are given in TSC cycles too: the host knows the TSC rate better than
+ * a guest calibrating against the PIT on a loaded machine.
+ */
+#include "guest.h"
+#include "io.h"
+
+#define NVME_CLASS	0x010802
+#define CMD_TIMEOUT_US	5000000
+
+struct opts {
+	const char *mode;
+	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms;
+};
+
+static bool streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+/* "key=value" at p?  Returns the value or NULL. */
+static const char *match(const char *p, const char *key)
+{
+	while (*key && *p == *key)
+		p++, key++;
+	return *key ? NULL : p;
+}
+
+static uint64_t parse_u64(const char *p)
+{
+	uint64_t v = 0;
+
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (*p++ - '0');
+	return v;
+}
+
+static void parse_cmdline(const char *p, struct opts *o)
+{
+	const struct { const char *key; uint64_t *val; } nums[] = {
+		{ "guest.count=", &o->count }, { "guest.rounds=", &o->rounds },
+		{ "guest.vectors=", &o->vectors }, { "guest.work=", &o->work },
+		{ "guest.irq_wait_us=", &o->irq_wait_us }, { "guest.hold_ms=", &o->hold_ms },
+	};
+	static char mode[16];
+
+	while (p && *p) {
+		const char *v;
+		unsigned int i;
+
+		if ((v = match(p, "guest.mode="))) {
+			for (i = 0; i < sizeof(mode) - 1 && v[i] && v[i] != ' '; i++)
+				mode[i] = v[i];
+			mode[i] = 0;
+			o->mode = mode;
+		}
+		for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+			if ((v = match(p, nums[i].key)))
+				*nums[i].val = parse_u64(v);
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+/* Wait until vector 0 has seen `want` interrupts, or the deadline. */
+static void wait_irq(uint64_t want, uint64_t wait_us)
+{
+	uint64_t deadline = deadline_after_us(wait_us);
+
+	while (irq_count[0] < want && rdtsc() < deadline)
+		cpu_relax();
+}
+
+/* One command: submit, consume its completion, give its interrupt time. */
+static void one_command(struct nvme *n, const struct opts *o)
+{
+	nvme_submit_get_features(n);
+	if (nvme_wait_completion(n, CMD_TIMEOUT_US))
+		guest_fail("NVMe command timed out (no completion in %u ms)\n",
+			   CMD_TIMEOUT_US / 1000);
+	wait_irq(n->completions, o->irq_wait_us);
+}
+
+static void setup_device(struct pci_dev *d, struct nvme *n, unsigned int vectors)
+{
+	unsigned int i;
+
+	if (!pci_find_class(NVME_CLASS, d))
+		guest_fail("no NVMe controller on PCI bus 0 (give vibevmm --vfio BDF)\n");
+	if (!d->msix_cap)
+		guest_fail("NVMe %02x.%u has no MSI-X capability\n", d->devfn >> 3, d->devfn & 7);
+	if (vectors > d->msix_size || vectors > IRQ_MAX_VECTORS)
+		guest_fail("asked for %u MSI-X vectors; the device has %u (at most %u)\n",
+			   vectors, d->msix_size, IRQ_MAX_VECTORS);
+	for (i = 0; i < d->msix_size && i < IRQ_MAX_VECTORS; i++)
+		msix_set_entry(d, i, IRQ_VECTOR_BASE + i, true);
+	msix_enable(d, true);
+	msix_mask(d, 0, false);
+	if (nvme_init(n, d->bar[0]))
+		guest_fail("NVMe at BAR0 %lx did not become ready\n", d->bar[0]);
+	irq_enable();
+}
+
+static void report_counts(const struct nvme *n, uint64_t irqs)
+{
+	con_printf(" completions=%lu interrupts=%lu lost=%ld",
+		   n->completions, irqs, (long)(n->completions - irqs));
+}
+
+static void run_irq(const struct opts *o)
+{
+	struct pci_dev d;
+	struct nvme n;
+	uint64_t i, t0, t1, us, irqs;
+
+	setup_device(&d, &n, 1);
+	one_command(&n, o);			/* warm up */
+	n.completions = 0;
+	irq_count[0] = 0;
+	t0 = rdtsc();
+	for (i = 0; i < o->count; i++)
+		one_command(&n, o);
+	t1 = rdtsc();
+	wait_irq(n.completions, o->irq_wait_us);	/* late arrivals */
+	irqs = irq_count[0];
+	us = tsc_to_us(t1 - t0);
+	con_printf("GUEST-BENCH: irq vectors=%u", d.msix_size);
+	report_counts(&n, irqs);
+	con_printf(" elapsed_us=%lu elapsed_cycles=%lu irq_per_s=%lu\n", us, t1 - t0,
+		   us ? irqs * 1000000 / us : 0);
+}
+
+static void run_storm(const struct opts *o)
+{
+	uint64_t r, i, w, t0, dt, total = 0, max = 0, enables = 0, other = 0;
+	unsigned int vectors;
+	struct pci_dev d;
+	struct nvme n;
+
+	pci_find_class(NVME_CLASS, &d);
+	vectors = o->vectors ? o->vectors : d.msix_size;
+	setup_device(&d, &n, vectors);
+	for (r = 0; r < o->rounds; r++) {
+		/* Driver (re)start: MSI-X off, then on with vector 0 only. */
+		msix_enable(&d, false);
+		for (i = 1; i < vectors; i++)
+			msix_mask(&d, i, true);
+		t0 = rdtsc();
+		msix_enable(&d, true);
+		dt = rdtsc() - t0;
+		total += dt;
+		max = dt > max ? dt : max;
+		enables++;
+		for (i = 1; i < vectors; i++) {
+			for (w = 0; w < o->work; w++)
+				one_command(&n, o);
+			/* One command in flight while the host rewires vectors. */
+			nvme_submit_get_features(&n);
+			t0 = rdtsc();
+			msix_mask(&d, i, false);
+			dt = rdtsc() - t0;
+			total += dt;
+			max = dt > max ? dt : max;
+			enables++;
+			if (nvme_wait_completion(&n, CMD_TIMEOUT_US))
+				guest_fail("NVMe command timed out during the storm\n");
+			wait_irq(n.completions, o->irq_wait_us);
+		}
+		for (w = 0; w < o->work; w++)
+			one_command(&n, o);
+	}
+	wait_irq(n.completions, o->irq_wait_us);
+	for (i = 1; i < vectors; i++)
+		other += irq_count[i];
+	con_printf("GUEST-BENCH: storm vectors=%u rounds=%lu enables=%lu", vectors, o->rounds,
+		   enables);
+	report_counts(&n, irq_count[0]);
+	con_printf(" other_vector_irqs=%lu enable_us_total=%lu enable_us_max=%lu"
+		   " enable_cycles_total=%lu enable_cycles_max=%lu\n",
+		   other, tsc_to_us(total), tsc_to_us(max), total, max);
+}
+
+static void run_hello(void)
+{
+	struct pci_dev d;
+
+	con_printf("GUEST-BENCH: hello lapic_id=%u tsc_hz=%lu", lapic_id(), tsc_hz);
+	if (pci_find_class(NVME_CLASS, &d))
+		con_printf(" nvme=%02x.%u id=%04x:%04x bar0=%lx msix=%u\n", d.devfn >> 3,
+			   d.devfn & 7, d.vendor, d.device, d.bar[0], d.msix_size);
+	else
+		con_printf(" nvme=none\n");
+}
+
+void guest_main(const uint8_t *boot_params);
+
+void guest_main(const uint8_t *boot_params)
+{
+	uint64_t cmdline = *(const uint32_t *)(boot_params + 0x228) |
+			   (uint64_t)*(const uint32_t *)(boot_params + 0x0c8) << 32;
+	struct opts o = { .mode = "hello", .count = 1000, .rounds = 10, .work = 4,
+			  .irq_wait_us = 20000 };
+
+	con_init();
+	mm_init();
+	cpu_init();
+	parse_cmdline((const char *)cmdline, &o);
+	con_printf("GUEST-BENCH: start mode=%s tsc_hz=%lu\n", o.mode, tsc_hz);
+	if (streq(o.mode, "hello"))
+		run_hello();
+	else if (streq(o.mode, "irq"))
+		run_irq(&o);
+	else if (streq(o.mode, "storm"))
+		run_storm(&o);
+	else
+		guest_fail("unknown guest.mode=%s; use hello, irq or storm\n", o.mode);
+	if (o.hold_ms) {
+		uint64_t until = deadline_after_us(o.hold_ms * 1000);
+
+		con_printf("GUEST-BENCH: holding %lu ms\n", o.hold_ms);
+		while (rdtsc() < until)
+			cpu_relax();
+	}
+	guest_exit(true);
+}

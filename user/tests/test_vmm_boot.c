@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bzImage header parsing, boot_params, e820, initrd placement, page tables. */
+#include <stdlib.h>
+#include <string.h>
+
+/* the harness defines non-static helpers without prototypes */
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "kselftest_harness.h"
+#include "vmm/boot.h"
+#include "vmm/vm.h"
+
+#define IMG_SIZE	(64 * 1024)
+
+/* A fake bzImage: boot sector + 4 setup sectors + "kernel" bytes. */
+static uint8_t *fake_bzimage(uint16_t version, uint8_t loadflags, uint16_t xloadflags)
+{
+	uint8_t *img = calloc(1, IMG_SIZE);
+	struct setup_header *h = (struct setup_header *)(img + 0x1f1);
+	unsigned int i;
+
+	h->setup_sects = 4;
+	h->boot_flag = 0xaa55;
+	h->jump = 0x66eb;		/* jmp to 0x268: header ends at 0x268 */
+	h->header = 0x53726448;
+	h->version = version;
+	h->loadflags = loadflags;
+	h->xloadflags = xloadflags;
+	h->initrd_addr_max = 0x7fffffff;
+	h->kernel_alignment = 0x200000;
+	h->cmdline_size = 2047;
+	h->init_size = 0x1000000;
+	for (i = 5 * 512; i < IMG_SIZE; i++)
+		img[i] = (uint8_t)i;
+	return img;
+}
+
+TEST(parse_good_bzimage)
+{
+	uint8_t *img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	struct bzimage bz;
+	char err[160];
+
+	ASSERT_EQ(0, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	EXPECT_EQ(5 * 512, bz.setup_size);
+	EXPECT_EQ(IMG_SIZE - 5 * 512, bz.kernel_size);
+	EXPECT_EQ(img + 5 * 512, bz.kernel);
+	EXPECT_EQ(0x020f, bz.hdr.version);
+	EXPECT_EQ(0x7fffffffu, bz.hdr.initrd_addr_max);
+	EXPECT_EQ(0x1000000u, bz.hdr.init_size);
+	free(img);
+}
+
+TEST(setup_sects_zero_means_four)
+{
+	uint8_t *img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	struct bzimage bz;
+	char err[160];
+
+	img[0x1f1] = 0;
+	ASSERT_EQ(0, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	EXPECT_EQ(5 * 512, bz.setup_size);
+	free(img);
+}
+
+TEST(rejects)
+{
+	struct bzimage bz;
+	char err[160];
+	uint8_t *img;
+
+	img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	ASSERT_EQ(-1, boot_parse_bzimage(img, 0x100, &bz, err, sizeof(err)));
+	EXPECT_STREQ("is too small to be a bzImage (256 bytes)", err);
+	img[0x202] = 'X';
+	ASSERT_EQ(-1, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	EXPECT_STREQ("is not a bzImage (no 'HdrS' boot header)", err);
+	free(img);
+
+	img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	img[0x1fe] = 0;			/* boot flag */
+	ASSERT_EQ(-1, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	EXPECT_STREQ("is not a bzImage (no 'HdrS' boot header)", err);
+	free(img);
+
+	img = fake_bzimage(0x020a, LOADED_HIGH, XLF_KERNEL_64);
+	ASSERT_EQ(-1, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	EXPECT_STREQ("uses boot protocol 2.10; need 2.12 or later (Linux 3.8+)", err);
+	free(img);
+
+	img = fake_bzimage(0x020f, 0, XLF_KERNEL_64);
+	ASSERT_EQ(-1, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	EXPECT_STREQ("is a zImage, not a bzImage; give a bzImage", err);
+	free(img);
+
+	img = fake_bzimage(0x020f, LOADED_HIGH, 0);
+	ASSERT_EQ(-1, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	EXPECT_STREQ("has no 64-bit entry point; give an x86_64 bzImage", err);
+	free(img);
+
+	img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	ASSERT_EQ(-1, boot_parse_bzimage(img, 5 * 512, &bz, err, sizeof(err)));
+	EXPECT_STREQ("is truncated (setup code runs past the end of the file)", err);
+	free(img);
+}
+
+TEST(e820_low_only)
+{
+	struct boot_e820_entry t[16];
+	int n = boot_build_e820(t, 16, 256ULL << 20, 0);
+
+	ASSERT_EQ(4, n);
+	EXPECT_EQ(0, t[0].addr);
+	EXPECT_EQ(0x9fc00, t[0].size);
+	EXPECT_EQ(BOOT_E820_RAM, t[0].type);
+	EXPECT_EQ(0x9fc00, t[1].addr);
+	EXPECT_EQ(0x100000 - 0x9fc00, t[1].size);
+	EXPECT_EQ(BOOT_E820_RESERVED, t[1].type);
+	EXPECT_EQ(0x100000, t[2].addr);
+	EXPECT_EQ((256ULL << 20) - 0x100000, t[2].size);
+	EXPECT_EQ(BOOT_E820_RAM, t[2].type);
+	EXPECT_EQ(VM_ECAM_BASE, t[3].addr);
+	EXPECT_EQ(VM_ECAM_SIZE, t[3].size);
+	EXPECT_EQ(BOOT_E820_RESERVED, t[3].type);
+}
+
+TEST(e820_high_ram)
+{
+	struct boot_e820_entry t[16];
+	uint64_t ram = 0, i;
+	int n = boot_build_e820(t, 16, VM_LOW_RAM_MAX, VM_HIGH_RAM_BASE + (5ULL << 30));
+
+	ASSERT_EQ(5, n);
+	EXPECT_EQ(VM_LOW_RAM_MAX - 0x100000, t[2].size);
+	EXPECT_EQ(VM_HIGH_RAM_BASE, t[4].addr);
+	EXPECT_EQ(5ULL << 30, t[4].size);
+	EXPECT_EQ(BOOT_E820_RAM, t[4].type);
+	/* entries sorted, non-overlapping, RAM adds up to 8 GiB minus holes */
+	for (i = 1; i < (uint64_t)n; i++)
+		EXPECT_LE(t[i - 1].addr + t[i - 1].size, t[i].addr);
+	for (i = 0; i < (uint64_t)n; i++)
+		if (t[i].type == BOOT_E820_RAM)
+			ram += t[i].size;
+	EXPECT_EQ(VM_LOW_RAM_MAX + (5ULL << 30) - (0x100000 - 0x9fc00), ram);
+	/* the PCI 32-bit window is not RAM */
+	for (i = 0; i < (uint64_t)n; i++)
+		if (t[i].type == BOOT_E820_RAM)
+			EXPECT_TRUE(t[i].addr + t[i].size <= VM_PCI_MMIO32_BASE ||
+				    t[i].addr >= VM_HIGH_RAM_BASE);
+}
+
+TEST(boot_params)
+{
+	uint8_t *img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	struct boot_params *bp = calloc(1, sizeof(*bp));
+	struct bzimage bz;
+	char err[160];
+
+	ASSERT_EQ(0, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	memset(bp, 0x5a, sizeof(*bp));
+	boot_build_params(bp, &bz, BOOT_CMDLINE_ADDR, 0x7000000, 0x123456,
+			  512ULL << 20, 0, 0xe0000);
+	EXPECT_EQ(0xaa55, bp->hdr.boot_flag);
+	EXPECT_EQ(0x53726448u, bp->hdr.header);
+	EXPECT_EQ(0xff, bp->hdr.type_of_loader);
+	EXPECT_EQ(LOADED_HIGH | CAN_USE_HEAP, bp->hdr.loadflags);
+	EXPECT_EQ(BOOT_CMDLINE_ADDR, bp->hdr.cmd_line_ptr);
+	EXPECT_EQ(0u, bp->ext_cmd_line_ptr);
+	EXPECT_EQ(0x7000000u, bp->hdr.ramdisk_image);
+	EXPECT_EQ(0x123456u, bp->hdr.ramdisk_size);
+	EXPECT_EQ(0u, bp->ext_ramdisk_image);
+	EXPECT_EQ(0xffff, bp->hdr.vid_mode);
+	EXPECT_EQ(4, bp->e820_entries);
+	EXPECT_EQ((512ULL << 20) - 0x100000, bp->e820_table[2].size);
+	EXPECT_EQ(0xe0000u, bp->acpi_rsdp_addr);
+	/* everything else zeroed (the 0x5a fill is gone) */
+	EXPECT_EQ(0, bp->screen_info.orig_video_mode);
+	EXPECT_EQ(0, bp->sentinel);
+	free(bp);
+	free(img);
+}
+
+TEST(boot_params_old_protocol_no_rsdp)
+{
+	uint8_t *img = fake_bzimage(0x020c, LOADED_HIGH, XLF_KERNEL_64);
+	struct boot_params *bp = calloc(1, sizeof(*bp));
+	struct bzimage bz;
+	char err[160];
+
+	ASSERT_EQ(0, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	boot_build_params(bp, &bz, BOOT_CMDLINE_ADDR, 0, 0, 256ULL << 20, 0, 0xe0000);
+	EXPECT_EQ(0u, bp->acpi_rsdp_addr);
+	free(bp);
+	free(img);
+}
+
+TEST(initrd_placement)
+{
+	uint8_t *img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	struct bzimage bz;
+	char err[160];
+
+	ASSERT_EQ(0, boot_parse_bzimage(img, IMG_SIZE, &bz, err, sizeof(err)));
+	/* top of low RAM, page aligned */
+	EXPECT_EQ((256ULL << 20) - 0x2000, boot_initrd_addr(&bz, 256ULL << 20, 0x2000000, 0x1800));
+	/* capped by initrd_addr_max */
+	bz.hdr.initrd_addr_max = 0x37ffffff;
+	EXPECT_EQ(0x38000000ULL - 0x100000, boot_initrd_addr(&bz, 3ULL << 30, 0x2000000, 0x100000));
+	/* does not fit above the kernel */
+	EXPECT_EQ(0, boot_initrd_addr(&bz, 64ULL << 20, 60ULL << 20, 8ULL << 20));
+	EXPECT_EQ(0, boot_initrd_addr(&bz, 64ULL << 20, 0, 128ULL << 20));
+	free(img);
+}
+
+TEST(page_tables_identity_4g)
+{
+	uint8_t *ram = calloc(1, 0x10000);
+	uint64_t *pml4 = (uint64_t *)(ram + BOOT_PML4_ADDR);
+	uint64_t *pdpt = (uint64_t *)(ram + BOOT_PDPT_ADDR);
+	uint64_t *pd = (uint64_t *)(ram + BOOT_PD_ADDR);
+	uint64_t va;
+
+	boot_build_page_tables(ram);
+	EXPECT_EQ(BOOT_PDPT_ADDR | 3ULL, pml4[0]);
+	EXPECT_EQ(0, pml4[1]);
+	/* walk a few addresses: identity mapped, 2 MiB pages */
+	for (va = 0; va < (4ULL << 30); va += 0x12345678ULL) {
+		uint64_t pdpte = pdpt[(va >> 30) & 511];
+		uint64_t pde;
+
+		ASSERT_EQ(1ULL, pdpte & 1);
+		pde = ((uint64_t *)(ram + (pdpte & ~0xfffULL)))[(va >> 21) & 511];
+		ASSERT_EQ(0x83ULL, pde & 0x83);
+		EXPECT_EQ(va & ~0x1fffffULL, pde & ~0xfffULL);
+	}
+	EXPECT_EQ(0, pdpt[4]);
+	EXPECT_EQ((0x3ffULL << 21) | 0x83, pd[0x3ff]);
+	free(ram);
+}
+
+TEST(sregs_long_mode)
+{
+	struct boot_info bi = { .pml4 = BOOT_PML4_ADDR };
+	struct kvm_sregs s;
+	uint8_t *ram = calloc(1, 0x1000);
+	uint64_t *gdt = (uint64_t *)(ram + BOOT_GDT_ADDR);
+
+	memset(&s, 0, sizeof(s));
+	boot_setup_sregs(&s, &bi);
+	boot_build_gdt(ram);
+	EXPECT_EQ(0x500ULL, s.efer & 0x500);		/* LME | LMA */
+	EXPECT_EQ(0x80000001ULL, s.cr0 & 0x80000001);	/* PG | PE */
+	EXPECT_EQ(0x20ULL, s.cr4 & 0x20);		/* PAE */
+	EXPECT_EQ((uint64_t)BOOT_PML4_ADDR, s.cr3);
+	EXPECT_EQ(1, s.cs.l);
+	EXPECT_EQ(0, s.cs.db);
+	EXPECT_EQ(0x10, s.cs.selector);
+	EXPECT_EQ(0x18, s.ds.selector);
+	/* the selectors point at matching GDT descriptors */
+	EXPECT_EQ(1ULL, (gdt[s.cs.selector >> 3] >> 53) & 1);	/* L bit */
+	EXPECT_EQ(0x9bULL, (gdt[s.cs.selector >> 3] >> 40) & 0xff);
+	EXPECT_EQ(0x93ULL, (gdt[s.ds.selector >> 3] >> 40) & 0xff);
+	EXPECT_EQ(0x8bULL, (gdt[s.tr.selector >> 3] >> 40) & 0xff);
+	EXPECT_EQ((uint64_t)BOOT_GDT_ADDR, s.gdt.base);
+	free(ram);
+}
+
+TEST_HARNESS_MAIN
