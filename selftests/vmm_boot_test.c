@@ -14,16 +14,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 
-#define BOOT_TIMEOUT	300	/* seconds per L2 boot; TCG + nested is slow */
+#define BOOT_TIMEOUT	480	/* seconds per L2 boot: nested KVM on TCG, shared CPUs */
 #define FAST_TIMEOUT	60
 
 static char build_dir[512], root_dir[480], vmm[600], kernel[300];
@@ -166,7 +170,10 @@ static const char reboot_script[] =
 
 static char initrd[700];
 
-/* Build the initrd once per test process (each test forks; cheap enough). */
+/*
+ * Build the initrd once per run of this program: every test is a child of
+ * the harness process, so its pid names the run's initrd.
+ */
 static int make_initrd(struct __test_metadata *_metadata)
 {
 	char dir[600], cmd[3000], p1[700], p2[700];
@@ -174,7 +181,12 @@ static int make_initrd(struct __test_metadata *_metadata)
 
 	snprintf(dir, sizeof(dir), "%s/vmm_boot", build_dir);
 	mkdir(dir, 0755);
-	snprintf(initrd, sizeof(initrd), "%s/initrd.cpio.gz", dir);
+	snprintf(initrd, sizeof(initrd), "%s/initrd-%d.cpio.gz", dir, (int)getppid());
+	if (!access(initrd, R_OK))
+		return 0;
+	snprintf(cmd, sizeof(cmd), "rm -f '%s'/initrd-*.cpio.gz", dir);
+	if (system(cmd) != 0)
+		return -1;
 	snprintf(p1, sizeof(p1), "%s/check", dir);
 	snprintf(p2, sizeof(p2), "%s/reboot", dir);
 	f = fopen(p1, "w");
@@ -292,6 +304,143 @@ TEST_F_TIMEOUT(vmm, boot_one_cpu_reboot, BOOT_TIMEOUT + 60)
 	run_free(&r);
 }
 
+/* ---- --console: raw mode on a pty, restored on every exit path ---- */
+
+enum stop_how { STOP_SIGTERM, STOP_CTRL_A_X, STOP_SIGSEGV };
+
+static void drain(int master)
+{
+	char buf[4096];
+
+	while (read(master, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void console_case(struct __test_metadata *_metadata, enum stop_how how)
+{
+	char *argv[] = { "vibevmm", "--kernel", kernel, "--initrd", initrd, "--mem", "128M",
+			 "--console", NULL };
+	struct termios before, now;
+	int master, slave, st, i;
+	bool raw = false;
+	char errp[700];
+	pid_t pid;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0)		/* devpts mounted without a usable /dev/ptmx */
+		master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
+	if (master < 0)
+		SKIP(return, "no pseudo-terminal (/dev/ptmx, /dev/pts/ptmx): %s", strerror(errno));
+	ASSERT_EQ(0, grantpt(master));
+	ASSERT_EQ(0, unlockpt(master));
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, slave);
+	ASSERT_EQ(0, tcgetattr(slave, &before));
+	ASSERT_NE(0u, before.c_lflag & ICANON);
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	snprintf(errp, sizeof(errp), "%s/vmm_boot/console-%d.err", build_dir, how);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		struct rlimit nocore = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &nocore);	/* the SIGSEGV case */
+		setsid();
+		ioctl(slave, TIOCSCTTY, 0);
+		dup2(slave, 0);
+		dup2(slave, 1);
+		if (e >= 0)
+			dup2(e, 2);
+		execv(vmm, argv);
+		_exit(127);
+	}
+	/* wait (up to 60 s) until vibevmm has put the terminal in raw mode */
+	for (i = 0; i < 600 && !raw; i++) {
+		drain(master);
+		ASSERT_EQ(0, tcgetattr(slave, &now));
+		raw = !(now.c_lflag & (ICANON | ECHO | ISIG));
+		if (!raw)
+			usleep(100 * 1000);
+	}
+	if (!raw) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	ASSERT_TRUE(raw) {
+		TH_LOG("--console did not switch the terminal to raw mode");
+	}
+	usleep(500 * 1000);	/* let the VM run a little */
+	switch (how) {
+	case STOP_SIGTERM:
+		kill(pid, SIGTERM);
+		break;
+	case STOP_CTRL_A_X:
+		ASSERT_EQ(2, write(master, "\x01x", 2));
+		break;
+	case STOP_SIGSEGV:
+		kill(pid, SIGSEGV);
+		break;
+	}
+	for (i = 0; i < 300; i++) {
+		drain(master);
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(100 * 1000);
+	}
+	if (i == 300) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	ASSERT_NE(300, i) {
+		TH_LOG("vibevmm did not stop within 30 s");
+	}
+	switch (how) {
+	case STOP_SIGTERM:
+		ASSERT_TRUE(WIFEXITED(st));
+		EXPECT_EQ(128 + SIGTERM, WEXITSTATUS(st));
+		break;
+	case STOP_CTRL_A_X:
+		ASSERT_TRUE(WIFEXITED(st));
+		EXPECT_EQ(0, WEXITSTATUS(st));
+		break;
+	case STOP_SIGSEGV:
+		ASSERT_TRUE(WIFSIGNALED(st));
+		EXPECT_EQ(SIGSEGV, WTERMSIG(st));
+		break;
+	}
+	ASSERT_EQ(0, tcgetattr(slave, &now));
+	EXPECT_EQ(before.c_lflag, now.c_lflag);
+	EXPECT_EQ(before.c_iflag, now.c_iflag);
+	EXPECT_EQ(before.c_oflag, now.c_oflag);
+	EXPECT_EQ(before.c_cflag, now.c_cflag);
+	close(slave);
+	close(master);
+}
+
+TEST_F_TIMEOUT(vmm, console_restored_after_sigterm, 180)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "/dev/kvm missing: nested KVM not available in this lab");
+	console_case(_metadata, STOP_SIGTERM);
+}
+
+TEST_F_TIMEOUT(vmm, console_restored_after_ctrl_a_x, 180)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "/dev/kvm missing: nested KVM not available in this lab");
+	console_case(_metadata, STOP_CTRL_A_X);
+}
+
+TEST_F_TIMEOUT(vmm, console_restored_after_fatal_signal, 180)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "/dev/kvm missing: nested KVM not available in this lab");
+	console_case(_metadata, STOP_SIGSEGV);
+}
+
 /* ---- bad input: one line on stderr naming the object, status != 0 ---- */
 
 static void expect_error(struct __test_metadata *_metadata, const char *tag,
@@ -313,7 +462,7 @@ static void expect_error(struct __test_metadata *_metadata, const char *tag,
 	run_free(&r);
 }
 
-TEST_F(vmm, error_kernel_missing)
+TEST_F_TIMEOUT(vmm, error_kernel_missing, 4 * FAST_TIMEOUT)
 {
 	char *argv[] = { "vibevmm", "--kernel", "/nonexistent/vmlinuz", NULL };
 
@@ -323,7 +472,7 @@ TEST_F(vmm, error_kernel_missing)
 		     "vibevmm: --kernel '/nonexistent/vmlinuz': No such file or directory; give an existing, readable file\n");
 }
 
-TEST_F(vmm, error_kernel_not_bzimage)
+TEST_F_TIMEOUT(vmm, error_kernel_not_bzimage, 4 * FAST_TIMEOUT)
 {
 	char *argv[] = { "vibevmm", "--kernel", initrd, NULL };
 	char line[900];
@@ -335,7 +484,7 @@ TEST_F(vmm, error_kernel_not_bzimage)
 	expect_error(_metadata, "e2", argv, false, line);
 }
 
-TEST_F(vmm, error_initrd_missing)
+TEST_F_TIMEOUT(vmm, error_initrd_missing, 4 * FAST_TIMEOUT)
 {
 	char *argv[] = { "vibevmm", "--kernel", kernel, "--initrd", "/nonexistent/initrd", NULL };
 
@@ -345,7 +494,7 @@ TEST_F(vmm, error_initrd_missing)
 		     "vibevmm: --initrd '/nonexistent/initrd': No such file or directory; give an existing, readable file\n");
 }
 
-TEST_F(vmm, error_mem_too_large_for_host)
+TEST_F_TIMEOUT(vmm, error_mem_too_large_for_host, 4 * FAST_TIMEOUT)
 {
 	char *argv[] = { "vibevmm", "--kernel", kernel, "--mem", "500G", NULL };
 
@@ -355,7 +504,7 @@ TEST_F(vmm, error_mem_too_large_for_host)
 		     "vibevmm: --mem 512000M: more than this host's RAM (");
 }
 
-TEST_F(vmm, error_no_dev_kvm)
+TEST_F_TIMEOUT(vmm, error_no_dev_kvm, 4 * FAST_TIMEOUT)
 {
 	char *argv[] = { "vibevmm", "--kernel", kernel, NULL };
 
@@ -363,7 +512,7 @@ TEST_F(vmm, error_no_dev_kvm)
 		     "vibevmm: /dev/kvm: no such device; load kvm_intel or kvm_amd (modprobe) and enable virtualization in the firmware\n");
 }
 
-TEST_F(vmm, error_bad_bdf_and_options)
+TEST_F_TIMEOUT(vmm, error_bad_bdf_and_options, 4 * FAST_TIMEOUT)
 {
 	char *a1[] = { "vibevmm", "--kernel", kernel, "--vfio", "0000:00:3.1", NULL };
 	char *a2[] = { "vibevmm", "--kernel", kernel, "--cpus", "0", NULL };

@@ -22,6 +22,7 @@
 #include "boot.h"
 #include "cli.h"
 #include "gsi.h"
+#include "io.h"
 #include "log.h"
 #include "pci.h"
 #include "serial.h"
@@ -32,16 +33,6 @@
 #define SLOT_HIGH_RAM		1
 #define VM_TSS_ADDR		0xfffbd000ULL
 #define VM_IDENT_MAP_ADDR	0xfffbc000ULL
-
-struct io_region {
-	struct io_region *next;
-	uint64_t base, len;
-	vm_io_fn fn;
-	void *opaque;
-	int inflight;		/* threads inside fn; under io_lock */
-	bool dead;		/* unlinked; waiting for inflight to drop */
-	bool orphan;		/* unlinked by its own handler: freed by dispatcher */
-};
 
 struct vcpu {
 	struct vm *vm;
@@ -68,9 +59,7 @@ struct vm {
 	pthread_mutex_t slot_lock;
 	uint64_t slots_used;		/* bitmap, slot 0/1 = RAM */
 
-	pthread_mutex_t io_lock;
-	pthread_cond_t io_cond;
-	struct io_region *mmio, *pio;
+	struct io_table *mmio, *pio;
 
 	struct gsi_table *gsi;
 	struct pci_bus *pci;
@@ -82,8 +71,6 @@ struct vm {
 	uint32_t phys_bits;
 	struct kvm_cpuid2 *cpuid;
 };
-
-static __thread struct io_region *cur_region;
 
 int vm_fd(struct vm *vm) { return vm->fd; }
 int vm_nr_cpus(struct vm *vm) { return vm->nr_cpus; }
@@ -179,115 +166,26 @@ int vm_unmap_memslot(struct vm *vm, int slot)
 
 /* ---- MMIO / PIO dispatch ---- */
 
-static int io_register(struct vm *vm, struct io_region **list, uint64_t base,
-		       uint64_t len, vm_io_fn fn, void *opaque)
-{
-	struct io_region *r, *n;
-
-	if (!len || base + len < base || !fn)
-		return -EINVAL;
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	n->base = base;
-	n->len = len;
-	n->fn = fn;
-	n->opaque = opaque;
-	pthread_mutex_lock(&vm->io_lock);
-	for (r = *list; r; r = r->next) {
-		if (base < r->base + r->len && r->base < base + len) {
-			pthread_mutex_unlock(&vm->io_lock);
-			free(n);
-			return -EBUSY;
-		}
-	}
-	n->next = *list;
-	*list = n;
-	pthread_mutex_unlock(&vm->io_lock);
-	return 0;
-}
-
-static int io_unregister(struct vm *vm, struct io_region **list, uint64_t base)
-{
-	struct io_region **pp, *r;
-
-	pthread_mutex_lock(&vm->io_lock);
-	for (pp = list; *pp; pp = &(*pp)->next)
-		if ((*pp)->base == base)
-			break;
-	r = *pp;
-	if (!r) {
-		pthread_mutex_unlock(&vm->io_lock);
-		return -ENOENT;
-	}
-	*pp = r->next;
-	r->dead = true;
-	if (r == cur_region) {
-		/* Called from r's own handler: the dispatcher frees it. */
-		r->orphan = true;
-		pthread_mutex_unlock(&vm->io_lock);
-		return 0;
-	}
-	while (r->inflight)
-		pthread_cond_wait(&vm->io_cond, &vm->io_lock);
-	pthread_mutex_unlock(&vm->io_lock);
-	free(r);
-	return 0;
-}
-
-/* Returns false if nothing is registered at addr. */
-static bool io_dispatch(struct vm *vm, struct io_region *const *list, uint64_t addr,
-			void *data, unsigned int len, bool is_write)
-{
-	struct io_region *r, *prev = cur_region;
-
-	pthread_mutex_lock(&vm->io_lock);
-	for (r = *list; r; r = r->next)
-		if (addr >= r->base && addr - r->base < r->len)
-			break;
-	if (!r) {
-		pthread_mutex_unlock(&vm->io_lock);
-		return false;
-	}
-	r->inflight++;
-	pthread_mutex_unlock(&vm->io_lock);
-
-	cur_region = r;
-	r->fn(r->opaque, addr - r->base, data, len, is_write);
-	cur_region = prev;
-
-	pthread_mutex_lock(&vm->io_lock);
-	r->inflight--;
-	if (r->dead && !r->inflight) {
-		if (r->orphan)
-			free(r);
-		else
-			pthread_cond_broadcast(&vm->io_cond);
-	}
-	pthread_mutex_unlock(&vm->io_lock);
-	return true;
-}
-
 int vm_register_mmio(struct vm *vm, uint64_t gpa, uint64_t len, vm_io_fn fn, void *opaque)
 {
-	return io_register(vm, &vm->mmio, gpa, len, fn, opaque);
+	return io_table_register(vm->mmio, gpa, len, fn, opaque);
 }
 
 int vm_unregister_mmio(struct vm *vm, uint64_t gpa)
 {
-	return io_unregister(vm, &vm->mmio, gpa);
+	return io_table_unregister(vm->mmio, gpa);
 }
 
 int vm_register_pio(struct vm *vm, uint16_t port, uint16_t len, vm_io_fn fn, void *opaque)
 {
 	if (port + len > 0x10000)
 		return -EINVAL;
-	return io_register(vm, &vm->pio, port, len, fn, opaque);
+	return io_table_register(vm->pio, port, len, fn, opaque);
 }
 
 int vm_unregister_pio(struct vm *vm, uint16_t port)
 {
-	return io_unregister(vm, &vm->pio, port);
+	return io_table_unregister(vm->pio, port);
 }
 
 int vm_irq_line(struct vm *vm, unsigned int gsi, int level)
@@ -583,12 +481,17 @@ struct vm *vm_create(const struct vmm_config *cfg)
 		return NULL;
 	}
 	vm->fd = -1;
+	vm->kvm_fd = -1;
 	vm->nr_cpus = cfg->cpus;
 	vm->ram_size = cfg->mem;
 	pthread_mutex_init(&vm->slot_lock, NULL);
-	pthread_mutex_init(&vm->io_lock, NULL);
-	pthread_cond_init(&vm->io_cond, NULL);
 	pthread_mutex_init(&vm->exit_lock, NULL);
+	vm->mmio = io_table_new();
+	vm->pio = io_table_new();
+	if (!vm->mmio || !vm->pio) {
+		log_err("out of memory");
+		goto fail;
+	}
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
@@ -702,7 +605,6 @@ fail:
 
 void vm_destroy(struct vm *vm)
 {
-	struct io_region *r, *n;
 	int i;
 
 	if (!vm)
@@ -716,14 +618,8 @@ void vm_destroy(struct vm *vm)
 	}
 	free(vm->vcpus);
 	free(vm->cpuid);
-	for (r = vm->mmio; r; r = n) {
-		n = r->next;
-		free(r);
-	}
-	for (r = vm->pio; r; r = n) {
-		n = r->next;
-		free(r);
-	}
+	io_table_free(vm->mmio);
+	io_table_free(vm->pio);
 	pci_bus_free(vm->pci);
 	gsi_table_free(vm->gsi);
 	if (vm->fd >= 0)
@@ -735,8 +631,6 @@ void vm_destroy(struct vm *vm)
 	if (vm->high_hva)
 		munmap(vm->high_hva, vm->high_size);
 	pthread_mutex_destroy(&vm->slot_lock);
-	pthread_mutex_destroy(&vm->io_lock);
-	pthread_cond_destroy(&vm->io_cond);
 	pthread_mutex_destroy(&vm->exit_lock);
 	free(vm);
 }
@@ -797,7 +691,7 @@ static void handle_io(struct vcpu *v)
 	uint32_t i;
 
 	for (i = 0; i < run->io.count; i++, p += run->io.size) {
-		if (io_dispatch(v->vm, &v->vm->pio, run->io.port, p, run->io.size, is_write))
+		if (io_table_dispatch(v->vm->pio, run->io.port, p, run->io.size, is_write))
 			continue;
 		if (!is_write)
 			memset(p, 0xff, run->io.size);
@@ -810,7 +704,7 @@ static void handle_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
-	if (io_dispatch(v->vm, &v->vm->mmio, run->mmio.phys_addr, run->mmio.data,
+	if (io_table_dispatch(v->vm->mmio, run->mmio.phys_addr, run->mmio.data,
 			run->mmio.len, run->mmio.is_write))
 		return;
 	if (!run->mmio.is_write)

@@ -10,8 +10,8 @@
  *   0x100000000 - ...            RAM above 4 GiB when --mem > 3 GiB
  *   above RAM (1 GiB aligned)    64-bit PCI MMIO window
  *
- * Locking: the MMIO and port I/O tables may be changed from any thread while
- * vCPUs run.  A table mutex protects the lists; a handler runs without the
+ * Locking (io.h has the details): the MMIO and port I/O tables may be
+ * changed from any thread while vCPUs run.  A table mutex protects the lists; a handler runs without the
  * mutex held, pinned by an in-flight count.  vm_unregister_mmio() unlinks the
  * region and waits until no other thread is inside its handler, so after it
  * returns the handler is never called again and its opaque may be freed.
