@@ -31,6 +31,10 @@ static const struct nla_policy vfpost_bdf_policy[VFPOST_A_MAX + 1] = {
 	[VFPOST_A_BDF] = { .type = NLA_NUL_STRING, .len = VFPOST_BDF_LEN - 1 },
 };
 
+/* STATUS_GET takes no attributes: any attribute is rejected. */
+static const struct nla_policy vfpost_status_policy[VFPOST_A_MAX + 1] = {
+};
+
 static struct genl_family vfpost_family;
 
 /* Protects vfpost_registered; taken inside the registry lock. */
@@ -42,8 +46,11 @@ static int vfpost_nl_key(struct genl_info *info, u64 *key)
 {
 	struct nlattr *attr = info->attrs[VFPOST_A_BDF];
 
-	if (GENL_REQ_ATTR_CHECK(info, VFPOST_A_BDF))
+	if (GENL_REQ_ATTR_CHECK(info, VFPOST_A_BDF)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing the VF's PCI address (VFPOST_A_BDF)");
 		return -EINVAL;
+	}
 	if (vfpost_bdf_to_key(nla_data(attr), key)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
 				    "malformed PCI address, expected dddd:bb:dd.f");
@@ -239,7 +246,8 @@ static int vfpost_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	return skb->len;
 }
 
-static int vfpost_nl_claim_doit(struct sk_buff *skb, struct genl_info *info)
+/* VF_CLAIM and VF_RELEASE. */
+static int vfpost_nl_bind_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u64 key;
 	int ret;
@@ -247,24 +255,38 @@ static int vfpost_nl_claim_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = vfpost_nl_key(info, &key);
 	if (ret)
 		return ret;
-	ret = vfpost_registry_claim(key, info->extack);
+	if (info->genlhdr->cmd == VFPOST_CMD_VF_CLAIM)
+		ret = vfpost_registry_claim(key, info->extack);
+	else
+		ret = vfpost_registry_release(key, info->extack);
 	if (ret)
 		return ret;
 	return vfpost_reply_vf(info, key, NULL, 0);
 }
 
-static int vfpost_nl_release_doit(struct sk_buff *skb, struct genl_info *info)
+static int vfpost_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	u64 key;
-	int ret;
+	struct sk_buff *msg;
+	u32 nr_vfs;
+	void *hdr;
+	u64 seq;
 
-	ret = vfpost_nl_key(info, &key);
-	if (ret)
-		return ret;
-	ret = vfpost_registry_release(key, info->extack);
-	if (ret)
-		return ret;
-	return vfpost_reply_vf(info, key, NULL, 0);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vfpost_family, 0,
+				VFPOST_CMD_STATUS_GET);
+	if (!hdr)
+		goto err;
+	seq = vfpost_registry_status(&nr_vfs);
+	if (nla_put_u64_64bit(msg, VFPOST_A_SEQ, seq, VFPOST_A_PAD) ||
+	    nla_put_u32(msg, VFPOST_A_NUM_VFS, nr_vfs))
+		goto err;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+err:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
 }
 
 static const struct genl_ops vfpost_ops[] = {
@@ -278,17 +300,23 @@ static const struct genl_ops vfpost_ops[] = {
 	},
 	{
 		.cmd = VFPOST_CMD_VF_CLAIM,
-		.doit = vfpost_nl_claim_doit,
+		.doit = vfpost_nl_bind_doit,
 		.policy = vfpost_bdf_policy,
 		.maxattr = VFPOST_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = VFPOST_CMD_VF_RELEASE,
-		.doit = vfpost_nl_release_doit,
+		.doit = vfpost_nl_bind_doit,
 		.policy = vfpost_bdf_policy,
 		.maxattr = VFPOST_A_MAX,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VFPOST_CMD_STATUS_GET,
+		.doit = vfpost_nl_status_doit,
+		.policy = vfpost_status_policy,
+		.maxattr = VFPOST_A_MAX,
 	},
 };
 

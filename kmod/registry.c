@@ -481,6 +481,20 @@ int vfpost_registry_next(u64 *cursor, bool has_pf, u64 pf_key,
 	return ret;
 }
 
+u64 vfpost_registry_status(u32 *nr_vfs)
+{
+	struct vfpost_vf *vf;
+	u64 seq;
+
+	mutex_lock(&vfpost_lock);
+	*nr_vfs = 0;
+	list_for_each_entry(vf, &vfpost_vfs, node)
+		(*nr_vfs)++;
+	seq = vfpost_seq;
+	mutex_unlock(&vfpost_lock);
+	return seq;
+}
+
 struct pci_dev *vfpost_registry_pdev(u64 key)
 {
 	struct pci_dev *pdev = NULL;
@@ -534,6 +548,26 @@ static int vfpost_bind(struct pci_dev *pdev, const char *driver,
 	return 0;
 }
 
+/*
+ * Take the claim lock and the registry lock and find the VF at @key.  On
+ * failure returns NULL, with no lock held and @extack set.
+ */
+static struct vfpost_vf *vfpost_lock_vf(u64 key,
+					struct netlink_ext_ack *extack)
+{
+	struct vfpost_vf *vf;
+
+	mutex_lock(&vfpost_claim_lock);
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find(key);
+	if (!vf) {
+		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
+		mutex_unlock(&vfpost_lock);
+		mutex_unlock(&vfpost_claim_lock);
+	}
+	return vf;
+}
+
 int vfpost_registry_claim(u64 key, struct netlink_ext_ack *extack)
 {
 	char prev_driver[VFPOST_DRIVER_LEN], prev_override[VFPOST_DRIVER_LEN];
@@ -541,14 +575,9 @@ int vfpost_registry_claim(u64 key, struct netlink_ext_ack *extack)
 	struct vfpost_vf *vf;
 	int ret;
 
-	mutex_lock(&vfpost_claim_lock);
-	mutex_lock(&vfpost_lock);
-	vf = vfpost_find(key);
-	if (!vf) {
-		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
-		ret = -ENODEV;
-		goto unlock;
-	}
+	vf = vfpost_lock_vf(key, extack);
+	if (!vf)
+		return -ENODEV;
 	if (vf->info.claimed) {
 		NL_SET_ERR_MSG(extack, "VF is already claimed");
 		ret = -EALREADY;
@@ -612,14 +641,9 @@ int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack)
 	struct vfpost_vf *vf;
 	int ret;
 
-	mutex_lock(&vfpost_claim_lock);
-	mutex_lock(&vfpost_lock);
-	vf = vfpost_find(key);
-	if (!vf) {
-		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
-		ret = -ENODEV;
-		goto unlock;
-	}
+	vf = vfpost_lock_vf(key, extack);
+	if (!vf)
+		return -ENODEV;
 	if (!vf->info.claimed) {
 		NL_SET_ERR_MSG(extack, "VF is not claimed");
 		ret = -ENOENT;

@@ -34,6 +34,11 @@
  *	Refused with -EBUSY while a VMM has the VF open.  Reply: the VF
  *	message after the release.  Requires CAP_NET_ADMIN.
  *
+ * VFPOST_CMD_STATUS_GET
+ *	No attributes.  Reply: VFPOST_A_SEQ (the last event sent; a listener
+ *	that subscribes and then asks knows where its stream starts) and
+ *	VFPOST_A_NUM_VFS (how many VFs are tracked).  Unprivileged.
+ *
  * VFPOST_CMD_EVENT
  *	Never a request: the command of every message multicast to the
  *	VFPOST_MCGRP_LIFECYCLE group (see "Event message").
@@ -66,6 +71,7 @@ enum vfpost_cmd {
 	VFPOST_CMD_VF_CLAIM,
 	VFPOST_CMD_VF_RELEASE,
 	VFPOST_CMD_EVENT,
+	VFPOST_CMD_STATUS_GET,
 
 	__VFPOST_CMD_MAX,
 	VFPOST_CMD_MAX = __VFPOST_CMD_MAX - 1
@@ -128,7 +134,10 @@ enum vfpost_attr {
 	VFPOST_A_TIMESTAMP_NS,
 	/* u32: enum vfpost_event_type */
 	VFPOST_A_EVENT,
-	/* u32: the PF's new number of enabled VFs (VFPOST_EVENT_PF_NUMVFS) */
+	/*
+	 * u32: the PF's new number of enabled VFs (VFPOST_EVENT_PF_NUMVFS);
+	 * in a STATUS_GET reply, the number of tracked VFs
+	 */
 	VFPOST_A_NUM_VFS,
 	/* u32: how many times removal was requested so far */
 	VFPOST_A_REQUEST_COUNT,

@@ -21,10 +21,12 @@
 #define SOL_NETLINK 270
 #endif
 
+#define ERRMSG_LEN 512
+
 struct vfpost {
 	struct nl_sock *sk;
 	int family;
-	char errmsg[512];
+	char errmsg[ERRMSG_LEN];
 };
 
 static void set_err(char *buf, size_t len, const char *fmt, ...)
@@ -316,6 +318,40 @@ int vfpost_release(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
 	return ret < 0 ? ret : 0;
 }
 
+static int status_reply(const struct nlmsghdr *nlh, struct reply_ctx *ctx)
+{
+	struct nlattr *tb[VFPOST_A_MAX + 1];
+	static struct nla_policy pol[VFPOST_A_MAX + 1] = {
+		[VFPOST_A_SEQ] = { .type = NLA_U64 },
+		[VFPOST_A_NUM_VFS] = { .type = NLA_U32 },
+	};
+
+	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, VFPOST_A_MAX, pol) ||
+	    !tb[VFPOST_A_SEQ] || !tb[VFPOST_A_NUM_VFS])
+		return -EPROTO;
+	ctx->vf->seq = nla_get_u64(tb[VFPOST_A_SEQ]);
+	ctx->vf->vf_index = nla_get_u32(tb[VFPOST_A_NUM_VFS]);
+	return 0;
+}
+
+int vfpost_status(struct vfpost *h, uint64_t *seq, uint32_t *nr_vfs)
+{
+	struct vfpost_vf tmp = { .seq = 0 };
+	struct reply_ctx ctx = {
+		.h = h, .what = "vfpost status", .fn = status_reply, .vf = &tmp,
+	};
+	int ret;
+
+	ret = request(&ctx, VFPOST_CMD_STATUS_GET, 0, NULL, NULL, false);
+	if (ret)
+		return ret;
+	if (seq)
+		*seq = tmp.seq;
+	if (nr_vfs)
+		*nr_vfs = tmp.vf_index;
+	return 0;
+}
+
 static int each_vf(const struct nlmsghdr *nlh, struct reply_ctx *ctx)
 {
 	struct vfpost_vf vf;
@@ -353,10 +389,55 @@ struct vfpost_events {
 	struct nl_sock *sk;
 	vfpost_event_fn cb;
 	void *arg;
-	uint64_t last_seq;		/* 0: no baseline yet */
-	char errmsg[512];
+	uint64_t last_seq;		/* last event seen or reflected */
+	char errmsg[ERRMSG_LEN];
 	char buf[65536];
 };
+
+struct vf_array {
+	struct vfpost_vf *v;
+	unsigned int n, cap;
+};
+
+static int collect(const struct vfpost_vf *vf, void *arg)
+{
+	struct vf_array *a = arg;
+	struct vfpost_vf *nv;
+
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		nv = realloc(a->v, a->cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		a->v = nv;
+	}
+	a->v[a->n++] = *vf;
+	return 0;
+}
+
+/*
+ * The current sequence number, and (if @a) the VFs after it, on a socket
+ * of their own.  -errno, with a message in @errbuf if given.
+ */
+static int baseline(uint64_t *seq, struct vf_array *a, char *errbuf)
+{
+	struct vfpost *h;
+	int ret;
+
+	h = vfpost_open(&ret);
+	if (!h) {
+		if (errbuf)
+			set_err(errbuf, ERRMSG_LEN, "resync: %s", vfpost_strerror(ret));
+		return ret;
+	}
+	ret = vfpost_status(h, seq, NULL);
+	if (!ret && a)
+		ret = vfpost_vf_list(h, NULL, collect, a);
+	if (ret && errbuf)
+		set_err(errbuf, ERRMSG_LEN, "resync: %s", vfpost_errmsg(h));
+	vfpost_close(h);
+	return ret;
+}
 
 struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 					 int *err)
@@ -386,6 +467,10 @@ struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 	}
 	e->cb = cb;
 	e->arg = arg;
+	/* Subscribed first, so every event after this number is queued. */
+	ret = baseline(&e->last_seq, NULL, NULL);
+	if (ret)
+		goto err_sock;
 	*err = 0;
 	return e;
 
@@ -415,58 +500,24 @@ const char *vfpost_events_errmsg(const struct vfpost_events *e)
 	return e->errmsg;
 }
 
-struct vf_array {
-	struct vfpost_vf *v;
-	unsigned int n, cap;
-	uint64_t seq;
-};
-
-static int collect(const struct vfpost_vf *vf, void *arg)
-{
-	struct vf_array *a = arg;
-	struct vfpost_vf *nv;
-
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		nv = realloc(a->v, a->cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		a->v = nv;
-	}
-	a->v[a->n++] = *vf;
-	if (vf->seq > a->seq)
-		a->seq = vf->seq;
-	return 0;
-}
-
-/* After ENOBUFS: re-read the VFs and report them as a RESYNC event. */
+/* After ENOBUFS: re-read the sequence and the VFs, report a RESYNC. */
 static int resync(struct vfpost_events *e)
 {
 	struct vfpost_event ev = { .type = VFPOST_EVENT_LIB_RESYNC };
 	struct vf_array a = { 0 };
-	struct vfpost *h;
+	uint64_t seq;
 	int ret;
 
-	h = vfpost_open(&ret);
-	if (!h) {
-		set_err(e->errmsg, sizeof(e->errmsg), "resync: %s",
-			vfpost_strerror(ret));
-		return ret;
-	}
-	ret = vfpost_vf_list(h, NULL, collect, &a);
-	if (ret) {
-		set_err(e->errmsg, sizeof(e->errmsg), "resync: %s",
-			vfpost_errmsg(h));
-	} else {
-		ev.seq = a.seq;
+	ret = baseline(&seq, &a, e->errmsg);
+	if (!ret) {
+		/* Queued events up to @seq are reflected in the snapshot. */
+		e->last_seq = seq;
+		ev.seq = seq;
 		ev.vfs = a.v;
 		ev.nr_vfs = a.n;
-		/* Events up to the snapshot are reflected in it. */
-		e->last_seq = a.seq;
 		e->cb(&ev, e->arg);
 	}
 	free(a.v);
-	vfpost_close(h);
 	return ret;
 }
 
@@ -477,9 +528,9 @@ static int deliver(struct vfpost_events *e, const struct nlmsghdr *nlh)
 
 	if (vfpost_decode_event(nlh, &ev))
 		return 0;		/* not an event of ours: ignore */
-	if (e->last_seq && ev.seq <= e->last_seq)
-		return 0;		/* already covered by a resync */
-	if (e->last_seq && ev.seq > e->last_seq + 1) {
+	if (ev.seq <= e->last_seq)
+		return 0;		/* older than the baseline */
+	if (ev.seq > e->last_seq + 1) {
 		gap.seq = ev.seq - 1;
 		gap.lost = ev.seq - e->last_seq - 1;
 		e->cb(&gap, e->arg);

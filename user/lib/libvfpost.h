@@ -119,6 +119,9 @@ const char *vfpost_strerror(int err);
 
 int vfpost_vf_get(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
 
+/* Sequence number of the last event sent, and how many VFs are tracked. */
+int vfpost_status(struct vfpost *h, uint64_t *seq, uint32_t *nr_vfs);
+
 /* Calls @cb for each VF (of @pf_bdf, or all if NULL); @cb != 0 stops. */
 typedef int (*vfpost_vf_fn)(const struct vfpost_vf *vf, void *arg);
 int vfpost_vf_list(struct vfpost *h, const char *pf_bdf, vfpost_vf_fn cb,
@@ -146,9 +149,11 @@ typedef void (*vfpost_event_fn)(const struct vfpost_event *ev, void *arg);
 /*
  * Subscribe to the "lifecycle" group on a socket of its own.  Events are
  * read by vfpost_events_process() when vfpost_events_fd() is readable.
+ * The stream starts after the last event sent before the subscription.
  * Sequence gaps are reported as VFPOST_EVENT_LIB_GAP; a receive-buffer
- * overflow (ENOBUFS) triggers an internal dump to learn the current
- * sequence number and a VFPOST_EVENT_LIB_RESYNC event.
+ * overflow (ENOBUFS) makes the library re-read the sequence number and the
+ * VFs and report them as VFPOST_EVENT_LIB_RESYNC; queued events older than
+ * that snapshot are then dropped.
  */
 struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 					 int *err);

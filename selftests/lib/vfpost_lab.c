@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Selftest helpers around vfpost.ko; see vfpost_lab.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "vfpost_lab.h"
+
+#define PF_SYS "/sys/bus/pci/devices/" LAB_PF_BDF
+
+bool vfpost_loaded(void)
+{
+	return access("/sys/module/vfpost", F_OK) == 0;
+}
+
+int vfpost_load(void)
+{
+	const char *ko = lab_vfpost_ko();
+
+	if (vfpost_loaded() && vfpost_unload())
+		return -EBUSY;
+	/* The VFIO variant driver part needs these (no modules.dep entry). */
+	if (access("/sys/module/vfio_pci", F_OK) &&
+	    (lab_modprobe("vfio_pci_core") || lab_modprobe("irqbypass") ||
+	     lab_modprobe("vfio_iommu_type1") || lab_modprobe("vfio-pci")))
+		return -ENOENT;
+	if (!ko || access(ko, R_OK)) {
+		fprintf(stderr, "vfpost_load: %s: not built (make kmod)\n",
+			ko ? ko : "vfpost.ko");
+		return -ENOENT;
+	}
+	if (lab_sh("insmod %s", ko)) {
+		fprintf(stderr, "vfpost_load: insmod %s failed\n", ko);
+		return -EIO;
+	}
+	return 0;
+}
+
+int vfpost_unload(void)
+{
+	if (!vfpost_loaded())
+		return 0;
+	return lab_sh("rmmod vfpost 2>/dev/null");
+}
+
+int lab_set_numvfs(int n)
+{
+	char val[16];
+	long cur;
+	int ret, i;
+
+	/* sriov_numvfs needs the PF's driver (nvme) bound. */
+	if (access(PF_SYS "/driver", F_OK)) {
+		ret = lab_modprobe("nvme");
+		if (ret)
+			return ret;
+		for (i = 0; i < 100 && access(PF_SYS "/driver", F_OK); i++)
+			usleep(50000);
+	}
+	ret = lab_write_file(PF_SYS "/sriov_drivers_autoprobe", "0");
+	if (ret)
+		return ret;
+	ret = lab_read_long(PF_SYS "/sriov_numvfs", &cur);
+	if (ret || cur == n)
+		goto out;
+	if (cur && n) {
+		ret = lab_write_file(PF_SYS "/sriov_numvfs", "0");
+		if (ret)
+			return ret;
+	}
+	snprintf(val, sizeof(val), "%d", n);
+	ret = lab_write_file(PF_SYS "/sriov_numvfs", val);
+out:
+	if (ret)
+		fprintf(stderr, "lab_set_numvfs(%d): %s\n", n, strerror(-ret));
+	return ret;
+}
+
+void lab_vf_bdf(int index, char bdf[VFPOST_BDF_LEN])
+{
+	/* QEMU's NVMe PF: first VF offset 1, stride 1, on the PF's bus. */
+	snprintf(bdf, VFPOST_BDF_LEN, "0000:00:03.%u", (unsigned int)(index + 1) & 7);
+}
+
+static void record(const struct vfpost_event *ev, void *arg)
+{
+	struct recorder *r = arg;
+
+	if (r->n < REC_MAX)
+		r->e[r->n++] = *ev;
+	else
+		r->overflow++;
+	/* RESYNC's VF array lives only during the callback. */
+	if (r->n && r->e[r->n - 1].type == VFPOST_EVENT_LIB_RESYNC)
+		r->e[r->n - 1].vfs = NULL;
+}
+
+int recorder_open(struct recorder *r)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->ev = vfpost_events_open(record, r, &err);
+	if (!r->ev) {
+		fprintf(stderr, "recorder: %s\n", vfpost_strerror(err));
+		return err;
+	}
+	return 0;
+}
+
+void recorder_close(struct recorder *r)
+{
+	vfpost_events_close(r->ev);
+	r->ev = NULL;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int recorder_wait(struct recorder *r, int n, int timeout_ms)
+{
+	long end = now_ms() + timeout_ms, left;
+	int ret;
+
+	while (r->n < n) {
+		left = end - now_ms();
+		if (left <= 0)
+			break;
+		ret = vfpost_events_wait(r->ev, (int)left);
+		if (ret < 0) {
+			fprintf(stderr, "recorder: %s\n",
+				vfpost_events_errmsg(r->ev));
+			return ret;
+		}
+	}
+	/* Pick up anything else already queued. */
+	ret = vfpost_events_process(r->ev);
+	if (ret < 0)
+		return ret;
+	return r->n;
+}
+
+int recorder_count(const struct recorder *r, int from, int type)
+{
+	int i, n = 0;
+
+	for (i = from; i < r->n; i++)
+		if (r->e[i].type == type)
+			n++;
+	return n;
+}

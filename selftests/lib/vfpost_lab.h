@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Selftest helpers around vfpost.ko: load/unload, raw sriov_numvfs changes
+ * and an event recorder on top of libvfpost.  Return 0 or -errno and print
+ * one line on failure, like lab.h.
+ */
+#ifndef _SELFTESTS_VFPOST_LAB_H
+#define _SELFTESTS_VFPOST_LAB_H
+
+#include <stdbool.h>
+
+#include "libvfpost.h"
+
+/* insmod vfpost.ko for the running kernel (rmmod a stale copy first). */
+int vfpost_load(void);
+/* rmmod vfpost; 0, or the nonzero exit status of rmmod. */
+int vfpost_unload(void);
+bool vfpost_loaded(void);
+
+/*
+ * Set the lab PF's sriov_numvfs to @n (through 0 if it differs and is not
+ * 0) with driver autoprobe off, without bringing the NVMe VFs online.
+ */
+int lab_set_numvfs(int n);
+
+/* BDF of VF number @index (0-based) of the lab PF. */
+void lab_vf_bdf(int index, char bdf[VFPOST_BDF_LEN]);
+
+#define REC_MAX 512
+
+/* Records every event the library delivers. */
+struct recorder {
+	struct vfpost_events *ev;
+	struct vfpost_event e[REC_MAX];
+	int n;
+	int overflow;	/* events past REC_MAX */
+};
+
+int recorder_open(struct recorder *r);
+void recorder_close(struct recorder *r);
+/* Process events until @n are recorded or @timeout_ms elapse: r->n. */
+int recorder_wait(struct recorder *r, int n, int timeout_ms);
+/* Events of @type recorded from index @from on. */
+int recorder_count(const struct recorder *r, int from, int type);
+
+#endif /* _SELFTESTS_VFPOST_LAB_H */

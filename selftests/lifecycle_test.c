@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lifecycle_test: vfpost's VF lifecycle tracker and netlink family, seen
+ * from userspace through libvfpost and vfpostctl: events and their order,
+ * the inventory against sysfs, errors, a stalled listener.
+ *
+ * Every test loads vfpost.ko itself and unloads it at the end, with the
+ * lab PF's VFs set up from scratch (vfpost_fixture.h).
+ */
+#include "vfpost_fixture.h"
+
+TEST_F_TIMEOUT(mod, numvfs_events_in_order_with_contiguous_seq, 90)
+{
+	numvfs_step(_metadata, self, 0, 3);
+	numvfs_step(_metadata, self, 3, 0);
+	numvfs_step(_metadata, self, 0, 2);
+	numvfs_step(_metadata, self, 2, 0);
+	ASSERT_EQ(14, self->rec.n);
+	expect_contiguous(_metadata, &self->rec, 0);
+	/* Nothing else trickles in afterwards. */
+	ASSERT_EQ(14, recorder_wait(&self->rec, 15, 500));
+}
+
+TEST_F_TIMEOUT(mod, dump_matches_sysfs, 120)
+{
+	char dir[256], name[300], bdf[64], s[64];
+	struct dump d = { .n = 0 };
+	long numvfs, val;
+	int i, j;
+
+	ASSERT_EQ(0, lab_set_numvfs(3));
+	ASSERT_EQ(0, lab_bind(self->vf[1], "vfio-pci"));
+	ASSERT_EQ(0, vfpost_vf_list(self->h, NULL, dump_one, &d))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	ASSERT_EQ(0, lab_read_long(PF_SYS "/sriov_numvfs", &numvfs));
+	ASSERT_EQ(numvfs, d.n);
+
+	for (i = 0; i < numvfs; i++) {
+		snprintf(name, sizeof(name), "virtfn%d", i);
+		link_base(PF_SYS, name, bdf, sizeof(bdf));
+		ASSERT_NE(0, bdf[0]) TH_LOG("no %s link", name);
+		for (j = 0; j < d.n; j++)
+			if (!strcmp(d.vf[j].bdf, bdf))
+				break;
+		ASSERT_LT(j, d.n) TH_LOG("%s (%s) missing from the dump",
+					 bdf, name);
+		ASSERT_EQ((unsigned int)i, d.vf[j].vf_index);
+
+		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", bdf);
+		link_base(dir, "physfn", s, sizeof(s));
+		ASSERT_STREQ(s, d.vf[j].pf_bdf);
+		link_base(dir, "driver", s, sizeof(s));
+		ASSERT_STREQ(s, d.vf[j].driver);
+		ASSERT_EQ(s[0] ? VFPOST_VF_BOUND : VFPOST_VF_UNBOUND,
+			  (int)d.vf[j].state);
+		link_base(dir, "iommu_group", s, sizeof(s));
+		ASSERT_EQ(s[0] ? atoi(s) : -1, d.vf[j].iommu_group);
+		snprintf(name, sizeof(name), "%s/vendor", dir);
+		ASSERT_EQ(0, lab_read_long(name, &val));
+		ASSERT_EQ(val, d.vf[j].vendor);
+		snprintf(name, sizeof(name), "%s/device", dir);
+		ASSERT_EQ(0, lab_read_long(name, &val));
+		ASSERT_EQ(val, d.vf[j].device);
+		ASSERT_FALSE(d.vf[j].claimed);
+		ASSERT_EQ(0u, d.vf[j].owner_pid);
+	}
+	ASSERT_STREQ("vfio-pci", d.vf[1].driver);
+
+	/* Filtered by PF: the same VFs; by a PF without VFs: none. */
+	d.n = 0;
+	ASSERT_EQ(0, vfpost_vf_list(self->h, LAB_PF_BDF, dump_one, &d));
+	ASSERT_EQ(numvfs, d.n);
+	d.n = 0;
+	ASSERT_EQ(0, vfpost_vf_list(self->h, "0000:00:04.0", dump_one, &d));
+	ASSERT_EQ(0, d.n);
+}
+
+TEST_F_TIMEOUT(mod, get_errors_carry_extack, 120)
+{
+	struct vfpost_vf vf;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+	ASSERT_STREQ(self->vf[0], vf.bdf);
+
+	ASSERT_EQ(-ENODEV, vfpost_vf_get(self->h, "0000:00:03.4", &vf));
+	ASSERT_NE(NULL, strstr(vfpost_errmsg(self->h),
+			       "no SR-IOV VF at this address"))
+		TH_LOG("got '%s'", vfpost_errmsg(self->h));
+	/* The PF itself is not a VF. */
+	ASSERT_EQ(-ENODEV, vfpost_vf_get(self->h, LAB_PF_BDF, &vf));
+	/* Statistics need the vfpost driver. */
+	ASSERT_EQ(-EOPNOTSUPP, vfpost_vf_stats(self->h, self->vf[0], &vf,
+					       NULL, 0));
+	ASSERT_NE(NULL, strstr(vfpost_errmsg(self->h), "not bound to vfpost"))
+		TH_LOG("got '%s'", vfpost_errmsg(self->h));
+	ASSERT_EQ(-ENOENT, vfpost_release(self->h, self->vf[0], NULL));
+	ASSERT_NE(NULL, strstr(vfpost_errmsg(self->h), "not claimed"));
+}
+
+TEST_F_TIMEOUT(mod, bind_unbind_produce_events, 120)
+{
+	const struct vfpost_event *e;
+	int start;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(2, recorder_wait(&self->rec, 2, EV_TIMEOUT_MS));
+	start = self->rec.n;
+
+	ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+	ASSERT_EQ(start + 1, recorder_wait(&self->rec, start + 1,
+					   EV_TIMEOUT_MS));
+	e = &self->rec.e[start];
+	ASSERT_EQ(VFPOST_EVENT_DRIVER_BOUND, e->type);
+	ASSERT_STREQ(self->vf[0], e->bdf);
+	ASSERT_STREQ("vfio-pci", e->driver);
+
+	ASSERT_EQ(0, lab_bind(self->vf[0], ""));
+	ASSERT_EQ(start + 2, recorder_wait(&self->rec, start + 2,
+					   EV_TIMEOUT_MS));
+	e = &self->rec.e[start + 1];
+	ASSERT_EQ(VFPOST_EVENT_DRIVER_UNBOUND, e->type);
+	ASSERT_STREQ(self->vf[0], e->bdf);
+	ASSERT_STREQ("vfio-pci", e->driver);
+	expect_contiguous(_metadata, &self->rec, 0);
+}
+
+TEST_F_TIMEOUT(mod, vfpostctl_output_and_errors, 120)
+{
+	static const char json[] =
+		"{\"bdf\":\"0000:00:03.2\",\"pf\":\"0000:00:03.0\",\"vf_index\":1,";
+	char out[4096], ctl[512];
+
+	snprintf(ctl, sizeof(ctl), "%s/user/vfpostctl",
+		 getenv("BUILD") ? getenv("BUILD") : "build");
+	ASSERT_EQ(0, lab_set_numvfs(2));
+	ASSERT_EQ(0, lab_sh_out(out, sizeof(out), "%s list", ctl));
+	ASSERT_NE(NULL, strstr(out, "0000:00:03.1  0000:00:03.0")) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "0000:00:03.2  0000:00:03.0"));
+	ASSERT_EQ(0, lab_sh_out(out, sizeof(out), "%s -j show 00:03.2", ctl));
+	ASSERT_EQ(0, strncmp(out, json, strlen(json))) TH_LOG("%s", out);
+
+	ASSERT_EQ(1, lab_sh_out(out, sizeof(out), "%s show 00:03.5 2>&1", ctl));
+	out[strcspn(out, "\n")] = '\0';
+	ASSERT_STREQ("vfpostctl: 0000:00:03.5: no SR-IOV VF at this address", out);
+	ASSERT_EQ(1, lab_sh_out(out, sizeof(out), "%s release 00:03.1 2>&1", ctl));
+	out[strcspn(out, "\n")] = '\0';
+	ASSERT_STREQ("vfpostctl: 0000:00:03.1: VF is not claimed", out);
+	ASSERT_EQ(2, lab_sh_out(out, sizeof(out), "%s claim 3.1 2>&1", ctl));
+
+	recorder_close(&self->rec);
+	vfpost_close(self->h);
+	self->h = NULL;
+	ASSERT_EQ(0, vfpost_unload());
+	ASSERT_EQ(1, lab_sh_out(out, sizeof(out), "%s list 2>&1", ctl));
+	out[strcspn(out, "\n")] = '\0';
+	ASSERT_STREQ("vfpostctl: the vfpost module is not loaded (insmod vfpost.ko)",
+		     out);
+}
+
+/*
+ * A listener that never reads must not hold up sriov_numvfs writes; when
+ * it finally reads, the library reports the overflow (resync) and the
+ * events after it are contiguous again.
+ */
+TEST_F_TIMEOUT(mod, stalled_listener_never_blocks_numvfs, 150)
+{
+	struct recorder *r = &self->rec;
+	int small = 1024, i, resync = -1;
+
+	ASSERT_EQ(0, setsockopt(vfpost_events_fd(r->ev), SOL_SOCKET,
+				SO_RCVBUF, &small, sizeof(small)));
+	/* Never read meanwhile; each write must still complete. */
+	alarm(120);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, lab_set_numvfs(4));
+		ASSERT_EQ(0, lab_set_numvfs(0));
+	}
+	alarm(0);
+	ASSERT_LE(0, recorder_wait(r, 1, 1000));
+	for (i = 0; i < r->n; i++)
+		if (r->e[i].type == VFPOST_EVENT_LIB_RESYNC)
+			resync = i;
+	ASSERT_LE(0, resync) TH_LOG("no overflow reported (%d events)", r->n);
+	ASSERT_EQ(0u, r->e[resync].nr_vfs);
+
+	/* Fresh events after the resync are delivered in order. */
+	i = r->n;
+	numvfs_step(_metadata, self, 0, 1);
+	numvfs_step(_metadata, self, 1, 0);
+	ASSERT_EQ(0, recorder_count(r, i, VFPOST_EVENT_LIB_GAP));
+	expect_contiguous(_metadata, r, i);
+}
+
+TEST_HARNESS_MAIN

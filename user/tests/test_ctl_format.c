@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vfpostctl: tables, JSON, event lines and command-line errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "ctl/ctl.h"
+#include "ctl/format.h"
+
+struct buf {
+	char *p;
+	size_t len;
+	FILE *f;
+};
+
+static FILE *buf_open(struct buf *b)
+{
+	b->p = NULL;
+	b->len = 0;
+	b->f = open_memstream(&b->p, &b->len);
+	return b->f;
+}
+
+static const char *buf_str(struct buf *b)
+{
+	fflush(b->f);
+	return b->p;
+}
+
+static void buf_close(struct buf *b)
+{
+	fclose(b->f);
+	free(b->p);
+}
+
+static const struct vfpost_vf sample = {
+	.bdf = "0000:00:03.1", .pf_bdf = "0000:00:03.0", .vf_index = 0,
+	.vendor = 0x1b36, .device = 0x0010, .driver = "vfpost",
+	.iommu_group = 6, .state = VFPOST_VF_OPEN, .owner_pid = 812,
+	.claimed = true, .prev_driver = "vfio-pci", .prev_override = "",
+	.created_ns = 1795446202613940848ULL, .changed_ns = 1795446202613940848ULL,
+	.seq = 3,
+};
+
+TEST(json_strings_are_escaped)
+{
+	struct buf b;
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_json_str(b.f, "a\"b\\c\nd\te\x01");
+	EXPECT_STREQ("\"a\\\"b\\\\c\\nd\\te\\u0001\"", buf_str(&b));
+	buf_close(&b);
+}
+
+TEST(time_is_utc_iso8601_with_microseconds)
+{
+	char t[64];
+
+	fmt_time(t, sizeof(t), 1795446202613940848ULL);
+	EXPECT_STREQ("2026-11-23T15:03:22.613940Z", t);
+	fmt_time(t, sizeof(t), 0);
+	EXPECT_STREQ("1970-01-01T00:00:00.000000Z", t);
+}
+
+TEST(vf_json_object)
+{
+	struct buf b;
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vf_json(b.f, &sample);
+	EXPECT_STREQ("{\"bdf\":\"0000:00:03.1\",\"pf\":\"0000:00:03.0\","
+		     "\"vf_index\":0,\"vendor\":\"1b36\",\"device\":\"0010\","
+		     "\"driver\":\"vfpost\",\"iommu_group\":6,\"state\":\"open\","
+		     "\"owner_pid\":812,\"claimed\":true,"
+		     "\"prev_driver\":\"vfio-pci\",\"prev_override\":\"\","
+		     "\"created_ns\":1795446202613940848,"
+		     "\"changed_ns\":1795446202613940848,\"seq\":3}",
+		     buf_str(&b));
+	buf_close(&b);
+}
+
+TEST(vf_json_nulls_for_absent_fields)
+{
+	struct vfpost_vf vf = sample;
+	struct buf b;
+
+	vf.driver[0] = '\0';
+	vf.iommu_group = -1;
+	vf.owner_pid = 0;
+	vf.claimed = false;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vf_json(b.f, &vf);
+	EXPECT_NE(NULL, strstr(buf_str(&b), "\"driver\":null,"));
+	EXPECT_NE(NULL, strstr(buf_str(&b), "\"iommu_group\":null,"));
+	EXPECT_NE(NULL, strstr(buf_str(&b), "\"owner_pid\":null,"));
+	EXPECT_EQ(NULL, strstr(buf_str(&b), "prev_driver"));
+	buf_close(&b);
+}
+
+TEST(vf_table_row_lines_up_with_header)
+{
+	struct buf b;
+	const char *s, *nl;
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vf_table_header(b.f);
+	fmt_vf_table_row(b.f, &sample);
+	s = buf_str(&b);
+	nl = strchr(s, '\n');
+	ASSERT_NE(NULL, nl);
+	/* Columns start where their headings do. */
+	EXPECT_EQ(strstr(s, "DRIVER") - s, strstr(nl + 1, "vfpost") - (nl + 1));
+	EXPECT_EQ(strstr(s, "STATE") - s, strstr(nl + 1, "open") - (nl + 1));
+	EXPECT_EQ(strstr(s, "CLAIMED") - s, strstr(nl + 1, "yes") - (nl + 1));
+	EXPECT_NE(NULL, strstr(nl, "0000:00:03.1  0000:00:03.0"));
+	EXPECT_NE(NULL, strstr(nl, "1b36:0010  vfpost"));
+	EXPECT_NE(NULL, strstr(nl, " open "));
+	EXPECT_NE(NULL, strstr(nl, " 812  yes\n"));
+	buf_close(&b);
+}
+
+TEST(vectors_table_and_json)
+{
+	const struct vfpost_vector v[2] = {
+		{ .index = 0, .host_irq = 41, .host_hits = 12, .masked_hits = 2,
+		  .pending = true, .bypass = VFPOST_BYPASS_STATE_CONNECTED,
+		  .last_cpu = 1 },
+		{ .index = 1, .host_irq = 42, .bypass = VFPOST_BYPASS_STATE_NONE,
+		  .masked = true, .last_cpu = -1 },
+	};
+	struct buf b;
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vectors_json(b.f, v, 2);
+	EXPECT_STREQ("[{\"vector\":0,\"host_irq\":41,\"host_hits\":12,"
+		     "\"masked_hits\":2,\"masked\":false,\"pending\":true,"
+		     "\"bypass\":\"connected\",\"last_cpu\":1},"
+		     "{\"vector\":1,\"host_irq\":42,\"host_hits\":0,"
+		     "\"masked_hits\":0,\"masked\":true,\"pending\":false,"
+		     "\"bypass\":\"none\",\"last_cpu\":null}]", buf_str(&b));
+	buf_close(&b);
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vectors_table(b.f, v, 2);
+	EXPECT_NE(NULL, strstr(buf_str(&b), "connected"));
+	EXPECT_NE(NULL, strstr(buf_str(&b), "HOST_HITS"));
+	buf_close(&b);
+}
+
+TEST(event_lines)
+{
+	struct vfpost_event ev = {
+		.type = VFPOST_EVENT_DRIVER_BOUND, .seq = 4,
+		.timestamp_ns = 1795446209765083066ULL,
+		.bdf = "0000:00:03.1", .pf_bdf = "0000:00:03.0",
+		.driver = "vfio-pci",
+	};
+	struct buf b;
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_line(b.f, &ev);
+	EXPECT_STREQ("4 2026-11-23T15:03:29.765083Z bound            "
+		     "0000:00:03.1 driver vfio-pci\n", buf_str(&b));
+	buf_close(&b);
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_json(b.f, &ev);
+	EXPECT_STREQ("{\"seq\":4,\"event\":\"bound\","
+		     "\"timestamp_ns\":1795446209765083066,"
+		     "\"bdf\":\"0000:00:03.1\",\"vf_index\":0,"
+		     "\"pf\":\"0000:00:03.0\",\"driver\":\"vfio-pci\"}\n",
+		     buf_str(&b));
+	buf_close(&b);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = VFPOST_EVENT_PF_NUMVFS;
+	ev.seq = 9;
+	strcpy(ev.pf_bdf, "0000:00:03.0");
+	ev.num_vfs = 2;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_json(b.f, &ev);
+	EXPECT_STREQ("{\"seq\":9,\"event\":\"numvfs\",\"timestamp_ns\":0,"
+		     "\"pf\":\"0000:00:03.0\",\"num_vfs\":2}\n", buf_str(&b));
+	buf_close(&b);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = VFPOST_EVENT_LIB_GAP;
+	ev.lost = 3;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_line(b.f, &ev);
+	EXPECT_STREQ("-- 3 event(s) lost\n", buf_str(&b));
+	buf_close(&b);
+}
+
+/* Run vfpostctl with @args; returns the exit status, output in @o/@e. */
+static int run(struct buf *o, struct buf *e, int argc, char **argv)
+{
+	buf_open(o);
+	buf_open(e);
+	return vfpostctl_main(argc, argv, o->f, e->f);
+}
+
+#define RUN(o, e, ...) ({						\
+	char *_a[] = { "vfpostctl", __VA_ARGS__, NULL };		\
+	run(o, e, sizeof(_a) / sizeof(_a[0]) - 1, _a); })
+
+TEST(usage_errors_are_one_line_and_exit_2)
+{
+	struct buf o, e;
+
+	EXPECT_EQ(2, RUN(&o, &e, "frobnicate"));
+	EXPECT_STREQ("vfpostctl: unknown command 'frobnicate' (see vfpostctl --help)\n",
+		     buf_str(&e));
+	buf_close(&o);
+	buf_close(&e);
+
+	EXPECT_EQ(2, RUN(&o, &e, "show"));
+	EXPECT_STREQ("vfpostctl: 'show' takes one argument (see vfpostctl --help)\n",
+		     buf_str(&e));
+	buf_close(&o);
+	buf_close(&e);
+
+	EXPECT_EQ(2, RUN(&o, &e, "watch", "x"));
+	EXPECT_STREQ("vfpostctl: 'watch' takes no arguments (see vfpostctl --help)\n",
+		     buf_str(&e));
+	buf_close(&o);
+	buf_close(&e);
+
+	EXPECT_EQ(2, RUN(&o, &e, "claim", "00:03.9"));
+	EXPECT_STREQ("vfpostctl: '00:03.9' is not a PCI address (expected dddd:bb:dd.f, e.g. 0000:00:03.1)\n",
+		     buf_str(&e));
+	buf_close(&o);
+	buf_close(&e);
+
+	EXPECT_EQ(2, RUN(&o, &e, "-x", "list"));
+	EXPECT_STREQ("vfpostctl: unknown option '-x' (see vfpostctl --help)\n",
+		     buf_str(&e));
+	buf_close(&o);
+	buf_close(&e);
+
+	EXPECT_EQ(2, RUN(&o, &e, "-j"));
+	EXPECT_STREQ("vfpostctl: no command given (see vfpostctl --help)\n",
+		     buf_str(&e));
+	buf_close(&o);
+	buf_close(&e);
+}
+
+TEST(help_goes_to_stdout)
+{
+	struct buf o, e;
+
+	EXPECT_EQ(0, RUN(&o, &e, "--help"));
+	EXPECT_NE(NULL, strstr(buf_str(&o), "Usage: vfpostctl"));
+	EXPECT_STREQ("", buf_str(&e) ? buf_str(&e) : "");
+	buf_close(&o);
+	buf_close(&e);
+}
+
+TEST_HARNESS_MAIN
