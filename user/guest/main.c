@@ -156,11 +156,11 @@ static void run_irq(const struct opts *o)
 static void run_storm(const struct opts *o)
 {
 	uint64_t r, i, w, t0, dt, total = 0, max = 0, enables = 0, other = 0;
+	struct pci_dev d = { 0 };
 	unsigned int vectors;
-	struct pci_dev d;
 	struct nvme n;
 
-	pci_find_class(NVME_CLASS, &d);
+	pci_find_class(NVME_CLASS, &d);		/* for its MSI-X table size */
 	vectors = o->vectors ? o->vectors : d.msix_size;
 	setup_device(&d, &n, vectors);
 	for (r = 0; r < o->rounds; r++) {
