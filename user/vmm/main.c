@@ -9,14 +9,16 @@
 
 #include "cli.h"
 #include "log.h"
+#include "vfio_pci.h"
 #include "vm.h"
 
 int main(int argc, char **argv)
 {
 	struct vmm_config cfg;
 	char err[512];
+	struct vfio_assigned *vf[VMM_MAX_VFIO] = { NULL };
 	struct vm *vm;
-	int ret;
+	int ret, i;
 
 	ret = cli_parse(argc, argv, &cfg, stdout, err, sizeof(err));
 	if (ret == CLI_EXIT_OK)
@@ -31,12 +33,21 @@ int main(int argc, char **argv)
 	vm = vm_create(&cfg);
 	if (!vm)
 		return 1;
-	if (vm_load(vm, &cfg)) {
+	for (i = 0; i < cfg.nr_vfio; i++) {
+		vf[i] = vfio_assign(vm, cfg.vfio[i], cfg.irq_path);
+		if (!vf[i])
+			break;
+	}
+	if (i < cfg.nr_vfio || vm_load(vm, &cfg)) {
+		while (i-- > 0)
+			vfio_release(vf[i]);
 		vm_destroy(vm);
 		return 1;
 	}
 	log_verbose("starting %d vCPU%s", cfg.cpus, cfg.cpus > 1 ? "s" : "");
 	ret = vm_run(vm);
+	for (i = 0; i < cfg.nr_vfio; i++)
+		vfio_release(vf[i]);
 	vm_destroy(vm);
 	log_verbose("exit status %d", ret);
 	return ret;

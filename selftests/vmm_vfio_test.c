@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmm_vfio_test: vibevmm passes NVMe VFs through to an L2 Linux guest.
+ *
+ * Every test that boots a guest runs build/user/vibevmm with Debian's kernel
+ * and an initrd from scripts/mkinitrd-guest carrying selftests/guest/
+ * vfio-guest.sh, with its output in a log file (never on the lab console:
+ * the L2 kernel's own warnings are not the lab's).  The guest's nvme driver
+ * must bind and move data.  Once the guest has done its I/O it prints its
+ * MSI-X counts and stays idle; the host then reads its own counts for the
+ * same vectors (/proc/interrupts for vfio-pci, vfpost's per-vector
+ * host-path statistics for vfpost) and they must be equal for the I/O
+ * queue vectors.  (The admin vector is not compared: when the guest's nvme
+ * driver re-allocates its vectors, the guest's and the host's counters for
+ * vector 0 restart at different moments.)  Each run has its own deadline; a
+ * hang is a failure with the log's tail printed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "lab.h"
+#include "libvfpost.h"
+
+#define BOOT_TIMEOUT	600	/* seconds for an L2 boot + test under TCG */
+#define MAX_VEC		8
+#define MAX_DEV		4
+#define PF_SYS		"/sys/bus/pci/devices/" LAB_PF_BDF
+
+struct vmm {
+	pid_t pid;
+	char log[1024];
+	int status;		/* exit status once reaped, -1 before */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *build_dir(void)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s", getenv("BUILD") ? getenv("BUILD") :
+		 "build");
+	return path;
+}
+
+/* Build the guest initrd once per test (cheap); returns its path or NULL. */
+static const char *guest_initrd(void)
+{
+	static char path[1024];
+
+	snprintf(path, sizeof(path), "%s/selftests/vmm_vfio-initrd.cpio.gz", build_dir());
+	if (lab_sh("%s/scripts/mkinitrd-guest --script %s/selftests/guest/vfio-guest.sh -o %s >/dev/null",
+		   lab_root(), lab_root(), path))
+		return NULL;
+	return path;
+}
+
+/* Start vibevmm with @args (shell words); output to a log named @name. */
+static int vmm_start(struct vmm *v, const char *name, const char *args)
+{
+	struct utsname u;
+	char cmd[4096];
+
+	if (uname(&u))
+		return -errno;
+	snprintf(v->log, sizeof(v->log), "%s/selftests/vmm_vfio-%s.log", build_dir(), name);
+	snprintf(cmd, sizeof(cmd),
+		 "exec %s/user/vibevmm --kernel /boot/vmlinuz-%s --mem 384M --cpus 1 %s > %s 2>&1",
+		 build_dir(), u.release, args, v->log);
+	v->status = -1;
+	v->pid = fork();
+	if (v->pid < 0)
+		return -errno;
+	if (v->pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return 0;
+}
+
+/* Reap within @timeout seconds, else kill it; returns the exit status or -1. */
+static int vmm_wait(struct vmm *v, int timeout)
+{
+	double end = now() + timeout;
+	int st;
+
+	if (v->pid <= 0)
+		return v->status;
+	while (now() < end) {
+		pid_t r = waitpid(v->pid, &st, WNOHANG);
+
+		if (r == v->pid) {
+			v->pid = 0;
+			v->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			return v->status;
+		}
+		usleep(200000);
+	}
+	fprintf(stderr, "# vibevmm did not finish within %d s: killed\n", timeout);
+	kill(v->pid, SIGKILL);
+	waitpid(v->pid, &st, 0);
+	v->pid = 0;
+	v->status = -1;
+	return -1;
+}
+
+static void vmm_kill(struct vmm *v)
+{
+	if (v->pid > 0) {
+		kill(v->pid, SIGKILL);
+		waitpid(v->pid, NULL, 0);
+		v->pid = 0;
+	}
+}
+
+/* The whole log, NUL-terminated, malloc'ed (NULL if unreadable). */
+static char *read_log(const struct vmm *v)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(v->log, "r");
+
+	if (!f)
+		return NULL;
+	buf = malloc(1 << 20);
+	if (buf) {
+		len = fread(buf, 1, (1 << 20) - 1, f);
+		buf[len] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+static bool log_has(const struct vmm *v, const char *needle)
+{
+	char *buf = read_log(v);
+	bool found = buf && strstr(buf, needle);
+
+	free(buf);
+	return found;
+}
+
+/* Wait until the log contains @needle, or the VMM exits, or @timeout. */
+static bool wait_log(struct vmm *v, const char *needle, int timeout)
+{
+	double end = now() + timeout;
+
+	while (now() < end) {
+		if (log_has(v, needle))
+			return true;
+		if (v->pid > 0 && waitpid(v->pid, &v->status, WNOHANG) == v->pid) {
+			v->pid = 0;
+			v->status = WIFEXITED(v->status) ? WEXITSTATUS(v->status) : -1;
+			return log_has(v, needle);
+		}
+		usleep(200000);
+	}
+	return false;
+}
+
+/* Print the interesting lines of the log (and its tail) as TAP comments. */
+static void dump_log(const struct vmm *v)
+{
+	lab_sh("grep -a -e '^vibevmm' -e VFIO- -e GUEST- '%s' | tail -n 40 | sed 's/^/#   /' >&2",
+	       v->log);
+}
+
+/* Host-side MSI-X counts of @bdf from /proc/interrupts ("...[N](bdf)"). */
+static int proc_counts(const char *bdf, long long counts[MAX_VEC])
+{
+	char line[1024];
+	FILE *f = fopen("/proc/interrupts", "r");
+	int found = 0;
+
+	memset(counts, 0, sizeof(long long) * MAX_VEC);
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, bdf), *b, *tok, *save = NULL;
+		long long sum = 0;
+		int vec, first = 1;
+
+		if (!p)
+			continue;
+		b = strrchr(line, '[');
+		if (!b || b > p || sscanf(b, "[%d]", &vec) != 1 || vec < 0 || vec >= MAX_VEC)
+			continue;
+		for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+			char *end;
+			long long n;
+
+			if (first) {	/* "NN:" */
+				first = 0;
+				continue;
+			}
+			n = strtoll(tok, &end, 10);
+			if (*end)
+				break;
+			sum += n;
+		}
+		counts[vec] = sum;
+		found++;
+	}
+	fclose(f);
+	return found;
+}
+
+/* vfpost's host-path counts of @bdf (what vfpostctl stats shows). */
+static int vfpost_counts(const char *bdf, long long counts[MAX_VEC])
+{
+	struct vfpost_vector vec[MAX_VEC];
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	int err, n, i;
+
+	memset(counts, 0, sizeof(long long) * MAX_VEC);
+	h = vfpost_open(&err);
+	if (!h)
+		return err;
+	n = vfpost_vf_stats(h, bdf, &vf, vec, MAX_VEC);
+	vfpost_close(h);
+	for (i = 0; i < n && i < MAX_VEC; i++)
+		if (vec[i].index < MAX_VEC)
+			counts[vec[i].index] = vec[i].host_hits;
+	return n;
+}
+
+struct dev_counts {
+	char bdf[LAB_BDF_LEN];		/* host */
+	char guest[LAB_BDF_LEN];	/* guest PCI address */
+	long long host[MAX_VEC];
+	long long guest_cnt[MAX_VEC];
+	bool seen[MAX_VEC];
+};
+
+static void sample_host(struct dev_counts *d, int nr, bool vfpost)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		if (vfpost)
+			vfpost_counts(d[i].bdf, d[i].host);
+		else
+			proc_counts(d[i].bdf, d[i].host);
+	}
+}
+
+/* Fill guest addresses (from "BDF: assigned as 00:SS.0") and guest counts. */
+static int parse_guest(const struct vmm *v, struct dev_counts *d, int nr)
+{
+	char *buf = read_log(v), *line, *save = NULL;
+	int i;
+
+	if (!buf)
+		return -ENOENT;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char addr[32];
+		long long cnt;
+		int vec;
+		char *p;
+
+		for (i = 0; i < nr; i++) {
+			p = strstr(line, d[i].bdf);
+			if (p && (p = strstr(p, ": assigned as 00:")))
+				snprintf(d[i].guest, sizeof(d[i].guest), "0000:%.7s",
+					 p + strlen(": assigned as "));
+		}
+		p = strstr(line, "VFIO-IRQ ");
+		if (!p || sscanf(p, "VFIO-IRQ %31s %d %lld", addr, &vec, &cnt) != 3)
+			continue;
+		if (vec < 0 || vec >= MAX_VEC)
+			continue;
+		for (i = 0; i < nr; i++) {
+			if (strcmp(addr, d[i].guest))
+				continue;
+			d[i].guest_cnt[vec] = cnt;
+			d[i].seen[vec] = true;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+/*
+ * Boot a guest with the devices of @d, run the I/O script, sample the host
+ * counts at each phase; returns the VMM's exit status (-1: hang).
+ */
+static int run_io_guest(struct __test_metadata *_metadata, struct vmm *v, const char *name,
+			struct dev_counts *d, int nr, const char *extra, const char *guest_args,
+			bool vfpost)
+{
+	char args[1024], cmdline[256];
+	const char *initrd = guest_initrd();
+	size_t used = 0;
+	int i, st;
+
+	if (!initrd) {
+		TH_LOG("scripts/mkinitrd-guest failed");
+		return -1;
+	}
+	for (i = 0; i < nr; i++)
+		used += snprintf(args + used, sizeof(args) - used, "--vfio %s ", d[i].bdf);
+	/*
+	 * The lab's VFs share one NVMe subsystem and namespace: without
+	 * multipath each controller gets its own /dev/nvmeXn1.
+	 */
+	snprintf(cmdline, sizeof(cmdline),
+		 "quiet nvme_core.multipath=N guest.script=vfio-guest.sh vfio.nvme=%d %s",
+		 nr, guest_args);
+	snprintf(args + used, sizeof(args) - used, "--initrd %s --cmdline '%s' %s",
+		 initrd, cmdline, extra);
+	if (vmm_start(v, name, args))
+		return -1;
+	if (!wait_log(v, "VFIO-COUNTS", BOOT_TIMEOUT)) {
+		TH_LOG("%s: the guest never finished its I/O", name);
+		dump_log(v);
+		vmm_kill(v);
+		return -1;
+	}
+	sample_host(d, nr, vfpost);
+	/* The guest idles for 30 s after its counts: still inside that? */
+	if (log_has(v, "VFIO-GUEST-OK")) {
+		TH_LOG("%s: the host sampled its counts too late (lab overloaded?)", name);
+		vmm_kill(v);
+		return -1;
+	}
+	st = vmm_wait(v, 180);
+	if (st || !log_has(v, "VFIO-GUEST-OK"))
+		dump_log(v);
+	parse_guest(v, d, nr);
+	return st;
+}
+
+/* Guest and host agree on every I/O queue vector, which did carry I/O. */
+static void check_counts(struct __test_metadata *_metadata, struct dev_counts *d, int nr)
+{
+	int i, vec;
+
+	for (i = 0; i < nr; i++) {
+		long long io = 0;
+
+		ASSERT_NE('\0', d[i].guest[0]) TH_LOG("%s: no 'assigned as' line", d[i].bdf);
+		for (vec = 1; vec < MAX_VEC; vec++) {
+			if (!d[i].seen[vec])
+				continue;
+			TH_LOG("%s (guest %s) vector %d: guest %lld, host %lld", d[i].bdf,
+			       d[i].guest, vec, d[i].guest_cnt[vec], d[i].host[vec]);
+			EXPECT_EQ(d[i].guest_cnt[vec], d[i].host[vec]);
+			io += d[i].guest_cnt[vec];
+		}
+		/* at least the 16 direct 4 KiB reads, each completed by an interrupt */
+		EXPECT_LE(16, io) TH_LOG("%s: only %lld I/O interrupts in the guest", d[i].bdf, io);
+	}
+}
+
+static bool vfpost_driver_ready(void)
+{
+	struct stat st;
+
+	if (stat("/sys/module/vfpost", &st) && lab_sh("insmod %s", lab_vfpost_ko()))
+		return false;
+	return !stat("/sys/bus/pci/drivers/vfpost", &st);
+}
+
+static void vfpost_unload(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/module/vfpost", &st))
+		lab_sh("rmmod vfpost");
+}
+
+FIXTURE(vf) {
+	char bdf[2][LAB_BDF_LEN];
+	struct vmm v;
+};
+
+FIXTURE_SETUP(vf)
+{
+	memset(&self->v, 0, sizeof(self->v));
+	ASSERT_EQ(0, lab_modprobe("vfio-pci"));
+	ASSERT_EQ(0, lab_modprobe("kvm_amd"));
+	vfpost_unload();
+	ASSERT_EQ(2, lab_vfs_up(2, self->bdf));
+}
+
+FIXTURE_TEARDOWN(vf)
+{
+	char path[128];
+	struct stat st;
+	int i;
+
+	vmm_kill(&self->v);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", self->bdf[i]);
+		if (!stat(path, &st))	/* gone after the removal test */
+			lab_bind(self->bdf[i], "");
+	}
+	lab_vfs_down();
+	vfpost_unload();
+}
+
+static void one_vf_io(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
+		      const char *name, const char *path)
+{
+	struct dev_counts d[1] = { 0 };
+	char extra[64];
+
+	snprintf(d[0].bdf, sizeof(d[0].bdf), "%s", self->bdf[0]);
+	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
+	snprintf(extra, sizeof(extra), "--irq-path %s", path);
+	ASSERT_EQ(0, run_io_guest(_metadata, &self->v, name, d, 1, extra, "", false));
+	ASSERT_TRUE(log_has(&self->v, "VFIO-GUEST-OK"));
+	ASSERT_TRUE(log_has(&self->v, "GUEST-SCRIPT: exit=0"));
+	check_counts(_metadata, d, 1);
+}
+
+/* Plain vfio-pci, MSI-X through KVM irqfds. */
+TEST_F_TIMEOUT(vf, vfio_pci_irqfd_path, 900)
+{
+	one_vf_io(_metadata, self, "vfio", "vfio");
+	EXPECT_TRUE(log_has(&self->v, "irq path vfio"));
+}
+
+/* Plain vfio-pci, a VMM thread relays every interrupt with KVM_SIGNAL_MSI. */
+TEST_F_TIMEOUT(vf, relay_path, 900)
+{
+	one_vf_io(_metadata, self, "relay", "relay");
+	EXPECT_TRUE(log_has(&self->v, "irq path relay"));
+}
+
+/* vfpost loaded, VF unbound: vibevmm claims it, uses vfpost, releases it. */
+TEST_F_TIMEOUT(vf, vfpost_claim_and_path, 900)
+{
+	struct dev_counts d[1] = { 0 };
+	char drv[64];
+
+	if (!vfpost_driver_ready())
+		SKIP(return, "this vfpost.ko registers no VFIO variant driver");
+	snprintf(d[0].bdf, sizeof(d[0].bdf), "%s", self->bdf[0]);
+	ASSERT_EQ(0, lab_driver_of(self->bdf[0], drv, sizeof(drv)));
+	ASSERT_STREQ("", drv);
+	ASSERT_EQ(0, run_io_guest(_metadata, &self->v, "vfpost", d, 1, "", "", true));
+	ASSERT_TRUE(log_has(&self->v, "VFIO-GUEST-OK"));
+	EXPECT_TRUE(log_has(&self->v, "claimed through vfpost"));
+	EXPECT_TRUE(log_has(&self->v, "irq path vfpost"));
+	check_counts(_metadata, d, 1);
+	/* released at exit: back to no driver */
+	ASSERT_EQ(0, lab_driver_of(self->bdf[0], drv, sizeof(drv)));
+	EXPECT_STREQ("", drv);
+}
+
+/* Two VFs and the (non-VF, MSI-capable) edu device in one guest. */
+TEST_F_TIMEOUT(vf, two_vfs_and_edu, 900)
+{
+	struct dev_counts d[2] = { 0 };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(d[i].bdf, sizeof(d[i].bdf), "%s", self->bdf[i]);
+		ASSERT_EQ(0, lab_bind(self->bdf[i], "vfio-pci"));
+	}
+	ASSERT_EQ(0, lab_bind("0000:00:04.0", "vfio-pci"));
+	ASSERT_EQ(0, run_io_guest(_metadata, &self->v, "two", d, 2, "--vfio 0000:00:04.0",
+				  "vfio.edu=1", false));
+	lab_bind("0000:00:04.0", "");
+	ASSERT_TRUE(log_has(&self->v, "VFIO-GUEST-OK"));
+	EXPECT_TRUE(log_has(&self->v, "VFIO-GUEST: edu at"));
+	EXPECT_TRUE(log_has(&self->v, "0000:00:04.0: assigned as"));
+	check_counts(_metadata, d, 2);
+}
+
+/* The host removes the VF while the guest runs: detach, keep running. */
+TEST_F_TIMEOUT(vf, removal_mid_run_is_survived, 900)
+{
+	const char *initrd = guest_initrd();
+	char args[1024], path[128];
+	struct stat st;
+	pid_t remover;
+	int status, last = 0, i;
+	char *buf, *p;
+
+	ASSERT_NE(NULL, initrd);
+	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
+	snprintf(args, sizeof(args),
+		 "--vfio %s --initrd %s --cmdline 'quiet nvme_core.multipath=N guest.script=vfio-guest.sh vfio.nvme=1 vfio.pause=0 vfio.alive=40'",
+		 self->bdf[0], initrd);
+	ASSERT_EQ(0, vmm_start(&self->v, "removal", args));
+	if (!wait_log(&self->v, "VFIO-ALIVE 1", BOOT_TIMEOUT)) {
+		dump_log(&self->v);
+		ASSERT_TRUE(false) TH_LOG("the guest never came up with the VF");
+	}
+	/* Disabling SR-IOV blocks until vibevmm lets the VF go. */
+	remover = fork();
+	ASSERT_LE(0, remover);
+	if (remover == 0)
+		_exit(lab_write_file(PF_SYS "/sriov_numvfs", "0") ? 1 : 0);
+	if (!wait_log(&self->v, "removal requested", 120)) {
+		dump_log(&self->v);
+		kill(remover, SIGKILL);
+		waitpid(remover, NULL, 0);
+		ASSERT_TRUE(false) TH_LOG("vibevmm never saw the removal request");
+	}
+	for (i = 0; i < 600 && waitpid(remover, &status, WNOHANG) == 0; i++)
+		usleep(200000);
+	ASSERT_GT(600, i) TH_LOG("sriov_numvfs=0 still blocked: the VF was not released");
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", self->bdf[0]);
+	EXPECT_NE(0, stat(path, &st)) TH_LOG("%s still exists", path);
+
+	/* the guest keeps going after the detach */
+	buf = read_log(&self->v);
+	ASSERT_NE(NULL, buf);
+	for (p = buf; (p = strstr(p, "VFIO-ALIVE ")); p++)
+		last = atoi(p + strlen("VFIO-ALIVE "));
+	free(buf);
+	snprintf(path, sizeof(path), "VFIO-ALIVE %d", last + 3);
+	EXPECT_TRUE(wait_log(&self->v, path, 120)) TH_LOG("the guest stopped after the removal");
+	EXPECT_EQ(0, vmm_wait(&self->v, 300));
+	if (self->v.status)
+		dump_log(&self->v);
+	EXPECT_TRUE(log_has(&self->v, "device detached and closed, the VM keeps running"));
+}
+
+/* ---- user errors: one line naming the device, exit status 1 ---- */
+
+static void expect_error(struct __test_metadata *_metadata, struct vmm *v, const char *name,
+			 const char *args, const char *msg)
+{
+	char *buf;
+
+	ASSERT_EQ(0, vmm_start(v, name, args));
+	ASSERT_EQ(1, vmm_wait(v, 120));
+	buf = read_log(v);
+	ASSERT_NE(NULL, buf);
+	EXPECT_NE(NULL, strstr(buf, msg)) TH_LOG("log: %s", buf);
+	free(buf);
+}
+
+TEST_F_TIMEOUT(vf, error_no_such_device, 300)
+{
+	expect_error(_metadata, &self->v, "nodev", "--vfio 0000:00:1f.6",
+		     "vibevmm: 0000:00:1f.6: no such PCI device");
+}
+
+TEST_F_TIMEOUT(vf, error_not_vfio_and_no_vfpost, 300)
+{
+	char args[128], msg[160];
+
+	snprintf(args, sizeof(args), "--vfio %s", self->bdf[0]);
+	snprintf(msg, sizeof(msg),
+		 "%s: not bound to a VFIO driver and vfpost is not loaded", self->bdf[0]);
+	expect_error(_metadata, &self->v, "unbound", args, msg);
+}
+
+TEST_F_TIMEOUT(vf, error_vfpost_path_needs_vfpost, 300)
+{
+	char args[128], msg[160];
+
+	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
+	snprintf(args, sizeof(args), "--vfio %s --irq-path vfpost", self->bdf[0]);
+	snprintf(msg, sizeof(msg), "%s: is bound to vfio-pci, but --irq-path vfpost needs the vfpost driver",
+		 self->bdf[0]);
+	expect_error(_metadata, &self->v, "path", args, msg);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Config space emulation for assigned devices (user/vmm/vfio_cfg.c) over a
+ * fake device: BAR sizing and relocation, command forwarding, ROM and
+ * extended space hidden, capability list filtered to MSI and MSI-X, MSI and
+ * MSI-X control virtualized, everything else passed through.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <linux/pci_regs.h>
+
+#include "kselftest_harness.h"
+#include "vmm/vfio_cfg.h"
+
+struct fake {
+	uint8_t cfg[VCFG_SIZE];
+	unsigned int writes;
+	unsigned int last_off, last_len;
+	uint32_t last_val;
+	bool fail_reads;
+	/* callbacks seen */
+	int maps, unmaps, last_bar;
+	uint64_t last_addr;
+	uint64_t bar_addr[VCFG_NR_BARS];
+	bool bar_on[VCFG_NR_BARS];
+	int msi_calls;
+	bool msi_en;
+	uint64_t msi_addr;
+	uint32_t msi_data;
+	int msix_calls;
+	bool msix_en, msix_mask;
+};
+
+static int fk_read(void *o, unsigned int off, void *buf, unsigned int len)
+{
+	struct fake *f = o;
+
+	if (f->fail_reads || off + len > VCFG_SIZE)
+		return -5;
+	memcpy(buf, f->cfg + off, len);
+	return 0;
+}
+
+static int fk_write(void *o, unsigned int off, const void *buf, unsigned int len)
+{
+	struct fake *f = o;
+
+	f->writes++;
+	f->last_off = off;
+	f->last_len = len;
+	f->last_val = 0;
+	memcpy(&f->last_val, buf, len);
+	memcpy(f->cfg + off, buf, len);
+	return 0;
+}
+
+static void cb_bar(void *o, int bar, uint64_t addr, bool on)
+{
+	struct fake *f = o;
+
+	if (on)
+		f->maps++;
+	else
+		f->unmaps++;
+	f->last_bar = bar;
+	f->last_addr = addr;
+	f->bar_addr[bar] = addr;
+	f->bar_on[bar] = on;
+}
+
+static void cb_msi(void *o, bool en, uint64_t addr, uint32_t data)
+{
+	struct fake *f = o;
+
+	f->msi_calls++;
+	f->msi_en = en;
+	f->msi_addr = addr;
+	f->msi_data = data;
+}
+
+static void cb_msix(void *o, bool en, bool mask)
+{
+	struct fake *f = o;
+
+	f->msix_calls++;
+	f->msix_en = en;
+	f->msix_mask = mask;
+}
+
+static const struct vcfg_backend be = { fk_read, fk_write };
+static const struct vcfg_ops ops = { cb_bar, cb_msi, cb_msix };
+
+static void put16(struct fake *f, unsigned int off, uint16_t v)
+{
+	memcpy(f->cfg + off, &v, 2);
+}
+
+static void put32(struct fake *f, unsigned int off, uint32_t v)
+{
+	memcpy(f->cfg + off, &v, 4);
+}
+
+/*
+ * Device: 1b36:0010, class NVMe, caps 0x40 PM -> 0x50 MSI (64-bit, PVM)
+ * -> 0x70 PCIe -> 0x80 MSI-X (2 vectors, table BAR0+0x2000, PBA BAR0+0x3000).
+ * BAR0 64-bit memory 16 KiB, BAR2 I/O 32 bytes, BAR3 32-bit prefetchable
+ * 1 MiB.  Extended capability at 0x100.
+ */
+static void fake_init(struct fake *f)
+{
+	memset(f, 0, sizeof(*f));
+	put16(f, PCI_VENDOR_ID, 0x1b36);
+	put16(f, PCI_DEVICE_ID, 0x0010);
+	put16(f, PCI_STATUS, PCI_STATUS_CAP_LIST);
+	put32(f, PCI_CLASS_REVISION, 0x01080202);
+	f->cfg[PCI_HEADER_TYPE] = 0x80;	/* multifunction bit set */
+	put32(f, PCI_BASE_ADDRESS_0, 0xfebf0000 | PCI_BASE_ADDRESS_MEM_TYPE_64);
+	put32(f, PCI_BASE_ADDRESS_2, 0xc001);
+	put32(f, PCI_BASE_ADDRESS_3, 0xfe000000 | PCI_BASE_ADDRESS_MEM_PREFETCH);
+	put32(f, PCI_SUBSYSTEM_VENDOR_ID, 0x11001af4);
+	put32(f, PCI_ROM_ADDRESS, 0xfeb00001);
+	f->cfg[PCI_CAPABILITY_LIST] = 0x40;
+	f->cfg[PCI_INTERRUPT_PIN] = 1;
+	f->cfg[0x40] = PCI_CAP_ID_PM;
+	f->cfg[0x41] = 0x50;
+	f->cfg[0x50] = PCI_CAP_ID_MSI;
+	f->cfg[0x51] = 0x70;
+	put16(f, 0x52, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT | 0x6 /* MMC 8 */);
+	f->cfg[0x70] = PCI_CAP_ID_EXP;
+	f->cfg[0x71] = 0x80;
+	f->cfg[0x80] = PCI_CAP_ID_MSIX;
+	f->cfg[0x81] = 0;
+	put16(f, 0x82, 1);
+	put32(f, 0x84, 0x2000);
+	put32(f, 0x88, 0x3000);
+	put32(f, 0x100, 0x00010001);	/* AER */
+	f->cfg[0x60] = 0x5a;		/* inside the MSI cap's mask area */
+	f->cfg[0xc0] = 0x77;		/* device-specific, no capability */
+}
+
+static const uint64_t sizes[VCFG_NR_BARS] = { 0x4000, 0, 0x20, 0x100000, 0, 0 };
+
+FIXTURE(cfg) {
+	struct fake f;
+	struct vcfg c;
+};
+
+FIXTURE_SETUP(cfg)
+{
+	fake_init(&self->f);
+	ASSERT_EQ(0, vcfg_init(&self->c, &be, &self->f, &ops, &self->f, sizes, false));
+}
+
+FIXTURE_TEARDOWN(cfg)
+{
+}
+
+TEST_F(cfg, identity_passes_through)
+{
+	EXPECT_EQ(0x00101b36u, vcfg_read(&self->c, 0, 4));
+	EXPECT_EQ(0x1b36u, vcfg_read(&self->c, 0, 2));
+	EXPECT_EQ(0x10u, vcfg_read(&self->c, 2, 2));
+	EXPECT_EQ(0x01080202u, vcfg_read(&self->c, PCI_CLASS_REVISION, 4));
+	EXPECT_EQ(0x11001af4u, vcfg_read(&self->c, PCI_SUBSYSTEM_VENDOR_ID, 4));
+	/* single function in the guest */
+	EXPECT_EQ(0u, vcfg_read(&self->c, PCI_HEADER_TYPE, 1));
+	/* device-specific bytes outside any capability */
+	EXPECT_EQ(0x77u, vcfg_read(&self->c, 0xc0, 1));
+}
+
+TEST_F(cfg, bar_sizing_reports_size_and_type)
+{
+	/* guest writes all ones, reads back the size mask with type bits */
+	vcfg_write(&self->c, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	vcfg_write(&self->c, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
+	EXPECT_EQ(0xffffc000u | PCI_BASE_ADDRESS_MEM_TYPE_64,
+		  vcfg_read(&self->c, PCI_BASE_ADDRESS_0, 4));
+	EXPECT_EQ(0xffffffffu, vcfg_read(&self->c, PCI_BASE_ADDRESS_1, 4));
+
+	vcfg_write(&self->c, PCI_BASE_ADDRESS_2, 4, 0xffffffff);
+	EXPECT_EQ(0xffe1u, vcfg_read(&self->c, PCI_BASE_ADDRESS_2, 4) & 0xffff);
+
+	vcfg_write(&self->c, PCI_BASE_ADDRESS_3, 4, 0xffffffff);
+	EXPECT_EQ(0xfff00000u | PCI_BASE_ADDRESS_MEM_PREFETCH,
+		  vcfg_read(&self->c, PCI_BASE_ADDRESS_3, 4));
+
+	/* unimplemented BARs read 0 whatever is written */
+	vcfg_write(&self->c, PCI_BASE_ADDRESS_4, 4, 0xffffffff);
+	EXPECT_EQ(0u, vcfg_read(&self->c, PCI_BASE_ADDRESS_4, 4));
+	/* the device's own BAR registers are never written */
+	EXPECT_EQ(0u, self->f.writes);
+	/* decode disabled: sizing maps nothing */
+	EXPECT_EQ(0, self->f.maps);
+	EXPECT_EQ(0, self->f.unmaps);
+}
+
+TEST_F(cfg, initial_placement_then_decode_enable_maps)
+{
+	vcfg_set_bar_addr(&self->c, 0, 0x800000000ull);
+	vcfg_set_bar_addr(&self->c, 3, 0xc0000000);
+	vcfg_set_bar_addr(&self->c, 2, 0x1000);
+	EXPECT_EQ((uint32_t)PCI_BASE_ADDRESS_MEM_TYPE_64, vcfg_read(&self->c, PCI_BASE_ADDRESS_0, 4));
+	EXPECT_EQ(0x8u, vcfg_read(&self->c, PCI_BASE_ADDRESS_1, 4));
+	EXPECT_EQ(0, self->f.maps);
+
+	vcfg_write(&self->c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	EXPECT_EQ(2, self->f.maps);	/* BAR0 and BAR3, not the I/O BAR */
+	EXPECT_TRUE(vcfg_bar_decoding(&self->c, 0));
+	EXPECT_FALSE(vcfg_bar_decoding(&self->c, 2));
+	vcfg_write(&self->c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
+	EXPECT_EQ(3, self->f.maps);
+	EXPECT_EQ(2, self->f.last_bar);
+	EXPECT_EQ(0x1000u, self->f.last_addr);
+	vcfg_write(&self->c, PCI_COMMAND, 2, 0);
+	EXPECT_EQ(3, self->f.unmaps);
+}
+
+TEST_F(cfg, relocation_while_decoding_unmaps_old_maps_new)
+{
+	vcfg_set_bar_addr(&self->c, 3, 0xc0000000);
+	vcfg_write(&self->c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	self->f.maps = self->f.unmaps = 0;
+
+	vcfg_write(&self->c, PCI_BASE_ADDRESS_3, 4, 0xd0012345);
+	EXPECT_EQ(1, self->f.unmaps);
+	EXPECT_EQ(1, self->f.maps);
+	EXPECT_EQ(3, self->f.last_bar);
+	/* the low bits below the size are dropped */
+	EXPECT_EQ(0xd0000000ull, self->f.last_addr);
+	EXPECT_EQ(0xd0000000u | PCI_BASE_ADDRESS_MEM_PREFETCH,
+		  vcfg_read(&self->c, PCI_BASE_ADDRESS_3, 4));
+
+	/* same address again: nothing to do */
+	vcfg_write(&self->c, PCI_BASE_ADDRESS_3, 4, 0xd0000000);
+	EXPECT_EQ(1, self->f.maps);
+}
+
+TEST_F(cfg, relocation_of_64bit_bar_upper_dword)
+{
+	vcfg_set_bar_addr(&self->c, 0, 0xe0000000);
+	vcfg_write(&self->c, PCI_BASE_ADDRESS_1, 4, 0x2);
+	EXPECT_EQ(0x2u, vcfg_read(&self->c, PCI_BASE_ADDRESS_1, 4));
+	EXPECT_EQ(0xe0000000u | PCI_BASE_ADDRESS_MEM_TYPE_64,
+		  vcfg_read(&self->c, PCI_BASE_ADDRESS_0, 4));
+	vcfg_write(&self->c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	EXPECT_TRUE(self->f.bar_on[0]);
+	EXPECT_EQ(0x2e0000000ull, self->f.bar_addr[0]);
+}
+
+TEST_F(cfg, partial_bar_writes_ignored)
+{
+	vcfg_set_bar_addr(&self->c, 3, 0xc0000000);
+	vcfg_write(&self->c, PCI_BASE_ADDRESS_3 + 2, 2, 0xffff);
+	EXPECT_EQ(0xc0000000u | PCI_BASE_ADDRESS_MEM_PREFETCH,
+		  vcfg_read(&self->c, PCI_BASE_ADDRESS_3, 4));
+}
+
+TEST_F(cfg, command_forwarded_to_device)
+{
+	vcfg_write(&self->c, PCI_COMMAND, 2,
+		   PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE |
+		   PCI_COMMAND_SPECIAL);
+	EXPECT_EQ((uint32_t)(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+			     PCI_COMMAND_INTX_DISABLE),
+		  vcfg_read(&self->c, PCI_COMMAND, 2));
+	EXPECT_EQ(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE,
+		  self->f.cfg[PCI_COMMAND] | self->f.cfg[PCI_COMMAND + 1] << 8);
+	/* status is the device's, with the capability bit */
+	EXPECT_EQ((uint32_t)PCI_STATUS_CAP_LIST, vcfg_read(&self->c, PCI_STATUS, 2));
+}
+
+TEST_F(cfg, rom_and_extended_space_hidden)
+{
+	EXPECT_EQ(0u, vcfg_read(&self->c, PCI_ROM_ADDRESS, 4));
+	vcfg_write(&self->c, PCI_ROM_ADDRESS, 4, 0xfffff800);
+	EXPECT_EQ(0u, vcfg_read(&self->c, PCI_ROM_ADDRESS, 4));
+	EXPECT_EQ(0xfeb00001u, *(uint32_t *)(self->f.cfg + PCI_ROM_ADDRESS));
+	EXPECT_EQ(0u, vcfg_read(&self->c, 0x100, 4));
+	EXPECT_EQ(0xffffffffu, vcfg_read(&self->c, VCFG_SIZE, 4));
+}
+
+TEST_F(cfg, capability_walk_lists_only_msi_and_msix)
+{
+	unsigned int pos, ids[8], n = 0;
+
+	pos = vcfg_read(&self->c, PCI_CAPABILITY_LIST, 1);
+	while (pos && n < 8) {
+		ids[n++] = vcfg_read(&self->c, pos, 1);
+		pos = vcfg_read(&self->c, pos + 1, 1);
+	}
+	ASSERT_EQ(2u, n);
+	EXPECT_EQ((unsigned int)PCI_CAP_ID_MSI, ids[0]);
+	EXPECT_EQ((unsigned int)PCI_CAP_ID_MSIX, ids[1]);
+	EXPECT_EQ(0x50u, vcfg_read(&self->c, PCI_CAPABILITY_LIST, 1));
+}
+
+TEST(cfg_no_caps_clears_status_bit)
+{
+	struct fake f;
+	struct vcfg c;
+
+	fake_init(&f);
+	f.cfg[0x50] = 0x09;	/* vendor-specific instead of MSI */
+	f.cfg[0x80] = 0x09;	/* and instead of MSI-X */
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
+	EXPECT_EQ(0u, vcfg_read(&c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+}
+
+TEST(cfg_capability_loop_terminates)
+{
+	struct fake f;
+	struct vcfg c;
+
+	fake_init(&f);
+	f.cfg[0x81] = 0x40;	/* MSI-X points back to PM: a loop */
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0x50u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
+	EXPECT_EQ(0x80u, vcfg_read(&c, 0x51, 1));
+	EXPECT_EQ(0u, vcfg_read(&c, 0x81, 1));
+}
+
+TEST_F(cfg, msi_virtualized_single_vector)
+{
+	uint16_t flags = vcfg_read(&self->c, 0x52, 2);
+
+	EXPECT_EQ(PCI_MSI_FLAGS_64BIT, flags);	/* no MMC, no per-vector mask */
+	vcfg_write(&self->c, 0x50 + PCI_MSI_ADDRESS_LO, 4, 0xfee01000);
+	vcfg_write(&self->c, 0x50 + PCI_MSI_ADDRESS_HI, 4, 0);
+	vcfg_write(&self->c, 0x50 + PCI_MSI_DATA_64, 2, 0x4041);
+	EXPECT_EQ(0, self->f.msi_calls);	/* disabled: nothing to route */
+	EXPECT_EQ(0xfee01000u, vcfg_read(&self->c, 0x54, 4));
+	EXPECT_EQ(0x4041u, vcfg_read(&self->c, 0x5c, 2));
+
+	vcfg_write(&self->c, 0x52, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
+	EXPECT_EQ(1, self->f.msi_calls);
+	EXPECT_TRUE(self->f.msi_en);
+	EXPECT_EQ(0xfee01000ull, self->f.msi_addr);
+	EXPECT_EQ(0x4041u, self->f.msi_data);
+	/* MME stays 0: one vector */
+	EXPECT_EQ((uint32_t)(PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_ENABLE), vcfg_read(&self->c, 0x52, 2));
+
+	/* data rewrite while enabled re-routes */
+	vcfg_write(&self->c, 0x5c, 2, 0x4042);
+	EXPECT_EQ(2, self->f.msi_calls);
+	EXPECT_EQ(0x4042u, self->f.msi_data);
+	/* mask area of the device is hidden, never written */
+	EXPECT_EQ(0u, vcfg_read(&self->c, 0x60, 4));
+	vcfg_write(&self->c, 0x60, 4, 1);
+	EXPECT_EQ(0x5a, self->f.cfg[0x60]);
+	EXPECT_EQ(0u, self->f.writes);
+
+	vcfg_write(&self->c, 0x52, 2, 0);
+	EXPECT_EQ(3, self->f.msi_calls);
+	EXPECT_FALSE(self->f.msi_en);
+}
+
+TEST_F(cfg, msix_control_virtualized)
+{
+	int bar;
+	uint32_t off;
+	unsigned int nr;
+
+	EXPECT_EQ(1u, vcfg_read(&self->c, 0x82, 2));
+	vcfg_write(&self->c, 0x82, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL | 0x7ff);
+	EXPECT_EQ(1, self->f.msix_calls);
+	EXPECT_TRUE(self->f.msix_en);
+	EXPECT_TRUE(self->f.msix_mask);
+	/* table size is read-only */
+	EXPECT_EQ(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL | 1u,
+		  vcfg_read(&self->c, 0x82, 2));
+	vcfg_write(&self->c, 0x80, 4, (uint32_t)PCI_MSIX_FLAGS_ENABLE << 16);
+	EXPECT_EQ(2, self->f.msix_calls);
+	EXPECT_FALSE(self->f.msix_mask);
+	/* the device's own control word is untouched (the host kernel owns it) */
+	EXPECT_EQ(0u, self->f.writes);
+
+	ASSERT_TRUE(vcfg_msix_table(&self->c, &bar, &off, &nr));
+	EXPECT_EQ(0, bar);
+	EXPECT_EQ(0x2000u, off);
+	EXPECT_EQ(2u, nr);
+	ASSERT_TRUE(vcfg_msix_pba(&self->c, &bar, &off));
+	EXPECT_EQ(0x3000u, off);
+	EXPECT_EQ(0x3000u, vcfg_read(&self->c, 0x88, 4));
+}
+
+TEST_F(cfg, interrupt_line_emulated_pin_from_device)
+{
+	vcfg_write(&self->c, PCI_INTERRUPT_LINE, 1, 11);
+	EXPECT_EQ(11u, vcfg_read(&self->c, PCI_INTERRUPT_LINE, 1));
+	EXPECT_EQ(1u, vcfg_read(&self->c, PCI_INTERRUPT_PIN, 1));
+	EXPECT_EQ(0u, self->f.writes);
+}
+
+TEST(cfg_vf_hides_intx_pin)
+{
+	struct fake f;
+	struct vcfg c;
+
+	fake_init(&f);
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, true));
+	EXPECT_EQ(0u, vcfg_read(&c, PCI_INTERRUPT_PIN, 1));
+}
+
+TEST_F(cfg, other_writes_pass_through)
+{
+	vcfg_write(&self->c, 0xc0, 1, 0x12);
+	EXPECT_EQ(1u, self->f.writes);
+	EXPECT_EQ(0xc0u, self->f.last_off);
+	EXPECT_EQ(1u, self->f.last_len);
+	EXPECT_EQ(0x12, self->f.cfg[0xc0]);
+	/* a filtered capability's body is the device's */
+	vcfg_write(&self->c, 0x74, 2, 0x1234);
+	EXPECT_EQ(2u, self->f.writes);
+	EXPECT_EQ(0x1234u, vcfg_read(&self->c, 0x74, 2));
+	/* cache line size kept locally */
+	vcfg_write(&self->c, PCI_CACHE_LINE_SIZE, 1, 0x10);
+	EXPECT_EQ(0x10u, vcfg_read(&self->c, PCI_CACHE_LINE_SIZE, 1));
+	EXPECT_EQ(2u, self->f.writes);
+}
+
+TEST(cfg_rejects_bad_inputs)
+{
+	uint64_t bad[VCFG_NR_BARS] = { 0x3000, 0, 0, 0, 0, 0 };
+	struct fake f;
+	struct vcfg c;
+
+	fake_init(&f);
+	EXPECT_EQ(-EINVAL, vcfg_init(&c, &be, &f, &ops, &f, bad, false));
+	fake_init(&f);
+	f.fail_reads = true;
+	EXPECT_EQ(-EIO, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	fake_init(&f);
+	memset(f.cfg, 0xff, 4);
+	EXPECT_EQ(-ENODEV, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+}
+
+TEST_F(cfg, misaligned_access_reads_ones)
+{
+	EXPECT_EQ(0xffffu, vcfg_read(&self->c, 3, 2));
+	EXPECT_EQ(0xffffffffu, vcfg_read(&self->c, 2, 4));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Config space emulation for assigned devices: see vfio_cfg.h.
+ */
+#include <errno.h>
+#include <string.h>
+#include <linux/pci_regs.h>
+
+#include "vfio_cfg.h"
+
+#define CMD_FORWARD	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
+			 PCI_COMMAND_PARITY | PCI_COMMAND_SERR | \
+			 PCI_COMMAND_INTX_DISABLE)
+#define CMD_EMULATED	(CMD_FORWARD)
+#define MSIX_CTRL_EMU	(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL)
+
+static uint32_t phys_read(struct vcfg *c, unsigned int off, unsigned int len)
+{
+	uint32_t v = 0;
+
+	if (c->be->read(c->be_opaque, off, &v, len))
+		return len == 4 ? 0xffffffffu : (1u << (len * 8)) - 1;
+	return v;
+}
+
+static void phys_write(struct vcfg *c, unsigned int off, unsigned int len, uint32_t v)
+{
+	/* A failed forward is the device's problem; the guest sees it on read. */
+	(void)c->be->write(c->be_opaque, off, &v, len);
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int init_bars(struct vcfg *c, const uint64_t bar_size[VCFG_NR_BARS])
+{
+	int i;
+
+	for (i = 0; i < VCFG_NR_BARS; i++) {
+		struct vcfg_bar *b = &c->bar[i];
+		uint32_t v;
+
+		if (b->upper || !bar_size[i])
+			continue;
+		if (!is_pow2(bar_size[i]))
+			return -EINVAL;
+		v = phys_read(c, PCI_BASE_ADDRESS_0 + 4 * i, 4);
+		b->size = bar_size[i];
+		b->io = v & PCI_BASE_ADDRESS_SPACE_IO;
+		if (b->io) {
+			b->flags = v & ~PCI_BASE_ADDRESS_IO_MASK;
+			if (b->size < 4)
+				b->size = 4;
+			continue;
+		}
+		b->flags = v & ~PCI_BASE_ADDRESS_MEM_MASK;
+		if (b->size < 16)
+			b->size = 16;
+		b->mem64 = (v & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+			   PCI_BASE_ADDRESS_MEM_TYPE_64;
+		if (b->mem64) {
+			if (i == VCFG_NR_BARS - 1)
+				return -EINVAL;
+			c->bar[i + 1].upper = true;
+		} else if (b->size > (1ull << 32)) {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void init_caps(struct vcfg *c)
+{
+	uint8_t pos, prev = 0;
+	int guard = 48;
+
+	if (!(phys_read(c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+		return;
+	pos = phys_read(c, PCI_CAPABILITY_LIST, 1) & ~3;
+	while (pos >= 0x40 && guard--) {
+		uint8_t id = phys_read(c, pos + PCI_CAP_LIST_ID, 1);
+		uint8_t next = phys_read(c, pos + PCI_CAP_LIST_NEXT, 1) & ~3;
+		bool keep = false;
+
+		if (id == PCI_CAP_ID_MSI && !c->msi_cap) {
+			uint16_t flags = phys_read(c, pos + PCI_MSI_FLAGS, 2);
+
+			c->msi_cap = pos;
+			c->msi_64 = flags & PCI_MSI_FLAGS_64BIT;
+			c->msi_size = c->msi_64 ? 14 : 10;
+			if (flags & PCI_MSI_FLAGS_MASKBIT)
+				c->msi_size += 10;
+			keep = true;
+		} else if (id == PCI_CAP_ID_MSIX && !c->msix_cap) {
+			c->msix_cap = pos;
+			c->msix_qsize = phys_read(c, pos + PCI_MSIX_FLAGS, 2) &
+					PCI_MSIX_FLAGS_QSIZE;
+			c->msix_table = phys_read(c, pos + PCI_MSIX_TABLE, 4);
+			c->msix_pba = phys_read(c, pos + PCI_MSIX_PBA, 4);
+			keep = true;
+		}
+		if (keep) {
+			c->cap_kept[pos] = true;
+			if (prev)
+				c->cap_next[prev] = pos;
+			else
+				c->cap_first = pos;
+			prev = pos;
+		}
+		pos = next;
+	}
+}
+
+int vcfg_init(struct vcfg *c, const struct vcfg_backend *be, void *be_opaque,
+	      const struct vcfg_ops *ops, void *opaque,
+	      const uint64_t bar_size[VCFG_NR_BARS], bool hide_intx)
+{
+	uint32_t v;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->be = be;
+	c->be_opaque = be_opaque;
+	c->ops = ops;
+	c->opaque = opaque;
+	if (be->read(be_opaque, PCI_VENDOR_ID, &v, 4))
+		return -EIO;
+	if ((v & 0xffff) == 0xffff)
+		return -ENODEV;
+	ret = init_bars(c, bar_size);
+	if (ret)
+		return ret;
+	c->header = phys_read(c, PCI_HEADER_TYPE, 1) & 0x7f;
+	if (c->header != PCI_HEADER_TYPE_NORMAL)
+		return -ENOTSUP;
+	c->irq_pin = hide_intx ? 0 : phys_read(c, PCI_INTERRUPT_PIN, 1);
+	init_caps(c);
+	return 0;
+}
+
+void vcfg_set_bar_addr(struct vcfg *c, int bar, uint64_t addr)
+{
+	if (bar >= 0 && bar < VCFG_NR_BARS && c->bar[bar].size)
+		c->bar[bar].addr = addr & ~(c->bar[bar].size - 1);
+}
+
+bool vcfg_bar_decoding(const struct vcfg *c, int bar)
+{
+	const struct vcfg_bar *b = &c->bar[bar];
+
+	if (!b->size)
+		return false;
+	return c->command & (b->io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY);
+}
+
+static uint32_t bar_dword(struct vcfg *c, int i)
+{
+	struct vcfg_bar *b = &c->bar[i];
+
+	if (b->upper)
+		return c->bar[i - 1].addr >> 32;
+	if (!b->size)
+		return 0;
+	return (uint32_t)b->addr | b->flags;
+}
+
+static uint32_t msi_dword(struct vcfg *c, unsigned int d)
+{
+	unsigned int rel = d - c->msi_cap;
+	uint32_t data_off = c->msi_64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32;
+	uint16_t flags;
+
+	if (rel == 0) {
+		/* One vector, no per-vector masking; 64-bit as the device. */
+		flags = c->msi_64 ? PCI_MSI_FLAGS_64BIT : 0;
+		if (c->msi_enabled)
+			flags |= PCI_MSI_FLAGS_ENABLE;
+		return PCI_CAP_ID_MSI | c->cap_next[c->msi_cap] << 8 |
+		       (uint32_t)flags << 16;
+	}
+	if (rel == PCI_MSI_ADDRESS_LO)
+		return c->msi_addr_lo;
+	if (c->msi_64 && rel == PCI_MSI_ADDRESS_HI)
+		return c->msi_addr_hi;
+	if (rel == data_off)
+		return c->msi_data;
+	return 0;
+}
+
+static uint32_t msix_dword(struct vcfg *c, unsigned int d)
+{
+	unsigned int rel = d - c->msix_cap;
+
+	if (rel == 0)
+		return PCI_CAP_ID_MSIX | c->cap_next[c->msix_cap] << 8 |
+		       (uint32_t)(c->msix_qsize | c->msix_ctrl) << 16;
+	if (rel == PCI_MSIX_TABLE)
+		return c->msix_table;
+	return c->msix_pba;
+}
+
+static bool in_msi(const struct vcfg *c, unsigned int d)
+{
+	return c->msi_cap && d >= c->msi_cap && d < c->msi_cap + c->msi_size;
+}
+
+static bool in_msix(const struct vcfg *c, unsigned int d)
+{
+	return c->msix_cap && d >= c->msix_cap && d < c->msix_cap + 12u;
+}
+
+static uint32_t read_dword(struct vcfg *c, unsigned int d)
+{
+	uint32_t v;
+
+	if (d >= 256)
+		return 0;	/* extended capabilities hidden */
+	switch (d) {
+	case PCI_VENDOR_ID:
+	case PCI_CLASS_REVISION:
+	case PCI_SUBSYSTEM_VENDOR_ID:
+		return phys_read(c, d, 4);
+	case PCI_COMMAND:
+		v = phys_read(c, PCI_STATUS, 2) & ~PCI_STATUS_CAP_LIST;
+		if (c->cap_first)
+			v |= PCI_STATUS_CAP_LIST;
+		return c->command | v << 16;
+	case PCI_CACHE_LINE_SIZE:
+		return c->cacheline | c->latency << 8 | (uint32_t)c->header << 16;
+	case PCI_BASE_ADDRESS_0 ... PCI_BASE_ADDRESS_5:
+		return bar_dword(c, (d - PCI_BASE_ADDRESS_0) / 4);
+	case PCI_CARDBUS_CIS:
+	case PCI_ROM_ADDRESS:
+	case 0x38:
+		return 0;
+	case PCI_CAPABILITY_LIST:
+		return c->cap_first;
+	case PCI_INTERRUPT_LINE:
+		return c->irq_line | c->irq_pin << 8;
+	}
+	if (in_msi(c, d))
+		return msi_dword(c, d);
+	if (in_msix(c, d))
+		return msix_dword(c, d);
+	return phys_read(c, d, 4);
+}
+
+uint32_t vcfg_read(struct vcfg *c, unsigned int off, unsigned int len)
+{
+	unsigned int shift = (off & 3) * 8;
+	uint32_t v;
+
+	if (off >= VCFG_SIZE || (len != 1 && len != 2 && len != 4) ||
+	    (off & 3) + len > 4)
+		return len >= 4 ? 0xffffffffu : (1u << (len * 8)) - 1;
+	v = read_dword(c, off & ~3u) >> shift;
+	return len == 4 ? v : v & ((1u << (len * 8)) - 1);
+}
+
+static void bar_write(struct vcfg *c, int i, uint32_t v)
+{
+	struct vcfg_bar *b;
+	uint64_t old, addr;
+	int lo = c->bar[i].upper ? i - 1 : i;
+
+	b = &c->bar[lo];
+	if (!b->size)
+		return;
+	old = b->addr;
+	if (c->bar[i].upper)
+		addr = (old & 0xffffffffull) | (uint64_t)v << 32;
+	else
+		addr = (old & ~0xffffffffull) | v;
+	addr &= ~(b->size - 1);
+	if (b->io)
+		addr &= 0xffff;
+	else if (!b->mem64)
+		addr &= 0xffffffffull;
+	if (addr == old)
+		return;
+	if (vcfg_bar_decoding(c, lo) && c->ops->bar_map)
+		c->ops->bar_map(c->opaque, lo, old, false);
+	b->addr = addr;
+	if (vcfg_bar_decoding(c, lo) && c->ops->bar_map)
+		c->ops->bar_map(c->opaque, lo, addr, true);
+}
+
+static void command_write(struct vcfg *c, uint16_t cmd)
+{
+	uint16_t old = c->command, changed;
+	int i;
+
+	c->command = cmd & CMD_EMULATED;
+	phys_write(c, PCI_COMMAND, 2,
+		   (phys_read(c, PCI_COMMAND, 2) & ~CMD_FORWARD) | (cmd & CMD_FORWARD));
+	changed = old ^ c->command;
+	if (!(changed & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) || !c->ops->bar_map)
+		return;
+	for (i = 0; i < VCFG_NR_BARS; i++) {
+		struct vcfg_bar *b = &c->bar[i];
+		uint16_t bit = b->io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+
+		if (!b->size || !(changed & bit))
+			continue;
+		c->ops->bar_map(c->opaque, i, b->addr, c->command & bit);
+	}
+}
+
+static void msi_notify(struct vcfg *c)
+{
+	uint64_t addr = c->msi_addr_lo;
+
+	if (c->msi_64)
+		addr |= (uint64_t)c->msi_addr_hi << 32;
+	if (c->ops->msi_update)
+		c->ops->msi_update(c->opaque, c->msi_enabled, addr, c->msi_data);
+}
+
+/* @v: the whole dword after merging the written bytes; @mask: bytes written. */
+static void msi_write(struct vcfg *c, unsigned int d, uint32_t v, uint32_t mask)
+{
+	unsigned int rel = d - c->msi_cap;
+	uint32_t data_off = c->msi_64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32;
+	bool was = c->msi_enabled, changed = false;
+
+	if (rel == 0) {
+		if (!(mask & 0xffff0000u))
+			return;
+		c->msi_enabled = (v >> 16) & PCI_MSI_FLAGS_ENABLE;
+		changed = was != c->msi_enabled;
+	} else if (rel == PCI_MSI_ADDRESS_LO) {
+		changed = c->msi_addr_lo != (v & ~3u);
+		c->msi_addr_lo = v & ~3u;
+	} else if (c->msi_64 && rel == PCI_MSI_ADDRESS_HI) {
+		changed = c->msi_addr_hi != v;
+		c->msi_addr_hi = v;
+	} else if (rel == data_off) {
+		changed = c->msi_data != (uint16_t)v;
+		c->msi_data = v;
+	}
+	if (changed && (was || c->msi_enabled))
+		msi_notify(c);
+}
+
+static void msix_write(struct vcfg *c, unsigned int d, uint32_t v, uint32_t mask)
+{
+	uint16_t ctrl;
+
+	if (d != c->msix_cap || !(mask & 0xffff0000u))
+		return;
+	ctrl = (v >> 16) & MSIX_CTRL_EMU;
+	if (ctrl == c->msix_ctrl)
+		return;
+	c->msix_ctrl = ctrl;
+	if (c->ops->msix_ctrl)
+		c->ops->msix_ctrl(c->opaque, ctrl & PCI_MSIX_FLAGS_ENABLE,
+				  ctrl & PCI_MSIX_FLAGS_MASKALL);
+}
+
+void vcfg_write(struct vcfg *c, unsigned int off, unsigned int len, uint32_t val)
+{
+	unsigned int d = off & ~3u, shift = (off & 3) * 8;
+	uint32_t mask, v;
+
+	if (off >= 256 || (len != 1 && len != 2 && len != 4) || (off & 3) + len > 4)
+		return;
+	mask = (len == 4 ? 0xffffffffu : (1u << (len * 8)) - 1) << shift;
+	v = (read_dword(c, d) & ~mask) | ((val << shift) & mask);
+
+	switch (d) {
+	case PCI_VENDOR_ID:
+	case PCI_CLASS_REVISION:
+	case PCI_CARDBUS_CIS:
+	case PCI_SUBSYSTEM_VENDOR_ID:
+	case PCI_ROM_ADDRESS:
+	case PCI_CAPABILITY_LIST:
+	case 0x38:
+		return;
+	case PCI_COMMAND:
+		if (mask & 0xffff)
+			command_write(c, v & 0xffff);
+		if (mask & 0xffff0000u)	/* status: write-1-to-clear */
+			phys_write(c, PCI_STATUS, 2,
+				   (val << shift >> 16) & (mask >> 16));
+		return;
+	case PCI_CACHE_LINE_SIZE:
+		c->cacheline = v & 0xff;
+		c->latency = (v >> 8) & 0xff;
+		return;
+	case PCI_BASE_ADDRESS_0 ... PCI_BASE_ADDRESS_5:
+		if (mask == 0xffffffffu)
+			bar_write(c, (d - PCI_BASE_ADDRESS_0) / 4, v);
+		return;
+	case PCI_INTERRUPT_LINE:
+		c->irq_line = v & 0xff;
+		return;
+	}
+	if (in_msi(c, d)) {
+		msi_write(c, d, v, mask);
+		return;
+	}
+	if (in_msix(c, d)) {
+		msix_write(c, d, v, mask);
+		return;
+	}
+	if (c->cap_kept[d] && (mask & 0xffff)) {
+		/* header of a kept capability we do not emulate: id/next fixed */
+		if (!(mask & 0xffff0000u))
+			return;
+		phys_write(c, d + 2, 2, v >> 16);
+		return;
+	}
+	phys_write(c, off, len, val);
+}
+
+bool vcfg_msix_table(const struct vcfg *c, int *bar, uint32_t *off, unsigned int *nr)
+{
+	if (!c->msix_cap)
+		return false;
+	*bar = c->msix_table & PCI_MSIX_TABLE_BIR;
+	*off = c->msix_table & PCI_MSIX_TABLE_OFFSET;
+	*nr = c->msix_qsize + 1u;
+	return true;
+}
+
+bool vcfg_msix_pba(const struct vcfg *c, int *bar, uint32_t *off)
+{
+	if (!c->msix_cap)
+		return false;
+	*bar = c->msix_pba & PCI_MSIX_PBA_BIR;
+	*off = c->msix_pba & PCI_MSIX_PBA_OFFSET;
+	return true;
+}

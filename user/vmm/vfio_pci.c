@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO passthrough: device acquisition, type1 container/group/device, DMA
+ * mapping of guest RAM, config space glue, BAR memslots and traps, removal
+ * while the VM runs.  Interrupts live in vfio_irq.c.  See vfio_pci.h and,
+ * for the locking rules, vfio_priv.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+
+#include "irqpath.h"
+#include "log.h"
+#include "vfio_pci.h"
+#include "vfio_priv.h"
+#include "vm.h"
+
+#define SYS_PCI "/sys/bus/pci/devices/"
+
+/* ---- sysfs ---- */
+
+static bool sys_exists(const char *bdf, const char *attr)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), SYS_PCI "%s%s%s", bdf, *attr ? "/" : "", attr);
+	return !stat(path, &st);
+}
+
+/* Basename of the symlink SYS_PCI/bdf/attr into @out ("" if absent). */
+static void sys_link_name(const char *bdf, const char *attr, char *out, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), SYS_PCI "%s/%s", bdf, attr);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	snprintf(out, len, "%s", basename(target));
+}
+
+static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t drvlen)
+{
+	char grp[32];
+	struct stat st;
+
+	memset(f, 0, sizeof(*f));
+	f->exists = sys_exists(bdf, "");
+	f->is_vf = sys_exists(bdf, "physfn");
+	sys_link_name(bdf, "driver", drv, drvlen);
+	f->driver = drv;
+	sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
+	f->iommu_group = grp[0] != '\0';
+	f->vfpost_loaded = !stat("/sys/module/vfpost", &st);
+}
+
+static int iommu_group_of(const char *bdf)
+{
+	char grp[32];
+
+	sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
+	return grp[0] ? atoi(grp) : -1;
+}
+
+/* One line listing the devices of @group not bound to a VFIO driver. */
+static void group_offenders(int group, char *out, size_t len)
+{
+	char path[64], drv[64];
+	struct dirent *de;
+	size_t used = 0;
+	DIR *d;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		sys_link_name(de->d_name, "driver", drv, sizeof(drv));
+		if (!drv[0] || vfio_driver_is_vfio(drv))
+			continue;
+		used += snprintf(out + used, len > used ? len - used : 0, "%s%s (%s)",
+				 used ? ", " : "", de->d_name, drv);
+	}
+	closedir(d);
+}
+
+/* ---- VFIO plumbing ---- */
+
+int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
+		  unsigned int start, unsigned int count, const int32_t *fds)
+{
+	size_t sz = sizeof(struct vfio_irq_set) +
+		    ((flags & VFIO_IRQ_SET_DATA_EVENTFD) ? count * sizeof(int32_t) : 0);
+	struct vfio_irq_set *s = calloc(1, sz);
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	s->argsz = sz;
+	s->flags = flags;
+	s->index = index;
+	s->start = start;
+	s->count = count;
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
+		memcpy(s->data, fds, count * sizeof(int32_t));
+	ret = ioctl(a->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+	free(s);
+	return ret;
+}
+
+static int region_info(struct vfio_assigned *a, unsigned int index, struct vfio_region *r)
+{
+	struct vfio_region_info *ri;
+	size_t sz = sizeof(*ri);
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	for (;;) {
+		ri = calloc(1, sz);
+		if (!ri)
+			return -ENOMEM;
+		ri->argsz = sz;
+		ri->index = index;
+		if (ioctl(a->fd, VFIO_DEVICE_GET_REGION_INFO, ri)) {
+			int err = -errno;
+
+			free(ri);
+			return err;
+		}
+		if (ri->argsz <= sz)
+			break;
+		sz = ri->argsz;
+		free(ri);
+	}
+	r->offset = ri->offset;
+	r->size = ri->size;
+	r->flags = ri->flags;
+	if ((ri->flags & VFIO_REGION_INFO_FLAG_MMAP) && (ri->flags & VFIO_REGION_INFO_FLAG_CAPS) &&
+	    ri->cap_offset) {
+		uint32_t off = ri->cap_offset;
+
+		while (off && off + sizeof(struct vfio_info_cap_header) <= sz) {
+			struct vfio_info_cap_header *h = (void *)((char *)ri + off);
+
+			if (h->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+				struct vfio_region_info_cap_sparse_mmap *sp = (void *)h;
+
+				for (i = 0; i < (int)sp->nr_areas && r->nr_mmap < VFIO_MAX_AREAS; i++) {
+					if (!sp->areas[i].size)
+						continue;
+					r->mmap[r->nr_mmap].off = sp->areas[i].offset;
+					r->mmap[r->nr_mmap].size = sp->areas[i].size;
+					r->nr_mmap++;
+				}
+				/* a sparse cap with no areas: nothing mmap-able */
+				r->flags |= 1u << 31;
+				break;
+			}
+			off = h->next;
+		}
+	}
+	if ((r->flags & VFIO_REGION_INFO_FLAG_MMAP) && !(r->flags & (1u << 31)) && r->size) {
+		r->mmap[0].off = 0;
+		r->mmap[0].size = r->size;
+		r->nr_mmap = 1;
+	}
+	r->flags &= ~(1u << 31);
+	free(ri);
+	return 0;
+}
+
+static void region_mmap(struct vfio_assigned *a, struct vfio_region *r)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int i;
+
+	for (i = 0; i < r->nr_mmap; i++) {
+		void *p;
+
+		r->map[i] = NULL;
+		if ((r->mmap[i].off | r->mmap[i].size) & (page - 1))
+			continue;
+		p = mmap(NULL, r->mmap[i].size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd,
+			 r->offset + r->mmap[i].off);
+		if (p == MAP_FAILED) {
+			log_warn("%s: mmap of BAR area +0x%llx failed (%s); accesses will be trapped",
+				 a->bdf, (unsigned long long)r->mmap[i].off, strerror(errno));
+			continue;
+		}
+		r->map[i] = p;
+	}
+}
+
+static void region_munmap(struct vfio_region *r)
+{
+	int i;
+
+	for (i = 0; i < r->nr_mmap; i++) {
+		if (r->map[i])
+			munmap(r->map[i], r->mmap[i].size);
+		r->map[i] = NULL;
+	}
+}
+
+static int cfg_be_read(void *opaque, unsigned int off, void *buf, unsigned int len)
+{
+	struct vfio_assigned *a = opaque;
+	ssize_t n = pread(a->fd, buf, len, a->cfg_region.offset + off);
+
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static int cfg_be_write(void *opaque, unsigned int off, const void *buf, unsigned int len)
+{
+	struct vfio_assigned *a = opaque;
+	ssize_t n = pwrite(a->fd, buf, len, a->cfg_region.offset + off);
+
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static const struct vcfg_backend cfg_backend = { cfg_be_read, cfg_be_write };
+
+/* ---- BARs ---- */
+
+struct bar_ctx {
+	struct vfio_assigned *a;
+	int bar;
+};
+
+static struct bar_ctx *bar_ctx(struct vfio_assigned *a, int bar);
+
+static void bar_forward(struct vfio_assigned *a, int bar, uint64_t off, void *data,
+			unsigned int len, bool is_write)
+{
+	uint64_t pos = a->bar[bar].offset + off;
+	ssize_t n;
+
+	if (off + len > a->bar[bar].size) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	n = is_write ? pwrite(a->fd, data, len, pos) : pread(a->fd, data, len, pos);
+	if (n != (ssize_t)len && !is_write)
+		memset(data, 0xff, len);
+}
+
+static void bar_io(void *opaque, uint64_t off, void *data, unsigned int len, bool is_write)
+{
+	struct bar_ctx *ctx = opaque;
+	struct vfio_assigned *a = ctx->a;
+	int bar = ctx->bar;
+
+	if (a->has_msix && bar == a->msix_bar) {
+		uint64_t t = a->msix_table_off, p = a->msix_pba_off;
+		bool in_table = off >= t && off < t + msix_table_size(&a->msix);
+		bool in_pba = off >= p && off < p + msix_pba_size(&a->msix);
+
+		if (in_table || in_pba) {
+			pthread_mutex_lock(&a->lock);
+			if (a->dead) {
+				if (!is_write)
+					memset(data, 0xff, len);
+			} else if (in_table) {
+				if (is_write)
+					msix_table_write(&a->msix, off - t, data, len);
+				else
+					msix_table_read(&a->msix, off - t, data, len);
+			} else if (!is_write) {
+				msix_pba_read(&a->msix, off - p, data, len);
+			}
+			pthread_mutex_unlock(&a->lock);
+			return;
+		}
+	}
+	bar_forward(a, bar, off, data, len, is_write);
+}
+
+static void bar_unmap(struct vfio_assigned *a, int bar)
+{
+	struct vfio_bar_state *bs = &a->bars[bar];
+	int i;
+
+	if (!bs->on)
+		return;
+	if (bs->pio)
+		vm_unregister_pio(a->vm, bs->gpa);
+	else
+		vm_unregister_mmio(a->vm, bs->gpa);
+	for (i = 0; i < bs->nr_slots; i++)
+		vm_unmap_memslot(a->vm, bs->slot[i]);
+	bs->nr_slots = 0;
+	bs->on = false;
+	log_debug("%s: BAR%d unmapped from 0x%llx", a->bdf, bar, (unsigned long long)bs->gpa);
+}
+
+static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
+{
+	struct vfio_region *r = &a->bar[bar];
+	struct vfio_bar_state *bs = &a->bars[bar];
+	struct bar_area mm[VFIO_MAX_AREAS], trap[2], out[VFIO_MAX_AREAS * 3];
+	int nr_mm = 0, nr_trap = 0, n, i, k;
+
+	for (i = 0; i < r->nr_mmap; i++)
+		if (r->map[i])
+			mm[nr_mm++] = r->mmap[i];
+	if (a->has_msix && bar == a->msix_bar) {
+		trap[nr_trap++] = (struct bar_area){ a->msix_table_off, msix_table_size(&a->msix) };
+	}
+	if (a->has_msix && bar == (int)(a->cfg.msix_pba & PCI_MSIX_PBA_BIR))
+		trap[nr_trap++] = (struct bar_area){ a->msix_pba_off, msix_pba_size(&a->msix) };
+	n = vfio_bar_plan(mm, nr_mm, trap, nr_trap, sysconf(_SC_PAGESIZE), out,
+			  VFIO_MAX_AREAS * 3);
+	if (n < 0) {
+		log_warn("%s: BAR%d layout: %s; the whole BAR is trapped", a->bdf, bar,
+			 strerror(-n));
+		n = 0;
+	}
+	for (i = 0; i < n && bs->nr_slots < VFIO_MAX_AREAS; i++) {
+		for (k = 0; k < nr_mm; k++)
+			if (out[i].off >= mm[k].off && out[i].off < mm[k].off + mm[k].size)
+				break;
+		for (int j = 0; j < r->nr_mmap; j++) {
+			int slot;
+
+			if (r->mmap[j].off != mm[k].off || !r->map[j])
+				continue;
+			slot = vm_map_memslot(a->vm, gpa + out[i].off, out[i].size,
+					      (char *)r->map[j] + (out[i].off - mm[k].off));
+			if (slot < 0)
+				log_warn("%s: BAR%d memslot at 0x%llx: %s; trapped instead",
+					 a->bdf, bar, (unsigned long long)(gpa + out[i].off),
+					 strerror(-slot));
+			else
+				bs->slot[bs->nr_slots++] = slot;
+			break;
+		}
+	}
+	if (vm_register_mmio(a->vm, gpa, r->size, bar_io, bar_ctx(a, bar)))
+		log_warn("%s: BAR%d: cannot trap MMIO at 0x%llx", a->bdf, bar,
+			 (unsigned long long)gpa);
+	bs->gpa = gpa;
+	bs->pio = false;
+	bs->on = true;
+	log_debug("%s: BAR%d at 0x%llx, %d memslot(s)", a->bdf, bar,
+		  (unsigned long long)gpa, bs->nr_slots);
+}
+
+static void cfg_bar_map(void *opaque, int bar, uint64_t addr, bool on)
+{
+	struct vfio_assigned *a = opaque;
+	struct vfio_bar_state *bs = &a->bars[bar];
+
+	if (a->dead)
+		return;
+	bar_unmap(a, bar);
+	if (!on)
+		return;
+	if (a->cfg.bar[bar].io) {
+		if (vm_register_pio(a->vm, addr, a->cfg.bar[bar].size, bar_io, bar_ctx(a, bar))) {
+			log_warn("%s: BAR%d: cannot trap I/O ports at 0x%llx", a->bdf, bar,
+				 (unsigned long long)addr);
+			return;
+		}
+		bs->gpa = addr;
+		bs->pio = true;
+		bs->on = true;
+		return;
+	}
+	bar_map_mem(a, bar, addr);
+}
+
+static void cfg_msi(void *opaque, bool enabled, uint64_t addr, uint32_t data)
+{
+	vfio_irq_msi_update(opaque, enabled, addr, data);
+}
+
+static void cfg_msix(void *opaque, bool enabled, bool maskall)
+{
+	vfio_irq_msix_ctrl(opaque, enabled, maskall);
+}
+
+static const struct vcfg_ops cfg_ops = { cfg_bar_map, cfg_msi, cfg_msix };
+
+static uint32_t pci_cfg_read(struct pci_device *dev, unsigned int off, unsigned int len)
+{
+	struct vfio_assigned *a = dev->priv;
+
+	if (a->dead)
+		return len == 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
+	return vcfg_read(&a->cfg, off, len);
+}
+
+static void pci_cfg_write(struct pci_device *dev, unsigned int off, unsigned int len, uint32_t val)
+{
+	struct vfio_assigned *a = dev->priv;
+
+	if (!a->dead)
+		vcfg_write(&a->cfg, off, len, val);
+}
+
+static const struct pci_device_ops pci_ops = { pci_cfg_read, pci_cfg_write };
+
+/* Per-BAR handler contexts live beside the device. */
+struct vfio_assigned_full {
+	struct vfio_assigned a;
+	struct bar_ctx ctx[VCFG_NR_BARS];
+};
+
+static struct bar_ctx *bar_ctx(struct vfio_assigned *a, int bar)
+{
+	struct vfio_assigned_full *f = (struct vfio_assigned_full *)a;
+
+	return &f->ctx[bar];
+}
+
+/* ---- DMA ---- */
+
+static int dma_map_one(void *opaque, uint64_t gpa, void *hva, uint64_t size)
+{
+	struct vfio_assigned *a = opaque;
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)hva,
+		.iova = gpa,
+		.size = size,
+	};
+
+	if (ioctl(a->container, VFIO_IOMMU_MAP_DMA, &map)) {
+		int err = errno;
+
+		log_err("%s: DMA mapping of guest RAM 0x%llx+0x%llx failed: %s%s", a->bdf,
+			(unsigned long long)gpa, (unsigned long long)size, strerror(err),
+			err == ENOMEM ? " (raise the locked-memory limit: ulimit -l)" : "");
+		return -err;
+	}
+	return 0;
+}
+
+/* ---- open / close ---- */
+
+static int open_vfio(struct vfio_assigned *a)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	char path[64], who[512];
+	int group, iommu;
+
+	group = iommu_group_of(a->bdf);
+	if (group < 0) {
+		log_err("%s: no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on)",
+			a->bdf);
+		return -ENODEV;
+	}
+	a->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (a->container < 0) {
+		log_err("%s: cannot open /dev/vfio/vfio: %s (modprobe vfio-pci)", a->bdf,
+			strerror(errno));
+		return -errno;
+	}
+	if (ioctl(a->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		log_err("%s: unsupported VFIO API version", a->bdf);
+		return -EINVAL;
+	}
+	if (ioctl(a->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
+		iommu = VFIO_TYPE1v2_IOMMU;
+	else if (ioctl(a->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
+		iommu = VFIO_TYPE1_IOMMU;
+	else {
+		log_err("%s: no VFIO type1 IOMMU backend (modprobe vfio_iommu_type1; is the IOMMU enabled?)",
+			a->bdf);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	a->group = open(path, O_RDWR | O_CLOEXEC);
+	if (a->group < 0) {
+		int err = errno;
+
+		log_err("%s: cannot open %s: %s%s", a->bdf, path, strerror(err),
+			err == EBUSY ? " (the group is in use by another process)" :
+			err == ENOENT ? " (bind the device to vfio-pci)" : "");
+		return -err;
+	}
+	if (ioctl(a->group, VFIO_GROUP_GET_STATUS, &gs)) {
+		log_err("%s: VFIO_GROUP_GET_STATUS: %s", a->bdf, strerror(errno));
+		return -errno;
+	}
+	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		group_offenders(group, who, sizeof(who));
+		log_err("%s: IOMMU group %d is not viable: %s%sbind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
+			a->bdf, group, who, who[0] ? " not bound to VFIO; " : "", group);
+		return -EPERM;
+	}
+	if (ioctl(a->group, VFIO_GROUP_SET_CONTAINER, &a->container)) {
+		log_err("%s: VFIO_GROUP_SET_CONTAINER: %s", a->bdf, strerror(errno));
+		return -errno;
+	}
+	if (ioctl(a->container, VFIO_SET_IOMMU, iommu)) {
+		log_err("%s: VFIO_SET_IOMMU: %s", a->bdf, strerror(errno));
+		return -errno;
+	}
+	a->fd = ioctl(a->group, VFIO_GROUP_GET_DEVICE_FD, a->bdf);
+	if (a->fd < 0) {
+		int err = errno;
+
+		log_err("%s: cannot open the VFIO device: %s%s", a->bdf, strerror(err),
+			err == EBUSY ? " (already open, by another VMM?)" : "");
+		return -err;
+	}
+	a->info.argsz = sizeof(a->info);
+	if (ioctl(a->fd, VFIO_DEVICE_GET_INFO, &a->info)) {
+		log_err("%s: VFIO_DEVICE_GET_INFO: %s", a->bdf, strerror(errno));
+		return -errno;
+	}
+	if (!(a->info.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    a->info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
+		log_err("%s: not a VFIO PCI device", a->bdf);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void reset_device(struct vfio_assigned *a, const char *when)
+{
+	if (a->fd < 0 || !(a->info.flags & VFIO_DEVICE_FLAGS_RESET))
+		return;
+	if (ioctl(a->fd, VFIO_DEVICE_RESET))
+		log_warn("%s: reset at %s failed: %s", a->bdf, when, strerror(errno));
+	else
+		log_debug("%s: reset at %s", a->bdf, when);
+}
+
+static void *service_thread(void *arg)
+{
+	struct vfio_assigned *a = arg;
+	struct epoll_event ev[16];
+
+	for (;;) {
+		int n = epoll_wait(a->epfd, ev, 16, -1), i;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("%s: epoll_wait: %s", a->bdf, strerror(errno));
+			return NULL;
+		}
+		for (i = 0; i < n; i++) {
+			uint32_t tag = ev[i].data.u32;
+			uint64_t v;
+
+			if (tag == VFIO_EP_STOP)
+				return NULL;
+			if (tag == VFIO_EP_REQ) {
+				if (read(a->req_efd, &v, sizeof(v)) == sizeof(v))
+					vfio_detach(a, "removal requested by the host");
+			} else if (tag == VFIO_EP_VFPOST) {
+				if (vfio_vfpost_remove_requested(a->vp))
+					vfio_detach(a, "removal requested (vfpost event)");
+			} else {
+				vfio_irq_relay_event(a, tag);
+			}
+		}
+	}
+}
+
+static int ep_add(struct vfio_assigned *a, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int start_service(struct vfio_assigned *a)
+{
+	struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = VFIO_PCI_REQ_IRQ_INDEX };
+	int ret;
+
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	a->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->epfd < 0 || a->stop_efd < 0)
+		return -errno;
+	ret = ep_add(a, a->stop_efd, VFIO_EP_STOP);
+	if (ret)
+		return ret;
+	/* VFIO's device request interrupt: the host wants the device back. */
+	if (a->info.num_irqs > VFIO_PCI_REQ_IRQ_INDEX &&
+	    !ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count) {
+		a->req_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (a->req_efd < 0)
+			return -errno;
+		ret = vfio_set_irqs(a, VFIO_PCI_REQ_IRQ_INDEX,
+				    VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+				    0, 1, &a->req_efd);
+		if (!ret)
+			ret = ep_add(a, a->req_efd, VFIO_EP_REQ);
+		if (ret)
+			log_warn("%s: no device request channel (%s)", a->bdf, strerror(-ret));
+	}
+	if (vfio_vfpost_loaded()) {
+		a->vp = vfio_vfpost_subscribe(a->bdf);
+		if (a->vp && ep_add(a, vfio_vfpost_fd(a->vp), VFIO_EP_VFPOST))
+			log_warn("%s: cannot watch vfpost events", a->bdf);
+	}
+	ret = pthread_create(&a->thread, NULL, service_thread, a);
+	if (ret)
+		return -ret;
+	a->thread_started = true;
+	return 0;
+}
+
+static void stop_service(struct vfio_assigned *a)
+{
+	uint64_t one = 1;
+
+	if (a->thread_started) {
+		if (write(a->stop_efd, &one, sizeof(one)) != sizeof(one))
+			log_warn("%s: cannot stop the service thread", a->bdf);
+		else
+			pthread_join(a->thread, NULL);
+		a->thread_started = false;
+	}
+	if (a->vp) {
+		vfio_vfpost_unsubscribe(a->vp);
+		a->vp = NULL;
+	}
+}
+
+/* Drop the device: bus, BARs, interrupts, mappings, fds.  Idempotent. */
+static void close_device(struct vfio_assigned *a, bool reset)
+{
+	int i;
+
+	if (a->on_bus) {
+		pci_bus_remove(vm_pci_bus(a->vm), &a->pdev);
+		a->on_bus = false;
+	}
+	for (i = 0; i < VCFG_NR_BARS; i++)
+		bar_unmap(a, i);
+	pthread_mutex_lock(&a->lock);
+	vfio_irq_teardown(a);
+	pthread_mutex_unlock(&a->lock);
+	if (a->req_efd >= 0 && a->fd >= 0)
+		vfio_set_irqs(a, VFIO_PCI_REQ_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+	if (reset)
+		reset_device(a, "exit");
+	for (i = 0; i < VCFG_NR_BARS; i++)
+		region_munmap(&a->bar[i]);
+	if (a->fd >= 0)
+		close(a->fd);
+	if (a->group >= 0)
+		close(a->group);
+	if (a->container >= 0)
+		close(a->container);
+	a->fd = a->group = a->container = -1;
+}
+
+void vfio_detach(struct vfio_assigned *a, const char *why)
+{
+	pthread_mutex_lock(&a->lock);
+	if (a->dead) {
+		pthread_mutex_unlock(&a->lock);
+		return;
+	}
+	a->dead = true;
+	pthread_mutex_unlock(&a->lock);
+	close_device(a, false);
+	log_info("%s: %s: device detached and closed, the VM keeps running", a->bdf, why);
+}
+
+static void destroy(struct vfio_assigned *a)
+{
+	stop_service(a);
+	close_device(a, !a->dead);
+	if (a->req_efd >= 0)
+		close(a->req_efd);
+	if (a->stop_efd >= 0)
+		close(a->stop_efd);
+	if (a->epfd >= 0)
+		close(a->epfd);
+	if (a->claimed && vfio_vfpost_release(a->bdf))
+		log_warn("%s: could not release the vfpost claim (vfpostctl release %s)",
+			 a->bdf, a->bdf);
+	msix_free(&a->msix);
+	free(a->vec);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+static int acquire(struct vfio_assigned *a, enum irq_path path)
+{
+	struct vfio_facts f;
+	char err[512];
+	int p;
+
+	read_facts(a->bdf, &f, a->driver, sizeof(a->driver));
+	a->is_vf = f.is_vf;
+	switch (vfio_plan(a->bdf, &f, err, sizeof(err))) {
+	case VFIO_PLAN_ERROR:
+		log_err("%s", err);
+		return -ENODEV;
+	case VFIO_PLAN_CLAIM:
+		if (vfio_vfpost_claim(a->bdf, err, sizeof(err))) {
+			log_err("%s", err);
+			return -EBUSY;
+		}
+		a->claimed = true;
+		read_facts(a->bdf, &f, a->driver, sizeof(a->driver));
+		log_info("%s: claimed through vfpost (released at exit)", a->bdf);
+		break;
+	case VFIO_PLAN_OPEN:
+		if (!f.vfpost_loaded && f.is_vf)
+			log_info("%s: vfpost is not loaded: using plain %s (no vfpost fast path)",
+				 a->bdf, a->driver);
+		break;
+	}
+	p = irqpath_select(path, a->driver, err, sizeof(err));
+	if (p < 0) {
+		log_err("%s: %s", a->bdf, err);
+		return -EINVAL;
+	}
+	a->path = p;
+	return 0;
+}
+
+static int setup_bars(struct vfio_assigned *a)
+{
+	uint64_t sizes[VCFG_NR_BARS] = { 0 };
+	struct pci_bus *bus = vm_pci_bus(a->vm);
+	int i, ret;
+
+	for (i = 0; i < VCFG_NR_BARS; i++) {
+		if ((unsigned int)i >= a->info.num_regions)
+			break;
+		ret = region_info(a, VFIO_PCI_BAR0_REGION_INDEX + i, &a->bar[i]);
+		if (ret) {
+			log_err("%s: BAR%d region info: %s", a->bdf, i, strerror(-ret));
+			return ret;
+		}
+		sizes[i] = a->bar[i].size;
+	}
+	ret = region_info(a, VFIO_PCI_CONFIG_REGION_INDEX, &a->cfg_region);
+	if (ret) {
+		log_err("%s: config region info: %s", a->bdf, strerror(-ret));
+		return ret;
+	}
+	reset_device(a, "start");
+	ret = vcfg_init(&a->cfg, &cfg_backend, a, &cfg_ops, a, sizes,
+			a->is_vf || !a->has_intx);
+	if (ret) {
+		log_err("%s: unsupported config space (%s)", a->bdf, strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < VCFG_NR_BARS; i++) {
+		struct vcfg_bar *b = &a->cfg.bar[i];
+		uint64_t gpa;
+		uint16_t port;
+
+		if (!b->size)
+			continue;
+		if (b->io) {
+			ret = pci_alloc_io(bus, b->size, &port);
+			gpa = port;
+		} else {
+			ret = pci_alloc_bar(bus, b->size, b->mem64, &gpa);
+			region_mmap(a, &a->bar[i]);
+		}
+		if (ret) {
+			log_err("%s: no room for BAR%d (%llu bytes) in the guest's PCI window",
+				a->bdf, i, (unsigned long long)b->size);
+			return ret;
+		}
+		vcfg_set_bar_addr(&a->cfg, i, gpa);
+	}
+	return 0;
+}
+
+static int setup_msix(struct vfio_assigned *a)
+{
+	unsigned int nr, i;
+	int pba_bar, ret;
+
+	if (!vcfg_msix_table(&a->cfg, &a->msix_bar, &a->msix_table_off, &nr))
+		return 0;
+	vcfg_msix_pba(&a->cfg, &pba_bar, &a->msix_pba_off);
+	if (pba_bar != a->msix_bar || !a->cfg.bar[a->msix_bar].size) {
+		/* The table and PBA must be in the same BAR here. */
+		log_err("%s: MSI-X table and PBA in different BARs are not supported", a->bdf);
+		return -ENOTSUP;
+	}
+	ret = msix_init(&a->msix, nr, &vfio_msix_ops, a);
+	if (ret)
+		return ret;
+	a->vec = calloc(nr, sizeof(*a->vec));
+	if (!a->vec)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		a->vec[i].efd = -1;
+		a->vec[i].gsi = -1;
+	}
+	a->has_msix = true;
+	return 0;
+}
+
+struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path)
+{
+	struct vfio_assigned_full *full = calloc(1, sizeof(*full));
+	struct vfio_assigned *a = &full->a;
+	int i, ret;
+
+	if (!full) {
+		log_err("%s: out of memory", bdf);
+		return NULL;
+	}
+	for (i = 0; i < VCFG_NR_BARS; i++) {
+		full->ctx[i].a = a;
+		full->ctx[i].bar = i;
+	}
+	a->vm = vm;
+	snprintf(a->bdf, sizeof(a->bdf), "%s", bdf);
+	a->container = a->group = a->fd = -1;
+	a->epfd = a->stop_efd = a->req_efd = -1;
+	a->intx_efd = a->intx_resample = -1;
+	a->msi.efd = a->msi.gsi = -1;
+	pthread_mutex_init(&a->lock, NULL);
+
+	if (acquire(a, path) || open_vfio(a))
+		goto fail;
+	ret = vm_for_each_ram(vm, dma_map_one, a);
+	if (ret)
+		goto fail;
+	if (a->info.num_irqs > VFIO_PCI_INTX_IRQ_INDEX && !a->is_vf) {
+		struct vfio_irq_info irq = { .argsz = sizeof(irq),
+					     .index = VFIO_PCI_INTX_IRQ_INDEX };
+
+		a->has_intx = !ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count;
+	}
+	if (setup_bars(a) || setup_msix(a))
+		goto fail;
+	a->has_msi = a->cfg.msi_cap != 0;
+	a->pdev.ops = &pci_ops;
+	a->pdev.priv = a;
+	ret = pci_bus_add(vm_pci_bus(vm), &a->pdev);
+	if (ret) {
+		log_err("%s: no free slot on the guest's PCI bus", bdf);
+		goto fail;
+	}
+	a->on_bus = true;
+	a->cfg.irq_line = a->cfg.irq_pin ? a->pdev.intx_gsi : 0;
+	ret = vfio_irq_init(a);
+	if (ret) {
+		log_err("%s: interrupt setup failed: %s", bdf, strerror(-ret));
+		goto fail;
+	}
+	ret = start_service(a);
+	if (ret) {
+		log_err("%s: cannot start its service thread: %s", bdf, strerror(-ret));
+		goto fail;
+	}
+	log_info("%s: assigned as 00:%02x.0 (driver %s, irq path %s, %s%s%s)", bdf,
+		 a->pdev.devfn >> 3, a->driver, irqpath_name(a->path),
+		 a->has_msix ? "MSI-X" : "", a->has_msi ? (a->has_msix ? ", MSI" : "MSI") : "",
+		 a->has_intx ? ", INTx" : "");
+	return a;
+fail:
+	destroy(a);
+	return NULL;
+}
+
+void vfio_release(struct vfio_assigned *a)
+{
+	if (a)
+		destroy(a);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VFIO passthrough of a PCI function (--vfio BDF).
+ *
+ * vfio_assign() opens the device through a type1 container of its own
+ * (group viability checked), claims it through vfpost when vfpost is
+ * loaded and the VF is not bound to a VFIO driver, DMA-maps all guest RAM
+ * (IOVA = GPA), resets it, and adds it to the guest's PCI bus with emulated
+ * config space, BARs mmapped into memslots as the guest enables decoding,
+ * and MSI-X/MSI/INTx wired to KVM along the chosen interrupt path.
+ *
+ * A removal request from the host (VFIO request interrupt, or vfpost's
+ * remove-requested event) detaches the device while the VM keeps running:
+ * it disappears from the guest's bus, its BARs are unmapped and the device
+ * is closed so the host can finish removing it.
+ */
+#ifndef VMM_VFIO_PCI_H
+#define VMM_VFIO_PCI_H
+
+#include "cli.h"
+
+struct vm;
+struct vfio_assigned;
+
+/*
+ * Open, check, claim (through vfpost if loaded), DMA-map all RAM, reset,
+ * add to the bus.  On failure prints one clear line naming the BDF and
+ * what to do, returns NULL.
+ */
+struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path);
+/* Reset, unmap, close, release the claim.  NULL is a no-op. */
+void vfio_release(struct vfio_assigned *a);
+
+#endif /* VMM_VFIO_PCI_H */

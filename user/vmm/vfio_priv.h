@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the VFIO passthrough shared by vfio_pci.c (device, config
+ * space, BARs, lifecycle), vfio_irq.c (MSI-X, MSI, INTx along the three
+ * interrupt paths) and vfio_vfpost.c (libvfpost claim and events).
+ *
+ * Locking:
+ *  - config space (struct vcfg) is serialized by the PCI bus lock: pci.c
+ *    calls cfg_read/cfg_write with it held.  The vcfg callbacks (bar_map,
+ *    msi_update, msix_ctrl) therefore run under it.
+ *  - a->lock protects the interrupt state (msix table, vectors, MSI, INTx,
+ *    dead).  It is taken by the MMIO handler (MSI-X table/PBA), by the
+ *    config callbacks for MSI/MSI-X and by the service thread (relay,
+ *    removal).  It is never held across vm_unregister_mmio() (which waits
+ *    for running MMIO handlers) nor across pci_bus_remove().
+ */
+#ifndef VMM_VFIO_PRIV_H
+#define VMM_VFIO_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+#include "cli.h"
+#include "msix.h"
+#include "pci.h"
+#include "vfio_bar.h"
+#include "vfio_cfg.h"
+
+#define VFIO_MAX_AREAS	8
+
+struct vfio_region {
+	uint64_t offset;	/* file offset in the device fd */
+	uint64_t size;
+	uint32_t flags;
+	int nr_mmap;		/* sparse mmap areas (or one for the whole region) */
+	struct bar_area mmap[VFIO_MAX_AREAS];
+	void *map[VFIO_MAX_AREAS];	/* host mapping of each area */
+};
+
+struct vfio_bar_state {
+	uint64_t gpa;		/* where it decodes, valid if on */
+	bool on;
+	int nr_slots;
+	int slot[VFIO_MAX_AREAS];
+	bool pio;		/* registered as port I/O */
+};
+
+struct vfio_vector {
+	int efd;		/* -1: not attached */
+	int gsi;		/* -1: no route (relay path) */
+	bool irqfd;		/* KVM_IRQFD currently assigned */
+	bool hw_masked;		/* VFIO ACTION_MASK applied (vfpost path) */
+};
+
+struct vfio_vfpost;
+
+struct vfio_assigned {
+	struct vm *vm;
+	char bdf[16];
+	enum irq_path path;
+	bool is_vf;
+	bool claimed;		/* claimed through vfpost: release at exit */
+	char driver[64];
+
+	int container, group, fd;
+	struct vfio_device_info info;
+	struct vfio_region cfg_region;
+	struct vfio_region bar[VCFG_NR_BARS];
+
+	struct pci_device pdev;
+	bool on_bus;
+	struct vcfg cfg;
+	struct vfio_bar_state bars[VCFG_NR_BARS];
+
+	pthread_mutex_t lock;
+	bool dead;
+
+	/* MSI-X */
+	bool has_msix;
+	int msix_bar;
+	uint32_t msix_table_off, msix_pba_off;
+	struct msix msix;
+	struct vfio_vector *vec;
+	unsigned int vfio_msix_count;	/* vectors enabled in VFIO (0: off) */
+	bool no_hw_mask;		/* VFIO refused ACTION_MASK on MSI-X */
+
+	/* MSI (one vector) */
+	bool has_msi;
+	struct vfio_vector msi;
+	uint64_t msi_addr;
+	uint32_t msi_data;
+
+	/* INTx with resample */
+	bool has_intx;
+	bool intx_on;
+	int intx_efd, intx_resample;
+
+	/* service thread: relay eventfds, removal requests, vfpost events */
+	pthread_t thread;
+	bool thread_started;
+	int epfd;
+	int stop_efd;
+	int req_efd;
+	struct vfio_vfpost *vp;
+};
+
+/* vfio_pci.c */
+int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
+		  unsigned int start, unsigned int count, const int32_t *fds);
+void vfio_detach(struct vfio_assigned *a, const char *why);
+
+/* vfio_irq.c */
+extern const struct msix_ops vfio_msix_ops;
+int vfio_irq_init(struct vfio_assigned *a);
+void vfio_irq_teardown(struct vfio_assigned *a);
+void vfio_irq_msi_update(struct vfio_assigned *a, bool enabled, uint64_t addr, uint32_t data);
+void vfio_irq_msix_ctrl(struct vfio_assigned *a, bool enabled, bool maskall);
+/* Service thread: an eventfd registered with epoll data = tag fired. */
+#define VFIO_EP_STOP	0xffff0000u
+#define VFIO_EP_REQ	0xffff0001u
+#define VFIO_EP_VFPOST	0xffff0002u
+#define VFIO_EP_MSI	0xffff0003u
+void vfio_irq_relay_event(struct vfio_assigned *a, uint32_t tag);
+
+/* vfio_vfpost.c: all return -ENOSYS when built without libvfpost. */
+bool vfio_vfpost_loaded(void);
+int vfio_vfpost_claim(const char *bdf, char *err, size_t errlen);
+int vfio_vfpost_release(const char *bdf);
+struct vfio_vfpost *vfio_vfpost_subscribe(const char *bdf);
+int vfio_vfpost_fd(struct vfio_vfpost *vp);
+/* Process pending events; true if removal of the device was requested. */
+bool vfio_vfpost_remove_requested(struct vfio_vfpost *vp);
+void vfio_vfpost_unsubscribe(struct vfio_vfpost *vp);
+
+#endif /* VMM_VFIO_PRIV_H */
