@@ -6,10 +6,14 @@
  * and an initrd from scripts/mkinitrd-guest carrying selftests/guest/
  * vfio-guest.sh, with its output in a log file (never on the lab console:
  * the L2 kernel's own warnings are not the lab's).  The guest's nvme driver
- * must bind and move data; the guest's MSI-X counts over a window of I/O
- * must equal the host's counts for the same vectors (/proc/interrupts for
- * vfio-pci, vfpost's per-vector host-path statistics for vfpost).  Each run
- * has its own deadline; a hang is a failure with the log's tail printed.
+ * must bind and move data.  Once the guest has done its I/O it prints its
+ * MSI-X counts and stays idle; the host then reads its own counts for the
+ * same vectors (/proc/interrupts for vfio-pci, vfpost's per-vector
+ * host-path statistics for vfpost) and they must be equal for the I/O
+ * queue vectors.  (The admin vector is not compared: when the guest's nvme
+ * driver re-allocates its vectors, the guest's and the host's counters for
+ * vector 0 restart at different moments.)  Each run has its own deadline; a
+ * hang is a failure with the log's tail printed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -240,20 +244,20 @@ static int vfpost_counts(const char *bdf, long long counts[MAX_VEC])
 struct dev_counts {
 	char bdf[LAB_BDF_LEN];		/* host */
 	char guest[LAB_BDF_LEN];	/* guest PCI address */
-	long long host[2][MAX_VEC];
-	long long guest_cnt[2][MAX_VEC];
+	long long host[MAX_VEC];
+	long long guest_cnt[MAX_VEC];
 	bool seen[MAX_VEC];
 };
 
-static void sample_host(struct dev_counts *d, int nr, int phase, bool vfpost)
+static void sample_host(struct dev_counts *d, int nr, bool vfpost)
 {
 	int i;
 
 	for (i = 0; i < nr; i++) {
 		if (vfpost)
-			vfpost_counts(d[i].bdf, d[i].host[phase]);
+			vfpost_counts(d[i].bdf, d[i].host);
 		else
-			proc_counts(d[i].bdf, d[i].host[phase]);
+			proc_counts(d[i].bdf, d[i].host);
 	}
 }
 
@@ -267,8 +271,8 @@ static int parse_guest(const struct vmm *v, struct dev_counts *d, int nr)
 		return -ENOENT;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char addr[32];
-		int phase, vec;
 		long long cnt;
+		int vec;
 		char *p;
 
 		for (i = 0; i < nr; i++) {
@@ -278,14 +282,14 @@ static int parse_guest(const struct vmm *v, struct dev_counts *d, int nr)
 					 p + strlen(": assigned as "));
 		}
 		p = strstr(line, "VFIO-IRQ ");
-		if (!p || sscanf(p, "VFIO-IRQ %d %31s %d %lld", &phase, addr, &vec, &cnt) != 4)
+		if (!p || sscanf(p, "VFIO-IRQ %31s %d %lld", addr, &vec, &cnt) != 3)
 			continue;
-		if (phase < 1 || phase > 2 || vec < 0 || vec >= MAX_VEC)
+		if (vec < 0 || vec >= MAX_VEC)
 			continue;
 		for (i = 0; i < nr; i++) {
 			if (strcmp(addr, d[i].guest))
 				continue;
-			d[i].guest_cnt[phase - 1][vec] = cnt;
+			d[i].guest_cnt[vec] = cnt;
 			d[i].seen[vec] = true;
 		}
 	}
@@ -323,20 +327,19 @@ static int run_io_guest(struct __test_metadata *_metadata, struct vmm *v, const 
 		 initrd, cmdline, extra);
 	if (vmm_start(v, name, args))
 		return -1;
-	if (!wait_log(v, "VFIO-PHASE 1", BOOT_TIMEOUT)) {
-		TH_LOG("%s: the guest never reached its first I/O phase", name);
+	if (!wait_log(v, "VFIO-COUNTS", BOOT_TIMEOUT)) {
+		TH_LOG("%s: the guest never finished its I/O", name);
 		dump_log(v);
 		vmm_kill(v);
 		return -1;
 	}
-	sample_host(d, nr, 0, vfpost);
-	if (!wait_log(v, "VFIO-PHASE 2", 120)) {
-		TH_LOG("%s: the guest never reached its second I/O phase", name);
-		dump_log(v);
+	sample_host(d, nr, vfpost);
+	/* The guest idles for 30 s after its counts: still inside that? */
+	if (log_has(v, "VFIO-GUEST-OK")) {
+		TH_LOG("%s: the host sampled its counts too late (lab overloaded?)", name);
 		vmm_kill(v);
 		return -1;
 	}
-	sample_host(d, nr, 1, vfpost);
 	st = vmm_wait(v, 180);
 	if (st || !log_has(v, "VFIO-GUEST-OK"))
 		dump_log(v);
@@ -344,7 +347,7 @@ static int run_io_guest(struct __test_metadata *_metadata, struct vmm *v, const 
 	return st;
 }
 
-/* Guest MSI-X deltas equal the host's, and the I/O vectors moved. */
+/* Guest and host agree on every I/O queue vector, which did carry I/O. */
 static void check_counts(struct __test_metadata *_metadata, struct dev_counts *d, int nr)
 {
 	int i, vec;
@@ -353,20 +356,15 @@ static void check_counts(struct __test_metadata *_metadata, struct dev_counts *d
 		long long io = 0;
 
 		ASSERT_NE('\0', d[i].guest[0]) TH_LOG("%s: no 'assigned as' line", d[i].bdf);
-		for (vec = 0; vec < MAX_VEC; vec++) {
-			long long g, h;
-
+		for (vec = 1; vec < MAX_VEC; vec++) {
 			if (!d[i].seen[vec])
 				continue;
-			g = d[i].guest_cnt[1][vec] - d[i].guest_cnt[0][vec];
-			h = d[i].host[1][vec] - d[i].host[0][vec];
-			TH_LOG("%s (guest %s) vector %d: guest +%lld, host +%lld", d[i].bdf,
-			       d[i].guest, vec, g, h);
-			EXPECT_EQ(g, h);
-			if (vec > 0)
-				io += g;
+			TH_LOG("%s (guest %s) vector %d: guest %lld, host %lld", d[i].bdf,
+			       d[i].guest, vec, d[i].guest_cnt[vec], d[i].host[vec]);
+			EXPECT_EQ(d[i].guest_cnt[vec], d[i].host[vec]);
+			io += d[i].guest_cnt[vec];
 		}
-		/* 16 direct 4 KiB reads, each completed by an interrupt */
+		/* at least the 16 direct 4 KiB reads, each completed by an interrupt */
 		EXPECT_LE(16, io) TH_LOG("%s: only %lld I/O interrupts in the guest", d[i].bdf, io);
 	}
 }
@@ -501,7 +499,7 @@ TEST_F_TIMEOUT(vf, removal_mid_run_is_survived, 900)
 	ASSERT_NE(NULL, initrd);
 	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
 	snprintf(args, sizeof(args),
-		 "--vfio %s --initrd %s --cmdline 'quiet nvme_core.multipath=N guest.script=vfio-guest.sh vfio.nvme=1 vfio.alive=40'",
+		 "--vfio %s --initrd %s --cmdline 'quiet nvme_core.multipath=N guest.script=vfio-guest.sh vfio.nvme=1 vfio.pause=0 vfio.alive=40'",
 		 self->bdf[0], initrd);
 	ASSERT_EQ(0, vmm_start(&self->v, "removal", args));
 	if (!wait_log(&self->v, "VFIO-ALIVE 1", BOOT_TIMEOUT)) {

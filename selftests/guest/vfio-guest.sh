@@ -4,21 +4,23 @@
 # L2 guest side of selftests/vmm_vfio_test.c (runs under vibevmm, built into
 # the initrd by scripts/mkinitrd-guest).  Kernel command line:
 #   vfio.nvme=N    N assigned NVMe controllers must bind to the nvme driver;
-#                  each gets a 32 KiB write + read-back, then MSI-X counts
-#                  are printed before and after 16 direct reads per device
-#                  ("VFIO-IRQ <phase> <pci addr> <vector> <count>"), with a
-#                  pause after each phase so the host can sample its counts
+#                  each gets a 32 KiB write + read-back and 16 direct reads;
+#                  then the MSI-X counts are printed ("VFIO-IRQ <pci addr>
+#                  <vector> <count>", then "VFIO-COUNTS") and the guest stays
+#                  idle for vfio.pause seconds (default 30) so that the host
+#                  can read its own counts while the vectors still exist
 #   vfio.edu=1     an edu device (1234:11e8) must be on the bus
 #   vfio.alive=S   afterwards print "VFIO-ALIVE i" every second for S seconds
 # Ends with "VFIO-GUEST-OK", or "VFIO-GUEST-FAIL: why" and exit 1.
 fail() { echo "VFIO-GUEST-FAIL: $*"; exit 1; }
 
-nvme=0 edu=0 alive=0 pause=8
+nvme=0 edu=0 alive=0 pause=30
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	vfio.nvme=*) nvme=${arg#vfio.nvme=} ;;
 	vfio.edu=*) edu=${arg#vfio.edu=} ;;
 	vfio.alive=*) alive=${arg#vfio.alive=} ;;
+	vfio.pause=*) pause=${arg#vfio.pause=} ;;
 	esac
 done
 
@@ -70,16 +72,13 @@ for dev in $(ls /dev/nvme*n1 2>/dev/null); do
 done
 
 if [ "$nvme" -gt 0 ]; then
-	irq_counts | sed 's/^/VFIO-IRQ 1 /'
-	echo "VFIO-PHASE 1"
-	sleep $pause
 	for dev in $(ls /dev/nvme*n1); do
 		dd if="$dev" of=/dev/null bs=4096 count=16 iflag=direct 2>/dev/null ||
 			fail "reads from $dev failed"
 	done
-	irq_counts | sed 's/^/VFIO-IRQ 2 /'
-	echo "VFIO-PHASE 2"
-	sleep $pause
+	irq_counts | sed 's/^/VFIO-IRQ /'
+	echo "VFIO-COUNTS"
+	sleep "$pause"
 fi
 
 i=1
