@@ -228,7 +228,7 @@ static void vfpost_reset_done(struct pci_dev *pdev)
 }
 
 /*
- * vfio_pci_core_err_handlers provides .error_detected only (6.1 .. 6.16);
+ * vfio_pci_core_err_handlers provides .error_detected only (6.1, 6.12);
  * vfpost adds reset_done for the lifecycle "reset" event.
  */
 static const struct pci_error_handlers vfpost_err_handlers = {

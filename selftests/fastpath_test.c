@@ -33,7 +33,7 @@
 #define MSIX VFIO_PCI_MSIX_IRQ_INDEX
 
 FIXTURE(vf) {
-	char bdf[1][LAB_BDF_LEN];
+	char bdf[LAB_BDF_LEN];
 	struct vfio_dev dev;
 	struct nvme_drv nvme;
 	int efd[2];
@@ -43,10 +43,8 @@ FIXTURE(vf) {
 FIXTURE_SETUP(vf)
 {
 	self->efd[0] = self->efd[1] = -1;
-	ASSERT_EQ(0, fp_load_vfpost());
-	ASSERT_EQ(1, lab_vfs_up(1, self->bdf));
-	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfpost"));
-	ASSERT_EQ(0, vfio_dev_open(&self->dev, self->bdf[0]));
+	ASSERT_EQ(0, fp_vf_setup(self->bdf));
+	ASSERT_EQ(0, vfio_dev_open(&self->dev, self->bdf));
 	self->opened = true;
 	ASSERT_EQ(0, nvme_drv_init(&self->nvme, &self->dev));
 	self->efd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -65,9 +63,7 @@ FIXTURE_TEARDOWN(vf)
 		close(self->efd[0]);
 	if (self->efd[1] >= 0)
 		close(self->efd[1]);
-	lab_bind(self->bdf[0], "");
-	EXPECT_EQ(0, lab_vfs_down());
-	EXPECT_EQ(0, fp_unload_vfpost());
+	EXPECT_EQ(0, fp_vf_teardown(self->bdf));
 }
 
 /* Attach vector 0 and enable the controller (admin CQ on vector 0). */
@@ -78,7 +74,7 @@ static int start_admin(FIXTURE_DATA(vf) *self)
 	return ret ? ret : nvme_drv_enable(&self->nvme);
 }
 
-TEST_F(vf, msix_irq_info_is_maskable_and_resizable)
+TEST_F_TIMEOUT(vf, msix_irq_info_is_maskable_and_resizable, 120)
 {
 	struct vfio_irq_info info;
 
@@ -89,7 +85,7 @@ TEST_F(vf, msix_irq_info_is_maskable_and_resizable)
 	EXPECT_FALSE(!!(info.flags & VFIO_IRQ_INFO_NORESIZE));
 }
 
-TEST_F(vf, completions_equal_eventfd_and_host_counts)
+TEST_F_TIMEOUT(vf, completions_equal_eventfd_and_host_counts, 120)
 {
 	const int n = 40;
 	struct vfpost_vector st;
@@ -98,7 +94,7 @@ TEST_F(vf, completions_equal_eventfd_and_host_counts)
 	int i;
 
 	ASSERT_EQ(0, start_admin(self));
-	ASSERT_EQ(0, fp_host_count(self->bdf[0], 0)) TH_LOG("interrupts before any command");
+	ASSERT_EQ(0, fp_host_count(self->bdf, 0)) TH_LOG("interrupts before any command");
 	for (i = 1; i <= n; i++) {
 		ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
 		got += fp_efd_wait(self->efd[0], i - got, 5000);
@@ -107,8 +103,8 @@ TEST_F(vf, completions_equal_eventfd_and_host_counts)
 	}
 	got += fp_efd_settle(self->efd[0], 300);
 	EXPECT_EQ(n, got);
-	EXPECT_EQ(n, fp_host_count(self->bdf[0], 0));
-	ASSERT_EQ(0, fp_stats(self->bdf[0], 0, &st));
+	EXPECT_EQ(n, fp_host_count(self->bdf, 0));
+	ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
 	EXPECT_EQ((uint64_t)n, st.host_hits);
 	EXPECT_EQ(0u, st.masked_hits);
 	EXPECT_FALSE(st.masked);
@@ -118,7 +114,7 @@ TEST_F(vf, completions_equal_eventfd_and_host_counts)
 	/* No KVM irqfd on this eventfd: a producer without a consumer. */
 	EXPECT_EQ(VFPOST_BYPASS_STATE_REGISTERED, (int)st.bypass);
 	/* Vector 1 has no eventfd: not reported. */
-	EXPECT_EQ(-ENOENT, fp_stats(self->bdf[0], 1, &st));
+	EXPECT_EQ(-ENOENT, fp_stats(self->bdf, 1, &st));
 }
 
 struct admin_loop {
@@ -148,7 +144,7 @@ static void *admin_loop(void *arg)
 	return NULL;
 }
 
-TEST_F(vf, attaching_vector1_loses_nothing_on_live_vector0)
+TEST_F_TIMEOUT(vf, attaching_vector1_loses_nothing_on_live_vector0, 120)
 {
 	struct admin_loop a = { .nvme = &self->nvme, .efd = self->efd[0], .n = 60 };
 	int minus1 = -1, attaches = 0;
@@ -172,7 +168,7 @@ TEST_F(vf, attaching_vector1_loses_nothing_on_live_vector0)
 	TH_LOG("%d attach/detach cycles of vector 1 during %d commands", attaches, a.n);
 	EXPECT_LT(0, attaches);
 	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 300));
-	EXPECT_EQ(2 + a.n, fp_host_count(self->bdf[0], 0));
+	EXPECT_EQ(2 + a.n, fp_host_count(self->bdf, 0));
 	/* Vector 1 works once attached for good. */
 	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 1, 1, &self->efd[1]));
 	fp_efd_settle(self->efd[1], 100);
@@ -181,7 +177,7 @@ TEST_F(vf, attaching_vector1_loses_nothing_on_live_vector0)
 	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 200));
 }
 
-TEST_F(vf, masked_vector_latches_pending_and_unmask_delivers_once)
+TEST_F_TIMEOUT(vf, masked_vector_latches_pending_and_unmask_delivers_once, 120)
 {
 	struct vfpost_vector st;
 	uint32_t res;
@@ -191,8 +187,8 @@ TEST_F(vf, masked_vector_latches_pending_and_unmask_delivers_once)
 	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
 	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 500)) TH_LOG("delivered while masked");
 	EXPECT_EQ(1, nvme_drv_pba_bit(&self->nvme, 0)) TH_LOG("PBA bit not latched");
-	EXPECT_EQ(0, fp_host_count(self->bdf[0], 0));
-	ASSERT_EQ(0, fp_stats(self->bdf[0], 0, &st));
+	EXPECT_EQ(0, fp_host_count(self->bdf, 0));
+	ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
 	EXPECT_TRUE(st.masked);
 	EXPECT_TRUE(st.pending);
 	EXPECT_EQ(0u, st.host_hits);
@@ -200,8 +196,8 @@ TEST_F(vf, masked_vector_latches_pending_and_unmask_delivers_once)
 	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
 	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 500)) TH_LOG("more than one delivery");
 	EXPECT_EQ(0, nvme_drv_pba_bit(&self->nvme, 0));
-	EXPECT_EQ(1, fp_host_count(self->bdf[0], 0));
-	ASSERT_EQ(0, fp_stats(self->bdf[0], 0, &st));
+	EXPECT_EQ(1, fp_host_count(self->bdf, 0));
+	ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
 	EXPECT_FALSE(st.masked);
 	EXPECT_FALSE(st.pending);
 	EXPECT_EQ(1u, st.host_hits);
@@ -211,16 +207,16 @@ TEST_F(vf, masked_vector_latches_pending_and_unmask_delivers_once)
 	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
 }
 
-TEST_F(vf, unmask_without_pending_delivers_nothing)
+TEST_F_TIMEOUT(vf, unmask_without_pending_delivers_nothing, 120)
 {
 	ASSERT_EQ(0, start_admin(self));
 	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_MASK, 0, 1));
 	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
 	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 300));
-	EXPECT_EQ(0, fp_host_count(self->bdf[0], 0));
+	EXPECT_EQ(0, fp_host_count(self->bdf, 0));
 }
 
-TEST_F(vf, detached_vector_delivers_nothing_and_reattach_works)
+TEST_F_TIMEOUT(vf, detached_vector_delivers_nothing_and_reattach_works, 120)
 {
 	int minus1 = -1, efd2;
 	uint32_t res;
@@ -229,7 +225,7 @@ TEST_F(vf, detached_vector_delivers_nothing_and_reattach_works)
 	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
 	ASSERT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
 	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &minus1));
-	EXPECT_EQ(-1, fp_host_count(self->bdf[0], 0)) TH_LOG("irq still requested");
+	EXPECT_EQ(-1, fp_host_count(self->bdf, 0)) TH_LOG("irq still requested");
 	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
 	EXPECT_EQ(0, fp_efd_settle(self->efd[0], 500)) TH_LOG("delivered after detach");
 	/* The device latched it: a detached vector is masked in its table. */
@@ -248,7 +244,7 @@ TEST_F(vf, detached_vector_delivers_nothing_and_reattach_works)
 	close(efd2);
 }
 
-TEST_F(vf, software_trigger_honours_mask)
+TEST_F_TIMEOUT(vf, software_trigger_honours_mask, 120)
 {
 	struct vfio_irq_set *s;
 	uint8_t buf[sizeof(*s) + 2];
@@ -278,7 +274,7 @@ TEST_F(vf, software_trigger_honours_mask)
 	EXPECT_EQ(0, fp_efd_settle(self->efd[1], 200));
 }
 
-TEST_F(vf, bad_set_irqs_input_is_refused)
+TEST_F_TIMEOUT(vf, bad_set_irqs_input_is_refused, 120)
 {
 	int bad[2] = { self->efd[0], -5 };
 	int notefd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -289,17 +285,17 @@ TEST_F(vf, bad_set_irqs_input_is_refused)
 	EXPECT_NE(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 2, bad));
 	EXPECT_NE(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &notefd));
 	/* Nothing half-done: no vfpost irq requested. */
-	EXPECT_EQ(-1, fp_host_count(self->bdf[0], 0));
+	EXPECT_EQ(-1, fp_host_count(self->bdf, 0));
 	close(notefd);
 }
 
-TEST_F(vf, disabling_the_index_frees_every_host_vector)
+TEST_F_TIMEOUT(vf, disabling_the_index_frees_every_host_vector, 120)
 {
 	uint32_t res;
 
 	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 2, self->efd));
-	EXPECT_EQ(0, fp_host_count(self->bdf[0], 0));
-	EXPECT_EQ(0, fp_host_count(self->bdf[0], 1));
+	EXPECT_EQ(0, fp_host_count(self->bdf, 0));
+	EXPECT_EQ(0, fp_host_count(self->bdf, 1));
 	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 0, NULL));
 	EXPECT_EQ(0, fp_vfpost_irqs());
 	/* And it comes back. */
@@ -308,7 +304,7 @@ TEST_F(vf, disabling_the_index_frees_every_host_vector)
 	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
 }
 
-TEST_F(vf, tracepoints_record_fire_and_mask)
+TEST_F_TIMEOUT(vf, tracepoints_record_fire_and_mask, 120)
 {
 	uint32_t res;
 	int i;
@@ -320,7 +316,7 @@ TEST_F(vf, tracepoints_record_fire_and_mask)
 	ASSERT_EQ(3, fp_efd_wait(self->efd[0], 3, 5000));
 	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_MASK, 0, 1));
 	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
-	EXPECT_EQ(3, fp_trace_count("vfpost_vector_fire:", self->bdf[0] + 5));
+	EXPECT_EQ(3, fp_trace_count("vfpost_vector_fire:", self->bdf + 5));
 	EXPECT_EQ(1, fp_trace_count("vfpost_vector_attach:", " on"));
 	EXPECT_EQ(1, fp_trace_count("vfpost_vector_mask:", " masked"));
 	EXPECT_EQ(1, fp_trace_count("vfpost_vector_mask:", " unmasked"));

@@ -158,6 +158,62 @@ TEST_F_TIMEOUT(mod, vfpostctl_output_and_errors, 120)
 		     out);
 }
 
+/* vfpostctl -j watch: one JSON object per event, in order. */
+TEST_F_TIMEOUT(mod, vfpostctl_watch_prints_json_lines, 120)
+{
+	char ctl[512], out[4096], path[128], wchan[64];
+	int i, pid;
+
+	snprintf(ctl, sizeof(ctl), "%s/user/vfpostctl",
+		 getenv("BUILD") ? getenv("BUILD") : "build");
+	ASSERT_EQ(0, lab_sh_out(out, sizeof(out),
+				"%s -j watch > %s/watch.out 2>&1 & echo $!",
+				ctl, getenv("BUILD") ? getenv("BUILD") : "build"));
+	pid = atoi(out);
+	ASSERT_LT(0, pid);
+	/* Subscribed once it sleeps in poll(). */
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	for (i = 0; i < 200; i++) {
+		if (!lab_read_file(path, wchan, sizeof(wchan)) &&
+		    strstr(wchan, "poll"))
+			break;
+		usleep(50000);
+	}
+	ASSERT_LT(i, 200) TH_LOG("vfpostctl watch never waited for events");
+
+	numvfs_step(_metadata, self, 0, 1);
+	/* Wait for it to print the last event, then stop it. */
+	snprintf(path, sizeof(path), "%s/watch.out",
+		 getenv("BUILD") ? getenv("BUILD") : "build");
+	for (i = 0; i < 200; i++) {
+		if (!lab_read_file(path, out, sizeof(out)) &&
+		    strstr(out, "\"num_vfs\":1}"))
+			break;
+		usleep(50000);
+	}
+	ASSERT_LT(i, 200) TH_LOG("watch printed: %s", out);
+	ASSERT_EQ(0, kill(pid, SIGINT));
+	/* Gone, or a zombie (it is not our child). */
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (i = 0; i < 200; i++) {
+		if (lab_read_file(path, out, sizeof(out)) ||
+		    strstr(out, ") Z "))
+			break;
+		usleep(50000);
+	}
+	ASSERT_LT(i, 200) TH_LOG("vfpostctl watch ignored SIGINT");
+	snprintf(path, sizeof(path), "%s/watch.out",
+		 getenv("BUILD") ? getenv("BUILD") : "build");
+	ASSERT_EQ(0, lab_read_file(path, out, sizeof(out)));
+	ASSERT_EQ(0, strncmp(out, "{\"seq\":", 7)) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "\"event\":\"added\",\"timestamp_ns\":"));
+	ASSERT_NE(NULL, strstr(out, "\"bdf\":\"0000:00:03.1\",\"vf_index\":0,"
+			       "\"pf\":\"0000:00:03.0\"}\n{\"seq\":"));
+	ASSERT_NE(NULL, strstr(out, "\"event\":\"numvfs\""));
+	ASSERT_NE(NULL, strstr(out, "\"num_vfs\":1}"));
+	unlink(path);
+}
+
 /*
  * A listener that never reads must not hold up sriov_numvfs writes; when
  * it finally reads, the library reports the overflow (resync) and the

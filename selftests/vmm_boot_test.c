@@ -242,6 +242,21 @@ static void assert_clean_guest(struct __test_metadata *_metadata, const char *ou
 	}
 }
 
+/* Boot an L2 guest; false (test already failed) on a hang. */
+static bool boot_guest(struct __test_metadata *_metadata, struct run *r, const char *tag,
+		       char *argv[])
+{
+	run_vmm(r, tag, argv, BOOT_TIMEOUT, false);
+	if (r->timed_out || r->status)
+		TH_LOG("vibevmm stderr:\n%s\nguest console tail:\n%s", r->err,
+		       strlen(r->out) > 3000 ? r->out + strlen(r->out) - 3000 : r->out);
+	EXPECT_FALSE(r->timed_out) {
+		TH_LOG("vibevmm did not exit within %d s (hang)", BOOT_TIMEOUT);
+	}
+	EXPECT_EQ(0, r->status);
+	return !r->timed_out;
+}
+
 TEST_F_TIMEOUT(vmm, boot_two_cpus_poweroff, BOOT_TIMEOUT + 60)
 {
 	char *argv[] = { "vibevmm", "--kernel", kernel, "--initrd", initrd, "--mem", "256M",
@@ -251,14 +266,7 @@ TEST_F_TIMEOUT(vmm, boot_two_cpus_poweroff, BOOT_TIMEOUT + 60)
 
 	if (access("/dev/kvm", R_OK | W_OK))
 		SKIP(return, "/dev/kvm missing: nested KVM not available in this lab");
-	run_vmm(&r, "boot2", argv, BOOT_TIMEOUT, false);
-	if (r.timed_out || r.status)
-		TH_LOG("vibevmm stderr:\n%s\nguest console tail:\n%s", r.err,
-		       strlen(r.out) > 3000 ? r.out + strlen(r.out) - 3000 : r.out);
-	ASSERT_FALSE(r.timed_out) {
-		TH_LOG("vibevmm did not exit within %d s (hang)", BOOT_TIMEOUT);
-	}
-	EXPECT_EQ(0, r.status);
+	ASSERT_TRUE(boot_guest(_metadata, &r, "boot2", argv));
 	EXPECT_NE(NULL, strstr(r.out, "GUEST-INIT: up cpus=2 "));
 	kb = field(r.out, "memtotal_kb=");
 	/* 256 MiB minus what the kernel keeps for itself */
@@ -286,13 +294,7 @@ TEST_F_TIMEOUT(vmm, boot_one_cpu_reboot, BOOT_TIMEOUT + 60)
 
 	if (access("/dev/kvm", R_OK | W_OK))
 		SKIP(return, "/dev/kvm missing: nested KVM not available in this lab");
-	run_vmm(&r, "reboot1", argv, BOOT_TIMEOUT, false);
-	if (r.timed_out || r.status)
-		TH_LOG("vibevmm stderr:\n%s", r.err);
-	ASSERT_FALSE(r.timed_out) {
-		TH_LOG("vibevmm did not exit within %d s (hang)", BOOT_TIMEOUT);
-	}
-	EXPECT_EQ(0, r.status);
+	ASSERT_TRUE(boot_guest(_metadata, &r, "reboot1", argv));
 	EXPECT_NE(NULL, strstr(r.out, "GUEST-INIT: up cpus=1 "));
 	kb = field(r.out, "memtotal_kb=");
 	EXPECT_GT(kb, 270 * 1024);
@@ -316,6 +318,26 @@ static void drain(int master)
 		;
 }
 
+/*
+ * A pty master.  The lab's root has no devpts mounted on /dev/pts, so when
+ * /dev/ptmx does not work, mount a private devpts instance in this test's own
+ * mount namespace (each test runs in its own process).
+ */
+static int open_pty_master(void)
+{
+	char dir[] = "/tmp/vmm-pts-XXXXXX", ptmx[64];
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+
+	if (m >= 0)
+		return m;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    !mkdtemp(dir) ||
+	    mount("devpts", dir, "devpts", 0, "newinstance,ptmxmode=0666,mode=0620"))
+		return -1;
+	snprintf(ptmx, sizeof(ptmx), "%s/ptmx", dir);
+	return open(ptmx, O_RDWR | O_NOCTTY);
+}
+
 static void console_case(struct __test_metadata *_metadata, enum stop_how how)
 {
 	char *argv[] = { "vibevmm", "--kernel", kernel, "--initrd", initrd, "--mem", "128M",
@@ -326,14 +348,12 @@ static void console_case(struct __test_metadata *_metadata, enum stop_how how)
 	char errp[700];
 	pid_t pid;
 
-	master = posix_openpt(O_RDWR | O_NOCTTY);
-	if (master < 0)		/* devpts mounted without a usable /dev/ptmx */
-		master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
-	if (master < 0)
-		SKIP(return, "no pseudo-terminal (/dev/ptmx, /dev/pts/ptmx): %s", strerror(errno));
-	ASSERT_EQ(0, grantpt(master));
+	master = open_pty_master();
+	ASSERT_LE(0, master) {
+		TH_LOG("cannot get a pseudo-terminal: %s", strerror(errno));
+	}
 	ASSERT_EQ(0, unlockpt(master));
-	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
 	ASSERT_LE(0, slave);
 	ASSERT_EQ(0, tcgetattr(slave, &before));
 	ASSERT_NE(0u, before.c_lflag & ICANON);

@@ -45,6 +45,29 @@ int fp_unload_vfpost(void)
 	return 0;
 }
 
+int fp_vf_setup(char *bdf)
+{
+	char bdfs[1][LAB_BDF_LEN];
+	int ret = fp_load_vfpost();
+
+	if (ret)
+		return ret;
+	ret = lab_vfs_up(1, bdfs);
+	if (ret != 1)
+		return ret < 0 ? ret : -EIO;
+	memcpy(bdf, bdfs[0], LAB_BDF_LEN);
+	return lab_bind(bdf, "vfpost");
+}
+
+int fp_vf_teardown(const char *bdf)
+{
+	int ret;
+
+	lab_bind(bdf, "");
+	ret = lab_vfs_down();
+	return fp_unload_vfpost() ?: ret;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;

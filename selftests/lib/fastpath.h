@@ -17,6 +17,14 @@ int fp_load_vfpost(void);
 /* rmmod vfpost (0 if it was not loaded). */
 int fp_unload_vfpost(void);
 
+/*
+ * The usual fixture: vfpost loaded, one lab VF up and bound to vfpost; its
+ * BDF into @bdf (LAB_BDF_LEN bytes).  And back: unbound, VFs down, vfpost
+ * unloaded (which fails if anything still holds it).
+ */
+int fp_vf_setup(char *bdf);
+int fp_vf_teardown(const char *bdf);
+
 /* Read @fd until @want counts arrived or @timeout_ms passed; returns the total. */
 long fp_efd_wait(int fd, uint64_t want, int timeout_ms);
 /* Everything that arrives on @fd within @ms. */

@@ -229,6 +229,8 @@ static int cmd_watch(struct ctl *c)
 			return 1;
 		}
 	}
+	/* Print what arrived before the signal. */
+	vfpost_events_process(e);
 	vfpost_events_close(e);
 	return 0;
 }
