@@ -35,3 +35,5 @@ echo "guest: wrote 32 KiB to /dev/nvme0n1 and read back the same bytes"
 echo "guest: MSI-X interrupts of the nvme driver (/proc/interrupts):"
 grep -E 'CPU|nvme' /proc/interrupts | sed 's/^/guest:   /'
 echo "DEMO-GUEST-OK"
+# Let the host read vfpost's statistics while the vectors are attached.
+sleep 5
