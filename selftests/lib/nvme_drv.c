@@ -299,7 +299,12 @@ int nvme_drv_identify_ctrl(struct nvme_drv *n, void *out, size_t len)
 
 int nvme_drv_flush(struct nvme_drv *n)
 {
-	struct nvme_sqe cmd = { .opcode = NVME_IO_FLUSH, .nsid = 1 };
+	/*
+	 * All attached namespaces: a lab VF sees only its private one, whose
+	 * nsid depends on the VF (scripts/lab-vfs).  QEMU's VWC field says
+	 * broadcast flush is supported.
+	 */
+	struct nvme_sqe cmd = { .opcode = NVME_IO_FLUSH, .nsid = 0xffffffff };
 
 	if (!n->io.sq)
 		return fail(n, -EINVAL, "no I/O queues (nvme_drv_create_io_queues)");

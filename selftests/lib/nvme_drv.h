@@ -89,7 +89,7 @@ int nvme_drv_exec(struct nvme_drv *n, struct nvme_queue *q, struct nvme_sqe *cmd
 int nvme_drv_get_features(struct nvme_drv *n, uint8_t fid, uint32_t *result);
 /* Admin Identify Controller into the DMA buffer; copies @len bytes out. */
 int nvme_drv_identify_ctrl(struct nvme_drv *n, void *out, size_t len);
-/* I/O Flush of namespace 1 on the I/O queue pair (raises its vector). */
+/* I/O Flush of all attached namespaces on the I/O queue pair (raises its vector). */
 int nvme_drv_flush(struct nvme_drv *n);
 
 /* The device's MSI-X PBA bit for @vector, read through the VFIO BAR region. */
