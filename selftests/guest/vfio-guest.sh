@@ -4,12 +4,15 @@
 # L2 guest side of selftests/vmm_vfio_test.c (runs under vibevmm, built into
 # the initrd by scripts/mkinitrd-guest).  Kernel command line:
 #   vfio.nvme=N    N assigned NVMe controllers must bind to the nvme driver;
-#                  each gets a 32 KiB write + read-back and 16 direct reads;
+#                  each namespace gets a 32 KiB write + read-back ("VFIO-IO-OK
+#                  <pci addr> <disk>") and 16 direct reads;
 #                  then the MSI-X counts are printed ("VFIO-IRQ <pci addr>
 #                  <vector> <count>", then "VFIO-COUNTS") and the guest stays
 #                  idle for vfio.pause seconds (default 30) so that the host
 #                  can read its own counts while the vectors still exist
-#   vfio.edu=1     an edu device (1234:11e8) must be on the bus
+#   vfio.edu=1     an edu device (1234:11e8) must be on the bus and deliver
+#                  3 INTx interrupts through uio_pci_generic ("VFIO-EDU-INTX
+#                  ok: ..."); needs uio_pci_generic in the initrd
 #   vfio.alive=S   afterwards print "VFIO-ALIVE i" every second for S seconds
 # Ends with "VFIO-GUEST-OK", or "VFIO-GUEST-FAIL: why" and exit 1.
 fail() { echo "VFIO-GUEST-FAIL: $*"; exit 1; }
@@ -31,14 +34,79 @@ if [ "$edu" = 1 ]; then
 	done
 	[ -n "$found" ] || fail "no edu device on the bus"
 	echo "VFIO-GUEST: edu at $(basename "$found") irq $(cat "$found/irq")"
+	# The handler of uio_pci_generic masks INTx (command register bit
+	# 10); the user unmasks it through config space (uio-howto).
+	intx_unmask() {
+		v=$(dd if="$1/config" bs=1 skip=5 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+		[ -n "$v" ] || return 1
+		v=$((v & ~4))
+		if [ $v -eq 0 ]; then
+			dd if=/dev/zero of="$1/config" bs=1 seek=5 count=1 conv=notrunc 2>/dev/null
+		else
+			# the byte as an octal escape:
+			# shellcheck disable=SC2059
+			printf "\\$(printf %o $v)" |
+				dd of="$1/config" bs=1 seek=5 count=1 conv=notrunc 2>/dev/null
+		fi
+	}
+	# INTx with its resample path: uio_pci_generic (INTx only, masked
+	# with the command register's Interrupt Disable) takes the device;
+	# each edu "raise" (BAR0 + 0x60) must wake a reader of /dev/uioN,
+	# and after the ack (0x64) and the unmask the line is quiet again.
+	echo "1234 11e8" > /sys/bus/pci/drivers/uio_pci_generic/new_id 2>/dev/null ||
+		fail "uio_pci_generic: cannot add the edu device ID"
+	i=0
+	while [ ! -d "$found/uio" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	uio=$(ls "$found/uio" 2>/dev/null | head -n 1)
+	[ -n "$uio" ] || fail "edu: uio_pci_generic did not bind (no INTx masking?)"
+	bar=$(($(head -n 1 "$found/resource" | cut -d' ' -f1)))
+	[ "$(devmem $bar 32)" = 0x010000ED ] || fail "edu: BAR0 identification register reads $(devmem $bar 32)"
+	exec 3< "/dev/$uio"
+	[ -z "$({ timeout 2 dd bs=4 count=1 <&3; } 2>/dev/null)" ] ||
+		fail "edu: an interrupt before any was raised"
+	k=0
+	while [ $k -lt 3 ]; do
+		k=$((k + 1))
+		devmem $((bar + 0x60)) 32 1
+		ev=$({ timeout 10 dd bs=4 count=1 <&3 | od -An -tu4 | tr -d ' '; } 2>/dev/null)
+		[ -n "$ev" ] && [ "$ev" -ge $k ] || fail "edu: raise $k: no interrupt within 10 s"
+		[ "$(devmem $((bar + 0x24)) 32)" = 0x00000001 ] ||
+			fail "edu: raise $k: interrupt status $(devmem $((bar + 0x24)) 32)"
+		devmem $((bar + 0x64)) 32 1
+		intx_unmask "$found" || fail "edu: cannot unmask INTx"
+	done
+	[ -z "$({ timeout 2 dd bs=4 count=1 <&3; } 2>/dev/null)" ] ||
+		fail "edu: interrupts still coming after the ack and the unmask"
+	exec 3<&-
+	echo "VFIO-EDU-INTX ok: $k interrupts, uio event count $ev"
 fi
+
+# The block device of every NVMe namespace, one per line.  A lab VF has one
+# private namespace (scripts/lab-vfs), so there is one per controller.  The
+# guest's nvme driver does multipath (busybox insmod takes no nvme_core.*
+# from the command line): each disk is a subsystem-level node
+# (nvme<subsys>n<i>), and its one path is a hidden disk under the
+# controller, .../0000:00:01.0/nvme/nvme0/nvme0c0n<i>, with the same NSID.
+namespaces() {
+	for b in /sys/block/nvme*; do
+		[ -e "$b" ] && [ -b "/dev/$(basename "$b")" ] && echo "/dev/$(basename "$b")"
+	done
+}
+
+# The PCI function behind disk $1.
+disk_pci() {
+	for p in "/sys/block/$1" /sys/block/nvme*c*; do
+		[ -e "$p" ] && [ "$(cat "$p/nsid")" = "$(cat "/sys/block/$1/nsid")" ] || continue
+		readlink -f "$p" | sed -n 's|/nvme/.*||p' | sed 's|.*/||'
+	done | head -n 1
+}
 
 # Wait for the controllers' namespaces.
 i=0
 while [ "$(ls /sys/class/nvme 2>/dev/null | wc -l)" -lt "$nvme" ] ||
-      [ "$(ls /dev/nvme*n1 2>/dev/null | wc -l)" -lt "$nvme" ]; do
+      [ "$(namespaces | wc -l)" -lt "$nvme" ]; do
 	i=$((i + 1))
-	[ $i -lt 600 ] || fail "only $(ls /dev/nvme*n1 2>/dev/null | wc -l) of $nvme NVMe namespaces appeared"
+	[ $i -lt 600 ] || fail "only $(namespaces | wc -l) of $nvme NVMe namespaces appeared"
 	sleep 0.1
 done
 
@@ -59,7 +127,7 @@ irq_counts() {
 }
 
 k=0
-for dev in $(ls /dev/nvme*n1 2>/dev/null); do
+for dev in $(namespaces); do
 	k=$((k + 1))
 	[ $k -le "$nvme" ] || break
 	dd if=/dev/urandom of=/tmp/pattern bs=4096 count=8 2>/dev/null
@@ -68,11 +136,12 @@ for dev in $(ls /dev/nvme*n1 2>/dev/null); do
 	dd if="$dev" of=/tmp/readback bs=4096 count=8 skip=$((512 * k)) iflag=direct 2>/dev/null ||
 		fail "read from $dev failed"
 	cmp -s /tmp/pattern /tmp/readback || fail "$dev: read-back differs from what was written"
-	echo "VFIO-GUEST: $dev write and read-back ok"
+	pci=$(disk_pci "${dev#/dev/}")
+	echo "VFIO-IO-OK $pci $dev: write and read-back ok"
 done
 
 if [ "$nvme" -gt 0 ]; then
-	for dev in $(ls /dev/nvme*n1); do
+	for dev in $(namespaces); do
 		dd if="$dev" of=/dev/null bs=4096 count=16 iflag=direct 2>/dev/null ||
 			fail "reads from $dev failed"
 	done
