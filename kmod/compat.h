@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Every kernel-version difference vfpost cares about, in one place.
- * Supported: 6.1 .. 6.16 (tested: Debian 6.1 and 6.12); 6.17+ irq bypass API.
+ * Supported: 6.1 and later (tested: Debian 6.1 and 6.12; Debian's 7.2.12
+ * headers compile it warning-free at W=1, which covers the 6.17+ branches).
  */
 #ifndef _VFPOST_COMPAT_H
 #define _VFPOST_COMPAT_H
@@ -13,6 +14,14 @@
 #include <linux/device.h>
 #include <linux/pci.h>
 #include <linux/string.h>
+
+/*
+ * hex_to_bin() moved from <linux/kernel.h> into <linux/hex.h>, which
+ * <linux/kernel.h> stopped including after 6.12 (7.2 has neither).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/hex.h>
+#endif
 
 /*
  * driver_override moved from struct pci_dev (set with driver_set_override()

@@ -11,44 +11,14 @@
 
 #include "fastpath.h"
 #include "lab.h"
+#include "vfpost_lab.h"
 
 #define TRACEFS "/sys/kernel/tracing"
-
-int fp_load_vfpost(void)
-{
-	struct stat st;
-	int ret;
-
-	if (lab_modprobe("vfio_pci_core") || lab_modprobe("irqbypass") ||
-	    lab_modprobe("vfio_iommu_type1"))
-		return -ENOENT;
-	if (!stat("/sys/module/vfpost", &st))
-		return 0;
-	ret = lab_sh("insmod %s", lab_vfpost_ko());
-	if (ret) {
-		fprintf(stderr, "fastpath: insmod %s failed (%d)\n", lab_vfpost_ko(), ret);
-		return -EIO;
-	}
-	return 0;
-}
-
-int fp_unload_vfpost(void)
-{
-	struct stat st;
-
-	if (stat("/sys/module/vfpost", &st))
-		return 0;
-	if (lab_sh("rmmod vfpost")) {
-		fprintf(stderr, "fastpath: rmmod vfpost failed\n");
-		return -EBUSY;
-	}
-	return 0;
-}
 
 int fp_vf_setup(char *bdf)
 {
 	char bdfs[1][LAB_BDF_LEN];
-	int ret = fp_load_vfpost();
+	int ret = vfpost_loaded() ? 0 : vfpost_load();
 
 	if (ret)
 		return ret;
@@ -65,7 +35,11 @@ int fp_vf_teardown(const char *bdf)
 
 	lab_bind(bdf, "");
 	ret = lab_vfs_down();
-	return fp_unload_vfpost() ?: ret;
+	if (vfpost_unload()) {
+		fprintf(stderr, "fastpath: rmmod vfpost failed: still in use\n");
+		return -EBUSY;
+	}
+	return ret;
 }
 
 static long long now_ms(void)

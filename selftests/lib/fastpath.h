@@ -12,13 +12,8 @@
 
 #include "libvfpost.h"
 
-/* modprobe vfio_pci_core, irqbypass, vfio_iommu_type1; insmod vfpost.ko. */
-int fp_load_vfpost(void);
-/* rmmod vfpost (0 if it was not loaded). */
-int fp_unload_vfpost(void);
-
 /*
- * The usual fixture: vfpost loaded, one lab VF up and bound to vfpost; its
+ * The usual fixture: vfpost loaded (vfpost_lab.h), one lab VF up and bound to vfpost; its
  * BDF into @bdf (LAB_BDF_LEN bytes).  And back: unbound, VFs down, vfpost
  * unloaded (which fails if anything still holds it).
  */

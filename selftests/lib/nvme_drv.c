@@ -253,26 +253,30 @@ int nvme_drv_exec(struct nvme_drv *n, struct nvme_queue *q, struct nvme_sqe *cmd
 	return 0;
 }
 
-int nvme_drv_create_io_queues(struct nvme_drv *n, uint16_t vector)
+int nvme_drv_create_io_cq(struct nvme_drv *n, uint16_t vector)
 {
 	struct nvme_sqe cq = {
 		.opcode = NVME_ADM_CREATE_CQ,
 		.cdw10 = (NVME_QDEPTH - 1) << 16 | 1,
 		.cdw11 = (uint32_t)vector << 16 | 1 << 1 | 1,	/* IV, IEN, PC */
 	};
+
+	queue_init(n, &n->io, 1, OFF_IOSQ, OFF_IOCQ);
+	cq.prp1 = n->io.cq_iova;
+	return nvme_drv_exec(n, &n->admin, &cq, NULL);
+}
+
+int nvme_drv_create_io_sq(struct nvme_drv *n)
+{
 	struct nvme_sqe sq = {
 		.opcode = NVME_ADM_CREATE_SQ,
 		.cdw10 = (NVME_QDEPTH - 1) << 16 | 1,
 		.cdw11 = 1 << 16 | 1,				/* CQID 1, PC */
+		.prp1 = n->io.sq_iova,
 	};
-	int ret;
 
-	queue_init(n, &n->io, 1, OFF_IOSQ, OFF_IOCQ);
-	cq.prp1 = n->io.cq_iova;
-	sq.prp1 = n->io.sq_iova;
-	ret = nvme_drv_exec(n, &n->admin, &cq, NULL);
-	if (ret)
-		return ret;
+	if (!n->io.sq)
+		return fail(n, -EINVAL, "no I/O CQ (nvme_drv_create_io_cq)");
 	return nvme_drv_exec(n, &n->admin, &sq, NULL);
 }
 
