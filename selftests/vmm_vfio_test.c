@@ -420,9 +420,15 @@ static void vfpost_unload(void)
 		lab_sh("rmmod vfpost");
 }
 
+/* q35's ICH9 functions share one IOMMU group: a group that can be made non-viable */
+#define ICH9_SATA	"0000:00:1f.2"
+#define ICH9_SMBUS	"0000:00:1f.3"
+
 FIXTURE(vf) {
 	char bdf[2][LAB_BDF_LEN];
 	struct vmm v;
+	bool sata_to_vfio;	/* error_group_not_viable bound ICH9_SATA to vfio-pci */
+	bool smbus_probed;	/* ... and ICH9_SMBUS, driverless before, to its driver */
 };
 
 FIXTURE_SETUP(vf)
@@ -448,6 +454,10 @@ FIXTURE_TEARDOWN(vf)
 	}
 	lab_vfs_down();
 	vfpost_unload();
+	if (self->sata_to_vfio)
+		lab_bind(ICH9_SATA, "");
+	if (self->smbus_probed)
+		lab_sh("echo %s > /sys/bus/pci/devices/%s/driver/unbind", ICH9_SMBUS, ICH9_SMBUS);
 }
 
 static void one_vf_io(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
@@ -615,6 +625,34 @@ TEST_F_TIMEOUT(vf, error_vfpost_path_needs_vfpost, 300)
 	snprintf(msg, sizeof(msg), "%s: is bound to vfio-pci, but --irq-path vfpost needs the vfpost driver",
 		 self->bdf[0]);
 	expect_error(_metadata, &self->v, "path", args, msg);
+}
+
+/*
+ * The device is bound to vfio-pci but another device of its IOMMU group is
+ * bound to a host driver: the error names the group and the offender.
+ */
+TEST_F_TIMEOUT(vf, error_group_not_viable, 300)
+{
+	int group = lab_iommu_group(ICH9_SATA);
+	char drv[64], args[128], msg[256];
+
+	if (group < 0 || group != lab_iommu_group(ICH9_SMBUS))
+		SKIP(return, "%s and %s are not in one IOMMU group on this machine",
+		     ICH9_SATA, ICH9_SMBUS);
+	ASSERT_EQ(0, lab_driver_of(ICH9_SMBUS, drv, sizeof(drv)));
+	if (!drv[0]) {
+		ASSERT_EQ(0, lab_modprobe("i2c_i801"));
+		ASSERT_EQ(0, lab_driver_of(ICH9_SMBUS, drv, sizeof(drv)));
+		ASSERT_STRNE("", drv) TH_LOG("i2c_i801 did not bind %s", ICH9_SMBUS);
+		self->smbus_probed = true;
+	}
+	ASSERT_EQ(0, lab_bind(ICH9_SATA, "vfio-pci"));
+	self->sata_to_vfio = true;
+	snprintf(args, sizeof(args), "--vfio %s", ICH9_SATA);
+	snprintf(msg, sizeof(msg),
+		 "%s: IOMMU group %d is not viable: %s (%s) not bound to VFIO; bind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
+		 ICH9_SATA, group, ICH9_SMBUS, drv, group);
+	expect_error(_metadata, &self->v, "viable", args, msg);
 }
 
 TEST_HARNESS_MAIN
