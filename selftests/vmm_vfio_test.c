@@ -30,6 +30,7 @@
 #include "kselftest_harness.h"
 #include "lab.h"
 #include "libvfpost.h"
+#include "vfpost_lab.h"
 
 #define BOOT_TIMEOUT	600	/* seconds for an L2 boot + test under TCG */
 #define GUEST_PAUSE	10	/* s the guest idles after its counts; the host polls at 5 Hz */
@@ -403,23 +404,6 @@ static void check_counts(struct __test_metadata *_metadata, const struct vmm *v,
 	}
 }
 
-static bool vfpost_driver_ready(void)
-{
-	struct stat st;
-
-	if (stat("/sys/module/vfpost", &st) && lab_sh("insmod %s", lab_vfpost_ko()))
-		return false;
-	return !stat("/sys/bus/pci/drivers/vfpost", &st);
-}
-
-static void vfpost_unload(void)
-{
-	struct stat st;
-
-	if (!stat("/sys/module/vfpost", &st))
-		lab_sh("rmmod vfpost");
-}
-
 /* q35's ICH9 functions share one IOMMU group: a group that can be made non-viable */
 #define ICH9_SATA	"0000:00:1f.2"
 #define ICH9_SMBUS	"0000:00:1f.3"
@@ -488,8 +472,7 @@ TEST_F_TIMEOUT(vf, vfpost_claim_and_path, 900)
 	struct dev_counts d[1] = { 0 };
 	char drv[64];
 
-	if (!vfpost_driver_ready())
-		SKIP(return, "this vfpost.ko registers no VFIO variant driver");
+	ASSERT_TRUE(vfpost_loaded() || !vfpost_load()) TH_LOG("vfpost.ko did not load");
 	snprintf(d[0].bdf, sizeof(d[0].bdf), "%s", self->bdf[0]);
 	ASSERT_EQ(0, lab_driver_of(self->bdf[0], drv, sizeof(drv)));
 	ASSERT_STREQ("", drv);
