@@ -34,6 +34,17 @@ TEST(kvm_creates_vm_and_vcpu)
 	close(kvm);
 }
 
+/*
+ * The lab's init holds one VM for the whole run, so that tests creating and
+ * destroying VMs do not patch __schedule (Documentation/lab.rst).
+ */
+TEST(a_vm_is_held_from_boot)
+{
+	ASSERT_EQ(0, lab_sh("grep -q '^vm [0-9]' /run/kvm-hold")) TH_LOG("/run/kvm-hold names no VM");
+	EXPECT_EQ(0, lab_sh("ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q 'anon_inode:kvm-vm'"))
+		TH_LOG("no process holds a KVM VM");
+}
+
 TEST(interrupt_remapping_enabled)
 {
 	char buf[64];
