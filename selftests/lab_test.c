@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/pci_regs.h>
@@ -36,22 +35,32 @@ TEST(kvm_creates_vm_and_vcpu)
 }
 
 /*
- * On 6.1 the lab's init holds one VM for the whole run, so that tests
- * creating and destroying VMs do not patch __schedule; on other kernels it
- * holds none (Documentation/lab.rst).
+ * The lab's init holds one VM with one vCPU for the whole run, so that tests
+ * creating and destroying VMs and guests do not patch kernel text
+ * (__schedule, KVM's APIC paths), and brings the CPUs that booted offline
+ * (maxcpus=1) up before the command (Documentation/lab.rst).
  */
-TEST(a_vm_is_held_from_boot_on_6_1_only)
+TEST(a_vm_and_vcpu_are_held_from_boot)
 {
-	struct utsname u;
-
-	ASSERT_EQ(0, uname(&u));
-	if (strncmp(u.release, "6.1.", 4)) {
-		EXPECT_NE(0, lab_sh("test -e /run/kvm-hold")) TH_LOG("%s holds a VM", u.release);
-		return;
-	}
-	ASSERT_EQ(0, lab_sh("grep -q '^vm [0-9]' /run/kvm-hold")) TH_LOG("/run/kvm-hold names no VM");
+	ASSERT_EQ(0, lab_sh("grep -q '^vm [0-9]* vcpu [0-9]' /run/kvm-hold"))
+		TH_LOG("/run/kvm-hold names no VM and vCPU");
 	EXPECT_EQ(0, lab_sh("ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q 'anon_inode:kvm-vm'"))
 		TH_LOG("no process holds a KVM VM");
+	EXPECT_EQ(0, lab_sh("ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q 'anon_inode:kvm-vcpu:0'"))
+		TH_LOG("no process holds a KVM vCPU");
+}
+
+TEST(every_cpu_is_online_and_trace_records_no_comm)
+{
+	char online[32], present[32], rec[8];
+
+	ASSERT_EQ(0, lab_sh_out(online, sizeof(online), "tr -d '\\n' < /sys/devices/system/cpu/online"));
+	ASSERT_EQ(0, lab_sh_out(present, sizeof(present), "tr -d '\\n' < /sys/devices/system/cpu/present"));
+	EXPECT_STREQ(present, online);
+	EXPECT_EQ(0, lab_sh("grep -q maxcpus=1 /proc/cmdline")) TH_LOG("the lab booted all CPUs");
+	ASSERT_EQ(0, lab_sh_out(rec, sizeof(rec),
+				"tr -d '\\n' < /sys/kernel/tracing/options/record-cmd"));
+	EXPECT_STREQ("0", rec);
 }
 
 TEST(interrupt_remapping_enabled)
