@@ -13,7 +13,10 @@
 #include <linux/vfio.h>
 #include <linux/device.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/vfio_pci_core.h>
 
 /*
  * hex_to_bin() moved from <linux/kernel.h> into <linux/hex.h>, which
@@ -88,6 +91,85 @@ static inline int vfpost_bypass_register(struct irq_bypass_producer *prod,
 	return irq_bypass_register_producer(prod);
 #endif
 }
+
+/*
+ * The core's ERR and REQ triggers (struct vfio_pci_core_device err_trigger,
+ * req_trigger), set by vfpost under igate.  Older cores keep a plain
+ * eventfd_ctx pointer and read it under igate; newer ones (upstream 6.17,
+ * backported to Debian's 6.12.y) wrap it in an RCU-freed struct
+ * vfio_pci_eventfd that the core frees with kfree() at close.  Kbuild
+ * detects the struct in the target's headers (VFPOST_HAVE_VFIO_PCI_EVENTFD).
+ */
+#ifdef VFPOST_HAVE_VFIO_PCI_EVENTFD
+/* The trigger of @index, VFIO_PCI_ERR_IRQ_INDEX or VFIO_PCI_REQ_IRQ_INDEX. */
+static inline struct vfio_pci_eventfd __rcu **
+vfpost_trigger_slot(struct vfio_pci_core_device *core, unsigned int index)
+{
+	return index == VFIO_PCI_ERR_IRQ_INDEX ? &core->err_trigger :
+						 &core->req_trigger;
+}
+
+static inline struct eventfd_ctx *
+vfpost_trigger_get(struct vfio_pci_core_device *core, unsigned int index)
+{
+	struct vfio_pci_eventfd *e;
+
+	e = rcu_dereference_protected(*vfpost_trigger_slot(core, index),
+				      lockdep_is_held(&core->igate));
+	return e ? e->ctx : NULL;
+}
+
+/* Module exit waits for these with rcu_barrier(). */
+static void __maybe_unused vfpost_trigger_free_rcu(struct rcu_head *rcu)
+{
+	struct vfio_pci_eventfd *e = container_of(rcu, struct vfio_pci_eventfd,
+						  rcu);
+
+	eventfd_ctx_put(e->ctx);
+	kfree(e);
+}
+
+/* Takes over @ctx (may be NULL) on success. */
+static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
+					 unsigned int index,
+					 struct eventfd_ctx *ctx)
+{
+	struct vfio_pci_eventfd *new = NULL, *old;
+
+	if (ctx) {
+		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (!new)
+			return -ENOMEM;
+		new->ctx = ctx;
+	}
+	old = rcu_replace_pointer(*vfpost_trigger_slot(core, index), new,
+				  lockdep_is_held(&core->igate));
+	if (old)
+		call_rcu(&old->rcu, vfpost_trigger_free_rcu);
+	return 0;
+}
+#else
+
+static inline struct eventfd_ctx *
+vfpost_trigger_get(struct vfio_pci_core_device *core, unsigned int index)
+{
+	lockdep_assert_held(&core->igate);
+	return *vfpost_trigger_slot(core, index);
+}
+
+static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
+					 unsigned int index,
+					 struct eventfd_ctx *ctx)
+{
+	struct eventfd_ctx **slot = vfpost_trigger_slot(core, index);
+
+	lockdep_assert_held(&core->igate);
+	if (*slot)
+		eventfd_ctx_put(*slot);
+	*slot = ctx;
+	return 0;
+}
+#endif
 
 /*
  * The iommufd device ops exist from 6.2 and are mandatory for a VFIO

@@ -4,7 +4,8 @@
  *
  * Everything but MSI-X is vfio_pci_core's: config space, BAR regions and
  * mmap, reset, DMA, the VFIO group and the other interrupt indexes.  The
- * MSI-X index (GET_IRQ_INFO and SET_IRQS) is served by msix.c.  The driver
+ * interrupt indexes (GET_IRQ_INFO and SET_IRQS) are served by irqs.c and
+ * msix.c.  The driver
  * binds only through driver_override (or VF_CLAIM, which sets it), and only
  * to SR-IOV VFs.  The lifecycle hooks of registry.c are called on open,
  * close, reset and when a removal waits for userspace to close the device.
@@ -15,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -88,50 +90,17 @@ static void vfpost_close_device(struct vfio_device *core_vdev)
 	vfpost_registry_closed(pdev);
 }
 
-static long vfpost_ioctl_set_irqs(struct vfpost_device *vd, unsigned long arg)
-{
-	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
-	struct vfio_irq_set hdr;
-	size_t data_size = 0;
-	u8 *data = NULL;
-	int ret;
-
-	if (copy_from_user(&hdr, (void __user *)arg, minsz))
-		return -EFAULT;
-	if (hdr.index != VFIO_PCI_MSIX_IRQ_INDEX)
-		return vfio_pci_core_ioctl(&vd->core.vdev, VFIO_DEVICE_SET_IRQS,
-					   arg);
-
-	ret = vfio_set_irqs_validate_and_prepare(&hdr, vd->nvec,
-						 VFIO_PCI_NUM_IRQS, &data_size);
-	if (ret)
-		return ret;
-	if (data_size) {
-		data = memdup_user((void __user *)(arg + minsz), data_size);
-		if (IS_ERR(data))
-			return PTR_ERR(data);
-	}
-	ret = vfpost_msix_set_irqs(vd, &hdr, data);
-	kfree(data);
-	return ret;
-}
-
 static long vfpost_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 			 unsigned long arg)
 {
 	struct vfpost_device *vd = to_vfpost(core_vdev);
-	struct vfio_irq_info info;
 
+	/* Every interrupt index is vfpost's: see irqs.c. */
 	switch (cmd) {
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		if (copy_from_user(&info, (void __user *)arg,
-				   offsetofend(struct vfio_irq_info, count)))
-			return -EFAULT;
-		if (info.index == VFIO_PCI_MSIX_IRQ_INDEX)
-			return vfpost_msix_irq_info(vd, arg);
-		break;
+		return vfpost_irqs_get_info(vd, arg);
 	case VFIO_DEVICE_SET_IRQS:
-		return vfpost_ioctl_set_irqs(vd, arg);
+		return vfpost_irqs_set(vd, arg);
 	}
 	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
 }
@@ -173,6 +142,12 @@ static int vfpost_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	if (!pdev->is_virtfn) {
 		pci_info(pdev, "not an SR-IOV VF, vfpost binds VFs only\n");
+		return -ENODEV;
+	}
+
+	/* MSI-X is the only interrupt vfpost serves (irqs.c). */
+	if (!pdev->msix_cap) {
+		pci_info(pdev, "VF without MSI-X, bind vfio-pci instead\n");
 		return -ENODEV;
 	}
 
@@ -277,4 +252,6 @@ int vfpost_driver_init(void)
 void vfpost_driver_exit(void)
 {
 	pci_unregister_driver(&vfpost_pci_driver);
+	/* ERR/REQ triggers freed by vfpost_trigger_free_rcu (compat.h). */
+	rcu_barrier();
 }

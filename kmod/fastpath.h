@@ -63,12 +63,16 @@ static inline struct pci_dev *vfpost_pdev(struct vfpost_device *vd)
 int vfpost_msix_init(struct vfpost_device *vd);
 void vfpost_msix_free(struct vfpost_device *vd);
 void vfpost_msix_disable(struct vfpost_device *vd);
-int vfpost_msix_irq_info(struct vfpost_device *vd, unsigned long arg);
+u32 vfpost_msix_irq_flags(struct vfpost_device *vd);
 /* @data: the kernel copy of the eventfds/bools of a validated @hdr */
 int vfpost_msix_set_irqs(struct vfpost_device *vd, struct vfio_irq_set *hdr,
 			 void *data);
 int vfpost_msix_stats(struct vfpost_device *vd,
 		      struct vfpost_vector_stats *out, unsigned int max);
+
+/* irqs.c: the VFIO ioctls, one read of each request */
+int vfpost_irqs_get_info(struct vfpost_device *vd, unsigned long arg);
+int vfpost_irqs_set(struct vfpost_device *vd, unsigned long arg);
 
 /* bypass.c */
 int vfpost_bypass_attach(struct vfpost_vector *v);

@@ -414,22 +414,13 @@ out:
 	return ret;
 }
 
-int vfpost_msix_irq_info(struct vfpost_device *vd, unsigned long arg)
+/*
+ * Maskable with pending latching, and resizable: vectors can be attached
+ * at any time, so no NORESIZE.
+ */
+u32 vfpost_msix_irq_flags(struct vfpost_device *vd)
 {
-	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
-	struct vfio_irq_info info;
-
-	if (copy_from_user(&info, (void __user *)arg, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz)
-		return -EINVAL;
-	/*
-	 * Maskable with pending latching, and resizable: vectors can be
-	 * attached at any time, so no NORESIZE.
-	 */
-	info.flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE;
-	info.count = vd->nvec;
-	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+	return VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE;
 }
 
 int vfpost_msix_stats(struct vfpost_device *vd,
