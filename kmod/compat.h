@@ -149,6 +149,12 @@ static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
 	return 0;
 }
 #else
+static inline struct eventfd_ctx **
+vfpost_trigger_slot(struct vfio_pci_core_device *core, unsigned int index)
+{
+	return index == VFIO_PCI_ERR_IRQ_INDEX ? &core->err_trigger :
+						 &core->req_trigger;
+}
 
 static inline struct eventfd_ctx *
 vfpost_trigger_get(struct vfio_pci_core_device *core, unsigned int index)
