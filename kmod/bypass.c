@@ -47,15 +47,25 @@ static void vfpost_del_consumer(struct irq_bypass_producer *prod,
  * Quiesce around (dis)connection.  disable_irq() masks the table entry
  * (IRQ_DISABLE_UNLAZY), so a message sent meanwhile latches in the PBA and
  * is sent again by start.  Nests with a VFIO mask: the irq depth counts.
+ * The table write happens under memory_lock so it cannot interleave with
+ * a reset restoring the MSI-X state.
  */
 static void vfpost_stop(struct irq_bypass_producer *prod)
 {
+	struct vfpost_device *vd = to_vector(prod)->vd;
+	u16 cmd = vfpost_memory_lock_and_enable(vd);
+
 	disable_irq(prod->irq);
+	vfpost_memory_unlock_and_restore(vd, cmd);
 }
 
 static void vfpost_start(struct irq_bypass_producer *prod)
 {
+	struct vfpost_device *vd = to_vector(prod)->vd;
+	u16 cmd = vfpost_memory_lock_and_enable(vd);
+
 	enable_irq(prod->irq);
+	vfpost_memory_unlock_and_restore(vd, cmd);
 }
 
 /* vd->lock held; @v has a trigger and a requested irq. */
@@ -73,9 +83,9 @@ int vfpost_bypass_attach(struct vfpost_vector *v)
 	ret = vfpost_bypass_register(&v->producer, v->trigger, v->irq);
 	if (ret) {
 		WRITE_ONCE(v->bypass, VFPOST_BYPASS_NONE);
-		pci_info(vfpost_pdev(v->vd),
-			 "vector %u: no irq bypass producer (%d), host path only\n",
-			 v->index, ret);
+		pci_info_ratelimited(vfpost_pdev(v->vd),
+				     "vector %u: no irq bypass producer (%d), host path only\n",
+				     v->index, ret);
 	}
 	return ret;
 }

@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -78,12 +79,18 @@ static int vfpost_open_device(struct vfio_device *core_vdev)
  * Also the path taken when the owner dies: the last reference to the device
  * file goes away and VFIO calls close_device.  vfpost's vectors go first,
  * while the device is still enabled, then the core disables and resets it.
+ * A device the VMM left runtime-suspended (VFIO low-power entry) is resumed
+ * to D0 first, as the core's own disable does, so the MSI-X table writes of
+ * the teardown reach it.  One the guest put in D3hot through the virtual
+ * PMCSR stays there until the core's disable: only the core can undo that
+ * with its saved state (vfio_pci_set_power_state() is not exported).
  */
 static void vfpost_close_device(struct vfio_device *core_vdev)
 {
 	struct vfpost_device *vd = to_vfpost(core_vdev);
 	struct pci_dev *pdev = vfpost_pdev(vd);
 
+	pm_runtime_resume(&pdev->dev);
 	vfpost_msix_disable(vd);
 	vfio_pci_core_close_device(core_vdev);
 	pci_dbg(pdev, "closed\n");

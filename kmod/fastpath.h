@@ -16,7 +16,10 @@
  * The hard irq handler reads vector->trigger without a lock: it is written
  * only while the irq is not requested (before request_irq, after free_irq).
  * The irq bypass callbacks run under the bypass manager's own mutex and
- * touch only vector->bypass (READ_ONCE/WRITE_ONCE) and enable/disable_irq.
+ * touch only vector->bypass (READ_ONCE/WRITE_ONCE) and, under memory_lock,
+ * enable/disable_irq.  So the order is igate, vd->lock, the bypass
+ * manager's mutex, memory_lock; vfpost never (un)registers a producer
+ * with memory_lock held.
  */
 #ifndef _VFPOST_FASTPATH_H
 #define _VFPOST_FASTPATH_H
@@ -64,6 +67,9 @@ int vfpost_msix_init(struct vfpost_device *vd);
 void vfpost_msix_free(struct vfpost_device *vd);
 void vfpost_msix_disable(struct vfpost_device *vd);
 u32 vfpost_msix_irq_flags(struct vfpost_device *vd);
+/* memory_lock for write, memory decoding on: around MSI-X table writes */
+u16 vfpost_memory_lock_and_enable(struct vfpost_device *vd);
+void vfpost_memory_unlock_and_restore(struct vfpost_device *vd, u16 cmd);
 /* @data: the kernel copy of the eventfds/bools of a validated @hdr */
 int vfpost_msix_set_irqs(struct vfpost_device *vd, struct vfio_irq_set *hdr,
 			 void *data);

@@ -64,16 +64,39 @@ void vfpost_msix_free(struct vfpost_device *vd)
 }
 
 /*
- * The MSI-X table lives in a BAR: memory decoding must be on while the
- * kernel writes it, whatever the VMM did to the command register.  Same
- * rule and lock as vfio_pci_core's own MSI-X code.
+ * vfio-pci's rule for BAR access: the device must be in D0, and memory
+ * decoding counts as on for devices without a Memory Space Enable bit
+ * (pdev->no_command_memory: every SR-IOV VF, whose MSE is hardwired to 0;
+ * the PF's VF MSE decides).  QEMU's emulated VF has a writable MSE, so the
+ * lab alone would not show the difference.  memory_lock held.
  */
-static u16 vfpost_memory_lock_and_enable(struct vfpost_device *vd)
+static bool vfpost_memory_enabled(struct vfpost_device *vd)
 {
 	struct pci_dev *pdev = vfpost_pdev(vd);
 	u16 cmd;
 
+	if (pdev->current_state != PCI_D0)
+		return false;
+	if (pdev->no_command_memory)
+		return true;
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	return cmd & PCI_COMMAND_MEMORY;
+}
+
+/*
+ * The kernel writes the MSI-X table (in a BAR) whatever the VMM did to the
+ * command register: force memory decoding on around it where the device
+ * has the bit, under memory_lock like vfio_pci_core's own MSI-X code, so a
+ * reset or a config write cannot interleave.
+ */
+u16 vfpost_memory_lock_and_enable(struct vfpost_device *vd)
+{
+	struct pci_dev *pdev = vfpost_pdev(vd);
+	u16 cmd = 0;
+
 	down_write(&vd->core.memory_lock);
+	if (pdev->no_command_memory)
+		return 0;
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	if (!(cmd & PCI_COMMAND_MEMORY))
 		pci_write_config_word(pdev, PCI_COMMAND,
@@ -81,25 +104,25 @@ static u16 vfpost_memory_lock_and_enable(struct vfpost_device *vd)
 	return cmd;
 }
 
-static void vfpost_memory_unlock_and_restore(struct vfpost_device *vd,
-					     u16 cmd)
+void vfpost_memory_unlock_and_restore(struct vfpost_device *vd, u16 cmd)
 {
-	pci_write_config_word(vfpost_pdev(vd), PCI_COMMAND, cmd);
+	struct pci_dev *pdev = vfpost_pdev(vd);
+
+	if (!pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);
 	up_write(&vd->core.memory_lock);
 }
 
-/* The device's PBA bit of @v; false when memory decoding is off. */
+/* The device's PBA bit of @v; false when the BAR cannot be read. */
 static bool vfpost_pba_test(struct vfpost_vector *v)
 {
 	struct vfpost_device *vd = v->vd;
 	bool set = false;
-	u16 cmd;
 
 	if (!vd->pba)
 		return false;
 	down_read(&vd->core.memory_lock);
-	pci_read_config_word(vfpost_pdev(vd), PCI_COMMAND, &cmd);
-	if (cmd & PCI_COMMAND_MEMORY)
+	if (vfpost_memory_enabled(vd))
 		set = readl(vd->pba + (v->index / 32) * 4) &
 		      BIT(v->index % 32);
 	up_read(&vd->core.memory_lock);
@@ -152,8 +175,9 @@ static int vfpost_msix_enable(struct vfpost_device *vd)
 	ret = pci_alloc_irq_vectors(pdev, vd->nvec, vd->nvec, PCI_IRQ_MSIX);
 	vfpost_memory_unlock_and_restore(vd, cmd);
 	if (ret < 0) {
-		pci_err(pdev, "cannot allocate %u MSI-X vectors: %d\n",
-			vd->nvec, ret);
+		dev_err_ratelimited(&pdev->dev,
+				    "cannot allocate %u MSI-X vectors: %d\n",
+				    vd->nvec, ret);
 		pci_iounmap(pdev, vd->pba);
 		vd->pba = NULL;
 		return ret;
@@ -167,21 +191,31 @@ static int vfpost_msix_enable(struct vfpost_device *vd)
 	return 0;
 }
 
-static void vfpost_vector_detach(struct vfpost_vector *v)
+/* Detach @v and hand its eventfd reference to the caller (NULL if none). */
+static struct eventfd_ctx *vfpost_vector_take(struct vfpost_vector *v)
 {
 	struct vfpost_device *vd = v->vd;
+	struct eventfd_ctx *trigger = v->trigger;
 	u16 cmd;
 
-	if (!v->trigger)
-		return;
+	if (!trigger)
+		return NULL;
 	vfpost_bypass_detach(v);
 	cmd = vfpost_memory_lock_and_enable(vd);
 	free_irq(v->irq, v);
 	vfpost_memory_unlock_and_restore(vd, cmd);
-	eventfd_ctx_put(v->trigger);
 	v->trigger = NULL;
 	v->soft_pending = false;
 	trace_vfpost_vector_attach(vfpost_pdev(vd), v->index, v->irq, false);
+	return trigger;
+}
+
+static void vfpost_vector_detach(struct vfpost_vector *v)
+{
+	struct eventfd_ctx *trigger = vfpost_vector_take(v);
+
+	if (trigger)
+		eventfd_ctx_put(trigger);
 }
 
 static int vfpost_vector_attach(struct vfpost_vector *v,
@@ -206,8 +240,9 @@ static int vfpost_vector_attach(struct vfpost_vector *v,
 		enable_irq(v->irq);
 	vfpost_memory_unlock_and_restore(vd, cmd);
 	if (ret) {
-		pci_err(vfpost_pdev(vd), "request_irq %d for vector %u: %d\n",
-			v->irq, v->index, ret);
+		dev_err_ratelimited(&vfpost_pdev(vd)->dev,
+				    "request_irq %d for vector %u: %d\n",
+				    v->irq, v->index, ret);
 		v->trigger = NULL;
 		return ret;
 	}
@@ -313,17 +348,49 @@ static void vfpost_vector_soft_trigger(struct vfpost_vector *v)
 		vfpost_eventfd_signal(v->trigger);
 }
 
+/*
+ * Undo a partly applied vfpost_msix_set_eventfds(): vectors @v[0..@n] get
+ * back the triggers in @old, whose references are consumed where they are
+ * re-attached.  Re-attaching can fail only as attaching just did
+ * (request_irq); that vector is then left detached, and said so.
+ */
+static void vfpost_msix_restore(struct vfpost_vector *v, unsigned int n,
+				struct eventfd_ctx **old)
+{
+	unsigned int i;
+
+	for (i = 0; i <= n; i++) {
+		vfpost_vector_detach(&v[i]);
+		if (!old[i])
+			continue;
+		if (vfpost_vector_attach(&v[i], old[i]))
+			dev_warn_ratelimited(&vfpost_pdev(v[i].vd)->dev,
+					     "vector %u: previous eventfd not restored, left detached\n",
+					     v[i].index);
+		else
+			old[i] = NULL;
+	}
+}
+
+/*
+ * Attach (or detach, fd -1) vectors [@start, @start + @count).  All or
+ * nothing: when a vector fails part-way, every vector of the range gets its
+ * previous eventfd back and MSI-X is off again if it was off before.
+ */
 static int vfpost_msix_set_eventfds(struct vfpost_device *vd,
 				    unsigned int start, unsigned int count,
 				    const s32 *fds)
 {
-	struct eventfd_ctx **ctx;
+	struct vfpost_vector *v = &vd->vec[start];
+	struct eventfd_ctx **ctx, **old;
+	bool was_on = vd->msix_on;
 	unsigned int i;
 	int ret = 0;
 
-	ctx = kcalloc(count, sizeof(*ctx), GFP_KERNEL);
+	ctx = kcalloc(2 * count, sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
+	old = ctx + count;
 	/* Resolve every fd first so a bad one changes nothing. */
 	for (i = 0; i < count; i++) {
 		if (fds[i] == -1)
@@ -343,19 +410,21 @@ static int vfpost_msix_set_eventfds(struct vfpost_device *vd,
 	if (ret)
 		goto out_put;
 	for (i = 0; i < count; i++) {
-		struct vfpost_vector *v = &vd->vec[start + i];
-
-		if (!ctx[i]) {
-			vfpost_vector_detach(v);
+		/* Keep the previous eventfd until the whole range worked. */
+		old[i] = vfpost_vector_take(&v[i]);
+		if (!ctx[i])
 			continue;
-		}
-		ret = vfpost_vector_attach(v, ctx[i]);
-		if (ret)
+		ret = vfpost_vector_attach(&v[i], ctx[i]);
+		if (ret) {
+			vfpost_msix_restore(v, i, old);
+			if (!was_on)
+				vfpost_msix_off(vd);
 			goto out_put;
+		}
 		ctx[i] = NULL;	/* the vector owns the reference now */
 	}
 out_put:
-	for (i = 0; i < count; i++)
+	for (i = 0; i < 2 * count; i++)
 		if (ctx[i])
 			eventfd_ctx_put(ctx[i]);
 	kfree(ctx);

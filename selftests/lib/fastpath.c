@@ -115,12 +115,17 @@ long fp_host_count(const char *bdf, unsigned int vector)
 	return irq_line_count(name, NULL);
 }
 
-int fp_vfpost_irqs(void)
+int fp_irq_lines(const char *substr)
 {
 	int lines = 0;
 
-	irq_line_count("vfpost-msix[", &lines);
+	irq_line_count(substr, &lines);
 	return lines;
+}
+
+int fp_vfpost_irqs(void)
+{
+	return fp_irq_lines("vfpost-msix[");
 }
 
 int fp_stats(const char *bdf, unsigned int index, struct vfpost_vector *out)

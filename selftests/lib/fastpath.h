@@ -30,6 +30,8 @@ long fp_efd_settle(int fd, int ms);
  * CPUs from /proc/interrupts; -1 when that irq is not requested.
  */
 long fp_host_count(const char *bdf, unsigned int vector);
+/* Number of /proc/interrupts lines containing @substr. */
+int fp_irq_lines(const char *substr);
 /* Number of vfpost irqs in /proc/interrupts. */
 int fp_vfpost_irqs(void);
 
