@@ -93,6 +93,37 @@ static inline int vfpost_bypass_register(struct irq_bypass_producer *prod,
 }
 
 /*
+ * Dynamic MSI-X (vectors added to a live table), from 6.2 where the irq
+ * domain supports it; detected by Kbuild (VFPOST_HAVE_MSIX_ALLOC_DYN).
+ */
+#ifdef VFPOST_HAVE_MSIX_ALLOC_DYN
+static inline bool vfpost_msix_can_alloc_dyn(struct pci_dev *pdev)
+{
+	return pci_msix_can_alloc_dyn(pdev);
+}
+
+/* The new vector's irq, or -errno. */
+static inline int vfpost_msix_alloc_at(struct pci_dev *pdev,
+				       unsigned int index)
+{
+	struct msi_map map = pci_msix_alloc_irq_at(pdev, index, NULL);
+
+	return map.index < 0 ? map.index : map.virq;
+}
+#else
+static inline bool vfpost_msix_can_alloc_dyn(struct pci_dev *pdev)
+{
+	return false;
+}
+
+static inline int vfpost_msix_alloc_at(struct pci_dev *pdev,
+				       unsigned int index)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+/*
  * The core's ERR and REQ triggers (struct vfio_pci_core_device err_trigger,
  * req_trigger), set by vfpost under igate.  Older cores keep a plain
  * eventfd_ctx pointer and read it under igate; newer ones (upstream 6.17,

@@ -35,7 +35,7 @@ struct vfpost_device;
 struct vfpost_vector {
 	struct vfpost_device *vd;
 	unsigned int index;
-	int irq;			/* host irq while MSI-X is on, else 0 */
+	int irq;			/* host irq once allocated, else 0 */
 	struct eventfd_ctx *trigger;	/* NULL while detached */
 	struct irq_bypass_producer producer;
 	int bypass;			/* enum vfpost_bypass_state */
@@ -52,6 +52,7 @@ struct vfpost_device {
 	struct list_head node;		/* on vfpost_devices */
 	struct mutex lock;		/* protects everything below */
 	bool msix_on;			/* host vectors allocated */
+	bool dyn;			/* ... one by one (dynamic MSI-X) */
 	unsigned int nvec;		/* MSI-X table size, 0 if no MSI-X */
 	struct vfpost_vector *vec;	/* nvec entries, allocated at probe */
 	void __iomem *pba;		/* pending bit array while msix_on */

@@ -3,12 +3,13 @@
  * vfpost's MSI-X path: per-vector attach/detach at any time, mask/unmask
  * with pending latching, software triggers and per-vector statistics.
  *
- * The host vectors for the whole MSI-X table are allocated at the first
- * attach and stay allocated until the VMM disables the index (count 0) or
+ * Host vectors are allocated at a vector's first attach where the kernel
+ * has dynamic MSI-X, else for the whole table at the first attach; either
+ * way they stay allocated until the VMM disables the index (count 0) or
  * closes the device, so MSI-X is never disabled under other vectors.  A
- * vector that has no eventfd is allocated but not requested: its table
- * entry stays masked in the device, which latches any message in the PBA
- * and sends it once the vector is attached (and unmasked) again.
+ * vector that has no eventfd is not requested: its table entry stays
+ * masked in the device, which latches any message in the PBA and sends it
+ * once the vector is attached (and unmasked) again.
  *
  * VFIO ACTION_MASK masks the vector in the device's MSI-X table (the host
  * irq is disabled non-lazily), so the device itself latches pending
@@ -153,11 +154,17 @@ static int vfpost_pba_map(struct vfpost_device *vd)
 	return vd->pba ? 0 : -ENOMEM;
 }
 
-/* Allocate the host vectors for the whole table.  igate and vd->lock held. */
+/*
+ * Turn MSI-X on.  Where the irq domain can add vectors to a live MSI-X
+ * table (dynamic MSI-X, 6.2+, x86 among others) only vector 0 is allocated
+ * now and every other one at its first attach; elsewhere (6.1) the whole
+ * table is allocated here, as growing it would mean disabling MSI-X under
+ * live vectors.  igate and vd->lock held.
+ */
 static int vfpost_msix_enable(struct vfpost_device *vd)
 {
 	struct pci_dev *pdev = vfpost_pdev(vd);
-	unsigned int i;
+	unsigned int i, n;
 	u16 cmd;
 	int ret;
 
@@ -171,23 +178,50 @@ static int vfpost_msix_enable(struct vfpost_device *vd)
 	if (ret)
 		return ret;
 
+	vd->dyn = vfpost_msix_can_alloc_dyn(pdev);
+	n = vd->dyn ? 1 : vd->nvec;
 	cmd = vfpost_memory_lock_and_enable(vd);
-	ret = pci_alloc_irq_vectors(pdev, vd->nvec, vd->nvec, PCI_IRQ_MSIX);
+	ret = pci_alloc_irq_vectors(pdev, n, n, PCI_IRQ_MSIX);
 	vfpost_memory_unlock_and_restore(vd, cmd);
 	if (ret < 0) {
 		dev_err_ratelimited(&pdev->dev,
 				    "cannot allocate %u MSI-X vectors: %d\n",
-				    vd->nvec, ret);
+				    n, ret);
 		pci_iounmap(pdev, vd->pba);
 		vd->pba = NULL;
 		return ret;
 	}
-	for (i = 0; i < vd->nvec; i++)
+	for (i = 0; i < n; i++)
 		vd->vec[i].irq = pci_irq_vector(pdev, i);
 	/* The core must refuse INTx/MSI while vfpost owns MSI-X. */
 	vd->core.irq_type = VFIO_PCI_MSIX_IRQ_INDEX;
 	vd->msix_on = true;
-	pci_dbg(pdev, "MSI-X on, %u vectors\n", vd->nvec);
+	pci_dbg(pdev, "MSI-X on, %u of %u vectors%s\n", n, vd->nvec,
+		vd->dyn ? ", the others on demand" : "");
+	return 0;
+}
+
+/* The host irq of @v, allocated now if MSI-X is dynamic.  vd->lock held. */
+static int vfpost_vector_alloc(struct vfpost_vector *v)
+{
+	struct vfpost_device *vd = v->vd;
+	u16 cmd;
+	int irq;
+
+	if (v->irq)
+		return 0;
+	if (!vd->dyn)
+		return -EINVAL;
+	cmd = vfpost_memory_lock_and_enable(vd);
+	irq = vfpost_msix_alloc_at(vfpost_pdev(vd), v->index);
+	vfpost_memory_unlock_and_restore(vd, cmd);
+	if (irq < 0) {
+		dev_err_ratelimited(&vfpost_pdev(vd)->dev,
+				    "cannot allocate MSI-X vector %u: %d\n",
+				    v->index, irq);
+		return irq;
+	}
+	v->irq = irq;
 	return 0;
 }
 
@@ -226,6 +260,9 @@ static int vfpost_vector_attach(struct vfpost_vector *v,
 	int ret;
 
 	vfpost_vector_detach(v);
+	ret = vfpost_vector_alloc(v);
+	if (ret)
+		return ret;
 	v->trigger = trigger;
 	/*
 	 * Disable masks the table entry at once (free_irq clears the flag,

@@ -20,7 +20,9 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -329,6 +331,72 @@ TEST_F_TIMEOUT(vf, tracepoints_record_fire_and_mask, 120)
 	EXPECT_EQ(1, fp_trace_count("vfpost_vector_mask:", " masked"));
 	EXPECT_EQ(1, fp_trace_count("vfpost_vector_mask:", " unmasked"));
 	fp_trace_stop();
+}
+
+/* Host MSI-X vectors allocated for @bdf: entries of its msi_irqs/. */
+static int msi_irqs(const char *bdf)
+{
+	char path[96];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Dynamic MSI-X (pci_msix_alloc_irq_at) exists from 6.2; x86 allows it. */
+static bool kernel_has_dyn_msix(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 2);
+}
+
+/*
+ * Host vectors on demand: where the kernel has dynamic MSI-X, attaching
+ * vector 0 allocates one host vector, not the whole table; vector 1 gets
+ * its own at its first attach and works at once.  On 6.1 the whole table
+ * is allocated at the first attach.
+ */
+TEST_F_TIMEOUT(vf, host_vectors_are_allocated_per_attached_vector, 120)
+{
+	struct vfio_irq_info info;
+	bool dyn = kernel_has_dyn_msix();
+	uint32_t res;
+
+	ASSERT_EQ(0, vfio_dev_irq_info(&self->dev, MSIX, &info));
+	ASSERT_LE(2u, info.count);
+	EXPECT_EQ(0, msi_irqs(self->bdf));
+	ASSERT_EQ(0, start_admin(self));
+	TH_LOG("%s: %d host vectors for 1 attached of %u",
+	       dyn ? "dynamic MSI-X" : "whole table", msi_irqs(self->bdf), info.count);
+	EXPECT_EQ(dyn ? 1 : (int)info.count, msi_irqs(self->bdf));
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
+
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 1, 1, &self->efd[1]));
+	EXPECT_EQ(dyn ? 2 : (int)info.count, msi_irqs(self->bdf));
+	EXPECT_EQ(2, fp_vfpost_irqs());
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, 1));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[1], 1, 5000));
+	/* Vector 0 keeps working after the table grew under it. */
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
+
+	/* Disabling the index gives every host vector back. */
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 0, NULL));
+	EXPECT_EQ(0, msi_irqs(self->bdf));
+	EXPECT_EQ(0, fp_vfpost_irqs());
 }
 
 TEST_HARNESS_MAIN
