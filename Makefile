@@ -28,7 +28,10 @@ ksft-headers:
 user: ksft-headers
 	@$(MAKE) -C user
 
+# The suites, and the test-only modules they load (selftests/kmod).
 selftests: ksft-headers user
+	@$(MAKE) -C kmod KMOD_SRC=$(ROOT)/selftests/kmod \
+		KMOD_OUT=$(BUILD)/selftests/kmod
 	@$(MAKE) -C selftests
 
 # Host unit tests only (sanitizers on); no lab.

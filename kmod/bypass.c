@@ -6,8 +6,13 @@
  * posted interrupts) programs the IOMMU to post the vector to the vCPU.
  *
  * The callbacks run under the bypass manager's mutex, possibly from KVM's
- * irqfd code, and must not take vd->lock (vd->lock is held around
- * registration).  They only update vector->bypass and quiesce the irq.
+ * irqfd code inside its irq_srcu read section, and must not take vd->lock
+ * (vd->lock is held around registration).  They only update
+ * vector->bypass.  There are no stop/start callbacks, as with vfio-pci's
+ * producer: KVM's IRTE update needs no quiescing, and masking the vector
+ * there would write the MSI-X table under KVM's locks and the bypass
+ * mutex, stalling every irqfd on the host behind a VF reset that holds
+ * memory_lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -43,31 +48,6 @@ static void vfpost_del_consumer(struct irq_bypass_producer *prod,
 	trace_vfpost_bypass(vfpost_pdev(v->vd), v->index, prod->irq, false);
 }
 
-/*
- * Quiesce around (dis)connection.  disable_irq() masks the table entry
- * (IRQ_DISABLE_UNLAZY), so a message sent meanwhile latches in the PBA and
- * is sent again by start.  Nests with a VFIO mask: the irq depth counts.
- * The table write happens under memory_lock so it cannot interleave with
- * a reset restoring the MSI-X state.
- */
-static void vfpost_stop(struct irq_bypass_producer *prod)
-{
-	struct vfpost_device *vd = to_vector(prod)->vd;
-	u16 cmd = vfpost_memory_lock_and_enable(vd);
-
-	disable_irq(prod->irq);
-	vfpost_memory_unlock_and_restore(vd, cmd);
-}
-
-static void vfpost_start(struct irq_bypass_producer *prod)
-{
-	struct vfpost_device *vd = to_vector(prod)->vd;
-	u16 cmd = vfpost_memory_lock_and_enable(vd);
-
-	enable_irq(prod->irq);
-	vfpost_memory_unlock_and_restore(vd, cmd);
-}
-
 /* vd->lock held; @v has a trigger and a requested irq. */
 int vfpost_bypass_attach(struct vfpost_vector *v)
 {
@@ -76,8 +56,6 @@ int vfpost_bypass_attach(struct vfpost_vector *v)
 	memset(&v->producer, 0, sizeof(v->producer));
 	v->producer.add_consumer = vfpost_add_consumer;
 	v->producer.del_consumer = vfpost_del_consumer;
-	v->producer.stop = vfpost_stop;
-	v->producer.start = vfpost_start;
 	/* add_consumer may run inside registration and mark it connected. */
 	WRITE_ONCE(v->bypass, VFPOST_BYPASS_REGISTERED);
 	ret = vfpost_bypass_register(&v->producer, v->trigger, v->irq);

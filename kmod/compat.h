@@ -126,8 +126,8 @@ static inline int vfpost_msix_alloc_at(struct pci_dev *pdev,
 /*
  * The core's ERR and REQ triggers (struct vfio_pci_core_device err_trigger,
  * req_trigger), set by vfpost under igate.  Older cores keep a plain
- * eventfd_ctx pointer and read it under igate; newer ones (upstream 6.17,
- * backported to Debian's 6.12.y) wrap it in an RCU-freed struct
+ * eventfd_ctx pointer and read it under igate; newer ones (an upstream
+ * change backported to Debian's 6.12.y) wrap it in an RCU-freed struct
  * vfio_pci_eventfd that the core frees with kfree() at close.  Kbuild
  * detects the struct in the target's headers (VFPOST_HAVE_VFIO_PCI_EVENTFD).
  */

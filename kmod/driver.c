@@ -2,12 +2,11 @@
 /*
  * The vfpost VFIO PCI variant driver.
  *
- * Everything but MSI-X is vfio_pci_core's: config space, BAR regions and
- * mmap, reset, DMA, the VFIO group and the other interrupt indexes.  The
- * interrupt indexes (GET_IRQ_INFO and SET_IRQS) are served by irqs.c and
- * msix.c.  The driver
- * binds only through driver_override (or VF_CLAIM, which sets it), and only
- * to SR-IOV VFs.  The lifecycle hooks of registry.c are called on open,
+ * Config space, BAR regions and mmap, reset, DMA and the VFIO group are
+ * vfio_pci_core's.  The interrupt ioctls (GET_IRQ_INFO and SET_IRQS, every
+ * index) are vfpost's: irqs.c, with MSI-X in msix.c.  The driver binds
+ * only through driver_override (or VF_CLAIM, which sets it), and only to
+ * SR-IOV VFs with MSI-X.  The lifecycle hooks of registry.c are called on open,
  * close, reset and when a removal waits for userspace to close the device.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -78,21 +77,32 @@ static int vfpost_open_device(struct vfio_device *core_vdev)
 /*
  * Also the path taken when the owner dies: the last reference to the device
  * file goes away and VFIO calls close_device.  vfpost's vectors go first,
- * while the device is still enabled, then the core disables and resets it.
- * A device the VMM left runtime-suspended (VFIO low-power entry) is resumed
- * to D0 first, as the core's own disable does, so the MSI-X table writes of
- * the teardown reach it.  One the guest put in D3hot through the virtual
- * PMCSR stays there until the core's disable: only the core can undo that
- * with its saved state (vfio_pci_set_power_state() is not exported).
+ * then the core disables and resets the device.  The teardown writes the
+ * MSI-X table, so the device must be in D0 for it, as for the core's own:
+ *  - left runtime-suspended by the VMM (VFIO low-power entry): a runtime-PM
+ *    reference resumes it and keeps it resumed until the core's disable,
+ *    which takes its own;
+ *  - put in D3hot by the guest through the virtual PMCSR: vfpost returns it
+ *    to D0 only when that keeps its state (No_Soft_Reset); otherwise only
+ *    the core can restore it (its saved state, vfio_pci_set_power_state()
+ *    is not exported), and the teardown's table writes go to a D3hot
+ *    function, where they are dropped.  MSI-X is disabled in config space
+ *    either way.
  */
 static void vfpost_close_device(struct vfio_device *core_vdev)
 {
 	struct vfpost_device *vd = to_vfpost(core_vdev);
 	struct pci_dev *pdev = vfpost_pdev(vd);
 
-	pm_runtime_resume(&pdev->dev);
+	pm_runtime_get_sync(&pdev->dev);
+	if (pdev->current_state == PCI_D3hot && !vd->core.needs_pm_restore) {
+		down_write(&vd->core.memory_lock);
+		pci_set_power_state(pdev, PCI_D0);
+		up_write(&vd->core.memory_lock);
+	}
 	vfpost_msix_disable(vd);
 	vfio_pci_core_close_device(core_vdev);
+	pm_runtime_put(&pdev->dev);
 	pci_dbg(pdev, "closed\n");
 	vfpost_registry_closed(pdev);
 }
@@ -157,6 +167,8 @@ static int vfpost_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		pci_info(pdev, "VF without MSI-X, bind vfio-pci instead\n");
 		return -ENODEV;
 	}
+	if (pdev->msi_cap)
+		pci_info(pdev, "VF has MSI too: vfpost serves MSI-X only, a guest enabling MSI gets no interrupts\n");
 
 	vd = vfio_alloc_device(vfpost_device, core.vdev, &pdev->dev,
 			       &vfpost_vfio_ops);

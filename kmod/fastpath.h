@@ -10,16 +10,16 @@
  *                                   around every MSI-X state change so vfpost
  *                                   and the core never both own interrupts
  *   vd->lock                        vfpost's MSI-X state (vectors, masks)
- *   core.memory_lock                held for write while the MSI-X table is
- *                                   touched with memory decoding forced on
+ *   core.memory_lock                held for write while vfpost writes the
+ *                                   MSI-X table (request/free/enable/
+ *                                   disable_irq), for read around PBA reads
  *
  * The hard irq handler reads vector->trigger without a lock: it is written
  * only while the irq is not requested (before request_irq, after free_irq).
- * The irq bypass callbacks run under the bypass manager's own mutex and
- * touch only vector->bypass (READ_ONCE/WRITE_ONCE) and, under memory_lock,
- * enable/disable_irq.  So the order is igate, vd->lock, the bypass
- * manager's mutex, memory_lock; vfpost never (un)registers a producer
- * with memory_lock held.
+ * The irq bypass callbacks run under the bypass manager's own mutex (and,
+ * from KVM_IRQFD, inside KVM's irq_srcu read section) and touch only
+ * vector->bypass (READ_ONCE/WRITE_ONCE).  vfpost never (un)registers a
+ * producer with memory_lock held.
  */
 #ifndef _VFPOST_FASTPATH_H
 #define _VFPOST_FASTPATH_H
@@ -68,9 +68,9 @@ int vfpost_msix_init(struct vfpost_device *vd);
 void vfpost_msix_free(struct vfpost_device *vd);
 void vfpost_msix_disable(struct vfpost_device *vd);
 u32 vfpost_msix_irq_flags(struct vfpost_device *vd);
-/* memory_lock for write, memory decoding on: around MSI-X table writes */
-u16 vfpost_memory_lock_and_enable(struct vfpost_device *vd);
-void vfpost_memory_unlock_and_restore(struct vfpost_device *vd, u16 cmd);
+/* core.memory_lock for write, around MSI-X table writes */
+void vfpost_memory_lock(struct vfpost_device *vd);
+void vfpost_memory_unlock(struct vfpost_device *vd);
 /* @data: the kernel copy of the eventfds/bools of a validated @hdr */
 int vfpost_msix_set_irqs(struct vfpost_device *vd, struct vfio_irq_set *hdr,
 			 void *data);

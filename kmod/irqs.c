@@ -141,7 +141,10 @@ static int vfpost_irqs_set_one(struct vfpost_device *vd,
 	default:	/* no INTx or MSI: the count check refused already */
 		return -EINVAL;
 	}
-	if (action != VFIO_IRQ_SET_ACTION_TRIGGER || hdr->start || hdr->count > 1)
+	/* As the core: no mask/unmask on ERR/REQ. */
+	if (action != VFIO_IRQ_SET_ACTION_TRIGGER)
+		return -ENOTTY;
+	if (hdr->start || hdr->count > 1)
 		return -EINVAL;
 
 	mutex_lock(&vd->core.igate);

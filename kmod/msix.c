@@ -25,7 +25,9 @@
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
+#include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -43,7 +45,7 @@ int vfpost_msix_init(struct vfpost_device *vd)
 	n = pci_msix_vec_count(pdev);
 	if (n <= 0)
 		return 0;
-	vd->vec = kcalloc(n, sizeof(*vd->vec), GFP_KERNEL);
+	vd->vec = kvcalloc(n, sizeof(*vd->vec), GFP_KERNEL);
 	if (!vd->vec)
 		return -ENOMEM;
 	vd->nvec = n;
@@ -59,74 +61,65 @@ int vfpost_msix_init(struct vfpost_device *vd)
 
 void vfpost_msix_free(struct vfpost_device *vd)
 {
-	kfree(vd->vec);
+	kvfree(vd->vec);
 	vd->vec = NULL;
 	vd->nvec = 0;
 }
 
 /*
- * vfio-pci's rule for BAR access: the device must be in D0, and memory
- * decoding counts as on for devices without a Memory Space Enable bit
- * (pdev->no_command_memory: every SR-IOV VF, whose MSE is hardwired to 0;
- * the PF's VF MSE decides).  QEMU's emulated VF has a writable MSE, so the
- * lab alone would not show the difference.  memory_lock held.
+ * BAR access follows vfio-pci's rule: not in D3hot or below, and memory
+ * decoding counts as on for a device without a working Memory Space
+ * Enable bit.  Every device vfpost binds is a VF, and Linux marks every VF
+ * so (pdev->no_command_memory: a VF's MSE is hardwired to 0, the PF's VF
+ * MSE decides), so there is no command register to look at or toggle.
+ * memory_lock held.
  */
 static bool vfpost_memory_enabled(struct vfpost_device *vd)
 {
-	struct pci_dev *pdev = vfpost_pdev(vd);
-	u16 cmd;
+	pci_power_t state = vfpost_pdev(vd)->current_state;
 
-	if (pdev->current_state != PCI_D0)
-		return false;
-	if (pdev->no_command_memory)
-		return true;
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	return cmd & PCI_COMMAND_MEMORY;
+	/* D0..D2 (sparse: no ordering on pci_power_t) */
+	return state == PCI_D0 || state == PCI_D1 || state == PCI_D2;
 }
 
 /*
- * The kernel writes the MSI-X table (in a BAR) whatever the VMM did to the
- * command register: force memory decoding on around it where the device
- * has the bit, under memory_lock like vfio_pci_core's own MSI-X code, so a
- * reset or a config write cannot interleave.
+ * Held for write around every MSI-X table write vfpost causes, like
+ * vfio_pci_core's own MSI-X code, so a reset restoring the MSI-X state or
+ * a power-state change cannot interleave.
  */
-u16 vfpost_memory_lock_and_enable(struct vfpost_device *vd)
+void vfpost_memory_lock(struct vfpost_device *vd)
 {
-	struct pci_dev *pdev = vfpost_pdev(vd);
-	u16 cmd = 0;
-
 	down_write(&vd->core.memory_lock);
-	if (pdev->no_command_memory)
-		return 0;
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(pdev, PCI_COMMAND,
-				      cmd | PCI_COMMAND_MEMORY);
-	return cmd;
 }
 
-void vfpost_memory_unlock_and_restore(struct vfpost_device *vd, u16 cmd)
+void vfpost_memory_unlock(struct vfpost_device *vd)
 {
-	struct pci_dev *pdev = vfpost_pdev(vd);
-
-	if (!pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(pdev, PCI_COMMAND, cmd);
 	up_write(&vd->core.memory_lock);
 }
 
-/* The device's PBA bit of @v; false when the BAR cannot be read. */
-static bool vfpost_pba_test(struct vfpost_vector *v)
+/*
+ * The device's PBA bit of @v; false when the BAR cannot be read.  The
+ * ioctl paths run with a runtime-PM reference (VFIO takes one around every
+ * ioctl); the statistics path takes one only if the device is in use, so
+ * a device the VMM put into low power is not woken or read in D3hot.
+ */
+static bool vfpost_pba_test(struct vfpost_vector *v, bool from_stats)
 {
 	struct vfpost_device *vd = v->vd;
+	struct device *dev = &vfpost_pdev(vd)->dev;
 	bool set = false;
 
 	if (!vd->pba)
+		return false;
+	if (from_stats && pm_runtime_get_if_in_use(dev) <= 0)
 		return false;
 	down_read(&vd->core.memory_lock);
 	if (vfpost_memory_enabled(vd))
 		set = readl(vd->pba + (v->index / 32) * 4) &
 		      BIT(v->index % 32);
 	up_read(&vd->core.memory_lock);
+	if (from_stats)
+		pm_runtime_put(dev);
 	return set;
 }
 
@@ -165,14 +158,10 @@ static int vfpost_msix_enable(struct vfpost_device *vd)
 {
 	struct pci_dev *pdev = vfpost_pdev(vd);
 	unsigned int i, n;
-	u16 cmd;
 	int ret;
 
 	if (vd->msix_on)
 		return 0;
-	/* INTx or MSI enabled through vfio_pci_core. */
-	if (vd->core.irq_type != VFIO_PCI_NUM_IRQS)
-		return -EBUSY;
 
 	ret = vfpost_pba_map(vd);
 	if (ret)
@@ -180,9 +169,9 @@ static int vfpost_msix_enable(struct vfpost_device *vd)
 
 	vd->dyn = vfpost_msix_can_alloc_dyn(pdev);
 	n = vd->dyn ? 1 : vd->nvec;
-	cmd = vfpost_memory_lock_and_enable(vd);
+	vfpost_memory_lock(vd);
 	ret = pci_alloc_irq_vectors(pdev, n, n, PCI_IRQ_MSIX);
-	vfpost_memory_unlock_and_restore(vd, cmd);
+	vfpost_memory_unlock(vd);
 	if (ret < 0) {
 		dev_err_ratelimited(&pdev->dev,
 				    "cannot allocate %u MSI-X vectors: %d\n",
@@ -193,8 +182,11 @@ static int vfpost_msix_enable(struct vfpost_device *vd)
 	}
 	for (i = 0; i < n; i++)
 		vd->vec[i].irq = pci_irq_vector(pdev, i);
-	/* The core must refuse INTx/MSI while vfpost owns MSI-X. */
-	vd->core.irq_type = VFIO_PCI_MSIX_IRQ_INDEX;
+	/*
+	 * core.irq_type stays VFIO_PCI_NUM_IRQS: no SET_IRQS reaches the
+	 * core (irqs.c), and its close path would otherwise free these
+	 * vectors itself.
+	 */
 	vd->msix_on = true;
 	pci_dbg(pdev, "MSI-X on, %u of %u vectors%s\n", n, vd->nvec,
 		vd->dyn ? ", the others on demand" : "");
@@ -205,16 +197,15 @@ static int vfpost_msix_enable(struct vfpost_device *vd)
 static int vfpost_vector_alloc(struct vfpost_vector *v)
 {
 	struct vfpost_device *vd = v->vd;
-	u16 cmd;
 	int irq;
 
 	if (v->irq)
 		return 0;
 	if (!vd->dyn)
 		return -EINVAL;
-	cmd = vfpost_memory_lock_and_enable(vd);
+	vfpost_memory_lock(vd);
 	irq = vfpost_msix_alloc_at(vfpost_pdev(vd), v->index);
-	vfpost_memory_unlock_and_restore(vd, cmd);
+	vfpost_memory_unlock(vd);
 	if (irq < 0) {
 		dev_err_ratelimited(&vfpost_pdev(vd)->dev,
 				    "cannot allocate MSI-X vector %u: %d\n",
@@ -230,14 +221,13 @@ static struct eventfd_ctx *vfpost_vector_take(struct vfpost_vector *v)
 {
 	struct vfpost_device *vd = v->vd;
 	struct eventfd_ctx *trigger = v->trigger;
-	u16 cmd;
 
 	if (!trigger)
 		return NULL;
 	vfpost_bypass_detach(v);
-	cmd = vfpost_memory_lock_and_enable(vd);
+	vfpost_memory_lock(vd);
 	free_irq(v->irq, v);
-	vfpost_memory_unlock_and_restore(vd, cmd);
+	vfpost_memory_unlock(vd);
 	v->trigger = NULL;
 	v->soft_pending = false;
 	trace_vfpost_vector_attach(vfpost_pdev(vd), v->index, v->irq, false);
@@ -256,7 +246,6 @@ static int vfpost_vector_attach(struct vfpost_vector *v,
 				struct eventfd_ctx *trigger)
 {
 	struct vfpost_device *vd = v->vd;
-	u16 cmd;
 	int ret;
 
 	vfpost_vector_detach(v);
@@ -270,12 +259,12 @@ static int vfpost_vector_attach(struct vfpost_vector *v,
 	 * the device's PBA, not in the irq core.
 	 */
 	irq_set_status_flags(v->irq, IRQ_DISABLE_UNLAZY);
-	cmd = vfpost_memory_lock_and_enable(vd);
+	vfpost_memory_lock(vd);
 	ret = request_irq(v->irq, vfpost_msix_handler, IRQF_NO_AUTOEN,
 			  v->name, v);
 	if (!ret && !v->masked)
 		enable_irq(v->irq);
-	vfpost_memory_unlock_and_restore(vd, cmd);
+	vfpost_memory_unlock(vd);
 	if (ret) {
 		dev_err_ratelimited(&vfpost_pdev(vd)->dev,
 				    "request_irq %d for vector %u: %d\n",
@@ -289,29 +278,39 @@ static int vfpost_vector_attach(struct vfpost_vector *v,
 	return 0;
 }
 
-/* Disable the index: every vector detached, host vectors freed. */
+/*
+ * Every vector detached, host vectors freed.  Mask states stay: disabling
+ * the index clears them (vfpost_msix_index_off()), undoing a failed
+ * request must not.
+ */
 static void vfpost_msix_off(struct vfpost_device *vd)
 {
 	struct pci_dev *pdev = vfpost_pdev(vd);
 	unsigned int i;
-	u16 cmd;
 
-	for (i = 0; i < vd->nvec; i++) {
+	for (i = 0; i < vd->nvec; i++)
 		vfpost_vector_detach(&vd->vec[i]);
-		vd->vec[i].masked = false;
-	}
 	if (!vd->msix_on)
 		return;
-	cmd = vfpost_memory_lock_and_enable(vd);
+	vfpost_memory_lock(vd);
 	pci_free_irq_vectors(pdev);
-	vfpost_memory_unlock_and_restore(vd, cmd);
+	vfpost_memory_unlock(vd);
 	for (i = 0; i < vd->nvec; i++)
 		vd->vec[i].irq = 0;
 	pci_iounmap(pdev, vd->pba);
 	vd->pba = NULL;
-	vd->core.irq_type = VFIO_PCI_NUM_IRQS;
 	vd->msix_on = false;
 	pci_dbg(pdev, "MSI-X off\n");
+}
+
+/* The VMM disables the index: MSI-X off and every vector unmasked. */
+static void vfpost_msix_index_off(struct vfpost_device *vd)
+{
+	unsigned int i;
+
+	vfpost_msix_off(vd);
+	for (i = 0; i < vd->nvec; i++)
+		vd->vec[i].masked = false;
 }
 
 /* Device close: everything off and the statistics start over. */
@@ -321,7 +320,7 @@ void vfpost_msix_disable(struct vfpost_device *vd)
 
 	mutex_lock(&vd->core.igate);
 	mutex_lock(&vd->lock);
-	vfpost_msix_off(vd);
+	vfpost_msix_index_off(vd);
 	for (i = 0; i < vd->nvec; i++) {
 		vd->vec[i].host_hits = 0;
 		vd->vec[i].masked_hits = 0;
@@ -334,15 +333,14 @@ void vfpost_msix_disable(struct vfpost_device *vd)
 static void vfpost_vector_mask(struct vfpost_vector *v)
 {
 	struct vfpost_device *vd = v->vd;
-	u16 cmd;
 
 	if (v->masked)
 		return;
 	v->masked = true;
 	if (v->trigger) {
-		cmd = vfpost_memory_lock_and_enable(vd);
+		vfpost_memory_lock(vd);
 		disable_irq(v->irq);
-		vfpost_memory_unlock_and_restore(vd, cmd);
+		vfpost_memory_unlock(vd);
 	}
 	trace_vfpost_vector_mask(vfpost_pdev(vd), v->index, true, false);
 }
@@ -351,7 +349,6 @@ static void vfpost_vector_unmask(struct vfpost_vector *v)
 {
 	struct vfpost_device *vd = v->vd;
 	bool hw_pending;
-	u16 cmd;
 
 	if (!v->masked)
 		return;
@@ -361,15 +358,15 @@ static void vfpost_vector_unmask(struct vfpost_vector *v)
 					 false);
 		return;
 	}
-	hw_pending = vfpost_pba_test(v);
+	hw_pending = vfpost_pba_test(v, false);
 	if (hw_pending || v->soft_pending)
 		v->masked_hits++;
 	trace_vfpost_vector_mask(vfpost_pdev(vd), v->index, false,
 				 hw_pending || v->soft_pending);
 	/* The device sends a latched message itself once unmasked. */
-	cmd = vfpost_memory_lock_and_enable(vd);
+	vfpost_memory_lock(vd);
 	enable_irq(v->irq);
-	vfpost_memory_unlock_and_restore(vd, cmd);
+	vfpost_memory_unlock(vd);
 	if (v->soft_pending && !hw_pending)
 		vfpost_eventfd_signal(v->trigger);
 	v->soft_pending = false;
@@ -385,49 +382,63 @@ static void vfpost_vector_soft_trigger(struct vfpost_vector *v)
 		vfpost_eventfd_signal(v->trigger);
 }
 
+/* What a vector had before a SET_IRQS range touched it. */
+struct vfpost_vector_prev {
+	struct eventfd_ctx *trigger;	/* reference owned here */
+	bool soft_pending;
+};
+
 /*
  * Undo a partly applied vfpost_msix_set_eventfds(): vectors @v[0..@n] get
- * back the triggers in @old, whose references are consumed where they are
- * re-attached.  Re-attaching can fail only as attaching just did
- * (request_irq); that vector is then left detached, and said so.
+ * back the eventfds and latched software triggers in @prev, whose
+ * references are consumed where they are re-attached.  Re-attaching can
+ * fail only as attaching just did (request_irq); that vector is then left
+ * detached, and said so.  Mask states were never changed.
  */
 static void vfpost_msix_restore(struct vfpost_vector *v, unsigned int n,
-				struct eventfd_ctx **old)
+				struct vfpost_vector_prev *prev)
 {
 	unsigned int i;
 
 	for (i = 0; i <= n; i++) {
 		vfpost_vector_detach(&v[i]);
-		if (!old[i])
+		if (!prev[i].trigger)
 			continue;
-		if (vfpost_vector_attach(&v[i], old[i]))
+		if (vfpost_vector_attach(&v[i], prev[i].trigger)) {
 			dev_warn_ratelimited(&vfpost_pdev(v[i].vd)->dev,
 					     "vector %u: previous eventfd not restored, left detached\n",
 					     v[i].index);
-		else
-			old[i] = NULL;
+			continue;
+		}
+		prev[i].trigger = NULL;
+		v[i].soft_pending = prev[i].soft_pending;
 	}
 }
 
 /*
  * Attach (or detach, fd -1) vectors [@start, @start + @count).  All or
  * nothing: when a vector fails part-way, every vector of the range gets its
- * previous eventfd back and MSI-X is off again if it was off before.
+ * previous eventfd back and MSI-X is off again if it was off before.  A
+ * host vector allocated on demand for the failed range stays allocated
+ * until the index is disabled, as with vfio-pci.
  */
 static int vfpost_msix_set_eventfds(struct vfpost_device *vd,
 				    unsigned int start, unsigned int count,
 				    const s32 *fds)
 {
 	struct vfpost_vector *v = &vd->vec[start];
-	struct eventfd_ctx **ctx, **old;
+	struct vfpost_vector_prev *prev;
+	struct eventfd_ctx **ctx;
 	bool was_on = vd->msix_on;
 	unsigned int i;
 	int ret = 0;
 
-	ctx = kcalloc(2 * count, sizeof(*ctx), GFP_KERNEL);
-	if (!ctx)
-		return -ENOMEM;
-	old = ctx + count;
+	ctx = kvcalloc(count, sizeof(*ctx), GFP_KERNEL);
+	prev = kvcalloc(count, sizeof(*prev), GFP_KERNEL);
+	if (!ctx || !prev) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 	/* Resolve every fd first so a bad one changes nothing. */
 	for (i = 0; i < count; i++) {
 		if (fds[i] == -1)
@@ -447,13 +458,14 @@ static int vfpost_msix_set_eventfds(struct vfpost_device *vd,
 	if (ret)
 		goto out_put;
 	for (i = 0; i < count; i++) {
-		/* Keep the previous eventfd until the whole range worked. */
-		old[i] = vfpost_vector_take(&v[i]);
+		/* Keep the previous state until the whole range worked. */
+		prev[i].soft_pending = v[i].soft_pending;
+		prev[i].trigger = vfpost_vector_take(&v[i]);
 		if (!ctx[i])
 			continue;
 		ret = vfpost_vector_attach(&v[i], ctx[i]);
 		if (ret) {
-			vfpost_msix_restore(v, i, old);
+			vfpost_msix_restore(v, i, prev);
 			if (!was_on)
 				vfpost_msix_off(vd);
 			goto out_put;
@@ -461,10 +473,15 @@ static int vfpost_msix_set_eventfds(struct vfpost_device *vd,
 		ctx[i] = NULL;	/* the vector owns the reference now */
 	}
 out_put:
-	for (i = 0; i < 2 * count; i++)
+	for (i = 0; i < count; i++) {
 		if (ctx[i])
 			eventfd_ctx_put(ctx[i]);
-	kfree(ctx);
+		if (prev[i].trigger)
+			eventfd_ctx_put(prev[i].trigger);
+	}
+out_free:
+	kvfree(prev);
+	kvfree(ctx);
 	return ret;
 }
 
@@ -493,13 +510,15 @@ int vfpost_msix_set_irqs(struct vfpost_device *vd, struct vfio_irq_set *hdr,
 	mutex_lock(&vd->lock);
 	if (action == VFIO_IRQ_SET_ACTION_TRIGGER &&
 	    dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
-		ret = vfpost_msix_set_eventfds(vd, hdr->start, hdr->count,
-					       data);
+		ret = -EINVAL;	/* no eventfds: nothing to set */
+		if (hdr->count)
+			ret = vfpost_msix_set_eventfds(vd, hdr->start,
+						       hdr->count, data);
 		goto out;
 	}
 	if (action == VFIO_IRQ_SET_ACTION_TRIGGER &&
 	    dtype == VFIO_IRQ_SET_DATA_NONE && !hdr->count) {
-		vfpost_msix_off(vd);
+		vfpost_msix_index_off(vd);
 		goto out;
 	}
 	for (i = 0; i < hdr->count; i++) {
@@ -546,7 +565,7 @@ int vfpost_msix_stats(struct vfpost_device *vd,
 			.host_hits	= READ_ONCE(v->host_hits),
 			.masked_hits	= v->masked_hits,
 			.masked		= v->masked,
-			.pending	= v->soft_pending || vfpost_pba_test(v),
+			.pending	= v->soft_pending || vfpost_pba_test(v, true),
 			.bypass		= READ_ONCE(v->bypass),
 			.last_cpu	= READ_ONCE(v->last_cpu),
 		};

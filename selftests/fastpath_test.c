@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -333,24 +332,6 @@ TEST_F_TIMEOUT(vf, tracepoints_record_fire_and_mask, 120)
 	fp_trace_stop();
 }
 
-/* Host MSI-X vectors allocated for @bdf: entries of its msi_irqs/. */
-static int msi_irqs(const char *bdf)
-{
-	char path[96];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
-	d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* Dynamic MSI-X (pci_msix_alloc_irq_at) exists from 6.2; x86 allows it. */
 static bool kernel_has_dyn_msix(void)
 {
@@ -376,16 +357,16 @@ TEST_F_TIMEOUT(vf, host_vectors_are_allocated_per_attached_vector, 120)
 
 	ASSERT_EQ(0, vfio_dev_irq_info(&self->dev, MSIX, &info));
 	ASSERT_LE(2u, info.count);
-	EXPECT_EQ(0, msi_irqs(self->bdf));
+	EXPECT_EQ(0, fp_msi_irqs(self->bdf));
 	ASSERT_EQ(0, start_admin(self));
 	TH_LOG("%s: %d host vectors for 1 attached of %u",
-	       dyn ? "dynamic MSI-X" : "whole table", msi_irqs(self->bdf), info.count);
-	EXPECT_EQ(dyn ? 1 : (int)info.count, msi_irqs(self->bdf));
+	       dyn ? "dynamic MSI-X" : "whole table", fp_msi_irqs(self->bdf), info.count);
+	EXPECT_EQ(dyn ? 1 : (int)info.count, fp_msi_irqs(self->bdf));
 	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
 	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
 
 	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 1, 1, &self->efd[1]));
-	EXPECT_EQ(dyn ? 2 : (int)info.count, msi_irqs(self->bdf));
+	EXPECT_EQ(dyn ? 2 : (int)info.count, fp_msi_irqs(self->bdf));
 	EXPECT_EQ(2, fp_vfpost_irqs());
 	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, 1));
 	EXPECT_EQ(1, fp_efd_wait(self->efd[1], 1, 5000));
@@ -395,7 +376,7 @@ TEST_F_TIMEOUT(vf, host_vectors_are_allocated_per_attached_vector, 120)
 
 	/* Disabling the index gives every host vector back. */
 	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 0, NULL));
-	EXPECT_EQ(0, msi_irqs(self->bdf));
+	EXPECT_EQ(0, fp_msi_irqs(self->bdf));
 	EXPECT_EQ(0, fp_vfpost_irqs());
 }
 

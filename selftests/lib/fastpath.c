@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Helpers for vfpost's fast-path selftests; see fastpath.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -121,6 +122,23 @@ int fp_irq_lines(const char *substr)
 
 	irq_line_count(substr, &lines);
 	return lines;
+}
+
+int fp_msi_irqs(const char *bdf)
+{
+	char path[96];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 int fp_vfpost_irqs(void)

@@ -32,6 +32,8 @@ long fp_efd_settle(int fd, int ms);
 long fp_host_count(const char *bdf, unsigned int vector);
 /* Number of /proc/interrupts lines containing @substr. */
 int fp_irq_lines(const char *substr);
+/* Host MSI/MSI-X vectors allocated for @bdf (its msi_irqs/ in sysfs). */
+int fp_msi_irqs(const char *bdf);
 /* Number of vfpost irqs in /proc/interrupts. */
 int fp_vfpost_irqs(void);
 
