@@ -230,8 +230,15 @@ static const struct pci_error_handlers vfpost_err_handlers = {
 	.reset_done	= vfpost_reset_done,
 };
 
+/*
+ * Any device, but only through driver_override.  No MODULE_DEVICE_TABLE on
+ * purpose: it would publish the alias "vfio_pci:v*d*sv*sd*bc*sc*i*", the
+ * same as vfio-pci's.  udev never loads by it (uevents carry "pci:"), but
+ * tools that pick a VFIO driver from modules.alias (libvirt 10.0+) would
+ * then find vfpost as good a match as vfio-pci for every PCI device, and
+ * a modprobe of that alias would load both; vfpost takes SR-IOV VFs only.
+ */
 static const struct pci_device_id vfpost_pci_table[] = {
-	/* Any device, but only through driver_override. */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
 	{}
 };

@@ -42,5 +42,5 @@ module_init(vfpost_init);
 module_exit(vfpost_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("SR-IOV VF lifecycle tracking and VFIO MSI-X posting through irq bypass");
+MODULE_DESCRIPTION("SR-IOV VF lifecycle tracking and a VFIO variant driver handing MSI-X vectors to KVM's irq bypass");
 MODULE_AUTHOR("The vibevmm and vfpost developers");

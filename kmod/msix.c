@@ -6,7 +6,9 @@
  * Host vectors are allocated at a vector's first attach where the kernel
  * has dynamic MSI-X, else for the whole table at the first attach; either
  * way they stay allocated until the VMM disables the index (count 0) or
- * closes the device, so MSI-X is never disabled under other vectors.  A
+ * closes the device, so vfpost itself never disables MSI-X under other
+ * vectors (a VMM that disables the index to grow it, as QEMU 7.2 does,
+ * still can).  A
  * vector that has no eventfd is not requested: its table entry stays
  * masked in the device, which latches any message in the PBA and sends it
  * once the vector is attached (and unmasked) again.
@@ -15,8 +17,8 @@
  * irq is disabled non-lazily), so the device itself latches pending
  * interrupts in its PBA, which is what a VMM reading the PBA through the
  * VFIO BAR region sees, and the device replays them exactly once on unmask.
- * This also holds when the interrupt is posted to a guest and the host
- * handler never runs.  A software trigger (DATA_NONE/DATA_BOOL) on a masked
+ * By design this also holds when the interrupt is posted to a guest and
+ * the host handler never runs (not tested: the lab cannot post).  A software trigger (DATA_NONE/DATA_BOOL) on a masked
  * vector is latched in vfpost and delivered on unmask unless the device
  * already replays one.
  */

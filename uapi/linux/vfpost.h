@@ -181,7 +181,7 @@ enum vfpost_vector_attr {
 enum vfpost_bypass {
 	VFPOST_BYPASS_STATE_NONE,	/* no producer registered */
 	VFPOST_BYPASS_STATE_REGISTERED,	/* registered, no consumer yet */
-	VFPOST_BYPASS_STATE_CONNECTED,	/* KVM's irqfd consumer connected */
+	VFPOST_BYPASS_STATE_CONNECTED,	/* KVM's irqfd consumer paired (not proof of posting) */
 };
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vfpostctl output formatting: tables for people, JSON for programs. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -137,26 +138,43 @@ void fmt_vf_detail(FILE *f, const struct vfpost_vf *vf)
 	fprintf(f, "%-14s %s\n", "changed", t);
 }
 
+/*
+ * "connected" is marked and explained under the table: it means KVM's irqfd
+ * consumer paired with the vector's producer, which 6.1 does even where
+ * nothing can be posted.  It is easily read as "posted"; it is not.
+ */
+static const char connected_note[] =
+	"* connected: KVM's irqfd consumer is paired with the vector's producer.\n"
+	"  Not proof that interrupts are posted: see \"Verifying posting\" in\n"
+	"  Documentation/fast-path.rst.\n";
+
 void fmt_vectors_table(FILE *f, const struct vfpost_vector *v, unsigned int n)
 {
+	bool connected = false;
 	unsigned int i;
 
 	fprintf(f, "%6s  %8s  %12s  %12s  %6s  %7s  %-10s  %8s\n", "VECTOR",
 		"HOST_IRQ", "HOST_HITS", "MASKED_HITS", "MASKED", "PENDING",
 		"BYPASS", "LAST_CPU");
 	for (i = 0; i < n; i++, v++) {
-		char cpu[16];
+		char cpu[16], bypass[16];
 
 		if (v->last_cpu >= 0)
 			snprintf(cpu, sizeof(cpu), "%d", v->last_cpu);
 		else
 			snprintf(cpu, sizeof(cpu), "-");
+		snprintf(bypass, sizeof(bypass), "%s%s",
+			 vfpost_bypass_name(v->bypass),
+			 v->bypass == VFPOST_BYPASS_STATE_CONNECTED ? "*" : "");
+		if (v->bypass == VFPOST_BYPASS_STATE_CONNECTED)
+			connected = true;
 		fprintf(f, "%6u  %8u  %12" PRIu64 "  %12" PRIu64
 			"  %6s  %7s  %-10s  %8s\n", v->index, v->host_irq,
 			v->host_hits, v->masked_hits, v->masked ? "yes" : "no",
-			v->pending ? "yes" : "no",
-			vfpost_bypass_name(v->bypass), cpu);
+			v->pending ? "yes" : "no", bypass, cpu);
 	}
+	if (connected)
+		fputs(connected_note, f);
 }
 
 void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n)

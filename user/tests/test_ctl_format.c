@@ -148,6 +148,61 @@ TEST(vectors_table_and_json)
 	buf_close(&b);
 }
 
+/*
+ * "connected" only says that KVM's irqfd consumer paired with the producer
+ * (6.1 pairs without any posting hardware): the table marks it and says
+ * under it, once, that it is not proof of posting.  JSON keeps the value.
+ */
+TEST(vectors_table_says_connected_is_not_posted)
+{
+	const struct vfpost_vector v[3] = {
+		{ .index = 0, .host_irq = 41, .host_hits = 12,
+		  .bypass = VFPOST_BYPASS_STATE_CONNECTED, .last_cpu = 1 },
+		{ .index = 1, .host_irq = 42, .host_hits = 3,
+		  .bypass = VFPOST_BYPASS_STATE_CONNECTED, .last_cpu = 0 },
+		{ .index = 2, .host_irq = 43,
+		  .bypass = VFPOST_BYPASS_STATE_REGISTERED, .last_cpu = -1 },
+	};
+	const char *s, *row, *note;
+	struct buf b;
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vectors_table(b.f, v, 3);
+	s = buf_str(&b);
+	row = strchr(s, '\n');
+	ASSERT_NE(NULL, row);
+	row++;
+	/* The mark sits in the BYPASS column. */
+	ASSERT_NE(NULL, strstr(row, "connected* ")) TH_LOG("no mark:\n%s", s);
+	EXPECT_EQ(strstr(s, "BYPASS") - s, strstr(row, "connected* ") - row);
+	EXPECT_NE(NULL, strstr(s, " registered "));
+	EXPECT_EQ(NULL, strstr(s, "registered*"));
+	note = strstr(s, "\n* connected: KVM's irqfd consumer is paired with the vector's producer.\n"
+		      "  Not proof that interrupts are posted: see \"Verifying posting\" in\n"
+		      "  Documentation/fast-path.rst.\n");
+	ASSERT_NE(NULL, note) TH_LOG("no note under the table:\n%s", s);
+	/* Once, after the last row, and the output ends with it. */
+	EXPECT_EQ(NULL, strstr(note + 2, "* connected:"));
+	EXPECT_NE(NULL, strstr(s, "       -\n* connected:"));
+	EXPECT_EQ('\n', s[strlen(s) - 1]);
+	EXPECT_EQ(NULL, strstr(note + 1, "\n\n"));
+	buf_close(&b);
+
+	/* Nothing connected: no mark, no note. */
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vectors_table(b.f, v + 2, 1);
+	EXPECT_EQ(NULL, strchr(buf_str(&b), '*'));
+	EXPECT_EQ(NULL, strstr(buf_str(&b), "posted"));
+	buf_close(&b);
+
+	/* JSON: the value stays "connected" for programs. */
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vectors_json(b.f, v, 1);
+	EXPECT_NE(NULL, strstr(buf_str(&b), "\"bypass\":\"connected\","));
+	EXPECT_EQ(NULL, strchr(buf_str(&b), '*'));
+	buf_close(&b);
+}
+
 TEST(event_lines)
 {
 	struct vfpost_event ev = {
