@@ -18,9 +18,9 @@
  * interrupts in its PBA, which is what a VMM reading the PBA through the
  * VFIO BAR region sees, and the device replays them exactly once on unmask.
  * By design this also holds when the interrupt is posted to a guest and
- * the host handler never runs (not tested: the lab cannot post).  A software trigger (DATA_NONE/DATA_BOOL) on a masked
- * vector is latched in vfpost and delivered on unmask unless the device
- * already replays one.
+ * the host handler never runs (not tested: the lab cannot post).  A
+ * software trigger (DATA_NONE/DATA_BOOL) on a masked vector is latched in
+ * vfpost and delivered on unmask unless the device already replays one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
