@@ -241,12 +241,19 @@ static int vfpost_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * Dump state in cb->args: [0] key to resume from, [1] 1 if filtered by PF,
- * [2] the PF's key.  Resuming by key (not by a pointer into the list) keeps
- * the dump safe when VFs come and go between its parts; such a change marks
- * the following messages NLM_F_DUMP_INTR.
+ * Dump state in cb->args (zeroed by netlink): [0] key to resume from,
+ * [1] 1 if filtered by PF, [2] the PF's key, [3] 1 once the request's
+ * attributes were checked.  Resuming by key (not by a pointer into the
+ * list) keeps the dump safe when VFs come and go between its parts; such a
+ * change marks the following messages NLM_F_DUMP_INTR.
+ *
+ * The attributes are checked in the first dumpit call, not in a start
+ * callback: 6.1 gives a start callback no extack (cb->extack is set only
+ * around dumpit there), so a refusal from start would carry no message.
+ * From dumpit the error ends the dump: NLMSG_DONE with the errno and the
+ * extack message, on every kernel.
  */
-static int vfpost_nl_get_start(struct netlink_callback *cb)
+static int vfpost_nl_get_filter(struct netlink_callback *cb)
 {
 	struct nlattr **attrs = vfpost_dump_attrs(cb);
 	const struct nlattr *pf = attrs[VFPOST_A_PF_BDF];
@@ -262,8 +269,6 @@ static int vfpost_nl_get_start(struct netlink_callback *cb)
 				    "a dump takes no VFPOST_A_STATS; statistics are per VF: VF_GET with VFPOST_A_BDF");
 		return -EINVAL;
 	}
-	cb->args[0] = 0;
-	cb->args[1] = 0;
 	if (pf) {
 		if (vfpost_bdf_to_key(nla_data(pf), &key)) {
 			NL_SET_ERR_MSG_ATTR(cb->extack, pf,
@@ -273,6 +278,7 @@ static int vfpost_nl_get_start(struct netlink_callback *cb)
 		cb->args[1] = 1;
 		cb->args[2] = key;
 	}
+	cb->args[3] = 1;
 	return 0;
 }
 
@@ -282,7 +288,13 @@ static int vfpost_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	u64 cursor = cb->args[0];
 	u64 next = cursor;
 	void *hdr;
+	int ret;
 
+	if (!cb->args[3]) {
+		ret = vfpost_nl_get_filter(cb);
+		if (ret)
+			return ret;
+	}
 	while (!vfpost_registry_next(&next, cb->args[1], cb->args[2], &vf)) {
 		cb->seq = vf.generation;
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -353,7 +365,6 @@ err:
 static const struct genl_ops vfpost_ops[] = {
 	{
 		.cmd = VFPOST_CMD_VF_GET,
-		.start = vfpost_nl_get_start,
 		.doit = vfpost_nl_get_doit,
 		.dumpit = vfpost_nl_get_dumpit,
 		.policy = vfpost_get_policy,

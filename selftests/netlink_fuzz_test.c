@@ -240,7 +240,9 @@ static bool needs_extack(enum defect d)
 /*
  * Receive until the error/ack for @seq; *@err = its error, *@ext = 1 if it
  * carried an extack message.  Returns 0, or -1 if something other than an
- * error arrived (a reply or dump data means the request succeeded).
+ * error arrived (a reply or dump data means the request succeeded).  A
+ * dump that fails in its dumpit ends with NLMSG_DONE carrying the errno
+ * and the extack attributes: that counts as an error too.
  */
 static int recv_ack(struct fuzz *f, unsigned int seq, int *err, bool *ext,
 		    char *msg, size_t msglen)
@@ -260,15 +262,23 @@ static int recv_ack(struct fuzz *f, unsigned int seq, int *err, bool *ext,
 		     nlh = nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;
-			if (nlh->nlmsg_type != NLMSG_ERROR)
-				return -1;
-			e = nlmsg_data(nlh);
-			*err = e->error;
 			*ext = false;
 			msg[0] = '\0';
-			off = sizeof(*e);
-			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-				off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+			if (nlh->nlmsg_type == NLMSG_DONE &&
+			    nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) &&
+			    *(int *)nlmsg_data(nlh) < 0) {
+				*err = *(int *)nlmsg_data(nlh);
+				off = sizeof(int);
+				e = nlmsg_data(nlh);
+			} else if (nlh->nlmsg_type == NLMSG_ERROR) {
+				e = nlmsg_data(nlh);
+				*err = e->error;
+				off = sizeof(*e);
+				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+					off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+			} else {
+				return -1;
+			}
 			if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
 			    (int)nlh->nlmsg_len - NLMSG_HDRLEN > off &&
 			    !nla_parse(tb, NLMSGERR_ATTR_MAX,

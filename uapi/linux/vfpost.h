@@ -24,7 +24,9 @@
  *	      VFPOST_A_PF_BDF is refused (-EINVAL).
  *	dumpit (NLM_F_DUMP): VFPOST_A_PF_BDF (optional filter).
  *	      One VF message per tracked VF, in BDF order, never with
- *	      vectors.  VFPOST_A_BDF and VFPOST_A_STATS are refused (-EINVAL).
+ *	      vectors.  VFPOST_A_BDF and VFPOST_A_STATS are refused, as is a
+ *	      malformed PF_BDF: the dump ends at once with NLMSG_DONE
+ *	      carrying -EINVAL and the extack attributes.
  *	Unprivileged, except VFPOST_A_STATS: CAP_NET_ADMIN (it reads the
  *	config space and pending bits of a device a VM may own).
  *
