@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vfio_pci_core.h>
+#include <net/genetlink.h>
 
 /*
  * hex_to_bin() moved from <linux/kernel.h> into <linux/hex.h>, which
@@ -222,6 +223,35 @@ static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
 #else
 #define VFPOST_IOMMUFD_OPS
+#endif
+
+/*
+ * The validated request attributes of a dump, for its start and dumpit
+ * callbacks.  6.2 put a struct genl_info into struct genl_dumpit_info
+ * (with the split do/dump ops); 6.1 has the attribute table directly.
+ */
+static inline struct nlattr **vfpost_dump_attrs(struct netlink_callback *cb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return genl_dumpit_info(cb)->info.attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+/*
+ * Only CAP_NET_ADMIN may join the lifecycle group (its events name VMM
+ * pids).  The genetlink core checks GENL_MCAST_CAP_NET_ADMIN in
+ * genl_bind(): upstream since 6.7, and in Debian's 6.1 and 6.12 through
+ * stable.  A kernel without the flag has no per-family hook to refuse a
+ * join either (struct genl_family has no bind callback in 6.1; the old
+ * mcast_bind is long gone), so rather than let any user read VMM pids,
+ * vfpost does not build there.
+ */
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+#define VFPOST_MCGRP_LIFECYCLE_FLAGS	GENL_MCAST_CAP_NET_ADMIN
+#else
+#error "no GENL_MCAST_CAP_NET_ADMIN: this kernel cannot restrict the lifecycle group"
 #endif
 
 #endif /* _VFPOST_COMPAT_H */

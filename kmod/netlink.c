@@ -4,10 +4,37 @@
  * per-vector statistics, claim/release and lifecycle events.
  *
  * Every command has its own strict policy (the family validates from
- * VFPOST_CMD_VF_GET on), every rejection carries an extack message, and
- * claim/release need CAP_NET_ADMIN.  Operations run in parallel
- * (parallel_ops): the registry has its own locks and a claim may take a
- * while (it unbinds a driver), which must not stall other families.
+ * VFPOST_CMD_VF_GET on).  VF_GET's doit and dump share one policy for the
+ * attribute types, so each checks by hand that it got only what it takes
+ * (doit: BDF and STATS, dump: PF_BDF): 6.1 has no split do/dump ops, and
+ * one check for both kernels keeps them alike.  The dump reads its
+ * attributes from the table the core validated, never re-parses.
+ *
+ * Privileges, checked in the handlers (netlink_capable(): the socket's
+ * opener and the sender, in the initial user namespace) so that every
+ * refusal carries an extack message:
+ *   VF_CLAIM, VF_RELEASE	CAP_SYS_ADMIN: they rebind PCI drivers, e.g.
+ *				a storage VF's, which CAP_NET_ADMIN must not.
+ *   VF_GET with STATS		CAP_NET_ADMIN: it reads the config space and
+ *				PBA of a device a VM may own.
+ *   lifecycle group		CAP_NET_ADMIN to join (its events name VMM
+ *				pids), checked by the core at join time
+ *				(GENL_MCAST_CAP_NET_ADMIN, see compat.h): that
+ *				EPERM comes from setsockopt()/bind() and has no
+ *				extack, netlink has no channel for one there.
+ * Inventory (VF_GET without STATS, the dump) and STATUS_GET stay
+ * unprivileged.
+ *
+ * Replies are sized from their attributes (nlsize.h).  A VF_GET reply with
+ * STATS carries every vector in one VFPOST_A_VECTORS nest, whose 16-bit
+ * nla_len holds vfpost_nl_vectors_max() vectors (862 on x86-64); beyond
+ * that the request fails with -EMSGSIZE and an extack message rather than
+ * sending a corrupt nest.  MSI-X allows 2048 vectors, so a very large VF
+ * can hit this; no VF the module has met comes close.
+ *
+ * Operations run in parallel (parallel_ops): the registry has its own
+ * locks and a claim may take a while (it unbinds a driver), which must not
+ * stall other families.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,6 +45,7 @@
 #include <net/genetlink.h>
 
 #include "compat.h"
+#include "nlsize.h"
 #include "vfpost.h"
 
 static const struct nla_policy vfpost_get_policy[VFPOST_A_MAX + 1] = {
@@ -128,19 +156,26 @@ static int vfpost_reply_vf(struct genl_info *info, u64 key,
 	void *hdr;
 	int ret;
 
+	/* The nest's nla_len is a u16: refuse rather than wrap it. */
+	if (vec && (size_t)nr > vfpost_nl_vectors_max()) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VFPOST_A_STATS],
+				    "the VF has more MSI-X vectors than one VFPOST_A_VECTORS attribute can hold");
+		return -EMSGSIZE;
+	}
 	ret = vfpost_registry_get(key, &vf);
 	if (ret) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VFPOST_A_BDF],
 				    "no SR-IOV VF at this address");
 		return ret;
 	}
-	skb = genlmsg_new(NLMSG_GOODSIZE + nr * 128, GFP_KERNEL);
+	skb = genlmsg_new(vfpost_nl_vf_msg_size(vec ? nr : -1), GFP_KERNEL);
 	if (!skb)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(skb, info, &vfpost_family, 0, info->genlhdr->cmd);
-	if (!hdr ||
-	    vfpost_fill_vf(skb, &vf) ||
-	    (vec && vfpost_fill_vectors(skb, vec, nr))) {
+	/* The size covers every attribute at its longest: not fitting is a bug. */
+	if (WARN_ON_ONCE(!hdr ||
+			 vfpost_fill_vf(skb, &vf) ||
+			 (vec && vfpost_fill_vectors(skb, vec, nr)))) {
 		nlmsg_free(skb);
 		return -EMSGSIZE;
 	}
@@ -186,6 +221,17 @@ static int vfpost_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 	u64 key;
 	int ret;
 
+	if (info->attrs[VFPOST_A_PF_BDF]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VFPOST_A_PF_BDF],
+				    "VFPOST_A_PF_BDF filters dumps only; VF_GET names its VF with VFPOST_A_BDF");
+		return -EINVAL;
+	}
+	if (info->attrs[VFPOST_A_STATS] &&
+	    !netlink_capable(skb, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VFPOST_A_STATS],
+				    "VFPOST_A_STATS reads a VM's device: needs CAP_NET_ADMIN");
+		return -EPERM;
+	}
 	ret = vfpost_nl_key(info, &key);
 	if (ret)
 		return ret;
@@ -195,19 +241,34 @@ static int vfpost_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * Dump state in cb->args: [0] key to resume from, [1] 1 if filtered by PF,
- * [2] the PF's key.  Resuming by key (not by a pointer into the list) keeps
- * the dump safe when VFs come and go between its parts; such a change marks
- * the following messages NLM_F_DUMP_INTR.
+ * Dump state in cb->args (zeroed by netlink): [0] key to resume from,
+ * [1] 1 if filtered by PF, [2] the PF's key, [3] 1 once the request's
+ * attributes were checked.  Resuming by key (not by a pointer into the
+ * list) keeps the dump safe when VFs come and go between its parts; such a
+ * change marks the following messages NLM_F_DUMP_INTR.
+ *
+ * The attributes are checked in the first dumpit call, not in a start
+ * callback: 6.1 gives a start callback no extack (cb->extack is set only
+ * around dumpit there), so a refusal from start would carry no message.
+ * From dumpit the error ends the dump: NLMSG_DONE with the errno and the
+ * extack message, on every kernel.
  */
-static int vfpost_nl_get_start(struct netlink_callback *cb)
+static int vfpost_nl_get_filter(struct netlink_callback *cb)
 {
-	const struct nlattr *pf;
+	struct nlattr **attrs = vfpost_dump_attrs(cb);
+	const struct nlattr *pf = attrs[VFPOST_A_PF_BDF];
 	u64 key;
 
-	cb->args[0] = 0;
-	cb->args[1] = 0;
-	pf = nlmsg_find_attr(cb->nlh, GENL_HDRLEN, VFPOST_A_PF_BDF);
+	if (attrs[VFPOST_A_BDF]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[VFPOST_A_BDF],
+				    "a dump takes no VFPOST_A_BDF; filter it by VFPOST_A_PF_BDF, or ask for one VF without NLM_F_DUMP");
+		return -EINVAL;
+	}
+	if (attrs[VFPOST_A_STATS]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[VFPOST_A_STATS],
+				    "a dump takes no VFPOST_A_STATS; statistics are per VF: VF_GET with VFPOST_A_BDF");
+		return -EINVAL;
+	}
 	if (pf) {
 		if (vfpost_bdf_to_key(nla_data(pf), &key)) {
 			NL_SET_ERR_MSG_ATTR(cb->extack, pf,
@@ -217,6 +278,7 @@ static int vfpost_nl_get_start(struct netlink_callback *cb)
 		cb->args[1] = 1;
 		cb->args[2] = key;
 	}
+	cb->args[3] = 1;
 	return 0;
 }
 
@@ -226,7 +288,13 @@ static int vfpost_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	u64 cursor = cb->args[0];
 	u64 next = cursor;
 	void *hdr;
+	int ret;
 
+	if (!cb->args[3]) {
+		ret = vfpost_nl_get_filter(cb);
+		if (ret)
+			return ret;
+	}
 	while (!vfpost_registry_next(&next, cb->args[1], cb->args[2], &vf)) {
 		cb->seq = vf.generation;
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -252,6 +320,11 @@ static int vfpost_nl_bind_doit(struct sk_buff *skb, struct genl_info *info)
 	u64 key;
 	int ret;
 
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "claim and release rebind PCI drivers: need CAP_SYS_ADMIN");
+		return -EPERM;
+	}
 	ret = vfpost_nl_key(info, &key);
 	if (ret)
 		return ret;
@@ -271,7 +344,7 @@ static int vfpost_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	u64 seq;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(vfpost_nl_status_msg_size(), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &vfpost_family, 0,
@@ -292,7 +365,6 @@ err:
 static const struct genl_ops vfpost_ops[] = {
 	{
 		.cmd = VFPOST_CMD_VF_GET,
-		.start = vfpost_nl_get_start,
 		.doit = vfpost_nl_get_doit,
 		.dumpit = vfpost_nl_get_dumpit,
 		.policy = vfpost_get_policy,
@@ -303,14 +375,12 @@ static const struct genl_ops vfpost_ops[] = {
 		.doit = vfpost_nl_bind_doit,
 		.policy = vfpost_bdf_policy,
 		.maxattr = VFPOST_A_MAX,
-		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = VFPOST_CMD_VF_RELEASE,
 		.doit = vfpost_nl_bind_doit,
 		.policy = vfpost_bdf_policy,
 		.maxattr = VFPOST_A_MAX,
-		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = VFPOST_CMD_STATUS_GET,
@@ -323,7 +393,10 @@ static const struct genl_ops vfpost_ops[] = {
 enum { VFPOST_MCGRP_LIFECYCLE_ID };
 
 static const struct genl_multicast_group vfpost_mcgrps[] = {
-	[VFPOST_MCGRP_LIFECYCLE_ID] = { .name = VFPOST_MCGRP_LIFECYCLE },
+	[VFPOST_MCGRP_LIFECYCLE_ID] = {
+		.name = VFPOST_MCGRP_LIFECYCLE,
+		.flags = VFPOST_MCGRP_LIFECYCLE_FLAGS,
+	},
 };
 
 static struct genl_family vfpost_family __ro_after_init = {

@@ -4,6 +4,8 @@
  * may do them, what a VMM opening the VF changes, and rmmod while claimed.
  * Fixture in vfpost_fixture.h.
  */
+#include <grp.h>
+
 #include "vfpost_fixture.h"
 
 /* Claim a VF bound to @drv (override @drv, or none for ""), release it. */
@@ -52,33 +54,75 @@ TEST_F_TIMEOUT(mod, claim_release_restores_unbound, 120)
 	claim_round_trip(_metadata, self, "");
 }
 
-/* vfpostctl itself: output on stdout, one error line and exit status. */
+/*
+ * Who may do what (Documentation/vfpost.rst, "Privileges"): claim and
+ * release need CAP_SYS_ADMIN, statistics and the lifecycle group
+ * CAP_NET_ADMIN, inventory nothing.  Children drop privileges before they
+ * open their netlink sockets (the module checks the socket's opener too).
+ */
 
-/* In a child: drop CAP_NET_ADMIN from the effective set, stay root. */
-static int drop_net_admin(void)
+/* In a child: keep only @cap (-1: none), stay root. */
+static int keep_only_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
-	struct __user_cap_data_struct data[2];
+	struct __user_cap_data_struct data[2] = { { 0 } };
 
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	data[CAP_NET_ADMIN / 32].effective &= ~(1u << (CAP_NET_ADMIN % 32));
-	data[CAP_NET_ADMIN / 32].permitted &= ~(1u << (CAP_NET_ADMIN % 32));
+	if (cap >= 0) {
+		data[cap / 32].effective = 1u << (cap % 32);
+		data[cap / 32].permitted = 1u << (cap % 32);
+	}
 	if (syscall(SYS_capset, &hdr, data))
 		return -errno;
 	return 0;
 }
 
-/* Child body: 0 if list works and claim/release are refused with EPERM. */
-static int unprivileged_child(const char *bdf)
+/* In a child: become nobody; changing uid from 0 drops every capability. */
+static int become_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return -errno;
+	return 0;
+}
+
+/* Fork, run @fn(@bdf) in the child, return its exit status (or -1). */
+static int in_child(int (*fn)(const char *), const char *bdf)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		_exit(fn(bdf));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* 0 if vfpost_errmsg() reads "BDF: Operation not permitted: ...@cap...". */
+static int refused_for(struct vfpost *h, const char *bdf, const char *cap)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "%s: %s: ", bdf, strerror(EPERM));
+	if (strncmp(vfpost_errmsg(h), want, strlen(want)) ||
+	    !strstr(vfpost_errmsg(h), cap))
+		return -1;
+	return 0;
+}
+
+/* Child: CAP_NET_ADMIN alone lists and reads stats, claims nothing. */
+static int net_admin_child(const char *bdf)
 {
 	struct dump d = { .n = 0 };
 	struct vfpost *h;
 	int err;
 
-	if (drop_net_admin())
+	if (keep_only_cap(CAP_NET_ADMIN))
 		return 10;
 	h = vfpost_open(&err);
 	if (!h)
@@ -87,34 +131,124 @@ static int unprivileged_child(const char *bdf)
 		return 12;
 	if (vfpost_claim(h, bdf, NULL) != -EPERM)
 		return 13;
-	if (!strstr(vfpost_errmsg(h), "CAP_NET_ADMIN") &&
-	    !strstr(vfpost_errmsg(h), "ermission"))
+	if (refused_for(h, bdf, "CAP_SYS_ADMIN"))
 		return 14;
 	if (vfpost_release(h, bdf, NULL) != -EPERM)
 		return 15;
+	if (refused_for(h, bdf, "CAP_SYS_ADMIN"))
+		return 16;
+	/* Not bound to vfpost: the statistics request got past the check. */
+	if (vfpost_vf_stats(h, bdf, NULL, NULL, 0) != -EOPNOTSUPP)
+		return 17;
 	vfpost_close(h);
 	return 0;
 }
 
-TEST_F_TIMEOUT(mod, unprivileged_can_list_but_not_claim, 120)
+TEST_F_TIMEOUT(mod, net_admin_alone_cannot_claim_or_release, 120)
 {
 	struct vfpost_vf vf;
-	int status;
-	pid_t pid;
+	int ret;
 
 	ASSERT_EQ(0, lab_set_numvfs(1));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		_exit(unprivileged_child(self->vf[0]));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status))
-		TH_LOG("child step %d failed", WEXITSTATUS(status));
+	ret = in_child(net_admin_child, self->vf[0]);
+	ASSERT_EQ(0, ret) TH_LOG("child step %d failed", ret);
 	/* Nothing changed. */
 	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
 	ASSERT_FALSE(vf.claimed);
 	ASSERT_STREQ("", vf.driver);
+}
+
+/* Child, VF claimed by root: nobody lists, but no stats, events or claim. */
+static int nobody_child(const char *bdf)
+{
+	struct vfpost_events *ev;
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	int err;
+
+	if (become_nobody())
+		return 10;
+	h = vfpost_open(&err);
+	if (!h)
+		return 11;
+	if (vfpost_vf_get(h, bdf, &vf) || !vf.claimed)
+		return 12;
+	if (vfpost_vf_stats(h, bdf, &vf, NULL, 0) != -EPERM)
+		return 13;
+	if (refused_for(h, bdf, "CAP_NET_ADMIN"))
+		return 14;
+	if (vfpost_release(h, bdf, NULL) != -EPERM)
+		return 15;
+	ev = vfpost_events_open(NULL, NULL, &err);
+	if (ev || err != -EPERM)
+		return 16;
+	vfpost_close(h);
+	return 0;
+}
+
+TEST_F_TIMEOUT(mod, nobody_cannot_read_stats_or_join_lifecycle, 120)
+{
+	struct vfpost_events *ev;
+	struct vfpost_vf vf;
+	int ret, err;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	/* Root does all three: claim, statistics, join. */
+	ASSERT_EQ(0, vfpost_claim(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	ASSERT_EQ(0, vfpost_vf_stats(self->h, self->vf[0], &vf, NULL, 0))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	ev = vfpost_events_open(NULL, NULL, &err);
+	ASSERT_NE(NULL, ev) TH_LOG("%s", vfpost_strerror(err));
+	vfpost_events_close(ev);
+
+	ret = in_child(nobody_child, self->vf[0]);
+	ASSERT_EQ(0, ret) TH_LOG("child step %d failed", ret);
+	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], &vf))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+}
+
+/* vfpostctl under setpriv: one error line naming the capability. */
+TEST_F_TIMEOUT(mod, vfpostctl_says_which_capability, 120)
+{
+	static const char nobody[] = "setpriv --reuid=65534 --regid=65534 "
+		"--clear-groups --inh-caps=-all --bounding-set=-all";
+	/* Root keeps only what the bounding set allows across execve. */
+	static const char net_admin[] = "setpriv --inh-caps=-all "
+		"--bounding-set=-all,+net_admin";
+	char out[4096], ctl[512], want[256];
+
+	snprintf(ctl, sizeof(ctl), "%s/user/vfpostctl",
+		 getenv("BUILD") ? getenv("BUILD") : "build");
+	ASSERT_EQ(0, lab_set_numvfs(1));
+
+	ASSERT_EQ(1, lab_sh_out(out, sizeof(out), "%s %s claim 00:03.1 2>&1",
+				net_admin, ctl));
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(want, sizeof(want),
+		 "vfpostctl: %s: %s: claim and release rebind PCI drivers: need CAP_SYS_ADMIN",
+		 self->vf[0], strerror(EPERM));
+	ASSERT_STREQ(want, out);
+
+	ASSERT_EQ(0, vfpost_claim(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	ASSERT_EQ(1, lab_sh_out(out, sizeof(out), "%s %s stats 00:03.1 2>&1",
+				nobody, ctl));
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(want, sizeof(want),
+		 "vfpostctl: %s: %s: VFPOST_A_STATS reads a VM's device: needs CAP_NET_ADMIN",
+		 self->vf[0], strerror(EPERM));
+	ASSERT_STREQ(want, out);
+
+	ASSERT_EQ(1, lab_sh_out(out, sizeof(out), "%s %s watch 2>&1",
+				nobody, ctl));
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(want, sizeof(want),
+		 "vfpostctl: watch: %s: joining the lifecycle group needs CAP_NET_ADMIN",
+		 strerror(EPERM));
+	ASSERT_STREQ(want, out);
+	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
 }
 
 TEST_F_TIMEOUT(mod, rmmod_while_claimed_gives_the_vf_back, 120)

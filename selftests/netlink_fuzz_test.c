@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
@@ -124,14 +127,33 @@ static void build(struct fuzz *f, struct nl_msg *msg, enum defect d)
 		if (flags != NLM_F_DUMP)
 			nla_put_string(msg, VFPOST_A_BDF, "0000:00:03.1");
 		/* Either beyond the family's attributes or not this op's. */
-		if (rnd(f, 2))
+		switch (rnd(f, 3)) {
+		case 0:
 			/* below 0x4000: no NLA_F_* flag bits */
 			i = VFPOST_A_MAX + 1 + rnd(f, 0x3fff - VFPOST_A_MAX);
-		else
+			break;
+		case 1:
 			i = VFPOST_A_VF_INDEX + rnd(f, VFPOST_A_VECTOR -
 						    VFPOST_A_VF_INDEX + 1);
-		if (i == VFPOST_A_STATS)
-			i = VFPOST_A_VENDOR;
+			if (i == VFPOST_A_STATS)
+				i = VFPOST_A_VENDOR;
+			break;
+		default:
+			/*
+			 * Well-formed, but this operation does not take it:
+			 * PF_BDF on a doit, BDF or STATS on a dump.
+			 */
+			if (flags != NLM_F_DUMP) {
+				nla_put_string(msg, VFPOST_A_PF_BDF,
+					       "0000:00:03.0");
+			} else if (rnd(f, 2)) {
+				nla_put_string(msg, VFPOST_A_BDF,
+					       "0000:00:03.1");
+			} else {
+				nla_put_flag(msg, VFPOST_A_STATS);
+			}
+			return;
+		}
 		len = rnd(f, 16);
 		rnd_bytes(f, s, len);
 		nla_put(msg, i, len, s);
@@ -218,7 +240,9 @@ static bool needs_extack(enum defect d)
 /*
  * Receive until the error/ack for @seq; *@err = its error, *@ext = 1 if it
  * carried an extack message.  Returns 0, or -1 if something other than an
- * error arrived (a reply or dump data means the request succeeded).
+ * error arrived (a reply or dump data means the request succeeded).  A
+ * dump that fails in its dumpit ends with NLMSG_DONE carrying the errno
+ * and the extack attributes: that counts as an error too.
  */
 static int recv_ack(struct fuzz *f, unsigned int seq, int *err, bool *ext,
 		    char *msg, size_t msglen)
@@ -238,15 +262,23 @@ static int recv_ack(struct fuzz *f, unsigned int seq, int *err, bool *ext,
 		     nlh = nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;
-			if (nlh->nlmsg_type != NLMSG_ERROR)
-				return -1;
-			e = nlmsg_data(nlh);
-			*err = e->error;
 			*ext = false;
 			msg[0] = '\0';
-			off = sizeof(*e);
-			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-				off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+			if (nlh->nlmsg_type == NLMSG_DONE &&
+			    nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) &&
+			    *(int *)nlmsg_data(nlh) < 0) {
+				*err = *(int *)nlmsg_data(nlh);
+				off = sizeof(int);
+				e = nlmsg_data(nlh);
+			} else if (nlh->nlmsg_type == NLMSG_ERROR) {
+				e = nlmsg_data(nlh);
+				*err = e->error;
+				off = sizeof(*e);
+				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+					off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+			} else {
+				return -1;
+			}
 			if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
 			    (int)nlh->nlmsg_len - NLMSG_HDRLEN > off &&
 			    !nla_parse(tb, NLMSGERR_ATTR_MAX,
@@ -350,6 +382,114 @@ TEST_F_TIMEOUT(fuzz, two_thousand_malformed_messages_then_still_works, 120)
 	ASSERT_EQ(VFPOST_EVENT_PF_NUMVFS, rec.e[2].type);
 	recorder_close(&rec);
 	vfpost_close(h);
+}
+
+/*
+ * One VF_GET (a dump if @dump) with the given attributes (NULL/false: left
+ * out) on a fresh socket; *@text gets the extack message.  Returns the
+ * errno of the answer (0: data came back), or 1 if sending failed.
+ */
+static int ask_get(struct fuzz *f, bool dump, const char *bdf,
+		   const char *pf, bool stats, char *text, size_t len)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	unsigned int seq;
+	bool ext;
+	int err, ret;
+
+	if (!msg)
+		return 1;
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, f->family, 0,
+		    (dump ? NLM_F_DUMP : 0) | NLM_F_ACK, VFPOST_CMD_VF_GET,
+		    VFPOST_GENL_VERSION);
+	if ((bdf && nla_put_string(msg, VFPOST_A_BDF, bdf)) ||
+	    (pf && nla_put_string(msg, VFPOST_A_PF_BDF, pf)) ||
+	    (stats && nla_put_flag(msg, VFPOST_A_STATS))) {
+		nlmsg_free(msg);
+		return 1;
+	}
+	ret = nl_send_auto(f->sk, msg);
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	if (ret < 0)
+		return 1;
+	text[0] = '\0';
+	if (recv_ack(f, seq, &err, &ext, text, len))
+		return 0;
+	return -err;
+}
+
+/*
+ * Attributes VF_GET does not take in this form (uapi/linux/vfpost.h): the
+ * doit names one VF and may ask for STATS, the dump may filter by PF.
+ * Before issue 10 the module ignored the extra attribute and answered.
+ */
+TEST_F_TIMEOUT(fuzz, attributes_the_operation_does_not_take, 60)
+{
+	char text[256], vf0[VFPOST_BDF_LEN];
+
+	lab_vf_bdf(0, vf0);
+	/* The well-formed forms work. */
+	ASSERT_EQ(0, ask_get(&self->f, false, vf0, NULL, false, text,
+			     sizeof(text))) TH_LOG("%s", text);
+	ASSERT_EQ(0, ask_get(&self->f, true, NULL, LAB_PF_BDF, false, text,
+			     sizeof(text))) TH_LOG("%s", text);
+
+	ASSERT_EQ(EINVAL, ask_get(&self->f, false, vf0, LAB_PF_BDF, false,
+				  text, sizeof(text)));
+	ASSERT_NE(NULL, strstr(text, "VFPOST_A_PF_BDF")) TH_LOG("%s", text);
+	ASSERT_EQ(EINVAL, ask_get(&self->f, true, vf0, NULL, false, text,
+				  sizeof(text)));
+	ASSERT_NE(NULL, strstr(text, "VFPOST_A_BDF")) TH_LOG("%s", text);
+	ASSERT_EQ(EINVAL, ask_get(&self->f, true, NULL, LAB_PF_BDF, true, text,
+				  sizeof(text)));
+	ASSERT_NE(NULL, strstr(text, "VFPOST_A_STATS")) TH_LOG("%s", text);
+}
+
+/* Child: as nobody, on its own socket; 0 if both requests are refused. */
+static int nobody_asks_for_stats(struct fuzz *f)
+{
+	char text[256], vf0[VFPOST_BDF_LEN];
+	int one = 1;
+
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return 10;
+	/* The module checks the socket's opener: a socket of nobody's own. */
+	f->sk = nl_socket_alloc();
+	if (!f->sk || genl_connect(f->sk) ||
+	    setsockopt(nl_socket_get_fd(f->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		       &one, sizeof(one)) ||
+	    setsockopt(nl_socket_get_fd(f->sk), SOL_NETLINK, NETLINK_CAP_ACK,
+		       &one, sizeof(one)))
+		return 11;
+	lab_vf_bdf(0, vf0);
+	if (ask_get(f, true, NULL, NULL, true, text, sizeof(text)) != EINVAL ||
+	    !strstr(text, "VFPOST_A_STATS"))
+		return 12;
+	if (ask_get(f, false, vf0, NULL, true, text, sizeof(text)) != EPERM ||
+	    !strstr(text, "CAP_NET_ADMIN"))
+		return 13;
+	/* Inventory stays unprivileged. */
+	if (ask_get(f, false, vf0, NULL, false, text, sizeof(text)) ||
+	    ask_get(f, true, NULL, NULL, false, text, sizeof(text)))
+		return 14;
+	return 0;
+}
+
+TEST_F_TIMEOUT(fuzz, stats_without_cap_net_admin, 60)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(nobody_asks_for_stats(&self->f));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("child step %d failed", WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN

@@ -17,22 +17,31 @@
  *	doit: VFPOST_A_BDF (required), VFPOST_A_STATS (optional flag).
  *	      Reply: one VF message (see "VF message" below); with
  *	      VFPOST_A_STATS the reply also carries VFPOST_A_VECTORS, and
- *	      fails with -EOPNOTSUPP if the VF is not bound to vfpost.
+ *	      fails with -EOPNOTSUPP if the VF is not bound to vfpost, and
+ *	      with -EMSGSIZE if the VF has more vectors than one
+ *	      VFPOST_A_VECTORS attribute can hold (its nla_len is 16 bits:
+ *	      862 vectors on x86-64; no VF known to vfpost comes close).
+ *	      VFPOST_A_PF_BDF is refused (-EINVAL).
  *	dumpit (NLM_F_DUMP): VFPOST_A_PF_BDF (optional filter).
- *	      One VF message per tracked VF, in BDF order.
- *	Unprivileged.
+ *	      One VF message per tracked VF, in BDF order, never with
+ *	      vectors.  VFPOST_A_BDF and VFPOST_A_STATS are refused, as is a
+ *	      malformed PF_BDF: the dump ends at once with NLMSG_DONE
+ *	      carrying -EINVAL and the extack attributes.
+ *	Unprivileged, except VFPOST_A_STATS: CAP_NET_ADMIN (it reads the
+ *	config space and pending bits of a device a VM may own).
  *
  * VFPOST_CMD_VF_CLAIM
  *	VFPOST_A_BDF (required).  Binds the VF to the "vfpost" driver through
  *	driver_override and a probe, after unbinding its current driver.  The
  *	previous driver_override and driver are remembered.  Reply: the VF
- *	message after the claim.  Requires CAP_NET_ADMIN.
+ *	message after the claim.  Requires CAP_SYS_ADMIN (it rebinds PCI
+ *	drivers; CAP_NET_ADMIN is not enough).
  *
  * VFPOST_CMD_VF_RELEASE
  *	VFPOST_A_BDF (required).  Unbinds a claimed VF from vfpost, restores the
  *	remembered driver_override and rebinds the remembered driver (if any).
  *	Refused with -EBUSY while a VMM has the VF open.  Reply: the VF
- *	message after the release.  Requires CAP_NET_ADMIN.
+ *	message after the release.  Requires CAP_SYS_ADMIN.
  *
  * VFPOST_CMD_STATUS_GET
  *	No attributes.  Reply: VFPOST_A_SEQ (the last event sent; a listener
@@ -41,13 +50,17 @@
  *
  * VFPOST_CMD_EVENT
  *	Never a request: the command of every message multicast to the
- *	VFPOST_MCGRP_LIFECYCLE group (see "Event message").
+ *	VFPOST_MCGRP_LIFECYCLE group (see "Event message").  Joining the
+ *	group requires CAP_NET_ADMIN (events name VMM pids); without it the
+ *	join (setsockopt NETLINK_ADD_MEMBERSHIP or bind) fails with EPERM,
+ *	with no extack: netlink has none for a join.
  *
  * Errors (errno, with an extack message): -EINVAL malformed BDF or missing
  * attribute (extack points at the attribute), -ENODEV no tracked VF at that
- * BDF, -EPERM no CAP_NET_ADMIN, -EALREADY claiming a claimed VF, -ENOENT
- * releasing a VF that is not claimed, -EBUSY the VF is open by a VMM,
- * -EOPNOTSUPP statistics of a VF not bound to vfpost.
+ * BDF, -EPERM without the capability the command needs (the extack message
+ * names it), -EALREADY claiming a claimed VF, -ENOENT releasing a VF that
+ * is not claimed, -EBUSY the VF is open by a VMM, -EOPNOTSUPP statistics
+ * of a VF not bound to vfpost, -EMSGSIZE more vectors than a reply holds.
  */
 #ifndef _UAPI_LINUX_VFPOST_H
 #define _UAPI_LINUX_VFPOST_H

@@ -36,9 +36,12 @@ static const char usage_text[] =
 	"  list [PF]      list SR-IOV VFs (of one PF) tracked by vfpost\n"
 	"  show BDF       show one VF in detail\n"
 	"  stats BDF      per-vector MSI-X statistics of a VF bound to vfpost\n"
-	"  watch          print lifecycle events as they happen (Ctrl-C stops)\n"
-	"  claim BDF      bind a VF to the vfpost driver (needs CAP_NET_ADMIN)\n"
+	"                 (needs CAP_NET_ADMIN)\n"
+	"  watch          print lifecycle events as they happen (Ctrl-C stops;\n"
+	"                 needs CAP_NET_ADMIN)\n"
+	"  claim BDF      bind a VF to the vfpost driver (needs CAP_SYS_ADMIN)\n"
 	"  release BDF    give a claimed VF back to its previous driver\n"
+	"                 (needs CAP_SYS_ADMIN)\n"
 	"\n"
 	"Options:\n"
 	"  -j, --json     JSON output (watch: one JSON object per line)\n"
@@ -216,6 +219,11 @@ static int cmd_watch(struct ctl *c)
 	int err, ret;
 
 	e = vfpost_events_open(watch_one, c, &err);
+	if (!e && err == -EPERM) {
+		fprintf(c->err, "vfpostctl: watch: %s: joining the lifecycle group needs CAP_NET_ADMIN\n",
+			strerror(EPERM));
+		return 1;
+	}
 	if (!e)
 		return fail_open(c, err);
 	sigaction(SIGINT, &sa, NULL);

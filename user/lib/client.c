@@ -50,7 +50,7 @@ const char *vfpost_strerror(int err)
 		return "the vfpost module is not loaded (insmod vfpost.ko)";
 	case -EPERM:
 	case -EACCES:
-		return "permission denied (CAP_NET_ADMIN is required)";
+		return "permission denied (events and statistics need CAP_NET_ADMIN, claim and release CAP_SYS_ADMIN)";
 	}
 	snprintf(buf, sizeof(buf), "cannot talk to the vfpost module: %s",
 		 strerror(-err));
@@ -173,13 +173,13 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 				ext = NULL;
 		}
 	}
-	if (ext)
+	/* A refusal says so first, then the module's reason (the capability). */
+	if (ext && ctx->err == -EPERM)
+		set_err(ctx->h->errmsg, sizeof(ctx->h->errmsg), "%s: %s: %s",
+			ctx->what, strerror(EPERM), ext);
+	else if (ext)
 		set_err(ctx->h->errmsg, sizeof(ctx->h->errmsg), "%s: %s",
 			ctx->what, ext);
-	else if (ctx->err == -EPERM)
-		set_err(ctx->h->errmsg, sizeof(ctx->h->errmsg),
-			"%s: permission denied (CAP_NET_ADMIN is required)",
-			ctx->what);
 	else
 		set_err(ctx->h->errmsg, sizeof(ctx->h->errmsg), "%s: %s",
 			ctx->what, strerror(-ctx->err));
@@ -460,8 +460,13 @@ struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 		goto err_sock;
 	}
 	nl_socket_disable_seq_check(e->sk);
-	if (nl_socket_add_membership(e->sk, grp) < 0 ||
-	    nl_socket_set_nonblocking(e->sk) < 0) {
+	/* Joining needs CAP_NET_ADMIN; the kernel's EPERM has no extack. */
+	ret = nl_socket_add_membership(e->sk, grp);
+	if (ret < 0) {
+		ret = ret == -NLE_PERM ? -EPERM : -EIO;
+		goto err_sock;
+	}
+	if (nl_socket_set_nonblocking(e->sk) < 0) {
 		ret = -EIO;
 		goto err_sock;
 	}

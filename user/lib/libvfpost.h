@@ -130,13 +130,16 @@ int vfpost_vf_list(struct vfpost *h, const char *pf_bdf, vfpost_vf_fn cb,
 /*
  * VF plus per-vector statistics: up to @max vectors into @vec; returns the
  * number of attached vectors (may exceed @max) or -errno (-EOPNOTSUPP when
- * the VF is not bound to vfpost).
+ * the VF is not bound to vfpost, -EPERM without CAP_NET_ADMIN, -EMSGSIZE
+ * when the VF has more vectors than one reply can carry).
  */
 int vfpost_vf_stats(struct vfpost *h, const char *bdf, struct vfpost_vf *vf,
 		    struct vfpost_vector *vec, unsigned int max);
 
 /* Claim (bind to vfpost) / release (restore the previous driver).  @vf may
- * be NULL; otherwise it receives the VF's state after the operation.
+ * be NULL; otherwise it receives the VF's state after the operation.  Both
+ * need CAP_SYS_ADMIN (-EPERM; vfpost_errmsg() then reads "BDF: Operation
+ * not permitted: <the module's reason>").
  */
 int vfpost_claim(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
 int vfpost_release(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
@@ -153,7 +156,8 @@ typedef void (*vfpost_event_fn)(const struct vfpost_event *ev, void *arg);
  * Sequence gaps are reported as VFPOST_EVENT_LIB_GAP; a receive-buffer
  * overflow (ENOBUFS) makes the library re-read the sequence number and the
  * VFs and report them as VFPOST_EVENT_LIB_RESYNC; queued events older than
- * that snapshot are then dropped.
+ * that snapshot are then dropped.  Joining needs CAP_NET_ADMIN: *@err is
+ * -EPERM without it.
  */
 struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 					 int *err);
