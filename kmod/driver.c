@@ -256,17 +256,28 @@ int vfpost_driver_vector_stats(struct pci_dev *vf,
 			       struct vfpost_vector_stats *out,
 			       unsigned int max)
 {
-	struct vfpost_device *vd;
-	int ret = -ENODEV;
+	struct vfpost_device *vd, *found = NULL;
+	int ret;
 
+	/*
+	 * Only the lookup is under the list lock: reading the statistics may
+	 * wait for memory_lock (a reset in progress), which must not stall
+	 * probe and remove of every other VF.  The reference keeps the
+	 * device and its vectors alive if it is removed meanwhile.
+	 */
 	mutex_lock(&vfpost_devices_lock);
 	list_for_each_entry(vd, &vfpost_devices, node) {
 		if (vfpost_pdev(vd) == vf) {
-			ret = vfpost_msix_stats(vd, out, max);
+			found = vd;
+			get_device(&vd->core.vdev.device);
 			break;
 		}
 	}
 	mutex_unlock(&vfpost_devices_lock);
+	if (!found)
+		return -ENODEV;
+	ret = vfpost_msix_stats(found, out, max);
+	vfio_put_device(&found->core.vdev);
 	return ret;
 }
 

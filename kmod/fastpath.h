@@ -3,9 +3,9 @@
  * vfpost's VFIO variant driver, internal to driver.c, msix.c, bypass.c.
  *
  * Locking, outermost first:
- *   vfpost_devices_lock (driver.c)  the list of bound devices; held across a
- *                                   stats read so remove() cannot free the
- *                                   device underneath it
+ *   vfpost_devices_lock (driver.c)  the list of bound devices; a stats read
+ *                                   takes a device reference under it and
+ *                                   reads after dropping it
  *   core.igate                      vfio_pci_core's interrupt gate; taken
  *                                   around every MSI-X state change so vfpost
  *                                   and the core never both own interrupts
