@@ -12,6 +12,8 @@
 #include <linux/irqbypass.h>
 #include <linux/vfio.h>
 #include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/netlink.h>
 #include <linux/pci.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -240,6 +242,25 @@ static inline struct nlattr **vfpost_dump_attrs(struct netlink_callback *cb)
 }
 
 /*
+ * Is @file a VFIO device file of @vdev?  Up to 6.5 such a file's
+ * private_data is the vfio_device.  From 6.10 each vfio_device has an inode
+ * whose mapping every device file of it uses (for zapping its mmaps).  In
+ * between (6.6 to 6.9) private_data is VFIO's private struct: not known.
+ * Pointer comparisons only: @file may be anything.
+ */
+static inline bool vfpost_file_is_vfio_device(const struct file *file,
+					      const struct vfio_device *vdev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	return vdev->inode && file->f_mapping == vdev->inode->i_mapping;
+#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+	return file->private_data == vdev;
+#else
+	return false;
+#endif
+}
+
+/*
  * Only CAP_NET_ADMIN may join the lifecycle group (its events name VMM
  * pids).  The genetlink core checks GENL_MCAST_CAP_NET_ADMIN in
  * genl_bind(): upstream since 6.7, and in Debian's 6.1 and 6.12 through
@@ -252,6 +273,39 @@ static inline struct nlattr **vfpost_dump_attrs(struct netlink_callback *cb)
 #define VFPOST_MCGRP_LIFECYCLE_FLAGS	GENL_MCAST_CAP_NET_ADMIN
 #else
 #error "no GENL_MCAST_CAP_NET_ADMIN: this kernel cannot restrict the lifecycle group"
+#endif
+
+/*
+ * A formatted extack message.  NL_SET_ERR_MSG_FMT (with the buffer in the
+ * extack) came in 6.2.  Before, the message must stay valid until
+ * netlink_ack() copies it, right after the handler returns: format it into
+ * one of a ring of static buffers, reused after VFPOST_FMTMSG_RING more
+ * formatted messages (far more than can be between a handler's return and
+ * its ack).  The last byte of each is never written: always terminated.
+ */
+#ifdef NL_SET_ERR_MSG_FMT
+#define vfpost_extack_fmt(extack, fmt, ...) \
+	NL_SET_ERR_MSG_FMT(extack, fmt, ##__VA_ARGS__)
+#else
+#define VFPOST_FMTMSG_RING 32
+#define VFPOST_FMTMSG_LEN 80
+
+static inline __printf(2, 3)
+void vfpost_extack_fmt(struct netlink_ext_ack *extack, const char *fmt, ...)
+{
+	static char buf[VFPOST_FMTMSG_RING][VFPOST_FMTMSG_LEN];
+	static atomic_t next = ATOMIC_INIT(0);
+	va_list ap;
+	char *b;
+
+	if (!extack)
+		return;
+	b = buf[(unsigned int)atomic_inc_return(&next) % VFPOST_FMTMSG_RING];
+	va_start(ap, fmt);
+	vsnprintf(b, VFPOST_FMTMSG_LEN - 1, fmt, ap);
+	va_end(ap);
+	extack->_msg = b;
+}
 #endif
 
 #endif /* _VFPOST_COMPAT_H */

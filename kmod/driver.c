@@ -65,12 +65,17 @@ static int vfpost_open_device(struct vfio_device *core_vdev)
 	struct pci_dev *pdev = vfpost_pdev(vd);
 	int ret;
 
-	ret = vfio_pci_core_enable(&vd->core);
+	/* First: refused while a release unbinds vfpost (registry.c). */
+	ret = vfpost_registry_opened(pdev, task_tgid_nr(current));
 	if (ret)
 		return ret;
+	ret = vfio_pci_core_enable(&vd->core);
+	if (ret) {
+		vfpost_registry_closed(pdev);
+		return ret;
+	}
 	vfio_pci_core_finish_enable(&vd->core);
 	pci_dbg(pdev, "opened by pid %d\n", task_tgid_nr(current));
-	vfpost_registry_opened(pdev, task_tgid_nr(current));
 	return 0;
 }
 

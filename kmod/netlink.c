@@ -59,6 +59,11 @@ static const struct nla_policy vfpost_bdf_policy[VFPOST_A_MAX + 1] = {
 	[VFPOST_A_BDF] = { .type = NLA_NUL_STRING, .len = VFPOST_BDF_LEN - 1 },
 };
 
+static const struct nla_policy vfpost_claim_policy[VFPOST_A_MAX + 1] = {
+	[VFPOST_A_BDF] = { .type = NLA_NUL_STRING, .len = VFPOST_BDF_LEN - 1 },
+	[VFPOST_A_RELEASE_ON_CLOSE] = { .type = NLA_FLAG },
+};
+
 /* STATUS_GET takes no attributes: any attribute is rejected. */
 static const struct nla_policy vfpost_status_policy[VFPOST_A_MAX + 1] = {
 };
@@ -112,6 +117,8 @@ static int vfpost_fill_vf(struct sk_buff *skb, const struct vfpost_vf_info *vf)
 		return -EMSGSIZE;
 	if (vf->claimed &&
 	    (nla_put_flag(skb, VFPOST_A_CLAIMED) ||
+	     (vf->release_on_close &&
+	      nla_put_flag(skb, VFPOST_A_RELEASE_ON_CLOSE)) ||
 	     vfpost_put_str(skb, VFPOST_A_PREV_DRIVER, vf->prev_driver) ||
 	     vfpost_put_str(skb, VFPOST_A_PREV_OVERRIDE, vf->prev_override)))
 		return -EMSGSIZE;
@@ -314,9 +321,16 @@ static int vfpost_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	return skb->len;
 }
 
-/* VF_CLAIM and VF_RELEASE. */
+/*
+ * VF_CLAIM and VF_RELEASE.  With VFPOST_A_RELEASE_ON_CLOSE the claim is
+ * tied to the requesting socket (its port in its namespace).
+ */
 static int vfpost_nl_bind_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct vfpost_claimant tie = {
+		.net = genl_info_net(info),
+		.portid = info->snd_portid,
+	};
 	u64 key;
 	int ret;
 
@@ -329,7 +343,9 @@ static int vfpost_nl_bind_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 	if (info->genlhdr->cmd == VFPOST_CMD_VF_CLAIM)
-		ret = vfpost_registry_claim(key, info->extack);
+		ret = vfpost_registry_claim(key,
+					    info->attrs[VFPOST_A_RELEASE_ON_CLOSE] ?
+					    &tie : NULL, info->extack);
 	else
 		ret = vfpost_registry_release(key, info->extack);
 	if (ret)
@@ -373,7 +389,7 @@ static const struct genl_ops vfpost_ops[] = {
 	{
 		.cmd = VFPOST_CMD_VF_CLAIM,
 		.doit = vfpost_nl_bind_doit,
-		.policy = vfpost_bdf_policy,
+		.policy = vfpost_claim_policy,
 		.maxattr = VFPOST_A_MAX,
 	},
 	{

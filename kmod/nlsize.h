@@ -84,6 +84,7 @@ static inline size_t vfpost_nl_vf_msg_size(int nr)
 	       nla_total_size_64bit(sizeof(__u64)) + /* CHANGED_NS */
 	       nla_total_size_64bit(sizeof(__u64)) + /* SEQ */
 	       nla_total_size(0) +			/* CLAIMED */
+	       nla_total_size(0) +			/* RELEASE_ON_CLOSE */
 	       nla_total_size(VFPOST_DRIVER_LEN) +	/* PREV_DRIVER */
 	       nla_total_size(VFPOST_DRIVER_LEN);	/* PREV_OVERRIDE */
 	if (nr >= 0)

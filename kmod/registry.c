@@ -11,34 +11,81 @@
  *    fields, the event sequence number and the generation.  Events are sent
  *    with it held, so sequence order is delivery order.  Sending never waits
  *    for a listener (netlink broadcast drops on a full receive buffer).
- *  - vfpost_claim_lock (mutex) serializes claim, release and the restore at
- *    unload.  It is taken before vfpost_lock, never inside it.
- *  - Never take a device lock (or bind/unbind a driver, which does) with
- *    vfpost_lock held: bus notifiers run under the device lock and take
- *    vfpost_lock.  Claim and release drop vfpost_lock around the binding.
- *  - Every entry holds a reference on its pci_dev, dropped when the VF is
- *    deleted (BUS_NOTIFY_DEL_DEVICE) or at unload.  Readers never keep
- *    pointers to entries outside vfpost_lock; dumps resume by key.
+ *  - vfpost_claim_lock (mutex) serializes claim, release, the release when
+ *    a claimant's socket closes and the restore at unload.  It is taken
+ *    before vfpost_lock, never inside it.
+ *  - Never wait for a device lock (or bind/unbind a driver, which does)
+ *    with vfpost_lock held: bus notifiers run under the device lock and
+ *    take vfpost_lock.  Claim and release drop vfpost_lock around the
+ *    binding.  The PF work only ever tries a PF's device lock.
+ *  - Every entry holds a reference on its pci_dev and is matched by that
+ *    pointer, never by its address alone: a new VF at the address of a
+ *    deleted one is a new entry.  The reference is dropped when the VF is
+ *    deleted (BUS_NOTIFY_DEL_DEVICE), when an entry is found stale (below)
+ *    or at unload.  Readers never keep pointers to entries outside
+ *    vfpost_lock; dumps resume by key.
  *
  * PF "numvfs changed" events: VF add/remove notifications arrive while the
  * PF's sriov_numvfs write is still in progress (pci_num_vf() still reads the
- * old value), so they only mark the PF; a work item then takes the PF's
- * device lock, which that write holds, and reports pci_num_vf() once the
- * write is complete.
+ * old value), so they only mark the PF; a work item on vfpost's own
+ * workqueue then tries the PF's device lock, which that write holds, and
+ * reports pci_num_vf() once the write is complete.  It never sleeps on
+ * that lock (a write can hold it for as long as a VMM keeps a VF open): it
+ * retries every VFPOST_PF_RETRY_MS, so unload never waits behind a write.
+ * Once the PF's lock is free, every VF of that write is fully added or
+ * deleted, so the same work also drops entries whose device is no longer
+ * registered: the walk at load can add a VF whose deletion it raced (SR-IOV
+ * does not take the rescan/remove lock on 6.1 and 6.12), and nothing else
+ * would ever remove that entry.
+ *
+ * Claims tied to a socket (VFPOST_A_RELEASE_ON_CLOSE): the claimant's
+ * netlink port is recorded; a netlink notifier (NETLINK_URELEASE, process
+ * context, when the socket is released: close or exit) marks its claims
+ * due, and a work item releases each due VF that is not open.  A VF still
+ * open is released by the same work once vfpost_registry_closed() runs.
+ * Nothing waits for a VMM to close a device.
+ *
+ * Opening against unbinding: the unbind in device_release_driver() waits
+ * (VFIO's unregister) until every user has closed the device, so every
+ * path that unbinds must know the device is not open and stays so:
+ *  - A VF bound to vfpost: the unbinding path checks under vfpost_lock that
+ *    no VMM has it open and sets ->unbinding; vfpost's open_device asks
+ *    vfpost_registry_opened() under the same lock before enabling anything
+ *    and fails with -EBUSY while ->unbinding is set.  No window.
+ *  - A VF bound to another vfio-pci-core driver (a claim from vfio-pci):
+ *    vfpost cannot gate that driver's open.  The claim reads the VFIO
+ *    device's open_count under its device lock and the device set's lock
+ *    (which VFIO's open holds while it counts the open and calls
+ *    open_device) and refuses with -EBUSY if it is open.  An open that
+ *    starts after that read needs the device lock too: vfio-pci-core's
+ *    open_device resets the VF with pci_try_reset_function(), which fails
+ *    the open with -EAGAIN if the device lock is held.  The remaining
+ *    window is the moment between dropping the device lock after the check
+ *    and device_release_driver() taking it again: an open that completes
+ *    exactly there makes the claim wait for that user to close, like a
+ *    sysfs unbind (VFIO asks it through its request eventfd).  It cannot
+ *    be the claimant itself unless it opens from another thread meanwhile.
+ *    A VF without a reset method (VFs must have FLR) is not gated at all.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/device.h>
+#include <linux/fdtable.h>
 #include <linux/iommu.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
+#include <linux/notifier.h>
 #include <linux/pci.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/vfio.h>
+#include <linux/vfio_pci_core.h>
 #include <linux/workqueue.h>
+#include <net/net_namespace.h>
 
 #include "compat.h"
 #include "vfpost.h"
@@ -48,6 +95,11 @@ struct vfpost_vf {
 	struct pci_dev *pdev;		/* reference held */
 	struct vfpost_vf_info info;	/* seq and generation unused */
 	u32 request_count;
+	/* While info.release_on_close: the claimant's socket. */
+	const struct net *claim_net;	/* compared, never dereferenced */
+	u32 claim_portid;
+	bool release_due;		/* that socket closed: release */
+	bool unbinding;			/* vfpost is being unbound: no opens */
 };
 
 struct vfpost_pf {
@@ -64,9 +116,15 @@ static LIST_HEAD(vfpost_vfs);
 static LIST_HEAD(vfpost_pfs);
 static u64 vfpost_seq;
 static unsigned long vfpost_generation;
+static unsigned int vfpost_nr_tied;	/* claims with release_on_close */
 
+#define VFPOST_PF_RETRY_MS 10
+
+static struct workqueue_struct *vfpost_wq;
 static void vfpost_pf_work_fn(struct work_struct *work);
-static DECLARE_WORK(vfpost_pf_work, vfpost_pf_work_fn);
+static DECLARE_DELAYED_WORK(vfpost_pf_work, vfpost_pf_work_fn);
+static void vfpost_release_work_fn(struct work_struct *work);
+static DECLARE_WORK(vfpost_release_work, vfpost_release_work_fn);
 
 static u64 vfpost_key(struct pci_dev *pdev)
 {
@@ -186,56 +244,74 @@ static void vfpost_pf_touch(struct pci_dev *pf)
 	list_add_tail(&p->node, &vfpost_pfs);
 found:
 	p->dirty = true;
-	schedule_work(&vfpost_pf_work);
+	mod_delayed_work(vfpost_wq, &vfpost_pf_work, 0);
+}
+
+static void vfpost_free(struct vfpost_vf *vf);
+
+/* @p's write is complete and its VF count is @n: report, prune, forget. */
+static void vfpost_pf_settle(struct vfpost_pf *p, int n)
+{
+	struct vfpost_event_info ev = { .type = VFPOST_EVENT_PF_NUMVFS };
+	struct vfpost_vf *vf, *tmp;
+	int nvfs = 0;
+
+	lockdep_assert_held(&vfpost_lock);
+	/* Entries whose device is gone (see the top of this file). */
+	list_for_each_entry_safe(vf, tmp, &vfpost_vfs, node) {
+		if (vf->pdev->physfn != p->pdev)
+			continue;
+		if (device_is_registered(&vf->pdev->dev)) {
+			nvfs++;
+			continue;
+		}
+		pci_dbg(vf->pdev, "stale entry dropped\n");
+		vfpost_emit_vf(vf, VFPOST_EVENT_VF_REMOVED, NULL, 0);
+		vfpost_free(vf);
+	}
+	if (n != p->reported) {
+		pci_dbg(p->pdev, "numvfs %d -> %d\n", p->reported, n);
+		p->reported = n;
+		ev.pf_bdf = p->bdf;
+		ev.num_vfs = n;
+		vfpost_emit(&ev);
+	}
+	/* Forget a PF without VFs. */
+	if (!n && !nvfs) {
+		list_del(&p->node);
+		pci_dev_put(p->pdev);
+		kfree(p);
+	}
 }
 
 static void vfpost_pf_work_fn(struct work_struct *work)
 {
-	struct vfpost_event_info ev = { .type = VFPOST_EVENT_PF_NUMVFS };
-	struct vfpost_pf *p, *found;
-	struct vfpost_vf *vf;
-	int n, nvfs;
+	struct vfpost_pf *p, *tmp;
+	bool retry = false;
+	int n;
 
-	for (;;) {
-		found = NULL;
-		mutex_lock(&vfpost_lock);
-		list_for_each_entry(p, &vfpost_pfs, node) {
-			if (p->dirty) {
-				p->dirty = false;
-				found = p;
-				break;
-			}
+	mutex_lock(&vfpost_lock);
+	list_for_each_entry_safe(p, tmp, &vfpost_pfs, node) {
+		if (!p->dirty)
+			continue;
+		/*
+		 * A sriov_numvfs write in progress holds the PF's device lock.
+		 * Only try it: vfpost_lock is held, and waiting here would hold
+		 * up unload for as long as the write lasts.
+		 */
+		if (!device_trylock(&p->pdev->dev)) {
+			retry = true;
+			continue;
 		}
-		mutex_unlock(&vfpost_lock);
-		if (!found)
-			return;
-
-		/* Wait for the sriov_numvfs write in progress, if any. */
-		device_lock(&found->pdev->dev);
-		n = pci_num_vf(found->pdev);
-		device_unlock(&found->pdev->dev);
-
-		mutex_lock(&vfpost_lock);
-		if (n != found->reported) {
-			pci_dbg(found->pdev, "numvfs %d -> %d\n",
-				found->reported, n);
-			found->reported = n;
-			ev.pf_bdf = found->bdf;
-			ev.num_vfs = n;
-			vfpost_emit(&ev);
-		}
-		/* Forget a PF without VFs, unless more changes are queued. */
-		nvfs = 0;
-		list_for_each_entry(vf, &vfpost_vfs, node)
-			if (vf->pdev->physfn == found->pdev)
-				nvfs++;
-		if (!n && !nvfs && !found->dirty) {
-			list_del(&found->node);
-			pci_dev_put(found->pdev);
-			kfree(found);
-		}
-		mutex_unlock(&vfpost_lock);
+		n = pci_num_vf(p->pdev);
+		device_unlock(&p->pdev->dev);
+		p->dirty = false;
+		vfpost_pf_settle(p, n);
 	}
+	mutex_unlock(&vfpost_lock);
+	if (retry)
+		queue_delayed_work(vfpost_wq, &vfpost_pf_work,
+				   msecs_to_jiffies(VFPOST_PF_RETRY_MS));
 }
 
 /* Name of @pdev's driver into @buf; call with the device lock held. */
@@ -252,9 +328,18 @@ static void vfpost_add(struct pci_dev *pdev, const char *driver, bool notify)
 	u64 key = vfpost_key(pdev);
 
 	lockdep_assert_held(&vfpost_lock);
-	if (vfpost_find(key))
+	pos = vfpost_find(key);
+	if (pos && pos->pdev == pdev)
 		return;
-	vf = kzalloc(sizeof(*vf), GFP_KERNEL);
+	if (pos) {
+		/* Two live devices never share an address: the old one is gone. */
+		pci_dbg(pos->pdev, "stale entry replaced by a new VF\n");
+		vfpost_emit_vf(pos, VFPOST_EVENT_VF_REMOVED, NULL, 0);
+		vfpost_pf_touch(pos->pdev->physfn);
+		vfpost_free(pos);
+	}
+	/* Our own warning says what is lost. */
+	vf = kzalloc(sizeof(*vf), GFP_KERNEL | __GFP_NOWARN);
 	if (!vf) {
 		pci_warn(pdev, "out of memory: this VF is not tracked\n");
 		return;
@@ -289,6 +374,8 @@ static void vfpost_add(struct pci_dev *pdev, const char *driver, bool notify)
 
 static void vfpost_free(struct vfpost_vf *vf)
 {
+	if (vf->info.release_on_close)
+		vfpost_nr_tied--;
 	list_del(&vf->node);
 	vfpost_generation++;
 	pci_dev_put(vf->pdev);
@@ -316,8 +403,11 @@ static int vfpost_bus_notify(struct notifier_block *nb, unsigned long action,
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
 		vf = vfpost_find_pdev(pdev);
-		if (!vf)
+		if (!vf) {
+			/* The walk at load may add it yet: let the PF work see. */
+			vfpost_pf_touch(pdev->physfn);
 			break;
+		}
 		pci_dbg(pdev, "VF removed\n");
 		vfpost_emit_vf(vf, VFPOST_EVENT_VF_REMOVED, NULL, 0);
 		vfpost_pf_touch(pdev->physfn);
@@ -363,25 +453,33 @@ static int vfpost_walk_one(struct device *dev, void *data)
 
 	mutex_lock(&vfpost_lock);
 	vfpost_add(pdev, name, false);
+	/* Have the PF work check the entry once the PF is idle. */
+	vfpost_pf_touch(pdev->physfn);
 	mutex_unlock(&vfpost_lock);
 	return 0;
 }
 
 /* Entry points for driver.c (process context). */
 
-void vfpost_registry_opened(struct pci_dev *pdev, pid_t owner)
+int vfpost_registry_opened(struct pci_dev *pdev, pid_t owner)
 {
 	struct vfpost_vf *vf;
+	int ret = 0;
 
 	mutex_lock(&vfpost_lock);
 	vf = vfpost_find_pdev(pdev);
-	if (vf) {
+	if (vf && vf->unbinding) {
+		pci_dbg(pdev, "open by pid %d refused: vfpost is being unbound\n",
+			owner);
+		ret = -EBUSY;
+	} else if (vf) {
 		vf->info.owner = owner;
 		vf->request_count = 0;
 		vfpost_set_state(vf, VFPOST_VF_OPEN);
 		vfpost_emit_vf(vf, VFPOST_EVENT_VF_OPENED, NULL, owner);
 	}
 	mutex_unlock(&vfpost_lock);
+	return ret;
 }
 
 void vfpost_registry_closed(struct pci_dev *pdev)
@@ -397,6 +495,9 @@ void vfpost_registry_closed(struct pci_dev *pdev)
 		vfpost_set_state(vf, *vf->info.driver ? VFPOST_VF_BOUND :
 					VFPOST_VF_UNBOUND);
 		vfpost_emit_vf(vf, VFPOST_EVENT_VF_CLOSED, NULL, owner);
+		/* Its claimant's socket is gone: give it back now. */
+		if (vf->release_due)
+			queue_work(vfpost_wq, &vfpost_release_work);
 	}
 	mutex_unlock(&vfpost_lock);
 }
@@ -568,7 +669,127 @@ static struct vfpost_vf *vfpost_lock_vf(u64 key,
 	return vf;
 }
 
-int vfpost_registry_claim(u64 key, struct netlink_ext_ack *extack)
+/* vfpost_vfio_user(): does this open file use @p, a vfio_device? */
+static int vfpost_fd_uses(const void *p, struct file *file, unsigned int fd)
+{
+	return vfpost_file_is_vfio_device(file, p);
+}
+
+/*
+ * The thread group id of a process with a VFIO device file of @vdev open,
+ * or 0 if none is found.  Walks every process's file table: for an error
+ * message only.  Sleeps in no lock (RCU, task lock, file table lock).
+ */
+static pid_t vfpost_vfio_user(const struct vfio_device *vdev)
+{
+	struct task_struct *p;
+	pid_t pid = 0;
+
+	rcu_read_lock();
+	for_each_process(p) {
+		task_lock(p);
+		if (p->files && iterate_fd(p->files, 0, vfpost_fd_uses, vdev))
+			pid = task_tgid_nr(p);
+		task_unlock(p);
+		if (pid)
+			break;
+	}
+	rcu_read_unlock();
+	return pid;
+}
+
+/*
+ * Refuse (-EBUSY, with the user's pid in @extack) to unbind a VF that
+ * userspace has open through another vfio-pci-core driver: the unbind
+ * would wait until it closes, forever if the claimant is that user.  See
+ * "Opening against unbinding" at the top for what this does not cover.
+ */
+static int vfpost_check_vfio_open(struct pci_dev *pdev,
+				  struct netlink_ext_ack *extack)
+{
+	struct vfio_pci_core_device *core = NULL;
+	struct device_driver *drv;
+	unsigned int open = 0;
+	pid_t pid = 0;
+
+	device_lock(&pdev->dev);
+	drv = pdev->dev.driver;
+	/*
+	 * vfio_pci_core_aer_err_detected() takes the drvdata of every
+	 * device whose driver uses these handlers as a vfio_pci_core_device.
+	 */
+	if (drv && to_pci_driver(drv)->err_handler == &vfio_pci_core_err_handlers)
+		core = dev_get_drvdata(&pdev->dev);
+	if (core) {
+		mutex_lock(&core->vdev.dev_set->lock);
+		open = core->vdev.open_count;
+		mutex_unlock(&core->vdev.dev_set->lock);
+	}
+	if (open)
+		pid = vfpost_vfio_user(&core->vdev);
+	device_unlock(&pdev->dev);
+
+	if (!open)
+		return 0;
+	pci_dbg(pdev, "claim refused: open through %s by pid %d\n", drv->name,
+		pid);
+	if (pid)
+		vfpost_extack_fmt(extack,
+				  "VF is open through %s by pid %d: close it first",
+				  drv->name, pid);
+	else
+		vfpost_extack_fmt(extack,
+				  "VF is open through %s: close it first",
+				  drv->name);
+	return -EBUSY;
+}
+
+/*
+ * End the claim of @vf (registry lock held): mark it unbinding (vfpost's
+ * open_device refuses from now on) and copy what to restore.  Returns the
+ * VF with a reference.  The caller holds the claim lock, rebinds with
+ * vfpost_give_back() and puts the reference.
+ */
+static struct pci_dev *vfpost_unclaim(struct vfpost_vf *vf, char *prev_driver,
+				      char *prev_override)
+{
+	lockdep_assert_held(&vfpost_lock);
+	lockdep_assert_held(&vfpost_claim_lock);
+	strscpy(prev_driver, vf->info.prev_driver, VFPOST_DRIVER_LEN);
+	strscpy(prev_override, vf->info.prev_override, VFPOST_DRIVER_LEN);
+	if (vf->info.release_on_close)
+		vfpost_nr_tied--;
+	vf->info.claimed = false;
+	vf->info.release_on_close = false;
+	vf->release_due = false;
+	vf->unbinding = true;
+	vf->info.prev_driver[0] = '\0';
+	vf->info.prev_override[0] = '\0';
+	vf->info.changed_ns = ktime_get_real_ns();
+	return pci_dev_get(vf->pdev);
+}
+
+/* Unbind vfpost from an unclaimed @pdev, rebind its previous driver. */
+static int vfpost_give_back(struct pci_dev *pdev, const char *prev_driver,
+			    const char *prev_override)
+{
+	struct vfpost_vf *vf;
+	int ret;
+
+	lockdep_assert_held(&vfpost_claim_lock);
+	pci_dbg(pdev, "release: back to driver '%s' override '%s'\n",
+		prev_driver, prev_override);
+	ret = vfpost_bind(pdev, prev_driver, prev_override);
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find_pdev(pdev);
+	if (vf)
+		vf->unbinding = false;
+	mutex_unlock(&vfpost_lock);
+	return ret;
+}
+
+int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
+			  struct netlink_ext_ack *extack)
 {
 	char prev_driver[VFPOST_DRIVER_LEN], prev_override[VFPOST_DRIVER_LEN];
 	struct pci_dev *pdev;
@@ -593,6 +814,10 @@ int vfpost_registry_claim(u64 key, struct netlink_ext_ack *extack)
 	strscpy(prev_driver, vf->info.driver, sizeof(prev_driver));
 	mutex_unlock(&vfpost_lock);
 
+	ret = vfpost_check_vfio_open(pdev, extack);
+	if (ret)
+		goto put;
+
 	vfpost_get_override(pdev, prev_override, sizeof(prev_override));
 
 	pci_dbg(pdev, "claim: was driver '%s' override '%s'\n", prev_driver,
@@ -616,8 +841,19 @@ int vfpost_registry_claim(u64 key, struct netlink_ext_ack *extack)
 			sizeof(vf->info.prev_driver));
 		strscpy(vf->info.prev_override, prev_override,
 			sizeof(vf->info.prev_override));
+		if (tie) {
+			/*
+			 * The request holds the socket's file: it cannot be
+			 * released (NETLINK_URELEASE) before this returns.
+			 */
+			vf->info.release_on_close = true;
+			vf->claim_net = tie->net;
+			vf->claim_portid = tie->portid;
+			vfpost_nr_tied++;
+		}
 		vf->info.changed_ns = ktime_get_real_ns();
-		pci_dbg(pdev, "claimed\n");
+		pci_dbg(pdev, "claimed%s\n",
+			tie ? " until its claimant's socket closes" : "");
 	} else {
 		NL_SET_ERR_MSG(extack, "VF was removed during the claim");
 		ret = -ENODEV;
@@ -650,23 +886,16 @@ int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack)
 		goto unlock;
 	}
 	if (vf->info.owner) {
-		NL_SET_ERR_MSG(extack,
-			       "VF is open by a VMM (owner pid in VF_GET); close it first");
+		vfpost_extack_fmt(extack,
+				  "VF is open by a VMM (pid %d); close it first",
+				  vf->info.owner);
 		ret = -EBUSY;
 		goto unlock;
 	}
-	pdev = pci_dev_get(vf->pdev);
-	strscpy(prev_driver, vf->info.prev_driver, sizeof(prev_driver));
-	strscpy(prev_override, vf->info.prev_override, sizeof(prev_override));
-	vf->info.claimed = false;
-	vf->info.prev_driver[0] = '\0';
-	vf->info.prev_override[0] = '\0';
-	vf->info.changed_ns = ktime_get_real_ns();
+	pdev = vfpost_unclaim(vf, prev_driver, prev_override);
 	mutex_unlock(&vfpost_lock);
 
-	pci_dbg(pdev, "release: back to driver '%s' override '%s'\n",
-		prev_driver, prev_override);
-	ret = vfpost_bind(pdev, prev_driver, prev_override);
+	ret = vfpost_give_back(pdev, prev_driver, prev_override);
 	if (ret) {
 		NL_SET_ERR_MSG(extack,
 			       "released, but the previous driver did not bind again (see dmesg)");
@@ -682,65 +911,86 @@ unlock:
 	return ret;
 }
 
-int vfpost_registry_init(void)
-{
-	int ret;
-
-	ret = bus_register_notifier(&pci_bus_type, &vfpost_nb);
-	if (ret)
-		return ret;
-	/*
-	 * The notifier does not replay existing devices: walk them.  The
-	 * rescan/remove lock keeps sriov_numvfs writes out meanwhile, so a VF
-	 * cannot be deleted (and notified) before the walk adds it.
-	 */
-	pci_lock_rescan_remove();
-	ret = bus_for_each_dev(&pci_bus_type, NULL, NULL, vfpost_walk_one);
-	pci_unlock_rescan_remove();
-	if (ret)
-		vfpost_registry_exit();
-	return ret;
-}
-
 /*
- * Called after the driver is unregistered.  A VF still claimed is given
- * back to its previous driver and driver_override, as a release would.
+ * Release every VF whose claimant's socket has closed and that no VMM has
+ * open.  A VF still open is left due: vfpost_registry_closed() queues this
+ * work again when its VMM closes it, so nothing here waits for a VMM.
  */
-void vfpost_registry_exit(void)
+static void vfpost_release_work_fn(struct work_struct *work)
 {
 	char prev_driver[VFPOST_DRIVER_LEN], prev_override[VFPOST_DRIVER_LEN];
-	struct vfpost_vf *vf, *tmp;
-	struct vfpost_pf *p, *ptmp;
+	struct vfpost_vf *vf, *found;
 	struct pci_dev *pdev;
 
-	bus_unregister_notifier(&pci_bus_type, &vfpost_nb);
-	cancel_work_sync(&vfpost_pf_work);
-
-	mutex_lock(&vfpost_claim_lock);
 	for (;;) {
-		pdev = NULL;
+		found = NULL;
+		mutex_lock(&vfpost_claim_lock);
 		mutex_lock(&vfpost_lock);
 		list_for_each_entry(vf, &vfpost_vfs, node) {
-			if (vf->info.claimed) {
-				vf->info.claimed = false;
-				pdev = pci_dev_get(vf->pdev);
-				strscpy(prev_driver, vf->info.prev_driver,
-					sizeof(prev_driver));
-				strscpy(prev_override, vf->info.prev_override,
-					sizeof(prev_override));
+			if (vf->release_due && vf->info.claimed &&
+			    !vf->info.owner) {
+				found = vf;
 				break;
 			}
 		}
+		if (!found) {
+			mutex_unlock(&vfpost_lock);
+			mutex_unlock(&vfpost_claim_lock);
+			return;
+		}
+		pdev = vfpost_unclaim(found, prev_driver, prev_override);
 		mutex_unlock(&vfpost_lock);
-		if (!pdev)
-			break;
-		pci_info(pdev, "unload: giving the claimed VF back to '%s'\n",
+
+		pci_info(pdev, "claimant gone: giving the VF back to '%s'\n",
 			 prev_driver);
-		if (vfpost_bind(pdev, prev_driver, prev_override))
+		if (vfpost_give_back(pdev, prev_driver, prev_override))
 			pci_warn(pdev, "could not rebind %s\n", prev_driver);
 		pci_dev_put(pdev);
+		mutex_unlock(&vfpost_claim_lock);
 	}
-	mutex_unlock(&vfpost_claim_lock);
+}
+
+/*
+ * A netlink socket is being released (close or exit; process context).
+ * Claims made through it with VFPOST_A_RELEASE_ON_CLOSE become due.  Runs
+ * for every netlink socket on the machine: one read when none are tied.
+ */
+static int vfpost_netlink_notify(struct notifier_block *nb,
+				 unsigned long event, void *data)
+{
+	struct netlink_notify *n = data;
+	struct vfpost_vf *vf;
+	bool due = false;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !READ_ONCE(vfpost_nr_tied))
+		return NOTIFY_DONE;
+	mutex_lock(&vfpost_lock);
+	list_for_each_entry(vf, &vfpost_vfs, node) {
+		if (vf->info.release_on_close &&
+		    vf->claim_portid == n->portid && vf->claim_net == n->net) {
+			pci_dbg(vf->pdev, "claimant's socket closed\n");
+			vf->info.release_on_close = false;
+			vfpost_nr_tied--;
+			vf->release_due = true;
+			due = true;
+		}
+	}
+	if (due)
+		queue_work(vfpost_wq, &vfpost_release_work);
+	mutex_unlock(&vfpost_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block vfpost_netlink_nb = {
+	.notifier_call = vfpost_netlink_notify,
+};
+
+/* Forget every VF and PF (unload, or a failed load). */
+static void vfpost_free_all(void)
+{
+	struct vfpost_vf *vf, *tmp;
+	struct vfpost_pf *p, *ptmp;
 
 	mutex_lock(&vfpost_lock);
 	list_for_each_entry_safe(vf, tmp, &vfpost_vfs, node)
@@ -751,4 +1001,78 @@ void vfpost_registry_exit(void)
 		kfree(p);
 	}
 	mutex_unlock(&vfpost_lock);
+}
+
+int vfpost_registry_init(void)
+{
+	int ret;
+
+	/* Its own queue: never behind (or holding up) other users' work. */
+	vfpost_wq = alloc_workqueue("vfpost", WQ_UNBOUND, 0);
+	if (!vfpost_wq)
+		return -ENOMEM;
+	ret = bus_register_notifier(&pci_bus_type, &vfpost_nb);
+	if (ret)
+		goto err_wq;
+	ret = netlink_register_notifier(&vfpost_netlink_nb);
+	if (ret)
+		goto err_bus;
+	/*
+	 * The notifier does not replay existing devices: walk them.  VFs
+	 * deleted meanwhile are dropped by the PF work (see the top).
+	 */
+	pci_lock_rescan_remove();
+	bus_for_each_dev(&pci_bus_type, NULL, NULL, vfpost_walk_one);
+	pci_unlock_rescan_remove();
+	return 0;
+
+err_bus:
+	bus_unregister_notifier(&pci_bus_type, &vfpost_nb);
+	cancel_delayed_work_sync(&vfpost_pf_work);
+	vfpost_free_all();
+err_wq:
+	destroy_workqueue(vfpost_wq);
+	return ret;
+}
+
+/*
+ * Called after the driver is unregistered.  A VF still claimed is given
+ * back to its previous driver and driver_override, as a release would.
+ * Nothing here waits for a device lock held elsewhere: the PF work only
+ * tries PF locks, and the release work unbinds no open device.
+ */
+void vfpost_registry_exit(void)
+{
+	char prev_driver[VFPOST_DRIVER_LEN], prev_override[VFPOST_DRIVER_LEN];
+	struct vfpost_vf *vf;
+	struct pci_dev *pdev;
+
+	netlink_unregister_notifier(&vfpost_netlink_nb);
+	bus_unregister_notifier(&pci_bus_type, &vfpost_nb);
+	cancel_work_sync(&vfpost_release_work);
+	cancel_delayed_work_sync(&vfpost_pf_work);
+
+	mutex_lock(&vfpost_claim_lock);
+	for (;;) {
+		pdev = NULL;
+		mutex_lock(&vfpost_lock);
+		list_for_each_entry(vf, &vfpost_vfs, node) {
+			if (vf->info.claimed) {
+				pdev = vfpost_unclaim(vf, prev_driver,
+						      prev_override);
+				break;
+			}
+		}
+		mutex_unlock(&vfpost_lock);
+		if (!pdev)
+			break;
+		pci_info(pdev, "unload: giving the claimed VF back to '%s'\n",
+			 prev_driver);
+		if (vfpost_give_back(pdev, prev_driver, prev_override))
+			pci_warn(pdev, "could not rebind %s\n", prev_driver);
+		pci_dev_put(pdev);
+	}
+	mutex_unlock(&vfpost_claim_lock);
+	destroy_workqueue(vfpost_wq);
+	vfpost_free_all();
 }

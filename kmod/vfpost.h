@@ -21,7 +21,11 @@
 /* registry.c: lifecycle tracking; callable from process context only. */
 int vfpost_registry_init(void);
 void vfpost_registry_exit(void);
-void vfpost_registry_opened(struct pci_dev *vf, pid_t owner);
+/*
+ * open_device calls this before it enables anything: -EBUSY while vfpost is
+ * being unbound from @vf (then the open fails), else 0 and @vf is open.
+ */
+int vfpost_registry_opened(struct pci_dev *vf, pid_t owner);
 void vfpost_registry_closed(struct pci_dev *vf);
 void vfpost_registry_reset(struct pci_dev *vf);
 void vfpost_registry_remove_requested(struct pci_dev *vf, unsigned int count);
@@ -34,6 +38,7 @@ void vfpost_netlink_exit(void);
  * Between registry.c and netlink.c.  A VF is named by its key,
  * domain << 16 | bus << 8 | devfn, which orders VFs like their BDFs.
  */
+struct net;
 struct netlink_ext_ack;
 
 /* A copy of one registry entry, taken under the registry lock. */
@@ -49,6 +54,7 @@ struct vfpost_vf_info {
 	enum vfpost_vf_state state;
 	pid_t owner;				/* 0 when not open */
 	bool claimed;
+	bool release_on_close;			/* claim tied to a socket */
 	char prev_driver[VFPOST_DRIVER_LEN];
 	char prev_override[VFPOST_DRIVER_LEN];
 	u64 created_ns;
@@ -85,7 +91,15 @@ int vfpost_registry_next(u64 *cursor, bool has_pf, u64 pf_key,
 u64 vfpost_registry_status(u32 *nr_vfs);
 /* The tracked VF at @key with a reference (pci_dev_put() it), or NULL. */
 struct pci_dev *vfpost_registry_pdev(u64 key);
-int vfpost_registry_claim(u64 key, struct netlink_ext_ack *extack);
+/* The netlink socket a claim is tied to (VFPOST_A_RELEASE_ON_CLOSE). */
+struct vfpost_claimant {
+	const struct net *net;
+	u32 portid;
+};
+
+/* Claim the VF at @key; released when @tie's socket closes if non-NULL. */
+int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
+			  struct netlink_ext_ack *extack);
 int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack);
 /* Multicast one event; called with the registry lock held. */
 void vfpost_netlink_event(const struct vfpost_event_info *ev);

@@ -31,11 +31,18 @@
  *	config space and pending bits of a device a VM may own).
  *
  * VFPOST_CMD_VF_CLAIM
- *	VFPOST_A_BDF (required).  Binds the VF to the "vfpost" driver through
- *	driver_override and a probe, after unbinding its current driver.  The
- *	previous driver_override and driver are remembered.  Reply: the VF
- *	message after the claim.  Requires CAP_SYS_ADMIN (it rebinds PCI
- *	drivers; CAP_NET_ADMIN is not enough).
+ *	VFPOST_A_BDF (required), VFPOST_A_RELEASE_ON_CLOSE (optional flag).
+ *	Binds the VF to the "vfpost" driver through driver_override and a
+ *	probe, after unbinding its current driver.  The previous
+ *	driver_override and driver are remembered.  Refused with -EBUSY
+ *	(extack naming the pid when found) if the VF is open through another
+ *	VFIO driver: unbinding it would wait for that user.  With
+ *	VFPOST_A_RELEASE_ON_CLOSE the claim lasts as long as the requesting
+ *	socket: when it is closed (or its process dies) the VF is released
+ *	as by VFPOST_CMD_VF_RELEASE, at once or when a VMM that has it open
+ *	closes it.  Without it the claim lasts until released or unload.
+ *	Reply: the VF message after the claim.  Requires CAP_SYS_ADMIN (it
+ *	rebinds PCI drivers; CAP_NET_ADMIN is not enough).
  *
  * VFPOST_CMD_VF_RELEASE
  *	VFPOST_A_BDF (required).  Unbinds a claimed VF from vfpost, restores the
@@ -59,8 +66,9 @@
  * attribute (extack points at the attribute), -ENODEV no tracked VF at that
  * BDF, -EPERM without the capability the command needs (the extack message
  * names it), -EALREADY claiming a claimed VF, -ENOENT releasing a VF that
- * is not claimed, -EBUSY the VF is open by a VMM, -EOPNOTSUPP statistics
- * of a VF not bound to vfpost, -EMSGSIZE more vectors than a reply holds.
+ * is not claimed, -EBUSY the VF is open by a VMM (or, for a claim, through
+ * another VFIO driver), -EOPNOTSUPP statistics of a VF not bound to vfpost,
+ * -EMSGSIZE more vectors than a reply holds.
  */
 #ifndef _UAPI_LINUX_VFPOST_H
 #define _UAPI_LINUX_VFPOST_H
@@ -97,8 +105,9 @@ enum vfpost_cmd {
  *	BDF, PF_BDF, VF_INDEX, VENDOR, DEVICE, STATE, CREATED_NS, CHANGED_NS
  *	and SEQ are always present; DRIVER when a driver is bound; IOMMU_GROUP
  *	when the VF has one; OWNER_PID while a VMM has it open through vfpost;
- *	CLAIMED (and PREV_DRIVER / PREV_OVERRIDE when they were set) while the
- *	VF is claimed; VECTORS on request.
+ *	CLAIMED (and PREV_DRIVER / PREV_OVERRIDE when they were set,
+ *	RELEASE_ON_CLOSE when the claim is tied to its socket) while the VF
+ *	is claimed; VECTORS on request.
  *
  * Event message (VFPOST_CMD_EVENT, multicast):
  *	EVENT, SEQ, TIMESTAMP_NS and PF_BDF always; for VF events BDF and
@@ -160,6 +169,12 @@ enum vfpost_attr {
 	VFPOST_A_VECTORS,
 	/* nest of enum vfpost_vector_attr, inside VFPOST_A_VECTORS */
 	VFPOST_A_VECTOR,
+	/*
+	 * flag.  In a VF_CLAIM request: release the VF when the requesting
+	 * netlink socket is closed (its owner exits or is killed), as soon as
+	 * no VMM has it open.  In a VF message: the claim is tied so.
+	 */
+	VFPOST_A_RELEASE_ON_CLOSE,
 
 	__VFPOST_A_MAX,
 	VFPOST_A_MAX = __VFPOST_A_MAX - 1

@@ -102,6 +102,8 @@ void fmt_vf_json(FILE *f, const struct vfpost_vf *vf)
 		fmt_json_str(f, vf->prev_driver);
 		fputs(",\"prev_override\":", f);
 		fmt_json_str(f, vf->prev_override);
+		if (vf->release_on_close)
+			fputs(",\"release_on_close\":true", f);
 	}
 	fprintf(f, ",\"created_ns\":%" PRIu64 ",\"changed_ns\":%" PRIu64
 		",\"seq\":%" PRIu64 "}", vf->created_ns, vf->changed_ns,
@@ -127,9 +129,11 @@ void fmt_vf_detail(FILE *f, const struct vfpost_vf *vf)
 	else
 		fprintf(f, "%-14s -\n", "owner pid");
 	if (vf->claimed)
-		fprintf(f, "%-14s yes (was driver %s, override %s)\n",
+		fprintf(f, "%-14s yes (was driver %s, override %s)%s\n",
 			"claimed", or_dash(vf->prev_driver),
-			or_dash(vf->prev_override));
+			or_dash(vf->prev_override),
+			vf->release_on_close ?
+			", until its claimant's socket closes" : "");
 	else
 		fprintf(f, "%-14s no\n", "claimed");
 	fmt_time(t, sizeof(t), vf->created_ns);

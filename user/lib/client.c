@@ -194,9 +194,12 @@ static int on_done(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-/* Send @cmd for @bdf (and @pf, @stats) and run the replies through @ctx. */
+/*
+ * Send @cmd for @bdf (and @pf, and the flag attribute @flag if nonzero) and
+ * run the replies through @ctx.
+ */
 static int request(struct reply_ctx *ctx, int cmd, int flags,
-		   const char *bdf, const char *pf, bool stats)
+		   const char *bdf, const char *pf, int flag)
 {
 	struct vfpost *h = ctx->h;
 	struct nl_msg *msg;
@@ -211,7 +214,7 @@ static int request(struct reply_ctx *ctx, int cmd, int flags,
 			 flags | NLM_F_ACK, cmd, VFPOST_GENL_VERSION) ||
 	    (bdf && nla_put_string(msg, VFPOST_A_BDF, bdf) < 0) ||
 	    (pf && nla_put_string(msg, VFPOST_A_PF_BDF, pf) < 0) ||
-	    (stats && nla_put_flag(msg, VFPOST_A_STATS) < 0)) {
+	    (flag && nla_put_flag(msg, flag) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
@@ -272,7 +275,7 @@ static int norm_bdf(struct vfpost *h, const char *bdf, char *out)
 
 static int vf_cmd(struct vfpost *h, int cmd, const char *bdf,
 		  struct vfpost_vf *vf, struct vfpost_vector *vec,
-		  unsigned int max, bool stats)
+		  unsigned int max, int flag)
 {
 	struct vfpost_vf tmp;
 	char b[VFPOST_BDF_LEN];
@@ -285,7 +288,7 @@ static int vf_cmd(struct vfpost *h, int cmd, const char *bdf,
 	ret = norm_bdf(h, bdf, b);
 	if (ret)
 		return ret;
-	ret = request(&ctx, cmd, 0, b, NULL, stats);
+	ret = request(&ctx, cmd, 0, b, NULL, flag);
 	if (ret)
 		return ret;
 	return ctx.nr_vec;
@@ -293,7 +296,7 @@ static int vf_cmd(struct vfpost *h, int cmd, const char *bdf,
 
 int vfpost_vf_get(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
 {
-	int ret = vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, NULL, 0, false);
+	int ret = vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, NULL, 0, 0);
 
 	return ret < 0 ? ret : 0;
 }
@@ -301,19 +304,28 @@ int vfpost_vf_get(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
 int vfpost_vf_stats(struct vfpost *h, const char *bdf, struct vfpost_vf *vf,
 		    struct vfpost_vector *vec, unsigned int max)
 {
-	return vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, vec, max, true);
+	return vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, vec, max, VFPOST_A_STATS);
 }
 
 int vfpost_claim(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
 {
-	int ret = vf_cmd(h, VFPOST_CMD_VF_CLAIM, bdf, vf, NULL, 0, false);
+	int ret = vf_cmd(h, VFPOST_CMD_VF_CLAIM, bdf, vf, NULL, 0, 0);
+
+	return ret < 0 ? ret : 0;
+}
+
+int vfpost_claim_until_close(struct vfpost *h, const char *bdf,
+			     struct vfpost_vf *vf)
+{
+	int ret = vf_cmd(h, VFPOST_CMD_VF_CLAIM, bdf, vf, NULL, 0,
+			 VFPOST_A_RELEASE_ON_CLOSE);
 
 	return ret < 0 ? ret : 0;
 }
 
 int vfpost_release(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
 {
-	int ret = vf_cmd(h, VFPOST_CMD_VF_RELEASE, bdf, vf, NULL, 0, false);
+	int ret = vf_cmd(h, VFPOST_CMD_VF_RELEASE, bdf, vf, NULL, 0, 0);
 
 	return ret < 0 ? ret : 0;
 }
@@ -342,7 +354,7 @@ int vfpost_status(struct vfpost *h, uint64_t *seq, uint32_t *nr_vfs)
 	};
 	int ret;
 
-	ret = request(&ctx, VFPOST_CMD_STATUS_GET, 0, NULL, NULL, false);
+	ret = request(&ctx, VFPOST_CMD_STATUS_GET, 0, NULL, NULL, 0);
 	if (ret)
 		return ret;
 	if (seq)

@@ -115,6 +115,7 @@ static struct nla_policy vf_policy[VFPOST_A_MAX + 1] = {
 	[VFPOST_A_CREATED_NS] = { .type = NLA_U64 },
 	[VFPOST_A_CHANGED_NS] = { .type = NLA_U64 },
 	[VFPOST_A_CLAIMED] = { .type = NLA_FLAG },
+	[VFPOST_A_RELEASE_ON_CLOSE] = { .type = NLA_FLAG },
 	[VFPOST_A_PREV_DRIVER] = { .type = NLA_STRING,
 				   .maxlen = VFPOST_DRIVER_LEN },
 	[VFPOST_A_PREV_OVERRIDE] = { .type = NLA_STRING,
@@ -243,6 +244,7 @@ int vfpost_decode_vf(const struct nlmsghdr *nlh, struct vfpost_vf *vf,
 	if (tb[VFPOST_A_SEQ])
 		vf->seq = nla_get_u64(tb[VFPOST_A_SEQ]);
 	vf->claimed = !!tb[VFPOST_A_CLAIMED];
+	vf->release_on_close = !!tb[VFPOST_A_RELEASE_ON_CLOSE];
 
 	if (tb[VFPOST_A_VECTORS]) {
 		nla_for_each_nested(pos, tb[VFPOST_A_VECTORS], rem) {

@@ -30,6 +30,7 @@ struct vfpost_vf {
 	enum vfpost_vf_state state;
 	uint32_t owner_pid;			/* 0 when not open */
 	bool claimed;
+	bool release_on_close;			/* claim ends with its socket */
 	char prev_driver[VFPOST_DRIVER_LEN];	/* valid when claimed */
 	char prev_override[VFPOST_DRIVER_LEN];	/* valid when claimed */
 	uint64_t created_ns;			/* CLOCK_REALTIME */
@@ -142,6 +143,13 @@ int vfpost_vf_stats(struct vfpost *h, const char *bdf, struct vfpost_vf *vf,
  * not permitted: <the module's reason>").
  */
 int vfpost_claim(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
+/*
+ * Claim tied to @h: the kernel releases the VF when @h's socket closes
+ * (vfpost_close(), exit, or the process being killed), as soon as no VMM
+ * has it open.  Keep @h open for as long as the VF is to stay claimed.
+ */
+int vfpost_claim_until_close(struct vfpost *h, const char *bdf,
+			     struct vfpost_vf *vf);
 int vfpost_release(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
 
 /* ---- lifecycle events ---- */

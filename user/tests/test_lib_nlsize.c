@@ -116,6 +116,7 @@ static int put_vf_longest(struct nl_msg *msg)
 	    nla_put_u64(msg, VFPOST_A_CHANGED_NS, 2) ||
 	    nla_put_u64(msg, VFPOST_A_SEQ, 3) ||
 	    nla_put_flag(msg, VFPOST_A_CLAIMED) ||
+	    nla_put_flag(msg, VFPOST_A_RELEASE_ON_CLOSE) ||
 	    nla_put_string(msg, VFPOST_A_PREV_DRIVER, drv) ||
 	    nla_put_string(msg, VFPOST_A_PREV_OVERRIDE, drv))
 		return -1;

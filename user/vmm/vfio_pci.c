@@ -697,7 +697,7 @@ static void destroy(struct vfio_assigned *a)
 		close(a->stop_efd);
 	if (a->epfd >= 0)
 		close(a->epfd);
-	if (a->claimed && vfio_vfpost_release(a->bdf))
+	if (a->claimed && vfio_vfpost_release(a->bdf, a->claim))
 		log_warn("%s: could not release the vfpost claim (vfpostctl release %s)",
 			 a->bdf, a->bdf);
 	msix_free(&a->msix);
@@ -719,13 +719,14 @@ static int acquire(struct vfio_assigned *a, enum irq_path path)
 		log_err("%s", err);
 		return -ENODEV;
 	case VFIO_PLAN_CLAIM:
-		if (vfio_vfpost_claim(a->bdf, err, sizeof(err))) {
+		if (vfio_vfpost_claim(a->bdf, &a->claim, err, sizeof(err))) {
 			log_err("%s", err);
 			return -EBUSY;
 		}
 		a->claimed = true;
 		read_facts(a->bdf, &f, a->driver, sizeof(a->driver));
-		log_info("%s: claimed through vfpost (released at exit)", a->bdf);
+		log_info("%s: claimed through vfpost (released at exit, or by the kernel if vibevmm dies)",
+			 a->bdf);
 		break;
 	case VFIO_PLAN_OPEN:
 		if (!f.vfpost_loaded && f.is_vf)

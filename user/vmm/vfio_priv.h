@@ -56,6 +56,7 @@ struct vfio_vector {
 };
 
 struct vfio_vfpost;
+struct vfpost;
 
 struct vfio_assigned {
 	struct vm *vm;
@@ -63,6 +64,7 @@ struct vfio_assigned {
 	enum irq_path path;
 	bool is_vf;
 	bool claimed;		/* claimed through vfpost: release at exit */
+	struct vfpost *claim;	/* the claim's handle: closing it releases */
 	char driver[64];
 
 	int container, group, fd;
@@ -127,8 +129,9 @@ void vfio_irq_relay_event(struct vfio_assigned *a, uint32_t tag);
 
 /* vfio_vfpost.c: all return -ENOSYS when built without libvfpost. */
 bool vfio_vfpost_loaded(void);
-int vfio_vfpost_claim(const char *bdf, char *err, size_t errlen);
-int vfio_vfpost_release(const char *bdf);
+int vfio_vfpost_claim(const char *bdf, struct vfpost **hp, char *err,
+		      size_t errlen);
+int vfio_vfpost_release(const char *bdf, struct vfpost *h);
 struct vfio_vfpost *vfio_vfpost_subscribe(const char *bdf);
 int vfio_vfpost_fd(struct vfio_vfpost *vp);
 /* Process pending events; true if removal of the device was requested. */

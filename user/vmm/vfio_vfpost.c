@@ -20,7 +20,13 @@ bool vfio_vfpost_loaded(void)
 	return !stat("/sys/module/vfpost", &st);
 }
 
-int vfio_vfpost_claim(const char *bdf, char *err, size_t errlen)
+/*
+ * Claim tied to a handle of our own (VFPOST_A_RELEASE_ON_CLOSE): if vibevmm
+ * dies without releasing, the kernel gives the VF back once the device is
+ * closed.  *@hp stays open until vfio_vfpost_release().
+ */
+int vfio_vfpost_claim(const char *bdf, struct vfpost **hp, char *err,
+		      size_t errlen)
 {
 	struct vfpost *h;
 	int ret;
@@ -31,22 +37,22 @@ int vfio_vfpost_claim(const char *bdf, char *err, size_t errlen)
 			 vfpost_strerror(ret));
 		return ret;
 	}
-	ret = vfpost_claim(h, bdf, NULL);
-	if (ret)
+	ret = vfpost_claim_until_close(h, bdf, NULL);
+	if (ret) {
 		snprintf(err, errlen, "%s: vfpost claim failed: %s (bind it to vfio-pci instead)",
 			 bdf, vfpost_errmsg(h));
-	vfpost_close(h);
-	return ret;
+		vfpost_close(h);
+		return ret;
+	}
+	*hp = h;
+	return 0;
 }
 
-int vfio_vfpost_release(const char *bdf)
+/* Release the claim made through @h (the device closed first), close @h. */
+int vfio_vfpost_release(const char *bdf, struct vfpost *h)
 {
-	struct vfpost *h;
 	int ret;
 
-	h = vfpost_open(&ret);
-	if (!h)
-		return ret;
 	ret = vfpost_release(h, bdf, NULL);
 	if (ret)
 		log_warn("%s: vfpost release: %s", bdf, vfpost_errmsg(h));

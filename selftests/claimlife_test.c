@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * claimlife_test: claims and bindings that cannot hang or leak.
+ *
+ *  - A claim made with VFPOST_A_RELEASE_ON_CLOSE ends with its socket: the
+ *    claimant killed, the VF is back on its previous driver, at once or
+ *    right after the device is closed when the claimant had it open.
+ *  - A claim of a VF open through vfio-pci (by the claimant itself) is
+ *    refused with EBUSY naming the pid, instead of deadlocking in the
+ *    unbind; every such call is guarded by alarm().
+ *  - numvfs cycles while the registry is dumped, and module loads racing
+ *    numvfs changes, leave no stale entry: the dump matches sysfs.
+ *
+ * Fixture in vfpost_fixture.h.
+ */
+#include <time.h>
+
+#include "vfpost_fixture.h"
+
+#define GIVE_BACK_MS 10000
+
+/*
+ * Child body: claim @bdf tied to its own socket, open it through VFIO if
+ * @open_dev, report one status byte on @wfd (0 = ready) and wait to die.
+ */
+static void __attribute__((noreturn))
+claimant(const char *bdf, bool open_dev, int wfd)
+{
+	struct vfio_dev dev;
+	struct vfpost *h;
+	char st = 0;
+	int err;
+
+	h = vfpost_open(&err);
+	if (!h)
+		st = 1;
+	else if (vfpost_claim_until_close(h, bdf, NULL)) {
+		fprintf(stderr, "claimant: %s\n", vfpost_errmsg(h));
+		st = 2;
+	} else if (open_dev && vfio_dev_open(&dev, bdf)) {
+		st = 3;
+	}
+	if (write(wfd, &st, 1) != 1 || st)
+		_exit(10 + st);
+	for (;;)
+		pause();
+}
+
+/* Fork a claimant; returns its pid once it is ready, or -step. */
+static pid_t spawn_claimant(const char *bdf, bool open_dev)
+{
+	int p[2], status;
+	char st = 9;
+	pid_t pid;
+
+	if (pipe(p))
+		return -100;
+	pid = fork();
+	if (pid < 0)
+		return -101;
+	if (!pid) {
+		close(p[0]);
+		claimant(bdf, open_dev, p[1]);
+	}
+	close(p[1]);
+	if (read(p[0], &st, 1) != 1 || st) {
+		close(p[0]);
+		waitpid(pid, &status, 0);
+		return -st;
+	}
+	close(p[0]);
+	return pid;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until @bdf is bound to @drv (sysfs driver link) and the registry
+ * says unclaimed.  Returns the milliseconds it took, or -1 on timeout.
+ */
+static long wait_given_back(struct vfpost *h, const char *bdf, const char *drv)
+{
+	long start = now_ms();
+	struct vfpost_vf vf;
+	char cur[64];
+
+	do {
+		if (!lab_driver_of(bdf, cur, sizeof(cur)) && !strcmp(cur, drv) &&
+		    !vfpost_vf_get(h, bdf, &vf) && !vf.claimed &&
+		    !strcmp(vf.driver, drv))
+			return now_ms() - start;
+		usleep(20000);
+	} while (now_ms() - start < GIVE_BACK_MS);
+	return -1;
+}
+
+static void kill_and_reap(struct __test_metadata *_metadata, pid_t pid)
+{
+	int status;
+
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+}
+
+/* (a) The claimant is SIGKILLed: the VF goes back to vfio-pci, 20 times. */
+TEST_F_TIMEOUT(mod, killed_claimant_gives_the_vf_back, 300)
+{
+	struct vfpost_vf vf;
+	long ms;
+	pid_t pid;
+	int i;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+	for (i = 0; i < 20; i++) {
+		pid = spawn_claimant(self->vf[0], false);
+		ASSERT_LT(0, pid) TH_LOG("round %d: claimant failed at step %d",
+					 i, -pid);
+		ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+		ASSERT_TRUE(vf.claimed);
+		ASSERT_TRUE(vf.release_on_close);
+		ASSERT_STREQ("vfpost", vf.driver);
+
+		kill_and_reap(_metadata, pid);
+		ms = wait_given_back(self->h, self->vf[0], "vfio-pci");
+		ASSERT_LE(0, ms) TH_LOG("round %d: still claimed %d ms after the kill",
+					i, GIVE_BACK_MS);
+	}
+	/* A lasting claim (no flag) outlives its handle. */
+	ASSERT_EQ(0, vfpost_claim(self->h, self->vf[0], &vf));
+	ASSERT_FALSE(vf.release_on_close);
+	vfpost_close(self->h);
+	self->h = vfpost_open(&i);
+	ASSERT_NE(NULL, self->h);
+	usleep(200000);
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+	ASSERT_TRUE(vf.claimed);
+	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], NULL));
+}
+
+/*
+ * (b) The claimant holds the VF open through vfpost when it is killed: the
+ * release comes right after the close, never before it.
+ */
+TEST_F_TIMEOUT(mod, killed_vmm_gives_the_vf_back_after_close, 300)
+{
+	int start, closed, unbound, i, j;
+	struct vfpost_vf vf;
+	long ms;
+	pid_t pid;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+	for (i = 0; i < 5; i++) {
+		start = self->rec.n;
+		pid = spawn_claimant(self->vf[0], true);
+		ASSERT_LT(0, pid) TH_LOG("round %d: claimant failed at step %d",
+					 i, -pid);
+		ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+		ASSERT_EQ(VFPOST_VF_OPEN, (int)vf.state);
+		ASSERT_EQ((uint32_t)pid, vf.owner_pid);
+		ASSERT_TRUE(vf.release_on_close);
+
+		kill_and_reap(_metadata, pid);
+		ms = wait_given_back(self->h, self->vf[0], "vfio-pci");
+		ASSERT_LE(0, ms) TH_LOG("round %d: still claimed %d ms after the kill",
+					i, GIVE_BACK_MS);
+		closed = wait_event_type(&self->rec, start, VFPOST_EVENT_VF_CLOSED);
+		ASSERT_LE(0, closed) TH_LOG("round %d: no closed event", i);
+		ASSERT_EQ((uint32_t)pid, self->rec.e[closed].pid);
+		/* vfpost let go after the close, never before it. */
+		for (j = start; j < closed; j++)
+			ASSERT_FALSE(self->rec.e[j].type == VFPOST_EVENT_DRIVER_UNBOUND &&
+				     !strcmp(self->rec.e[j].driver, "vfpost"))
+				TH_LOG("round %d: vfpost unbound before the close", i);
+		unbound = wait_event_type(&self->rec, closed,
+					  VFPOST_EVENT_DRIVER_UNBOUND);
+		ASSERT_LT(closed, unbound) TH_LOG("round %d: no unbind after the close", i);
+		ASSERT_STREQ("vfpost", self->rec.e[unbound].driver);
+		ASSERT_LE(0, wait_event_type(&self->rec, unbound,
+					     VFPOST_EVENT_DRIVER_BOUND));
+		recorder_wait(&self->rec, self->rec.n + 1, 100);
+	}
+	expect_contiguous(_metadata, &self->rec, 0);
+}
+
+/*
+ * (c) This process has the VF open through vfio-pci and claims it: EBUSY
+ * naming this pid, at once.  Unfixed, the claim never returns (the unbind
+ * waits for our own close): alarm() turns that into a failure.
+ */
+TEST_F_TIMEOUT(mod, claim_of_a_vf_open_through_vfio_pci_is_refused, 120)
+{
+	char want[64], cur[64];
+	struct vfpost_vf vf;
+	struct vfio_dev dev;
+	uint16_t vendor;
+	long t;
+	int ret;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
+
+	t = now_ms();
+	alarm(20);
+	ret = vfpost_claim(self->h, self->vf[0], NULL);
+	alarm(0);
+	ASSERT_EQ(-EBUSY, ret) TH_LOG("%s", vfpost_errmsg(self->h));
+	EXPECT_GT(5000, now_ms() - t);
+	snprintf(want, sizeof(want), "open through vfio-pci by pid %d", getpid());
+	ASSERT_NE(NULL, strstr(vfpost_errmsg(self->h), want))
+		TH_LOG("got '%s'", vfpost_errmsg(self->h));
+
+	/* Nothing changed: vfio-pci still serves our open device. */
+	ASSERT_EQ(0, lab_driver_of(self->vf[0], cur, sizeof(cur)));
+	ASSERT_STREQ("vfio-pci", cur);
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+	ASSERT_FALSE(vf.claimed);
+	ASSERT_EQ(0, vfio_dev_cfg_read(&dev, 0, &vendor, sizeof(vendor)));
+	ASSERT_EQ(vf.vendor, vendor);
+	vfio_dev_close(&dev);
+
+	/* Closed: the claim goes through; open through vfpost, no release. */
+	alarm(20);
+	ASSERT_EQ(0, vfpost_claim(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
+	ASSERT_EQ(-EBUSY, vfpost_release(self->h, self->vf[0], NULL));
+	alarm(0);
+	snprintf(want, sizeof(want), "(pid %d)", getpid());
+	ASSERT_NE(NULL, strstr(vfpost_errmsg(self->h), want))
+		TH_LOG("got '%s'", vfpost_errmsg(self->h));
+	vfio_dev_close(&dev);
+	alarm(20);
+	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	alarm(0);
+}
+
+/* The dump against sysfs: the same VFs, indexes and drivers. */
+static void expect_dump_matches_sysfs(struct __test_metadata *_metadata,
+				      struct vfpost *h, const char *when)
+{
+	char dir[256], name[300], bdf[64], s[64];
+	struct dump d = { .n = 0 };
+	long numvfs;
+	int i, j;
+
+	ASSERT_EQ(0, vfpost_vf_list(h, NULL, dump_one, &d))
+		TH_LOG("%s: %s", when, vfpost_errmsg(h));
+	ASSERT_EQ(0, lab_read_long(PF_SYS "/sriov_numvfs", &numvfs));
+	ASSERT_EQ(numvfs, d.n) TH_LOG("%s: %d VFs in the dump, numvfs %ld",
+				       when, d.n, numvfs);
+	for (i = 0; i < numvfs; i++) {
+		snprintf(name, sizeof(name), "virtfn%d", i);
+		link_base(PF_SYS, name, bdf, sizeof(bdf));
+		for (j = 0; j < d.n; j++)
+			if (!strcmp(d.vf[j].bdf, bdf))
+				break;
+		ASSERT_LT(j, d.n) TH_LOG("%s: %s missing from the dump", when, bdf);
+		ASSERT_EQ((unsigned int)i, d.vf[j].vf_index);
+		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", bdf);
+		link_base(dir, "driver", s, sizeof(s));
+		ASSERT_STREQ(s, d.vf[j].driver) TH_LOG("%s: %s", when, bdf);
+	}
+}
+
+/* Child body: dump until SIGTERM; exit 0, or 1 on a malformed dump. */
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	stop = 1;
+}
+
+static void __attribute__((noreturn)) dumper(void)
+{
+	struct vfpost *h;
+	struct dump d;
+	int err, i, j;
+
+	signal(SIGTERM, on_term);
+	h = vfpost_open(&err);
+	if (!h)
+		_exit(2);
+	while (!stop) {
+		d.n = 0;
+		if (vfpost_vf_list(h, NULL, dump_one, &d))
+			_exit(3);
+		if (d.n > 2)
+			_exit(4);
+		for (i = 0; i < d.n; i++)
+			for (j = i + 1; j < d.n; j++)
+				if (!strcmp(d.vf[i].bdf, d.vf[j].bdf))
+					_exit(5);
+	}
+	_exit(0);
+}
+
+static void __attribute__((noreturn)) toggler(void)
+{
+	signal(SIGTERM, on_term);
+	while (!stop) {
+		if (lab_set_numvfs(2) || lab_set_numvfs(0))
+			_exit(2);
+	}
+	_exit(0);
+}
+
+static pid_t spawn(void (*fn)(void))
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		fn();
+	return pid;
+}
+
+static int stop_child(pid_t pid)
+{
+	int status;
+
+	if (kill(pid, SIGTERM) || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/*
+ * (d) numvfs 0 -> 2 -> 0 while another process dumps, then loads of the
+ * module racing numvfs changes: after each, the dump matches sysfs, and a
+ * VF at the address of a deleted one is tracked (its binding shows).
+ */
+TEST_F_TIMEOUT(mod, numvfs_cycles_and_loads_leave_no_stale_entries, 400)
+{
+	struct vfpost_vf vf;
+	char when[64];
+	pid_t pid;
+	int i, err;
+
+	pid = spawn(dumper);
+	ASSERT_LT(0, pid);
+	for (i = 0; i < 10; i++) {
+		snprintf(when, sizeof(when), "cycle %d at 2", i);
+		ASSERT_EQ(0, lab_set_numvfs(2));
+		expect_dump_matches_sysfs(_metadata, self->h, when);
+		snprintf(when, sizeof(when), "cycle %d at 0", i);
+		ASSERT_EQ(0, lab_set_numvfs(0));
+		expect_dump_matches_sysfs(_metadata, self->h, when);
+	}
+	ASSERT_EQ(0, stop_child(pid)) TH_LOG("the dumper saw a malformed dump");
+
+	recorder_close(&self->rec);
+	vfpost_close(self->h);
+	self->h = NULL;
+	ASSERT_EQ(0, vfpost_unload());
+	for (i = 0; i < 10; i++) {
+		pid = spawn(toggler);
+		ASSERT_LT(0, pid);
+		usleep(50000 * (i % 5));
+		ASSERT_EQ(0, vfpost_load());
+		ASSERT_EQ(0, stop_child(pid)) TH_LOG("load %d: toggler failed", i);
+		self->h = vfpost_open(&err);
+		ASSERT_NE(NULL, self->h);
+		/* The PF work settles within a few retries of an idle PF. */
+		usleep(300000);
+		snprintf(when, sizeof(when), "load %d", i);
+		expect_dump_matches_sysfs(_metadata, self->h, when);
+		/* New VFs at the old addresses: tracked, bindings seen. */
+		ASSERT_EQ(0, lab_set_numvfs(2));
+		ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+		ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+		ASSERT_STREQ("vfio-pci", vf.driver) TH_LOG("load %d: stale entry", i);
+		expect_dump_matches_sysfs(_metadata, self->h, when);
+		ASSERT_EQ(0, lab_bind(self->vf[0], ""));
+		vfpost_close(self->h);
+		self->h = NULL;
+		ASSERT_EQ(0, vfpost_unload());
+		ASSERT_EQ(0, lab_set_numvfs(0));
+	}
+	ASSERT_EQ(0, vfpost_load());
+	self->h = vfpost_open(&err);
+	ASSERT_NE(NULL, self->h);
+}
+
+TEST_HARNESS_MAIN
