@@ -228,13 +228,21 @@ static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
 #endif
 
 /*
- * The validated request attributes of a dump, for its start and dumpit
- * callbacks.  6.2 put a struct genl_info into struct genl_dumpit_info
- * (with the split do/dump ops); 6.1 has the attribute table directly.
+ * Split do/dump ops (6.2, detected by Kbuild: VFPOST_HAVE_GENL_SPLIT_OPS)
+ * changed two things vfpost uses.  struct genl_dumpit_info gained a struct
+ * genl_info, where 6.1 has the validated attribute table directly; and the
+ * family's pre_doit is passed the split op, where 6.1 passes the full op.
  */
+#ifdef VFPOST_HAVE_GENL_SPLIT_OPS
+#define vfpost_genl_doit_ops	genl_split_ops
+#else
+#define vfpost_genl_doit_ops	genl_ops
+#endif
+
+/* The validated request attributes of a dump, for its dumpit callback. */
 static inline struct nlattr **vfpost_dump_attrs(struct netlink_callback *cb)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef VFPOST_HAVE_GENL_SPLIT_OPS
 	return genl_dumpit_info(cb)->info.attrs;
 #else
 	return genl_dumpit_info(cb)->attrs;

@@ -22,6 +22,12 @@
  *				(GENL_MCAST_CAP_NET_ADMIN, see compat.h): that
  *				EPERM comes from setsockopt()/bind() and has no
  *				extack, netlink has no channel for one there.
+ *				Only the join is checked: a member that drops
+ *				its capabilities afterwards, or a process that
+ *				is handed a member socket, keeps receiving.
+ *   VFPOST_A_OWNER_PID	CAP_NET_ADMIN to see, for the same reason: VF
+ *				messages leave it out for anyone else.  Not a
+ *				refusal, so no extack.
  * Inventory (VF_GET without STATS, the dump) and STATUS_GET stay
  * unprivileged.
  *
@@ -29,8 +35,9 @@
  * STATS carries every vector in one VFPOST_A_VECTORS nest, whose 16-bit
  * nla_len holds vfpost_nl_vectors_max() vectors (862 on x86-64); beyond
  * that the request fails with -EMSGSIZE and an extack message rather than
- * sending a corrupt nest.  MSI-X allows 2048 vectors, so a very large VF
- * can hit this; no VF the module has met comes close.
+ * sending a corrupt nest.  This is a known limit of the current uapi: MSI-X
+ * allows 2048 vectors, and statistics of a VF with more than 862 cannot be
+ * read through this family until the uapi grows a way to split them.
  *
  * Operations run in parallel (parallel_ops): the registry has its own
  * locks and a claim may take a while (it unbinds a driver), which must not
@@ -97,8 +104,24 @@ static int vfpost_put_str(struct sk_buff *skb, int type, const char *s)
 	return *s ? nla_put_string(skb, type, s) : 0;
 }
 
-static int vfpost_fill_vf(struct sk_buff *skb, const struct vfpost_vf_info *vf)
+/*
+ * One VF message's attributes.  @owner: the requester may see the VMM's
+ * pid (CAP_NET_ADMIN, vfpost_nl_sees_owner()).
+ */
+static int vfpost_fill_vf(struct sk_buff *skb, const struct vfpost_vf_info *vf,
+			  bool owner)
 {
+	/* vfpost_nl_vf_msg_size() counts each string at its uapi length. */
+	BUILD_BUG_ON(sizeof_field(struct vfpost_vf_info, bdf) > VFPOST_BDF_LEN);
+	BUILD_BUG_ON(sizeof_field(struct vfpost_vf_info, pf_bdf) >
+		     VFPOST_BDF_LEN);
+	BUILD_BUG_ON(sizeof_field(struct vfpost_vf_info, driver) >
+		     VFPOST_DRIVER_LEN);
+	BUILD_BUG_ON(sizeof_field(struct vfpost_vf_info, prev_driver) >
+		     VFPOST_DRIVER_LEN);
+	BUILD_BUG_ON(sizeof_field(struct vfpost_vf_info, prev_override) >
+		     VFPOST_DRIVER_LEN);
+
 	if (nla_put_string(skb, VFPOST_A_BDF, vf->bdf) ||
 	    nla_put_string(skb, VFPOST_A_PF_BDF, vf->pf_bdf) ||
 	    nla_put_u32(skb, VFPOST_A_VF_INDEX, vf->vf_index) ||
@@ -108,7 +131,8 @@ static int vfpost_fill_vf(struct sk_buff *skb, const struct vfpost_vf_info *vf)
 	    (vf->iommu_group >= 0 &&
 	     nla_put_u32(skb, VFPOST_A_IOMMU_GROUP, vf->iommu_group)) ||
 	    nla_put_u32(skb, VFPOST_A_STATE, vf->state) ||
-	    (vf->owner && nla_put_u32(skb, VFPOST_A_OWNER_PID, vf->owner)) ||
+	    (owner && vf->owner &&
+	     nla_put_u32(skb, VFPOST_A_OWNER_PID, vf->owner)) ||
 	    nla_put_u64_64bit(skb, VFPOST_A_CREATED_NS, vf->created_ns,
 			      VFPOST_A_PAD) ||
 	    nla_put_u64_64bit(skb, VFPOST_A_CHANGED_NS, vf->changed_ns,
@@ -154,6 +178,29 @@ static int vfpost_fill_vectors(struct sk_buff *skb,
 	return 0;
 }
 
+/*
+ * Whether the sender of @req may see VMM pids: CAP_NET_ADMIN, like the
+ * lifecycle group that names them.
+ */
+static bool vfpost_nl_sees_owner(const struct sk_buff *req)
+{
+	return netlink_capable(req, CAP_NET_ADMIN);
+}
+
+/*
+ * Every doit: keep the request for vfpost_reply_vf(), which decides from
+ * it whether the reply names the VF's owner (struct genl_info has no
+ * pointer to the request).
+ */
+enum { VFPOST_NL_REQ };
+
+static int vfpost_nl_pre_doit(const struct vfpost_genl_doit_ops *ops,
+			      struct sk_buff *skb, struct genl_info *info)
+{
+	info->user_ptr[VFPOST_NL_REQ] = skb;
+	return 0;
+}
+
 /* Reply to @info with the VF at @key, plus @nr vectors from @vec. */
 static int vfpost_reply_vf(struct genl_info *info, u64 key,
 			   const struct vfpost_vector_stats *vec, int nr)
@@ -181,7 +228,8 @@ static int vfpost_reply_vf(struct genl_info *info, u64 key,
 	hdr = genlmsg_put_reply(skb, info, &vfpost_family, 0, info->genlhdr->cmd);
 	/* The size covers every attribute at its longest: not fitting is a bug. */
 	if (WARN_ON_ONCE(!hdr ||
-			 vfpost_fill_vf(skb, &vf) ||
+			 vfpost_fill_vf(skb, &vf,
+					vfpost_nl_sees_owner(info->user_ptr[VFPOST_NL_REQ])) ||
 			 (vec && vfpost_fill_vectors(skb, vec, nr)))) {
 		nlmsg_free(skb);
 		return -EMSGSIZE;
@@ -250,9 +298,13 @@ static int vfpost_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 /*
  * Dump state in cb->args (zeroed by netlink): [0] key to resume from,
  * [1] 1 if filtered by PF, [2] the PF's key, [3] 1 once the request's
- * attributes were checked.  Resuming by key (not by a pointer into the
- * list) keeps the dump safe when VFs come and go between its parts; such a
- * change marks the following messages NLM_F_DUMP_INTR.
+ * attributes were checked, [4] 1 if the requester may see owner pids
+ * (decided once, in the first call, which runs in the sender's context).
+ * Resuming by key (not by a pointer into the list) keeps the dump safe
+ * when VFs come and go between its parts; such a change marks the
+ * following messages NLM_F_DUMP_INTR.  cb->seq is the registry generation
+ * as of each dumpit call and of each VF snapshot, so the change is seen
+ * even by a part that puts no VF: the core checks NLMSG_DONE too.
  *
  * The attributes are checked in the first dumpit call, not in a start
  * callback: 6.1 gives a start callback no extack (cb->extack is set only
@@ -286,7 +338,14 @@ static int vfpost_nl_get_filter(struct netlink_callback *cb)
 		cb->args[2] = key;
 	}
 	cb->args[3] = 1;
+	cb->args[4] = vfpost_nl_sees_owner(cb->skb);
 	return 0;
+}
+
+/* A registry generation as cb->seq, which must not be 0 ("unset"). */
+static unsigned int vfpost_nl_dump_seq(unsigned long generation)
+{
+	return generation % UINT_MAX + 1;
 }
 
 static int vfpost_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
@@ -294,30 +353,42 @@ static int vfpost_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	struct vfpost_vf_info vf;
 	u64 cursor = cb->args[0];
 	u64 next = cursor;
+	bool full = false;
+	int ret, nr = 0;
 	void *hdr;
-	int ret;
 
 	if (!cb->args[3]) {
 		ret = vfpost_nl_get_filter(cb);
 		if (ret)
 			return ret;
 	}
+	cb->seq = vfpost_nl_dump_seq(vfpost_registry_generation());
 	while (!vfpost_registry_next(&next, cb->args[1], cb->args[2], &vf)) {
-		cb->seq = vf.generation;
+		cb->seq = vfpost_nl_dump_seq(vf.generation);
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &vfpost_family,
 				  NLM_F_MULTI, VFPOST_CMD_VF_GET);
-		if (!hdr)
+		if (!hdr) {
+			full = true;
 			break;
+		}
 		genl_dump_check_consistent(cb, hdr);
-		if (vfpost_fill_vf(skb, &vf)) {
+		if (vfpost_fill_vf(skb, &vf, cb->args[4])) {
 			genlmsg_cancel(skb, hdr);
+			full = true;
 			break;
 		}
 		genlmsg_end(skb, hdr);
 		cursor = next;
+		nr++;
 	}
 	cb->args[0] = cursor;
+	/* Returning 0 here would end the dump as if it were complete. */
+	if (full && !nr) {
+		NL_SET_ERR_MSG(cb->extack,
+			       "a VF message does not fit an empty dump buffer");
+		return -EMSGSIZE;
+	}
 	return skb->len;
 }
 
@@ -425,6 +496,7 @@ static struct genl_family vfpost_family __ro_after_init = {
 	.mcgrps = vfpost_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(vfpost_mcgrps),
 	.parallel_ops = true,
+	.pre_doit = vfpost_nl_pre_doit,
 };
 
 /*

@@ -596,6 +596,16 @@ u64 vfpost_registry_status(u32 *nr_vfs)
 	return seq;
 }
 
+unsigned long vfpost_registry_generation(void)
+{
+	unsigned long gen;
+
+	mutex_lock(&vfpost_lock);
+	gen = vfpost_generation;
+	mutex_unlock(&vfpost_lock);
+	return gen;
+}
+
 struct pci_dev *vfpost_registry_pdev(u64 key)
 {
 	struct pci_dev *pdev = NULL;

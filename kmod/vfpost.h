@@ -89,6 +89,8 @@ int vfpost_registry_next(u64 *cursor, bool has_pf, u64 pf_key,
 			 struct vfpost_vf_info *info);
 /* Sequence number of the last event; *@nr_vfs = VFs tracked. */
 u64 vfpost_registry_status(u32 *nr_vfs);
+/* Bumped whenever a VF is added or removed (vfpost_vf_info.generation). */
+unsigned long vfpost_registry_generation(void);
 /* The tracked VF at @key with a reference (pci_dev_put() it), or NULL. */
 struct pci_dev *vfpost_registry_pdev(u64 key);
 /* The netlink socket a claim is tied to (VFPOST_A_RELEASE_ON_CLOSE). */

@@ -338,4 +338,73 @@ TEST_F_TIMEOUT(mod, open_close_by_a_vmm_while_claimed, 120)
 	expect_contiguous(_metadata, &self->rec, 0);
 }
 
+/*
+ * Who sees the VMM's pid (VFPOST_A_OWNER_PID) of an open VF: only
+ * CAP_NET_ADMIN, like the lifecycle group whose events name it.  Children
+ * look at a VF the parent (the "VMM") has open, with VF_GET and the dump.
+ */
+
+/* 0 if both VF_GET and the dump of @bdf report @pid (0: no owner). */
+static int sees_owner(const char *bdf, uint32_t pid)
+{
+	struct dump d = { .n = 0 };
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	int err;
+
+	h = vfpost_open(&err);
+	if (!h)
+		return 1;
+	if (vfpost_vf_get(h, bdf, &vf) || vf.state != VFPOST_VF_OPEN)
+		return 2;
+	if (vf.owner_pid != pid)
+		return 3;
+	if (vfpost_vf_list(h, NULL, dump_one, &d) || d.n != 1)
+		return 4;
+	if (d.vf[0].owner_pid != pid)
+		return 5;
+	vfpost_close(h);
+	return 0;
+}
+
+static int nobody_sees_no_owner(const char *bdf)
+{
+	if (become_nobody())
+		return 10;
+	return sees_owner(bdf, 0) ? 10 + sees_owner(bdf, 0) : 0;
+}
+
+static int net_admin_sees_owner(const char *bdf)
+{
+	if (keep_only_cap(CAP_NET_ADMIN))
+		return 20;
+	return sees_owner(bdf, getppid()) ? 20 + sees_owner(bdf, getppid()) : 0;
+}
+
+TEST_F_TIMEOUT(mod, owner_pid_needs_cap_net_admin, 120)
+{
+	struct vfio_dev dev;
+	int ret;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, vfpost_claim(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
+	ASSERT_LE(0, wait_event_type(&self->rec, 0, VFPOST_EVENT_VF_OPENED))
+		TH_LOG("no opened event");
+
+	/* Root sees the owner. */
+	ASSERT_EQ(0, sees_owner(self->vf[0], getpid()));
+	ret = in_child(net_admin_sees_owner, self->vf[0]);
+	EXPECT_EQ(0, ret) TH_LOG("CAP_NET_ADMIN child: step %d failed", ret);
+	ret = in_child(nobody_sees_no_owner, self->vf[0]);
+	EXPECT_EQ(0, ret) TH_LOG("nobody child: step %d failed", ret);
+
+	vfio_dev_close(&dev);
+	ASSERT_LE(0, wait_event_type(&self->rec, 0, VFPOST_EVENT_VF_CLOSED))
+		TH_LOG("no closed event");
+	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+}
+
 TEST_HARNESS_MAIN

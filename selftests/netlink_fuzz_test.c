@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include <netlink/netlink.h>
 
 #include "kselftest_harness.h"
+#include "fault.h"
 #include "lab.h"
 #include "libvfpost.h"
 #include "vfpost_lab.h"
@@ -490,6 +492,169 @@ TEST_F_TIMEOUT(fuzz, stats_without_cap_net_admin, 60)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status))
 		TH_LOG("child step %d failed", WEXITSTATUS(status));
+}
+
+static int count_vf(const struct vfpost_vf *vf, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * A dump whose first VF does not fit an empty buffer must fail, not end
+ * as an empty list.  The fault module makes the process's first
+ * nla_put_64bit() fail (the first VF's CREATED_NS), so the first message
+ * of the dump cannot be built.  The kernel ends the dump with NLMSG_DONE
+ * carrying -EMSGSIZE and its extack message; libvfpost returns both and
+ * vfpostctl prints one line and no half-written JSON array.
+ */
+#define NO_ROOM "VF list: a VF message does not fit an empty dump buffer"
+
+TEST_F_TIMEOUT(fuzz, dump_that_cannot_fit_one_vf_fails, 90)
+{
+	char ctl[512], out[256], err_path[] = "/tmp/nlfix-ctl-err.XXXXXX";
+	char out_path[] = "/tmp/nlfix-ctl-out.XXXXXX";
+	struct vfpost *h;
+	int err, ret, n = 0, status, ofd, efd;
+	long injected;
+	pid_t pid;
+	FILE *f;
+
+	ASSERT_EQ(0, fault_load("nla_put_64bit"));
+	h = vfpost_open(&err);
+	ASSERT_NE(NULL, h) TH_LOG("%s", vfpost_strerror(err));
+	ASSERT_EQ(0, fault_arm(1, -EMSGSIZE));
+	ret = vfpost_vf_list(h, NULL, count_vf, &n);
+	injected = fault_injected();
+	fault_disarm();
+	ASSERT_EQ(1, injected);
+	EXPECT_EQ(-EMSGSIZE, ret) TH_LOG("list: %d, %d VFs, \"%s\"", ret, n,
+					 vfpost_errmsg(h));
+	EXPECT_EQ(0, n);
+	EXPECT_STREQ(NO_ROOM, vfpost_errmsg(h));
+	/* The handle still works. */
+	n = 0;
+	EXPECT_EQ(0, vfpost_vf_list(h, NULL, count_vf, &n))
+		TH_LOG("%s", vfpost_errmsg(h));
+	EXPECT_EQ(2, n);
+	vfpost_close(h);
+
+	/* vfpostctl -j list: the child arms the fault for itself, then execs. */
+	snprintf(ctl, sizeof(ctl), "%s/user/vfpostctl",
+		 getenv("BUILD") ? getenv("BUILD") : "build");
+	ofd = mkstemp(out_path);
+	efd = mkstemp(err_path);
+	ASSERT_LE(0, ofd);
+	ASSERT_LE(0, efd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (dup2(ofd, 1) < 0 || dup2(efd, 2) < 0 ||
+		    fault_arm(1, -EMSGSIZE))
+			_exit(100);
+		execl(ctl, "vfpostctl", "-j", "list", (char *)NULL);
+		_exit(101);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	injected = fault_injected();
+	fault_disarm();
+	ASSERT_EQ(0, fault_unload());
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(2, injected);
+	EXPECT_EQ(1, WEXITSTATUS(status));
+
+	f = fopen(err_path, "r");
+	ASSERT_NE(NULL, f);
+	out[0] = '\0';
+	n = (int)fread(out, 1, sizeof(out) - 1, f);
+	out[n > 0 ? n : 0] = '\0';
+	fclose(f);
+	EXPECT_STREQ("vfpostctl: " NO_ROOM "\n", out);
+
+	f = fopen(out_path, "r");
+	ASSERT_NE(NULL, f);
+	n = (int)fread(out, 1, sizeof(out) - 1, f);
+	out[n > 0 ? n : 0] = '\0';
+	fclose(f);
+	EXPECT_STREQ("", out) TH_LOG("stdout of a failed list");
+	close(ofd);
+	close(efd);
+	unlink(out_path);
+	unlink(err_path);
+}
+
+/*
+ * VFs that go away between two parts of a dump mark it NLM_F_DUMP_INTR,
+ * even when the later part puts no VF (the kernel checks NLMSG_DONE too).
+ * The first part is built while the request is sent; the second when the
+ * first is read.  Before issue 3 the module refreshed the generation only
+ * when it put a VF, so this change went unflagged.
+ */
+TEST_F_TIMEOUT(fuzz, dump_interrupted_by_vf_removal, 60)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nlmsghdr *nlh;
+	bool done = false, intr = false;
+	unsigned int seq;
+	int len, vfs = 0;
+	ssize_t n;
+
+	ASSERT_NE(NULL, msg);
+	ASSERT_NE(NULL, genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ,
+				    self->f.family, 0, NLM_F_DUMP,
+				    VFPOST_CMD_VF_GET, VFPOST_GENL_VERSION));
+	ASSERT_LT(0, nl_send_auto(self->f.sk, msg));
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	ASSERT_EQ(0, lab_set_numvfs(0));
+
+	while (!done) {
+		n = recv(nl_socket_get_fd(self->f.sk), self->f.buf,
+			 sizeof(self->f.buf), 0);
+		ASSERT_LT(0, n);
+		len = (int)n;
+		for (nlh = (struct nlmsghdr *)self->f.buf; nlmsg_ok(nlh, len);
+		     nlh = nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				intr = true;
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				ASSERT_EQ(0, *(int *)nlmsg_data(nlh));
+				done = true;
+			} else {
+				ASSERT_NE(NLMSG_ERROR, nlh->nlmsg_type);
+				vfs++;
+			}
+		}
+	}
+	TH_LOG("%d VFs before the removal, DUMP_INTR %s", vfs,
+	       intr ? "set" : "not set");
+	EXPECT_EQ(2, vfs);
+	EXPECT_TRUE(intr);
+}
+
+/*
+ * Joining the lifecycle group can fail for reasons other than EPERM;
+ * libvfpost reports the kernel's errno, not a blanket -EIO.  The fault
+ * module fails the genetlink core's genl_bind() (the join) with -ENOMEM.
+ */
+TEST_F_TIMEOUT(fuzz, join_failure_keeps_its_errno, 60)
+{
+	struct vfpost_events *ev;
+	long injected;
+	int err;
+
+	ASSERT_EQ(0, fault_load("genl_bind"));
+	ASSERT_EQ(0, fault_arm(1, -ENOMEM));
+	ev = vfpost_events_open(NULL, NULL, &err);
+	injected = fault_injected();
+	fault_disarm();
+	ASSERT_EQ(0, fault_unload());
+	vfpost_events_close(ev);
+	ASSERT_EQ(1, injected);
+	EXPECT_EQ(NULL, ev);
+	EXPECT_EQ(-ENOMEM, err) TH_LOG("%s", vfpost_strerror(err));
 }
 
 TEST_HARNESS_MAIN

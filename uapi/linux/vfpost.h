@@ -20,15 +20,23 @@
  *	      fails with -EOPNOTSUPP if the VF is not bound to vfpost, and
  *	      with -EMSGSIZE if the VF has more vectors than one
  *	      VFPOST_A_VECTORS attribute can hold (its nla_len is 16 bits:
- *	      862 vectors on x86-64; no VF known to vfpost comes close).
+ *	      862 vectors on x86-64).  This is a known limit of this uapi:
+ *	      MSI-X allows 2048 vectors, and there is no way yet to read the
+ *	      statistics of a VF with more than 862.
  *	      VFPOST_A_PF_BDF is refused (-EINVAL).
  *	dumpit (NLM_F_DUMP): VFPOST_A_PF_BDF (optional filter).
  *	      One VF message per tracked VF, in BDF order, never with
  *	      vectors.  VFPOST_A_BDF and VFPOST_A_STATS are refused, as is a
- *	      malformed PF_BDF: the dump ends at once with NLMSG_DONE
- *	      carrying -EINVAL and the extack attributes.
+ *	      malformed PF_BDF.  Every refused dump (these, or -EMSGSIZE if
+ *	      a VF message does not fit an empty buffer) ends with an
+ *	      NLMSG_DONE whose payload is the negative errno followed by the
+ *	      extack attributes (NLM_F_ACK_TLVS), never with NLMSG_ERROR;
+ *	      on 6.1 it carries only NLMSGERR_ATTR_MSG, no _OFFS.  VFs that
+ *	      come or go during the dump set NLM_F_DUMP_INTR on the
+ *	      following messages, at least on the NLMSG_DONE.
  *	Unprivileged, except VFPOST_A_STATS: CAP_NET_ADMIN (it reads the
- *	config space and pending bits of a device a VM may own).
+ *	config space and pending bits of a device a VM may own).  Replies
+ *	carry VFPOST_A_OWNER_PID only if the requester has CAP_NET_ADMIN.
  *
  * VFPOST_CMD_VF_CLAIM
  *	VFPOST_A_BDF (required), VFPOST_A_RELEASE_ON_CLOSE (optional flag).
@@ -60,7 +68,10 @@
  *	VFPOST_MCGRP_LIFECYCLE group (see "Event message").  Joining the
  *	group requires CAP_NET_ADMIN (events name VMM pids); without it the
  *	join (setsockopt NETLINK_ADD_MEMBERSHIP or bind) fails with EPERM,
- *	with no extack: netlink has none for a join.
+ *	with no extack: netlink has none for a join.  The capability is
+ *	checked at join time, against the joining task only: a member that
+ *	drops its capabilities later, or a member socket passed to another
+ *	process (SCM_RIGHTS, fork), keeps receiving.
  *
  * Errors (errno, with an extack message): -EINVAL malformed BDF or missing
  * attribute (extack points at the attribute), -ENODEV no tracked VF at that
@@ -104,10 +115,10 @@ enum vfpost_cmd {
  * VF message (reply to VF_GET, VF_CLAIM, VF_RELEASE):
  *	BDF, PF_BDF, VF_INDEX, VENDOR, DEVICE, STATE, CREATED_NS, CHANGED_NS
  *	and SEQ are always present; DRIVER when a driver is bound; IOMMU_GROUP
- *	when the VF has one; OWNER_PID while a VMM has it open through vfpost;
- *	CLAIMED (and PREV_DRIVER / PREV_OVERRIDE when they were set,
- *	RELEASE_ON_CLOSE when the claim is tied to its socket) while the VF
- *	is claimed; VECTORS on request.
+ *	when the VF has one; OWNER_PID while a VMM has it open through vfpost
+ *	(only to a requester with CAP_NET_ADMIN); CLAIMED (and PREV_DRIVER /
+ *	PREV_OVERRIDE when they were set, RELEASE_ON_CLOSE when the claim is
+ *	tied to its socket) while the VF is claimed; VECTORS on request.
  *
  * Event message (VFPOST_CMD_EVENT, multicast):
  *	EVENT, SEQ, TIMESTAMP_NS and PF_BDF always; for VF events BDF and

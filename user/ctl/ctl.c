@@ -92,26 +92,53 @@ static int list_one(const struct vfpost_vf *vf, void *arg)
 	return 0;
 }
 
+/*
+ * The rows go to a buffer first and to the output only once the whole
+ * dump succeeded: a failed list prints its error line and nothing else,
+ * never half a table or an unterminated JSON array.
+ */
 static int cmd_list(struct ctl *c, const char *pf)
 {
+	FILE *out = c->out;
 	struct vfpost *h;
-	int err;
+	size_t len = 0;
+	char *buf = NULL;
+	int err, ret;
 
 	if (pf && check_bdf(c, pf))
 		return 2;
 	h = vfpost_open(&err);
 	if (!h)
 		return fail_open(c, err);
+	c->out = open_memstream(&buf, &len);
+	if (!c->out) {
+		c->out = out;
+		fprintf(c->err, "vfpostctl: out of memory\n");
+		vfpost_close(h);
+		return 1;
+	}
 	c->first = true;
-	if (c->json)
-		fputc('[', c->out);
-	if (vfpost_vf_list(h, pf, list_one, c))
+	ret = vfpost_vf_list(h, pf, list_one, c);
+	if (fclose(c->out) && !ret) {
+		c->out = out;
+		free(buf);
+		fprintf(c->err, "vfpostctl: out of memory\n");
+		vfpost_close(h);
+		return 1;
+	}
+	c->out = out;
+	if (ret) {
+		free(buf);
 		return fail(c, h);
+	}
 	if (c->json)
-		fputs("]\n", c->out);
-	else if (!c->count)
-		fprintf(c->out, "no SR-IOV VFs%s%s\n", pf ? " on " : "",
+		fprintf(out, "[%s]\n", buf);
+	else if (c->count)
+		fputs(buf, out);
+	else
+		fprintf(out, "no SR-IOV VFs%s%s\n", pf ? " on " : "",
 			pf ? pf : "");
+	free(buf);
 	vfpost_close(h);
 	return 0;
 }

@@ -124,6 +124,7 @@ struct reply_ctx {
 	const char *what;		/* object named in error messages */
 	int err;
 	bool done;
+	bool intr;			/* a dump message had NLM_F_DUMP_INTR */
 	/* per-message handler */
 	int (*fn)(const struct nlmsghdr *nlh, struct reply_ctx *ctx);
 	vfpost_vf_fn cb;
@@ -148,33 +149,12 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+/* The request failed with @err: record it and one line for vfpost_errmsg(). */
+static void refused(struct reply_ctx *ctx, int err, const char *ext)
 {
-	struct reply_ctx *ctx = arg;
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { NULL };
-	const char *ext = NULL;
-	size_t off = sizeof(*e);
-	int len;
-
-	ctx->err = e->error ? e->error : -EIO;
-	ctx->done = true;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-		len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
-		if (len > 0 &&
-		    nla_parse(tb, NLMSGERR_ATTR_MAX,
-			      (struct nlattr *)((char *)e + off), len,
-			      NULL) == 0 && tb[NLMSGERR_ATTR_MSG]) {
-			ext = nla_data(tb[NLMSGERR_ATTR_MSG]);
-			if (strnlen(ext, nla_len(tb[NLMSGERR_ATTR_MSG])) ==
-			    (size_t)nla_len(tb[NLMSGERR_ATTR_MSG]))
-				ext = NULL;
-		}
-	}
+	ctx->err = err;
 	/* A refusal says so first, then the module's reason (the capability). */
-	if (ext && ctx->err == -EPERM)
+	if (ext && err == -EPERM)
 		set_err(ctx->h->errmsg, sizeof(ctx->h->errmsg), "%s: %s: %s",
 			ctx->what, strerror(EPERM), ext);
 	else if (ext)
@@ -182,16 +162,51 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 			ctx->what, ext);
 	else
 		set_err(ctx->h->errmsg, sizeof(ctx->h->errmsg), "%s: %s",
-			ctx->what, strerror(-ctx->err));
+			ctx->what, strerror(-err));
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct reply_ctx *ctx = arg;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	const char *ext;
+	int err;
+
+	err = vfpost_decode_ack(nlh, &ext);
+	ctx->done = true;
+	refused(ctx, err ? err : -EIO, ext);
 	return NL_STOP;
 }
 
+/*
+ * NLMSG_DONE ends a dump, and libnl passes it here without looking at it:
+ * a dump the kernel refuses (in any part, not only the first) ends with a
+ * DONE carrying the errno and the extack attributes, not an NLMSG_ERROR.
+ * Also the ACK of a doit (NL_CB_ACK), which is always a success here.
+ */
 static int on_done(struct nl_msg *msg, void *arg)
 {
 	struct reply_ctx *ctx = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	const char *ext;
+	int err;
 
 	ctx->done = true;
+	if (nlh->nlmsg_type != NLMSG_DONE)
+		return NL_STOP;
+	err = vfpost_decode_ack(nlh, &ext);
+	if (err)
+		refused(ctx, err, ext);
 	return NL_STOP;
+}
+
+/* A part of the dump was built after VFs came or went. */
+static int on_dump_intr(struct nl_msg *msg, void *arg)
+{
+	struct reply_ctx *ctx = arg;
+
+	ctx->intr = true;
+	return NL_OK;
 }
 
 /*
@@ -226,6 +241,7 @@ static int request(struct reply_ctx *ctx, int cmd, int flags,
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, ctx);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, ctx);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_done, ctx);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, on_dump_intr, ctx);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, ctx);
 
 	ret = nl_send_auto(h->sk, msg);
@@ -246,6 +262,13 @@ static int request(struct reply_ctx *ctx, int cmd, int flags,
 		}
 	}
 	nl_cb_put(cb);
+	/* The dump is complete but not consistent: not a success. */
+	if (ctx->intr && !ctx->err) {
+		ctx->err = -EAGAIN;
+		set_err(h->errmsg, sizeof(h->errmsg),
+			"%s: VFs came or went during the dump (NLM_F_DUMP_INTR); try again",
+			ctx->what);
+	}
 	if (ctx->err < 0 && !h->errmsg[0])
 		set_err(h->errmsg, sizeof(h->errmsg), "%s: %s", ctx->what,
 			strerror(-ctx->err));
@@ -443,8 +466,16 @@ static int baseline(uint64_t *seq, struct vf_array *a, char *errbuf)
 		return ret;
 	}
 	ret = vfpost_status(h, seq, NULL);
-	if (!ret && a)
+	if (!ret && a) {
 		ret = vfpost_vf_list(h, NULL, collect, a);
+		/* VFs came or went meanwhile: once more, from the new number. */
+		if (ret == -EAGAIN) {
+			a->n = 0;
+			ret = vfpost_status(h, seq, NULL);
+			if (!ret)
+				ret = vfpost_vf_list(h, NULL, collect, a);
+		}
+	}
 	if (ret && errbuf)
 		set_err(errbuf, ERRMSG_LEN, "resync: %s", vfpost_errmsg(h));
 	vfpost_close(h);
@@ -472,10 +503,14 @@ struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 		goto err_sock;
 	}
 	nl_socket_disable_seq_check(e->sk);
-	/* Joining needs CAP_NET_ADMIN; the kernel's EPERM has no extack. */
-	ret = nl_socket_add_membership(e->sk, grp);
-	if (ret < 0) {
-		ret = ret == -NLE_PERM ? -EPERM : -EIO;
+	/*
+	 * Joining needs CAP_NET_ADMIN; the kernel's EPERM has no extack.
+	 * setsockopt() rather than nl_socket_add_membership(): libnl turns
+	 * the errno into its own codes, which do not map back.
+	 */
+	if (setsockopt(nl_socket_get_fd(e->sk), SOL_NETLINK,
+		       NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp))) {
+		ret = -errno;
 		goto err_sock;
 	}
 	if (nl_socket_set_nonblocking(e->sk) < 0) {

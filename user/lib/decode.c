@@ -291,3 +291,51 @@ int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev)
 		ev->request_count = nla_get_u32(tb[VFPOST_A_REQUEST_COUNT]);
 	return 0;
 }
+
+int vfpost_decode_ack(const struct nlmsghdr *nlh, const char **msg)
+{
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	const struct nlmsgerr *e;
+	size_t off, len;
+	int err;
+
+	*msg = NULL;
+	len = nlh->nlmsg_len;
+	if (len < NLMSG_HDRLEN)
+		return -EPROTO;
+	len -= NLMSG_HDRLEN;
+	if (nlh->nlmsg_type == NLMSG_DONE) {
+		/* An empty DONE (old kernels) is a success. */
+		if (len < sizeof(int))
+			return 0;
+		memcpy(&err, nlmsg_data(nlh), sizeof(err));
+		off = sizeof(int);
+	} else if (nlh->nlmsg_type == NLMSG_ERROR) {
+		if (len < sizeof(*e))
+			return -EPROTO;
+		e = nlmsg_data(nlh);
+		err = e->error;
+		off = sizeof(*e);
+		/* Uncapped: the request follows its header, then the TLVs. */
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
+		    e->msg.nlmsg_len > NLMSG_HDRLEN)
+			off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+	} else {
+		return -EPROTO;
+	}
+	if (err > 0)
+		err = -EPROTO;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || off >= len)
+		return err;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
+		      (struct nlattr *)((char *)nlmsg_data(nlh) + off),
+		      (int)(len - off), NULL) || !tb[NLMSGERR_ATTR_MSG])
+		return err;
+	/* Only a NUL-terminated message. */
+	if (nla_len(tb[NLMSGERR_ATTR_MSG]) > 0 &&
+	    strnlen(nla_data(tb[NLMSGERR_ATTR_MSG]),
+		    nla_len(tb[NLMSGERR_ATTR_MSG])) <
+	    (size_t)nla_len(tb[NLMSGERR_ATTR_MSG]))
+		*msg = nla_data(tb[NLMSGERR_ATTR_MSG]);
+	return err;
+}

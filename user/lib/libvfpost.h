@@ -101,6 +101,18 @@ int vfpost_decode_vf(const struct nlmsghdr *nlh, struct vfpost_vf *vf,
 		     unsigned int *nr_vec);
 int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev);
 
+/*
+ * The outcome of an NLMSG_ERROR (an ACK or a refused request) or an
+ * NLMSG_DONE (the end of a dump: a dump the kernel refuses ends with a
+ * DONE that carries the negative errno instead of an NLMSG_ERROR).
+ * Returns its error (0 or -errno; -EPROTO if @nlh is neither or is
+ * truncated) and points *@msg at the extack message (NLMSGERR_ATTR_MSG),
+ * or NULL if the message carries none.  Works for capped and uncapped
+ * ACKs, with or without the offset attribute (6.1's DONE has only the
+ * message).
+ */
+int vfpost_decode_ack(const struct nlmsghdr *nlh, const char **msg);
+
 /* ---- requests ---- */
 
 struct vfpost;
@@ -123,7 +135,13 @@ int vfpost_vf_get(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
 /* Sequence number of the last event sent, and how many VFs are tracked. */
 int vfpost_status(struct vfpost *h, uint64_t *seq, uint32_t *nr_vfs);
 
-/* Calls @cb for each VF (of @pf_bdf, or all if NULL); @cb != 0 stops. */
+/*
+ * Calls @cb for each VF (of @pf_bdf, or all if NULL); @cb != 0 stops.
+ * Returns 0 or -errno, with the kernel's reason in vfpost_errmsg() if it
+ * refused the dump.  -EAGAIN: VFs came or went while the dump was read
+ * (NLM_F_DUMP_INTR), so the VFs already passed to @cb may be neither all
+ * nor current; ask again.
+ */
 typedef int (*vfpost_vf_fn)(const struct vfpost_vf *vf, void *arg);
 int vfpost_vf_list(struct vfpost *h, const char *pf_bdf, vfpost_vf_fn cb,
 		   void *arg);
@@ -165,7 +183,8 @@ typedef void (*vfpost_event_fn)(const struct vfpost_event *ev, void *arg);
  * overflow (ENOBUFS) makes the library re-read the sequence number and the
  * VFs and report them as VFPOST_EVENT_LIB_RESYNC; queued events older than
  * that snapshot are then dropped.  Joining needs CAP_NET_ADMIN: *@err is
- * -EPERM without it.
+ * -EPERM without it (any other failure to join: its errno).  The kernel
+ * checks the capability once, at the join.
  */
 struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 					 int *err);

@@ -264,4 +264,111 @@ TEST(malformed_events_are_refused)
 	nlmsg_free(msg);
 }
 
+/*
+ * NLMSG_DONE and NLMSG_ERROR as the kernel builds them: error, then (when
+ * NLM_F_ACK_TLVS) the extack attributes; an uncapped ERROR carries the
+ * request in between.  @req_len: payload of the echoed request (uncapped).
+ */
+static struct nl_msg *ack(int type, int err, bool capped, size_t req_len,
+			  const char *text, bool offs)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nlmsgerr *e;
+	struct nlmsghdr *nlh;
+	int flags = capped ? NLM_F_CAPPED : 0;
+
+	if (text)
+		flags |= NLM_F_ACK_TLVS;
+	if (type == NLMSG_DONE) {
+		nlh = nlmsg_put(msg, 0, 1, NLMSG_DONE, sizeof(int),
+				flags | NLM_F_MULTI);
+		memcpy(nlmsg_data(nlh), &err, sizeof(err));
+	} else {
+		nlh = nlmsg_put(msg, 0, 1, NLMSG_ERROR,
+				sizeof(*e) + (capped ? 0 : NLMSG_ALIGN(req_len)),
+				flags);
+		e = nlmsg_data(nlh);
+		e->error = err;
+		e->msg.nlmsg_len = NLMSG_HDRLEN + (capped ? 64 : req_len);
+		e->msg.nlmsg_type = 0x20;
+	}
+	if (text)
+		nla_put_string(msg, NLMSGERR_ATTR_MSG, text);
+	if (offs)
+		nla_put_u32(msg, NLMSGERR_ATTR_OFFS, 20);
+	return msg;
+}
+
+TEST(refused_dump_done_carries_errno_and_extack)
+{
+	const char *m;
+	struct nl_msg *msg;
+
+	/* 6.1: the message only; 6.12: with the offset. */
+	msg = ack(NLMSG_DONE, -EINVAL, false, 0, "a dump takes no VFPOST_A_STATS",
+		  false);
+	EXPECT_EQ(-EINVAL, vfpost_decode_ack(nlmsg_hdr(msg), &m));
+	ASSERT_NE(NULL, m);
+	EXPECT_STREQ("a dump takes no VFPOST_A_STATS", m);
+	nlmsg_free(msg);
+	msg = ack(NLMSG_DONE, -EMSGSIZE, false, 0, "no room", true);
+	EXPECT_EQ(-EMSGSIZE, vfpost_decode_ack(nlmsg_hdr(msg), &m));
+	ASSERT_NE(NULL, m);
+	EXPECT_STREQ("no room", m);
+	nlmsg_free(msg);
+	/* Without extack, and a complete dump. */
+	msg = ack(NLMSG_DONE, -ENOMEM, false, 0, NULL, false);
+	EXPECT_EQ(-ENOMEM, vfpost_decode_ack(nlmsg_hdr(msg), &m));
+	EXPECT_EQ(NULL, m);
+	nlmsg_free(msg);
+	msg = ack(NLMSG_DONE, 0, false, 0, NULL, false);
+	EXPECT_EQ(0, vfpost_decode_ack(nlmsg_hdr(msg), &m));
+	EXPECT_EQ(NULL, m);
+	nlmsg_free(msg);
+}
+
+TEST(error_acks_capped_and_uncapped)
+{
+	const char *m;
+	struct nl_msg *msg;
+
+	msg = ack(NLMSG_ERROR, -EPERM, true, 0, "needs CAP_NET_ADMIN", true);
+	EXPECT_EQ(-EPERM, vfpost_decode_ack(nlmsg_hdr(msg), &m));
+	ASSERT_NE(NULL, m);
+	EXPECT_STREQ("needs CAP_NET_ADMIN", m);
+	nlmsg_free(msg);
+	/* Uncapped: the echoed request (not a multiple of 4) comes first. */
+	msg = ack(NLMSG_ERROR, -ENODEV, false, 30, "no SR-IOV VF", false);
+	EXPECT_EQ(-ENODEV, vfpost_decode_ack(nlmsg_hdr(msg), &m));
+	ASSERT_NE(NULL, m);
+	EXPECT_STREQ("no SR-IOV VF", m);
+	nlmsg_free(msg);
+	msg = ack(NLMSG_ERROR, 0, true, 0, NULL, false);
+	EXPECT_EQ(0, vfpost_decode_ack(nlmsg_hdr(msg), &m));
+	EXPECT_EQ(NULL, m);
+	nlmsg_free(msg);
+}
+
+TEST(malformed_acks_are_refused)
+{
+	struct nlmsghdr nlh = { .nlmsg_len = NLMSG_HDRLEN,
+				.nlmsg_type = NLMSG_ERROR };
+	const char *m = "x";
+	struct nl_msg *msg;
+	struct nlattr *a;
+
+	/* An ERROR too short for its struct nlmsgerr. */
+	EXPECT_EQ(-EPROTO, vfpost_decode_ack(&nlh, &m));
+	EXPECT_EQ(NULL, m);
+	nlh.nlmsg_type = NLMSG_MIN_TYPE;
+	EXPECT_EQ(-EPROTO, vfpost_decode_ack(&nlh, &m));
+	/* A message attribute without its NUL is not a message. */
+	msg = ack(NLMSG_DONE, -EINVAL, false, 0, "abcd", false);
+	a = (struct nlattr *)((char *)nlmsg_data(nlmsg_hdr(msg)) + sizeof(int));
+	((char *)nla_data(a))[4] = 'e';
+	EXPECT_EQ(-EINVAL, vfpost_decode_ack(nlmsg_hdr(msg), &m));
+	EXPECT_EQ(NULL, m);
+	nlmsg_free(msg);
+}
+
 TEST_HARNESS_MAIN
