@@ -45,6 +45,12 @@
  * open is released by the same work once vfpost_registry_closed() runs.
  * Nothing waits for a VMM to close a device.
  *
+ * A claim ends, with nothing given back, when another driver binds the VF
+ * (an admin's sysfs unbind and bind): that driver may have it open, and
+ * unbinding it would wait for its user.  vfpost unbound alone keeps the
+ * claim (no driver: unload or a release attaches the previous one), and
+ * vfpost_give_back() unbinds no driver but vfpost.
+ *
  * Opening against unbinding: the unbind in device_release_driver() waits
  * (VFIO's unregister) until every user has closed the device, so every
  * path that unbinds must know the device is not open and stays so:
@@ -372,10 +378,35 @@ static void vfpost_add(struct pci_dev *pdev, const char *driver, bool notify)
 	}
 }
 
+/* vfpost_netlink_notify() reads vfpost_nr_tied without vfpost_lock. */
+static void vfpost_untie(struct vfpost_vf *vf)
+{
+	lockdep_assert_held(&vfpost_lock);
+	if (vf->info.release_on_close)
+		WRITE_ONCE(vfpost_nr_tied, vfpost_nr_tied - 1);
+	vf->info.release_on_close = false;
+}
+
+/*
+ * vfpost lost a claimed @vf (its driver was unbound or another driver bound
+ * through sysfs): the claim ends here, with nothing to give back.  Anything
+ * later done for the claim (the release when its socket closes) would unbind
+ * a driver that is not vfpost's, maybe with a VMM holding the VF open.
+ */
+static void vfpost_claim_lost(struct vfpost_vf *vf)
+{
+	lockdep_assert_held(&vfpost_lock);
+	pci_info(vf->pdev, "claim ended: the VF left vfpost outside a release\n");
+	vfpost_untie(vf);
+	vf->info.claimed = false;
+	vf->release_due = false;
+	vf->info.prev_driver[0] = '\0';
+	vf->info.prev_override[0] = '\0';
+}
+
 static void vfpost_free(struct vfpost_vf *vf)
 {
-	if (vf->info.release_on_close)
-		vfpost_nr_tied--;
+	vfpost_untie(vf);
 	list_del(&vf->node);
 	vfpost_generation++;
 	pci_dev_put(vf->pdev);
@@ -417,6 +448,8 @@ static int vfpost_bus_notify(struct notifier_block *nb, unsigned long action,
 		vf = vfpost_find_pdev(pdev);
 		if (!vf)
 			break;
+		if (vf->info.claimed && strcmp(name, VFPOST_DRIVER_NAME))
+			vfpost_claim_lost(vf);
 		strscpy(vf->info.driver, name, sizeof(vf->info.driver));
 		vfpost_set_state(vf, VFPOST_VF_BOUND);
 		vfpost_emit_vf(vf, VFPOST_EVENT_DRIVER_BOUND, name, 0);
@@ -425,6 +458,14 @@ static int vfpost_bus_notify(struct notifier_block *nb, unsigned long action,
 		vf = vfpost_find_pdev(pdev);
 		if (!vf)
 			break;
+		/*
+		 * vfpost itself unbound keeps the claim (unload gives the VF
+		 * back; a release binds its previous driver): only another
+		 * driver binding ends it, above.
+		 */
+		if (vf->info.claimed &&
+		    strcmp(vf->info.driver, VFPOST_DRIVER_NAME))
+			vfpost_claim_lost(vf);
 		strscpy(name, vf->info.driver, sizeof(name));
 		vf->info.driver[0] = '\0';
 		vf->info.owner = 0;
@@ -627,12 +668,11 @@ static bool vfpost_bound_to(struct pci_dev *pdev, const char *driver)
  * a driver through its name only never needs a pointer to it, so a driver
  * module unloading meanwhile is harmless.  Returns 0 if @driver is bound.
  */
-static int vfpost_bind(struct pci_dev *pdev, const char *driver,
-		       const char *override)
+static int vfpost_attach(struct pci_dev *pdev, const char *driver,
+			 const char *override)
 {
 	int ret;
 
-	device_release_driver(&pdev->dev);
 	if (*driver) {
 		ret = vfpost_set_override(pdev, driver);
 		if (ret)
@@ -647,6 +687,14 @@ static int vfpost_bind(struct pci_dev *pdev, const char *driver,
 	if (*driver && !vfpost_bound_to(pdev, driver))
 		return -ENXIO;
 	return 0;
+}
+
+/* vfpost_attach() after unbinding @pdev's driver. */
+static int vfpost_bind(struct pci_dev *pdev, const char *driver,
+		       const char *override)
+{
+	device_release_driver(&pdev->dev);
+	return vfpost_attach(pdev, driver, override);
 }
 
 /*
@@ -757,10 +805,8 @@ static struct pci_dev *vfpost_unclaim(struct vfpost_vf *vf, char *prev_driver,
 	lockdep_assert_held(&vfpost_claim_lock);
 	strscpy(prev_driver, vf->info.prev_driver, VFPOST_DRIVER_LEN);
 	strscpy(prev_override, vf->info.prev_override, VFPOST_DRIVER_LEN);
-	if (vf->info.release_on_close)
-		vfpost_nr_tied--;
+	vfpost_untie(vf);
 	vf->info.claimed = false;
-	vf->info.release_on_close = false;
 	vf->release_due = false;
 	vf->unbinding = true;
 	vf->info.prev_driver[0] = '\0';
@@ -769,22 +815,49 @@ static struct pci_dev *vfpost_unclaim(struct vfpost_vf *vf, char *prev_driver,
 	return pci_dev_get(vf->pdev);
 }
 
-/* Unbind vfpost from an unclaimed @pdev, rebind its previous driver. */
-static int vfpost_give_back(struct pci_dev *pdev, const char *prev_driver,
-			    const char *prev_override)
+/* Set or clear ->unbinding of @pdev's entry (vfpost's opens refused). */
+static void vfpost_set_unbinding(struct pci_dev *pdev, bool unbinding)
 {
 	struct vfpost_vf *vf;
-	int ret;
 
-	lockdep_assert_held(&vfpost_claim_lock);
-	pci_dbg(pdev, "release: back to driver '%s' override '%s'\n",
-		prev_driver, prev_override);
-	ret = vfpost_bind(pdev, prev_driver, prev_override);
 	mutex_lock(&vfpost_lock);
 	vf = vfpost_find_pdev(pdev);
 	if (vf)
-		vf->unbinding = false;
+		vf->unbinding = unbinding;
 	mutex_unlock(&vfpost_lock);
+}
+
+/*
+ * Unbind vfpost from an unclaimed @pdev (->unbinding set), rebind its
+ * previous driver.  Only vfpost is ever unbound here: if another driver
+ * has the VF (bound through sysfs since), only its driver_override is
+ * restored, as that driver may have it open and unbinding it would wait
+ * for that user.  A VF left without a driver (vfpost unbound through
+ * sysfs, or unloaded) gets its previous driver.
+ */
+static int vfpost_give_back(struct pci_dev *pdev, const char *prev_driver,
+			    const char *prev_override)
+{
+	bool mine, none;
+	int ret;
+
+	lockdep_assert_held(&vfpost_claim_lock);
+	device_lock(&pdev->dev);
+	none = !pdev->dev.driver;
+	mine = !none && !strcmp(pdev->dev.driver->name, VFPOST_DRIVER_NAME);
+	device_unlock(&pdev->dev);
+	pci_dbg(pdev, "release: back to driver '%s' override '%s'\n",
+		prev_driver, prev_override);
+	if (mine) {
+		ret = vfpost_bind(pdev, prev_driver, prev_override);
+	} else if (none) {
+		ret = vfpost_attach(pdev, prev_driver, prev_override);
+	} else {
+		pci_info(pdev, "release: vfpost no longer drives the VF, restoring only driver_override '%s'\n",
+			 prev_override);
+		ret = vfpost_set_override(pdev, prev_override);
+	}
+	vfpost_set_unbinding(pdev, false);
 	return ret;
 }
 
@@ -826,16 +899,23 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 	if (ret) {
 		NL_SET_ERR_MSG(extack,
 			       "the vfpost driver did not bind the VF (see dmesg); previous driver restored");
+		/* vfpost may be bound: no open while it is unbound. */
+		vfpost_set_unbinding(pdev, true);
 		if (vfpost_bind(pdev, prev_driver, prev_override))
 			pci_warn(pdev, "could not rebind %s after a failed claim\n",
 				 prev_driver);
+		vfpost_set_unbinding(pdev, false);
 		ret = -ENXIO;
 		goto put;
 	}
 
 	mutex_lock(&vfpost_lock);
 	vf = vfpost_find_pdev(pdev);
-	if (vf) {
+	if (vf && strcmp(vf->info.driver, VFPOST_DRIVER_NAME)) {
+		/* Moved through sysfs since the bind: leave it where it is. */
+		NL_SET_ERR_MSG(extack, "VF left vfpost during the claim");
+		ret = -EBUSY;
+	} else if (vf) {
 		vf->info.claimed = true;
 		strscpy(vf->info.prev_driver, prev_driver,
 			sizeof(vf->info.prev_driver));
@@ -849,7 +929,7 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 			vf->info.release_on_close = true;
 			vf->claim_net = tie->net;
 			vf->claim_portid = tie->portid;
-			vfpost_nr_tied++;
+			WRITE_ONCE(vfpost_nr_tied, vfpost_nr_tied + 1);
 		}
 		vf->info.changed_ns = ktime_get_real_ns();
 		pci_dbg(pdev, "claimed%s\n",
@@ -970,8 +1050,7 @@ static int vfpost_netlink_notify(struct notifier_block *nb,
 		if (vf->info.release_on_close &&
 		    vf->claim_portid == n->portid && vf->claim_net == n->net) {
 			pci_dbg(vf->pdev, "claimant's socket closed\n");
-			vf->info.release_on_close = false;
-			vfpost_nr_tied--;
+			vfpost_untie(vf);
 			vf->release_due = true;
 			due = true;
 		}
