@@ -756,12 +756,15 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 				  struct netlink_ext_ack *extack)
 {
 	struct vfio_pci_core_device *core = NULL;
+	char name[VFPOST_DRIVER_LEN];
 	struct device_driver *drv;
 	unsigned int open = 0;
 	pid_t pid = 0;
 
 	device_lock(&pdev->dev);
 	drv = pdev->dev.driver;
+	/* The driver may go once the lock is dropped: keep its name. */
+	vfpost_driver_name(pdev, name, sizeof(name));
 	/*
 	 * vfio_pci_core_aer_err_detected() takes the drvdata of every
 	 * device whose driver uses these handlers as a vfio_pci_core_device.
@@ -779,16 +782,14 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 
 	if (!open)
 		return 0;
-	pci_dbg(pdev, "claim refused: open through %s by pid %d\n", drv->name,
-		pid);
+	pci_dbg(pdev, "claim refused: open through %s by pid %d\n", name, pid);
 	if (pid)
 		vfpost_extack_fmt(extack,
 				  "VF is open through %s by pid %d: close it first",
-				  drv->name, pid);
+				  name, pid);
 	else
 		vfpost_extack_fmt(extack,
-				  "VF is open through %s: close it first",
-				  drv->name);
+				  "VF is open through %s: close it first", name);
 	return -EBUSY;
 }
 
