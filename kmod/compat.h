@@ -242,25 +242,6 @@ static inline struct nlattr **vfpost_dump_attrs(struct netlink_callback *cb)
 }
 
 /*
- * Is @file a VFIO device file of @vdev?  Up to 6.5 such a file's
- * private_data is the vfio_device.  From 6.10 each vfio_device has an inode
- * whose mapping every device file of it uses (for zapping its mmaps).  In
- * between (6.6 to 6.9) private_data is VFIO's private struct: not known.
- * Pointer comparisons only: @file may be anything.
- */
-static inline bool vfpost_file_is_vfio_device(const struct file *file,
-					      const struct vfio_device *vdev)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-	return vdev->inode && file->f_mapping == vdev->inode->i_mapping;
-#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
-	return file->private_data == vdev;
-#else
-	return false;
-#endif
-}
-
-/*
  * Only CAP_NET_ADMIN may join the lifecycle group (its events name VMM
  * pids).  The genetlink core checks GENL_MCAST_CAP_NET_ADMIN in
  * genl_bind(): upstream since 6.7, and in Debian's 6.1 and 6.12 through

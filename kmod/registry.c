@@ -76,7 +76,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/device.h>
-#include <linux/fdtable.h>
 #include <linux/iommu.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -85,7 +84,6 @@
 #include <linux/netlink.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vfio.h>
@@ -717,49 +715,23 @@ static struct vfpost_vf *vfpost_lock_vf(u64 key,
 	return vf;
 }
 
-/* vfpost_vfio_user(): does this open file use @p, a vfio_device? */
-static int vfpost_fd_uses(const void *p, struct file *file, unsigned int fd)
-{
-	return vfpost_file_is_vfio_device(file, p);
-}
-
 /*
- * The thread group id of a process with a VFIO device file of @vdev open,
- * or 0 if none is found.  Walks every process's file table: for an error
- * message only.  Sleeps in no lock (RCU, task lock, file table lock).
- */
-static pid_t vfpost_vfio_user(const struct vfio_device *vdev)
-{
-	struct task_struct *p;
-	pid_t pid = 0;
-
-	rcu_read_lock();
-	for_each_process(p) {
-		task_lock(p);
-		if (p->files && iterate_fd(p->files, 0, vfpost_fd_uses, vdev))
-			pid = task_tgid_nr(p);
-		task_unlock(p);
-		if (pid)
-			break;
-	}
-	rcu_read_unlock();
-	return pid;
-}
-
-/*
- * Refuse (-EBUSY, with the user's pid in @extack) to unbind a VF that
- * userspace has open through another vfio-pci-core driver: the unbind
- * would wait until it closes, forever if the claimant is that user.  See
- * "Opening against unbinding" at the top for what this does not cover.
+ * Refuse (-EBUSY) to unbind a VF that userspace has open through another
+ * vfio-pci-core driver: the unbind would wait until it closes, forever if
+ * the claimant is that user.  Who has it open is not looked up (that is a
+ * walk over every process's files): @extack names the VFIO group file for
+ * fuser.  See "Opening against unbinding" at the top for what this does
+ * not cover.
  */
 static int vfpost_check_vfio_open(struct pci_dev *pdev,
 				  struct netlink_ext_ack *extack)
 {
 	struct vfio_pci_core_device *core = NULL;
 	char name[VFPOST_DRIVER_LEN];
+	struct iommu_group *group;
 	struct device_driver *drv;
 	unsigned int open = 0;
-	pid_t pid = 0;
+	int group_id;
 
 	device_lock(&pdev->dev);
 	drv = pdev->dev.driver;
@@ -776,20 +748,18 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 		open = core->vdev.open_count;
 		mutex_unlock(&core->vdev.dev_set->lock);
 	}
-	if (open)
-		pid = vfpost_vfio_user(&core->vdev);
 	device_unlock(&pdev->dev);
 
 	if (!open)
 		return 0;
-	pci_dbg(pdev, "claim refused: open through %s by pid %d\n", name, pid);
-	if (pid)
-		vfpost_extack_fmt(extack,
-				  "VF is open through %s by pid %d: close it first",
-				  name, pid);
-	else
-		vfpost_extack_fmt(extack,
-				  "VF is open through %s: close it first", name);
+	group = iommu_group_get(&pdev->dev);
+	group_id = group ? iommu_group_id(group) : -1;
+	iommu_group_put(group);
+	pci_dbg(pdev, "claim refused: open through %s (IOMMU group %d)\n",
+		name, group_id);
+	vfpost_extack_fmt(extack,
+			  "VF is open through %s: close it first (fuser /dev/vfio/%d)",
+			  name, group_id);
 	return -EBUSY;
 }
 
