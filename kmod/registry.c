@@ -720,8 +720,11 @@ static struct vfpost_vf *vfpost_lock_vf(u64 key,
  * vfio-pci-core driver: the unbind would wait until it closes, forever if
  * the claimant is that user.  Who has it open is not looked up (that is a
  * walk over every process's files): @extack names the VFIO group file for
- * fuser.  See "Opening against unbinding" at the top for what this does
- * not cover.
+ * fuser.  A VF bound to any other driver that manages DMA itself
+ * (driver_managed_dma: the VFIO variant drivers with their own error
+ * handlers, mlx5, hisi, pds, qat, virtio...) is always refused: whether it
+ * is open cannot be read.  See "Opening against unbinding" at the top for
+ * what this does not cover.
  */
 static int vfpost_check_vfio_open(struct pci_dev *pdev,
 				  struct netlink_ext_ack *extack)
@@ -730,6 +733,7 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 	char name[VFPOST_DRIVER_LEN];
 	struct iommu_group *group;
 	struct device_driver *drv;
+	bool other_vfio = false;
 	unsigned int open = 0;
 	int group_id;
 
@@ -743,6 +747,8 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 	 */
 	if (drv && to_pci_driver(drv)->err_handler == &vfio_pci_core_err_handlers)
 		core = dev_get_drvdata(&pdev->dev);
+	else if (drv && to_pci_driver(drv)->driver_managed_dma)
+		other_vfio = true;
 	if (core) {
 		mutex_lock(&core->vdev.dev_set->lock);
 		open = core->vdev.open_count;
@@ -750,6 +756,12 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 	}
 	device_unlock(&pdev->dev);
 
+	if (other_vfio) {
+		pci_dbg(pdev, "claim refused: bound to VFIO driver %s\n", name);
+		vfpost_extack_fmt(extack,
+				  "bound to VFIO driver %s: unbind it first", name);
+		return -EBUSY;
+	}
 	if (!open)
 		return 0;
 	group = iommu_group_get(&pdev->dev);
