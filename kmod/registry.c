@@ -758,7 +758,8 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 
 	if (other_vfio) {
 		pci_dbg(pdev, "claim refused: bound to VFIO driver %s\n", name);
-		vfpost_extack_fmt(extack,
+		vfpost_extack_fmt(extack, pdev,
+				  "bound to a VFIO driver vfpost cannot check: unbind it first (see dmesg)",
 				  "bound to VFIO driver %s: unbind it first", name);
 		return -EBUSY;
 	}
@@ -769,7 +770,8 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 	iommu_group_put(group);
 	pci_dbg(pdev, "claim refused: open through %s (IOMMU group %d)\n",
 		name, group_id);
-	vfpost_extack_fmt(extack,
+	vfpost_extack_fmt(extack, pdev,
+			  "VF is open through a vfio-pci-core driver: close it first (see dmesg)",
 			  "VF is open through %s: close it first (fuser /dev/vfio/%d)",
 			  name, group_id);
 	return -EBUSY;
@@ -949,7 +951,8 @@ int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack)
 		goto unlock;
 	}
 	if (vf->info.owner) {
-		vfpost_extack_fmt(extack,
+		vfpost_extack_fmt(extack, vf->pdev,
+				  "VF is open by a VMM; close it first (see dmesg)",
 				  "VF is open by a VMM (pid %d); close it first",
 				  vf->info.owner);
 		ret = -EBUSY;

@@ -245,9 +245,13 @@ TEST_F_TIMEOUT(mod, claim_of_a_vf_open_through_vfio_pci_is_refused, 120)
 	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
 	ASSERT_EQ(-EBUSY, vfpost_release(self->h, self->vf[0], NULL));
 	alarm(0);
-	snprintf(want, sizeof(want), "(pid %d)", getpid());
-	ASSERT_NE(NULL, strstr(vfpost_errmsg(self->h), want))
-		TH_LOG("got '%s'", vfpost_errmsg(self->h));
+	msg = vfpost_errmsg(self->h);
+	ASSERT_NE(NULL, strstr(msg, "VF is open by a VMM")) TH_LOG("got '%s'", msg);
+	/* The pid where the kernel formats messages. */
+	if (strstr(msg, "(pid ")) {
+		snprintf(want, sizeof(want), "(pid %d)", getpid());
+		ASSERT_NE(NULL, strstr(msg, want)) TH_LOG("got '%s'", msg);
+	}
 	vfio_dev_close(&dev);
 	alarm(20);
 	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], NULL))
