@@ -512,13 +512,42 @@ int vfpost_registry_opened(struct pci_dev *pdev, pid_t owner)
 			owner);
 		ret = -EBUSY;
 	} else if (vf) {
+		/* Releases refuse from here on; "opened" once it is enabled. */
 		vf->info.owner = owner;
 		vf->request_count = 0;
-		vfpost_set_state(vf, VFPOST_VF_OPEN);
-		vfpost_emit_vf(vf, VFPOST_EVENT_VF_OPENED, NULL, owner);
 	}
 	mutex_unlock(&vfpost_lock);
 	return ret;
+}
+
+void vfpost_registry_open_done(struct pci_dev *pdev)
+{
+	struct vfpost_vf *vf;
+
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find_pdev(pdev);
+	if (vf) {
+		vfpost_set_state(vf, VFPOST_VF_OPEN);
+		vfpost_emit_vf(vf, VFPOST_EVENT_VF_OPENED, NULL,
+			       vf->info.owner);
+	}
+	mutex_unlock(&vfpost_lock);
+}
+
+void vfpost_registry_open_failed(struct pci_dev *pdev)
+{
+	struct vfpost_vf *vf;
+
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find_pdev(pdev);
+	if (vf) {
+		/* Never reported open: no "closed" either. */
+		vf->info.owner = 0;
+		/* The release work skipped it while the owner was set. */
+		if (vf->release_due)
+			queue_work(vfpost_wq, &vfpost_release_work);
+	}
+	mutex_unlock(&vfpost_lock);
 }
 
 void vfpost_registry_closed(struct pci_dev *pdev)
