@@ -31,12 +31,22 @@
  * workqueue then tries the PF's device lock, which that write holds, and
  * reports pci_num_vf() once the write is complete.  It never sleeps on
  * that lock (a write can hold it for as long as a VMM keeps a VF open): it
- * retries every VFPOST_PF_RETRY_MS, so unload never waits behind a write.
- * Once the PF's lock is free, every VF of that write is fully added or
- * deleted, so the same work also drops entries whose device is no longer
- * registered: the walk at load can add a VF whose deletion it raced (SR-IOV
- * does not take the rescan/remove lock on 6.1 and 6.12), and nothing else
- * would ever remove that entry.
+ * retries after VFPOST_PF_RETRY_MS, doubling the delay up to
+ * VFPOST_PF_RETRY_MAX_MS while the lock stays taken, so unload never waits
+ * behind a write.  Once the PF's lock is free, every VF of that write is
+ * fully added or deleted, so the same work also drops entries whose device
+ * is no longer registered: the walk at load can add a VF whose deletion it
+ * raced, and nothing else would ever remove that entry.  A sriov_numvfs
+ * write takes the rescan/remove lock around sriov_configure, as the walk
+ * does, but a PF driver enabling or disabling SR-IOV from its own probe or
+ * remove does not.
+ *
+ * The walk at load waits for each VF's device lock (for its driver's
+ * name) with the rescan/remove lock held: a VF whose lock is held for long
+ * (a sysfs unbind of vfio-pci waiting for a VMM to close it) holds up the
+ * load, and sriov_numvfs writes with it, until that unbind completes.  A
+ * trylock would not do: the entry would show no driver for a VF that has
+ * one, with no notification to come to correct it.
  *
  * Claims tied to a socket (VFPOST_A_RELEASE_ON_CLOSE): the claimant's
  * netlink port is recorded; a netlink notifier (NETLINK_URELEASE, process
@@ -123,6 +133,8 @@ static unsigned long vfpost_generation;
 static unsigned int vfpost_nr_tied;	/* claims with release_on_close */
 
 #define VFPOST_PF_RETRY_MS 10
+#define VFPOST_PF_RETRY_MAX_MS 1000
+static unsigned int vfpost_pf_retry_ms = VFPOST_PF_RETRY_MS;	/* vfpost_lock */
 
 static struct workqueue_struct *vfpost_wq;
 static void vfpost_pf_work_fn(struct work_struct *work);
@@ -312,10 +324,19 @@ static void vfpost_pf_work_fn(struct work_struct *work)
 		p->dirty = false;
 		vfpost_pf_settle(p, n);
 	}
-	mutex_unlock(&vfpost_lock);
-	if (retry)
+	/*
+	 * Back off while a write holds a PF (up to a second); a new VF
+	 * change queues the work at once (vfpost_pf_touch()) anyway.
+	 */
+	if (retry) {
 		queue_delayed_work(vfpost_wq, &vfpost_pf_work,
-				   msecs_to_jiffies(VFPOST_PF_RETRY_MS));
+				   msecs_to_jiffies(vfpost_pf_retry_ms));
+		vfpost_pf_retry_ms = min(2 * vfpost_pf_retry_ms,
+					 VFPOST_PF_RETRY_MAX_MS);
+	} else {
+		vfpost_pf_retry_ms = VFPOST_PF_RETRY_MS;
+	}
+	mutex_unlock(&vfpost_lock);
 }
 
 /* Name of @pdev's driver into @buf; call with the device lock held. */

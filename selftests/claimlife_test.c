@@ -440,8 +440,8 @@ TEST_F_TIMEOUT(mod, numvfs_cycles_and_loads_leave_no_stale_entries, 400)
 		ASSERT_EQ(0, stop_child(pid)) TH_LOG("load %d: toggler failed", i);
 		self->h = vfpost_open(&err);
 		ASSERT_NE(NULL, self->h);
-		/* The PF work settles within a few retries of an idle PF. */
-		usleep(300000);
+		/* The PF work retries a busy PF at most a second later. */
+		usleep(1500000);
 		snprintf(when, sizeof(when), "load %d", i);
 		expect_dump_matches_sysfs(_metadata, self->h, when);
 		/* New VFs at the old addresses: tracked, bindings seen. */
