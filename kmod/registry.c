@@ -747,20 +747,25 @@ static int vfpost_bind(struct pci_dev *pdev, const char *driver,
 
 /*
  * Take the claim lock and the registry lock and find the VF at @key.  On
- * failure returns NULL, with no lock held and @extack set.
+ * failure returns an ERR_PTR, with no lock held and @extack set.  The wait
+ * for the claim lock (another claim binding a driver) can be killed.
  */
 static struct vfpost_vf *vfpost_lock_vf(u64 key,
 					struct netlink_ext_ack *extack)
 {
 	struct vfpost_vf *vf;
 
-	mutex_lock(&vfpost_claim_lock);
+	if (mutex_lock_killable(&vfpost_claim_lock)) {
+		NL_SET_ERR_MSG(extack, "interrupted waiting for another claim or release");
+		return ERR_PTR(-EINTR);
+	}
 	mutex_lock(&vfpost_lock);
 	vf = vfpost_find(key);
 	if (!vf) {
 		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
 		mutex_unlock(&vfpost_lock);
 		mutex_unlock(&vfpost_claim_lock);
+		return ERR_PTR(-ENODEV);
 	}
 	return vf;
 }
@@ -905,8 +910,8 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 	int ret;
 
 	vf = vfpost_lock_vf(key, extack);
-	if (!vf)
-		return -ENODEV;
+	if (IS_ERR(vf))
+		return PTR_ERR(vf);
 	if (vf->info.claimed) {
 		NL_SET_ERR_MSG(extack, "VF is already claimed");
 		ret = -EALREADY;
@@ -993,8 +998,8 @@ int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack)
 	int ret;
 
 	vf = vfpost_lock_vf(key, extack);
-	if (!vf)
-		return -ENODEV;
+	if (IS_ERR(vf))
+		return PTR_ERR(vf);
 	if (!vf->info.claimed) {
 		NL_SET_ERR_MSG(extack, "VF is not claimed");
 		ret = -ENOENT;
