@@ -407,8 +407,8 @@ static void vfpost_untie(struct vfpost_vf *vf)
 }
 
 /*
- * vfpost lost a claimed @vf (its driver was unbound or another driver bound
- * through sysfs): the claim ends here, with nothing to give back.  Anything
+ * vfpost lost a claimed @vf (another driver bound it through sysfs): the
+ * claim ends here, with nothing to give back.  Anything
  * later done for the claim (the release when its socket closes) would unbind
  * a driver that is not vfpost's, maybe with a VMM holding the VF open.
  */
@@ -479,12 +479,9 @@ static int vfpost_bus_notify(struct notifier_block *nb, unsigned long action,
 			break;
 		/*
 		 * vfpost itself unbound keeps the claim (unload gives the VF
-		 * back; a release binds its previous driver): only another
+		 * back; a release attaches its previous driver): only another
 		 * driver binding ends it, above.
 		 */
-		if (vf->info.claimed &&
-		    strcmp(vf->info.driver, VFPOST_DRIVER_NAME))
-			vfpost_claim_lost(vf);
 		strscpy(name, vf->info.driver, sizeof(name));
 		vf->info.driver[0] = '\0';
 		vf->info.owner = 0;
