@@ -250,25 +250,6 @@ static inline struct nlattr **vfpost_dump_attrs(struct netlink_callback *cb)
 }
 
 /*
- * Is @file a VFIO device file of @vdev?  Up to 6.5 such a file's
- * private_data is the vfio_device.  From 6.10 each vfio_device has an inode
- * whose mapping every device file of it uses (for zapping its mmaps).  In
- * between (6.6 to 6.9) private_data is VFIO's private struct: not known.
- * Pointer comparisons only: @file may be anything.
- */
-static inline bool vfpost_file_is_vfio_device(const struct file *file,
-					      const struct vfio_device *vdev)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-	return vdev->inode && file->f_mapping == vdev->inode->i_mapping;
-#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
-	return file->private_data == vdev;
-#else
-	return false;
-#endif
-}
-
-/*
  * Only CAP_NET_ADMIN may join the lifecycle group (its events name VMM
  * pids).  The genetlink core checks GENL_MCAST_CAP_NET_ADMIN in
  * genl_bind(): upstream since 6.7, and in Debian's 6.1 and 6.12 through
@@ -284,36 +265,22 @@ static inline bool vfpost_file_is_vfio_device(const struct file *file,
 #endif
 
 /*
- * A formatted extack message.  NL_SET_ERR_MSG_FMT (with the buffer in the
- * extack) came in 6.2.  Before, the message must stay valid until
- * netlink_ack() copies it, right after the handler returns: format it into
- * one of a ring of static buffers, reused after VFPOST_FMTMSG_RING more
- * formatted messages (far more than can be between a handler's return and
- * its ack).  The last byte of each is never written: always terminated.
+ * A formatted extack message about @pdev.  NL_SET_ERR_MSG_FMT (with the
+ * buffer in the extack) came in 6.2.  Without it the extack gets @fixed, a
+ * string literal without the details, and the formatted message goes to the
+ * kernel log (rate limited): a message formatted into a static buffer
+ * would have to outlive the handler until netlink_ack() copies it, and a
+ * concurrent request could overwrite it meanwhile.
  */
 #ifdef NL_SET_ERR_MSG_FMT
-#define vfpost_extack_fmt(extack, fmt, ...) \
+#define vfpost_extack_fmt(extack, pdev, fixed, fmt, ...) \
 	NL_SET_ERR_MSG_FMT(extack, fmt, ##__VA_ARGS__)
 #else
-#define VFPOST_FMTMSG_RING 32
-#define VFPOST_FMTMSG_LEN 80
-
-static inline __printf(2, 3)
-void vfpost_extack_fmt(struct netlink_ext_ack *extack, const char *fmt, ...)
-{
-	static char buf[VFPOST_FMTMSG_RING][VFPOST_FMTMSG_LEN];
-	static atomic_t next = ATOMIC_INIT(0);
-	va_list ap;
-	char *b;
-
-	if (!extack)
-		return;
-	b = buf[(unsigned int)atomic_inc_return(&next) % VFPOST_FMTMSG_RING];
-	va_start(ap, fmt);
-	vsnprintf(b, VFPOST_FMTMSG_LEN - 1, fmt, ap);
-	va_end(ap);
-	extack->_msg = b;
-}
+#define vfpost_extack_fmt(extack, pdev, fixed, fmt, ...)		\
+	do {								\
+		NL_SET_ERR_MSG(extack, fixed);				\
+		pci_info_ratelimited(pdev, fmt "\n", ##__VA_ARGS__);	\
+	} while (0)
 #endif
 
 #endif /* _VFPOST_COMPAT_H */

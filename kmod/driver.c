@@ -65,16 +65,20 @@ static int vfpost_open_device(struct vfio_device *core_vdev)
 	struct pci_dev *pdev = vfpost_pdev(vd);
 	int ret;
 
-	/* First: refused while a release unbinds vfpost (registry.c). */
+	/*
+	 * First: refused while a release unbinds vfpost (registry.c).  The
+	 * "opened" event follows the enable (and its reset), or never.
+	 */
 	ret = vfpost_registry_opened(pdev, task_tgid_nr(current));
 	if (ret)
 		return ret;
 	ret = vfio_pci_core_enable(&vd->core);
 	if (ret) {
-		vfpost_registry_closed(pdev);
+		vfpost_registry_open_failed(pdev);
 		return ret;
 	}
 	vfio_pci_core_finish_enable(&vd->core);
+	vfpost_registry_open_done(pdev);
 	pci_dbg(pdev, "opened by pid %d\n", task_tgid_nr(current));
 	return 0;
 }

@@ -31,12 +31,22 @@
  * workqueue then tries the PF's device lock, which that write holds, and
  * reports pci_num_vf() once the write is complete.  It never sleeps on
  * that lock (a write can hold it for as long as a VMM keeps a VF open): it
- * retries every VFPOST_PF_RETRY_MS, so unload never waits behind a write.
- * Once the PF's lock is free, every VF of that write is fully added or
- * deleted, so the same work also drops entries whose device is no longer
- * registered: the walk at load can add a VF whose deletion it raced (SR-IOV
- * does not take the rescan/remove lock on 6.1 and 6.12), and nothing else
- * would ever remove that entry.
+ * retries after VFPOST_PF_RETRY_MS, doubling the delay up to
+ * VFPOST_PF_RETRY_MAX_MS while the lock stays taken, so unload never waits
+ * behind a write.  Once the PF's lock is free, every VF of that write is
+ * fully added or deleted, so the same work also drops entries whose device
+ * is no longer registered: the walk at load can add a VF whose deletion it
+ * raced, and nothing else would ever remove that entry.  A sriov_numvfs
+ * write takes the rescan/remove lock around sriov_configure, as the walk
+ * does, but a PF driver enabling or disabling SR-IOV from its own probe or
+ * remove does not.
+ *
+ * The walk at load waits for each VF's device lock (for its driver's
+ * name) with the rescan/remove lock held: a VF whose lock is held for long
+ * (a sysfs unbind of vfio-pci waiting for a VMM to close it) holds up the
+ * load, and sriov_numvfs writes with it, until that unbind completes.  A
+ * trylock would not do: the entry would show no driver for a VF that has
+ * one, with no notification to come to correct it.
  *
  * Claims tied to a socket (VFPOST_A_RELEASE_ON_CLOSE): the claimant's
  * netlink port is recorded; a netlink notifier (NETLINK_URELEASE, process
@@ -44,6 +54,12 @@
  * due, and a work item releases each due VF that is not open.  A VF still
  * open is released by the same work once vfpost_registry_closed() runs.
  * Nothing waits for a VMM to close a device.
+ *
+ * A claim ends, with nothing given back, when another driver binds the VF
+ * (an admin's sysfs unbind and bind): that driver may have it open, and
+ * unbinding it would wait for its user.  vfpost unbound alone keeps the
+ * claim (no driver: unload or a release attaches the previous one), and
+ * vfpost_give_back() unbinds no driver but vfpost.
  *
  * Opening against unbinding: the unbind in device_release_driver() waits
  * (VFIO's unregister) until every user has closed the device, so every
@@ -70,7 +86,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/device.h>
-#include <linux/fdtable.h>
 #include <linux/iommu.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -79,7 +94,6 @@
 #include <linux/netlink.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vfio.h>
@@ -119,6 +133,8 @@ static unsigned long vfpost_generation;
 static unsigned int vfpost_nr_tied;	/* claims with release_on_close */
 
 #define VFPOST_PF_RETRY_MS 10
+#define VFPOST_PF_RETRY_MAX_MS 1000
+static unsigned int vfpost_pf_retry_ms = VFPOST_PF_RETRY_MS;	/* vfpost_lock */
 
 static struct workqueue_struct *vfpost_wq;
 static void vfpost_pf_work_fn(struct work_struct *work);
@@ -308,10 +324,19 @@ static void vfpost_pf_work_fn(struct work_struct *work)
 		p->dirty = false;
 		vfpost_pf_settle(p, n);
 	}
-	mutex_unlock(&vfpost_lock);
-	if (retry)
+	/*
+	 * Back off while a write holds a PF (up to a second); a new VF
+	 * change queues the work at once (vfpost_pf_touch()) anyway.
+	 */
+	if (retry) {
 		queue_delayed_work(vfpost_wq, &vfpost_pf_work,
-				   msecs_to_jiffies(VFPOST_PF_RETRY_MS));
+				   msecs_to_jiffies(vfpost_pf_retry_ms));
+		vfpost_pf_retry_ms = min(2 * vfpost_pf_retry_ms,
+					 VFPOST_PF_RETRY_MAX_MS);
+	} else {
+		vfpost_pf_retry_ms = VFPOST_PF_RETRY_MS;
+	}
+	mutex_unlock(&vfpost_lock);
 }
 
 /* Name of @pdev's driver into @buf; call with the device lock held. */
@@ -372,10 +397,35 @@ static void vfpost_add(struct pci_dev *pdev, const char *driver, bool notify)
 	}
 }
 
+/* vfpost_netlink_notify() reads vfpost_nr_tied without vfpost_lock. */
+static void vfpost_untie(struct vfpost_vf *vf)
+{
+	lockdep_assert_held(&vfpost_lock);
+	if (vf->info.release_on_close)
+		WRITE_ONCE(vfpost_nr_tied, vfpost_nr_tied - 1);
+	vf->info.release_on_close = false;
+}
+
+/*
+ * vfpost lost a claimed @vf (another driver bound it through sysfs): the
+ * claim ends here, with nothing to give back.  Anything
+ * later done for the claim (the release when its socket closes) would unbind
+ * a driver that is not vfpost's, maybe with a VMM holding the VF open.
+ */
+static void vfpost_claim_lost(struct vfpost_vf *vf)
+{
+	lockdep_assert_held(&vfpost_lock);
+	pci_info(vf->pdev, "claim ended: the VF left vfpost outside a release\n");
+	vfpost_untie(vf);
+	vf->info.claimed = false;
+	vf->release_due = false;
+	vf->info.prev_driver[0] = '\0';
+	vf->info.prev_override[0] = '\0';
+}
+
 static void vfpost_free(struct vfpost_vf *vf)
 {
-	if (vf->info.release_on_close)
-		vfpost_nr_tied--;
+	vfpost_untie(vf);
 	list_del(&vf->node);
 	vfpost_generation++;
 	pci_dev_put(vf->pdev);
@@ -417,6 +467,8 @@ static int vfpost_bus_notify(struct notifier_block *nb, unsigned long action,
 		vf = vfpost_find_pdev(pdev);
 		if (!vf)
 			break;
+		if (vf->info.claimed && strcmp(name, VFPOST_DRIVER_NAME))
+			vfpost_claim_lost(vf);
 		strscpy(vf->info.driver, name, sizeof(vf->info.driver));
 		vfpost_set_state(vf, VFPOST_VF_BOUND);
 		vfpost_emit_vf(vf, VFPOST_EVENT_DRIVER_BOUND, name, 0);
@@ -425,6 +477,11 @@ static int vfpost_bus_notify(struct notifier_block *nb, unsigned long action,
 		vf = vfpost_find_pdev(pdev);
 		if (!vf)
 			break;
+		/*
+		 * vfpost itself unbound keeps the claim (unload gives the VF
+		 * back; a release attaches its previous driver): only another
+		 * driver binding ends it, above.
+		 */
 		strscpy(name, vf->info.driver, sizeof(name));
 		vf->info.driver[0] = '\0';
 		vf->info.owner = 0;
@@ -473,13 +530,42 @@ int vfpost_registry_opened(struct pci_dev *pdev, pid_t owner)
 			owner);
 		ret = -EBUSY;
 	} else if (vf) {
+		/* Releases refuse from here on; "opened" once it is enabled. */
 		vf->info.owner = owner;
 		vf->request_count = 0;
-		vfpost_set_state(vf, VFPOST_VF_OPEN);
-		vfpost_emit_vf(vf, VFPOST_EVENT_VF_OPENED, NULL, owner);
 	}
 	mutex_unlock(&vfpost_lock);
 	return ret;
+}
+
+void vfpost_registry_open_done(struct pci_dev *pdev)
+{
+	struct vfpost_vf *vf;
+
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find_pdev(pdev);
+	if (vf) {
+		vfpost_set_state(vf, VFPOST_VF_OPEN);
+		vfpost_emit_vf(vf, VFPOST_EVENT_VF_OPENED, NULL,
+			       vf->info.owner);
+	}
+	mutex_unlock(&vfpost_lock);
+}
+
+void vfpost_registry_open_failed(struct pci_dev *pdev)
+{
+	struct vfpost_vf *vf;
+
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find_pdev(pdev);
+	if (vf) {
+		/* Never reported open: no "closed" either. */
+		vf->info.owner = 0;
+		/* The release work skipped it while the owner was set. */
+		if (vf->release_due)
+			queue_work(vfpost_wq, &vfpost_release_work);
+	}
+	mutex_unlock(&vfpost_lock);
 }
 
 void vfpost_registry_closed(struct pci_dev *pdev)
@@ -637,12 +723,11 @@ static bool vfpost_bound_to(struct pci_dev *pdev, const char *driver)
  * a driver through its name only never needs a pointer to it, so a driver
  * module unloading meanwhile is harmless.  Returns 0 if @driver is bound.
  */
-static int vfpost_bind(struct pci_dev *pdev, const char *driver,
-		       const char *override)
+static int vfpost_attach(struct pci_dev *pdev, const char *driver,
+			 const char *override)
 {
 	int ret;
 
-	device_release_driver(&pdev->dev);
 	if (*driver) {
 		ret = vfpost_set_override(pdev, driver);
 		if (ret)
@@ -659,98 +744,98 @@ static int vfpost_bind(struct pci_dev *pdev, const char *driver,
 	return 0;
 }
 
+/* vfpost_attach() after unbinding @pdev's driver. */
+static int vfpost_bind(struct pci_dev *pdev, const char *driver,
+		       const char *override)
+{
+	device_release_driver(&pdev->dev);
+	return vfpost_attach(pdev, driver, override);
+}
+
 /*
  * Take the claim lock and the registry lock and find the VF at @key.  On
- * failure returns NULL, with no lock held and @extack set.
+ * failure returns an ERR_PTR, with no lock held and @extack set.  The wait
+ * for the claim lock (another claim binding a driver) can be killed.
  */
 static struct vfpost_vf *vfpost_lock_vf(u64 key,
 					struct netlink_ext_ack *extack)
 {
 	struct vfpost_vf *vf;
 
-	mutex_lock(&vfpost_claim_lock);
+	if (mutex_lock_killable(&vfpost_claim_lock)) {
+		NL_SET_ERR_MSG(extack, "interrupted waiting for another claim or release");
+		return ERR_PTR(-EINTR);
+	}
 	mutex_lock(&vfpost_lock);
 	vf = vfpost_find(key);
 	if (!vf) {
 		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
 		mutex_unlock(&vfpost_lock);
 		mutex_unlock(&vfpost_claim_lock);
+		return ERR_PTR(-ENODEV);
 	}
 	return vf;
 }
 
-/* vfpost_vfio_user(): does this open file use @p, a vfio_device? */
-static int vfpost_fd_uses(const void *p, struct file *file, unsigned int fd)
-{
-	return vfpost_file_is_vfio_device(file, p);
-}
-
 /*
- * The thread group id of a process with a VFIO device file of @vdev open,
- * or 0 if none is found.  Walks every process's file table: for an error
- * message only.  Sleeps in no lock (RCU, task lock, file table lock).
- */
-static pid_t vfpost_vfio_user(const struct vfio_device *vdev)
-{
-	struct task_struct *p;
-	pid_t pid = 0;
-
-	rcu_read_lock();
-	for_each_process(p) {
-		task_lock(p);
-		if (p->files && iterate_fd(p->files, 0, vfpost_fd_uses, vdev))
-			pid = task_tgid_nr(p);
-		task_unlock(p);
-		if (pid)
-			break;
-	}
-	rcu_read_unlock();
-	return pid;
-}
-
-/*
- * Refuse (-EBUSY, with the user's pid in @extack) to unbind a VF that
- * userspace has open through another vfio-pci-core driver: the unbind
- * would wait until it closes, forever if the claimant is that user.  See
- * "Opening against unbinding" at the top for what this does not cover.
+ * Refuse (-EBUSY) to unbind a VF that userspace has open through another
+ * vfio-pci-core driver: the unbind would wait until it closes, forever if
+ * the claimant is that user.  Who has it open is not looked up (that is a
+ * walk over every process's files): @extack names the VFIO group file for
+ * fuser.  A VF bound to any other driver that manages DMA itself
+ * (driver_managed_dma: the VFIO variant drivers with their own error
+ * handlers, mlx5, hisi, pds, qat, virtio...) is always refused: whether it
+ * is open cannot be read.  See "Opening against unbinding" at the top for
+ * what this does not cover.
  */
 static int vfpost_check_vfio_open(struct pci_dev *pdev,
 				  struct netlink_ext_ack *extack)
 {
 	struct vfio_pci_core_device *core = NULL;
+	char name[VFPOST_DRIVER_LEN];
+	struct iommu_group *group;
 	struct device_driver *drv;
+	bool other_vfio = false;
 	unsigned int open = 0;
-	pid_t pid = 0;
+	int group_id;
 
 	device_lock(&pdev->dev);
 	drv = pdev->dev.driver;
+	/* The driver may go once the lock is dropped: keep its name. */
+	vfpost_driver_name(pdev, name, sizeof(name));
 	/*
 	 * vfio_pci_core_aer_err_detected() takes the drvdata of every
 	 * device whose driver uses these handlers as a vfio_pci_core_device.
 	 */
 	if (drv && to_pci_driver(drv)->err_handler == &vfio_pci_core_err_handlers)
 		core = dev_get_drvdata(&pdev->dev);
+	else if (drv && to_pci_driver(drv)->driver_managed_dma)
+		other_vfio = true;
 	if (core) {
 		mutex_lock(&core->vdev.dev_set->lock);
 		open = core->vdev.open_count;
 		mutex_unlock(&core->vdev.dev_set->lock);
 	}
-	if (open)
-		pid = vfpost_vfio_user(&core->vdev);
 	device_unlock(&pdev->dev);
 
+	if (other_vfio) {
+		pci_dbg(pdev, "claim refused: bound to VFIO driver %s\n", name);
+		vfpost_extack_fmt(extack, pdev,
+				  "bound to a VFIO driver vfpost cannot check: unbind it first (see dmesg)",
+				  "bound to VFIO driver %s: unbind it first", name);
+		return -EBUSY;
+	}
 	if (!open)
 		return 0;
-	pci_dbg(pdev, "claim refused: open through %s by pid %d\n", drv->name,
-		pid);
-	if (pid)
-		vfpost_extack_fmt(extack,
-				  "VF is open through %s by pid %d: close it first",
-				  drv->name, pid);
-	else
-		vfpost_extack_fmt(extack,
-				  "VF is open through %s: close it first",
-				  drv->name);
+	group = iommu_group_get(&pdev->dev);
+	group_id = group ? iommu_group_id(group) : -1;
+	iommu_group_put(group);
+	pci_dbg(pdev, "claim refused: open through %s (IOMMU group %d)\n",
+		name, group_id);
+	vfpost_extack_fmt(extack, pdev,
+			  "VF is open through a vfio-pci-core driver: close it first (see dmesg)",
+			  "VF is open through %s: close it first (fuser /dev/vfio/%d)",
+			  name, group_id);
 	return -EBUSY;
 }
 
@@ -767,10 +852,8 @@ static struct pci_dev *vfpost_unclaim(struct vfpost_vf *vf, char *prev_driver,
 	lockdep_assert_held(&vfpost_claim_lock);
 	strscpy(prev_driver, vf->info.prev_driver, VFPOST_DRIVER_LEN);
 	strscpy(prev_override, vf->info.prev_override, VFPOST_DRIVER_LEN);
-	if (vf->info.release_on_close)
-		vfpost_nr_tied--;
+	vfpost_untie(vf);
 	vf->info.claimed = false;
-	vf->info.release_on_close = false;
 	vf->release_due = false;
 	vf->unbinding = true;
 	vf->info.prev_driver[0] = '\0';
@@ -779,22 +862,49 @@ static struct pci_dev *vfpost_unclaim(struct vfpost_vf *vf, char *prev_driver,
 	return pci_dev_get(vf->pdev);
 }
 
-/* Unbind vfpost from an unclaimed @pdev, rebind its previous driver. */
-static int vfpost_give_back(struct pci_dev *pdev, const char *prev_driver,
-			    const char *prev_override)
+/* Set or clear ->unbinding of @pdev's entry (vfpost's opens refused). */
+static void vfpost_set_unbinding(struct pci_dev *pdev, bool unbinding)
 {
 	struct vfpost_vf *vf;
-	int ret;
 
-	lockdep_assert_held(&vfpost_claim_lock);
-	pci_dbg(pdev, "release: back to driver '%s' override '%s'\n",
-		prev_driver, prev_override);
-	ret = vfpost_bind(pdev, prev_driver, prev_override);
 	mutex_lock(&vfpost_lock);
 	vf = vfpost_find_pdev(pdev);
 	if (vf)
-		vf->unbinding = false;
+		vf->unbinding = unbinding;
 	mutex_unlock(&vfpost_lock);
+}
+
+/*
+ * Unbind vfpost from an unclaimed @pdev (->unbinding set), rebind its
+ * previous driver.  Only vfpost is ever unbound here: if another driver
+ * has the VF (bound through sysfs since), only its driver_override is
+ * restored, as that driver may have it open and unbinding it would wait
+ * for that user.  A VF left without a driver (vfpost unbound through
+ * sysfs, or unloaded) gets its previous driver.
+ */
+static int vfpost_give_back(struct pci_dev *pdev, const char *prev_driver,
+			    const char *prev_override)
+{
+	bool mine, none;
+	int ret;
+
+	lockdep_assert_held(&vfpost_claim_lock);
+	device_lock(&pdev->dev);
+	none = !pdev->dev.driver;
+	mine = !none && !strcmp(pdev->dev.driver->name, VFPOST_DRIVER_NAME);
+	device_unlock(&pdev->dev);
+	pci_dbg(pdev, "release: back to driver '%s' override '%s'\n",
+		prev_driver, prev_override);
+	if (mine) {
+		ret = vfpost_bind(pdev, prev_driver, prev_override);
+	} else if (none) {
+		ret = vfpost_attach(pdev, prev_driver, prev_override);
+	} else {
+		pci_info(pdev, "release: vfpost no longer drives the VF, restoring only driver_override '%s'\n",
+			 prev_override);
+		ret = vfpost_set_override(pdev, prev_override);
+	}
+	vfpost_set_unbinding(pdev, false);
 	return ret;
 }
 
@@ -807,8 +917,8 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 	int ret;
 
 	vf = vfpost_lock_vf(key, extack);
-	if (!vf)
-		return -ENODEV;
+	if (IS_ERR(vf))
+		return PTR_ERR(vf);
 	if (vf->info.claimed) {
 		NL_SET_ERR_MSG(extack, "VF is already claimed");
 		ret = -EALREADY;
@@ -836,16 +946,23 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 	if (ret) {
 		NL_SET_ERR_MSG(extack,
 			       "the vfpost driver did not bind the VF (see dmesg); previous driver restored");
+		/* vfpost may be bound: no open while it is unbound. */
+		vfpost_set_unbinding(pdev, true);
 		if (vfpost_bind(pdev, prev_driver, prev_override))
 			pci_warn(pdev, "could not rebind %s after a failed claim\n",
 				 prev_driver);
+		vfpost_set_unbinding(pdev, false);
 		ret = -ENXIO;
 		goto put;
 	}
 
 	mutex_lock(&vfpost_lock);
 	vf = vfpost_find_pdev(pdev);
-	if (vf) {
+	if (vf && strcmp(vf->info.driver, VFPOST_DRIVER_NAME)) {
+		/* Moved through sysfs since the bind: leave it where it is. */
+		NL_SET_ERR_MSG(extack, "VF left vfpost during the claim");
+		ret = -EBUSY;
+	} else if (vf) {
 		vf->info.claimed = true;
 		strscpy(vf->info.prev_driver, prev_driver,
 			sizeof(vf->info.prev_driver));
@@ -859,7 +976,7 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 			vf->info.release_on_close = true;
 			vf->claim_net = tie->net;
 			vf->claim_portid = tie->portid;
-			vfpost_nr_tied++;
+			WRITE_ONCE(vfpost_nr_tied, vfpost_nr_tied + 1);
 		}
 		vf->info.changed_ns = ktime_get_real_ns();
 		pci_dbg(pdev, "claimed%s\n",
@@ -888,15 +1005,16 @@ int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack)
 	int ret;
 
 	vf = vfpost_lock_vf(key, extack);
-	if (!vf)
-		return -ENODEV;
+	if (IS_ERR(vf))
+		return PTR_ERR(vf);
 	if (!vf->info.claimed) {
 		NL_SET_ERR_MSG(extack, "VF is not claimed");
 		ret = -ENOENT;
 		goto unlock;
 	}
 	if (vf->info.owner) {
-		vfpost_extack_fmt(extack,
+		vfpost_extack_fmt(extack, vf->pdev,
+				  "VF is open by a VMM; close it first (see dmesg)",
 				  "VF is open by a VMM (pid %d); close it first",
 				  vf->info.owner);
 		ret = -EBUSY;
@@ -980,8 +1098,7 @@ static int vfpost_netlink_notify(struct notifier_block *nb,
 		if (vf->info.release_on_close &&
 		    vf->claim_portid == n->portid && vf->claim_net == n->net) {
 			pci_dbg(vf->pdev, "claimant's socket closed\n");
-			vf->info.release_on_close = false;
-			vfpost_nr_tied--;
+			vfpost_untie(vf);
 			vf->release_due = true;
 			due = true;
 		}

@@ -23,9 +23,13 @@ int vfpost_registry_init(void);
 void vfpost_registry_exit(void);
 /*
  * open_device calls this before it enables anything: -EBUSY while vfpost is
- * being unbound from @vf (then the open fails), else 0 and @vf is open.
+ * being unbound from @vf (then the open fails), else 0 and @vf has @owner
+ * (releases refuse).  Then open_done once enabled (the "opened" event), or
+ * open_failed (owner cleared, no event).
  */
 int vfpost_registry_opened(struct pci_dev *vf, pid_t owner);
+void vfpost_registry_open_done(struct pci_dev *vf);
+void vfpost_registry_open_failed(struct pci_dev *vf);
 void vfpost_registry_closed(struct pci_dev *vf);
 void vfpost_registry_reset(struct pci_dev *vf);
 void vfpost_registry_remove_requested(struct pci_dev *vf, unsigned int count);

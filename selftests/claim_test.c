@@ -289,9 +289,9 @@ TEST_F_TIMEOUT(mod, rmmod_while_claimed_gives_the_vf_back, 120)
 }
 
 /*
- * A VMM opening a claimed VF through VFIO: opened (owner pid) and closed
- * events, the owner in VF_GET, statistics served, release and rmmod
- * refused while it is open.
+ * A VMM opening a claimed VF through VFIO: opened (owner pid, after the
+ * reset the open does) and closed events, the owner in VF_GET, statistics
+ * served, release and rmmod refused while it is open.
  */
 TEST_F_TIMEOUT(mod, open_close_by_a_vmm_while_claimed, 120)
 {
@@ -299,7 +299,7 @@ TEST_F_TIMEOUT(mod, open_close_by_a_vmm_while_claimed, 120)
 	struct vfpost_vf vf;
 	struct vfio_dev dev;
 	const struct vfpost_event *e;
-	int start, opened, n;
+	int start, opened, n, i, resets = 0;
 
 	ASSERT_EQ(0, lab_set_numvfs(1));
 	ASSERT_EQ(0, vfpost_claim(self->h, self->vf[0], NULL))
@@ -308,9 +308,12 @@ TEST_F_TIMEOUT(mod, open_close_by_a_vmm_while_claimed, 120)
 	start = self->rec.n;
 
 	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
-	/* Opening resets the VF: reset events may come first. */
+	/* Opening resets the VF: "opened" comes once that is done. */
 	opened = wait_event_type(&self->rec, start, VFPOST_EVENT_VF_OPENED);
 	ASSERT_LE(0, opened) TH_LOG("no opened event");
+	for (i = start; i < opened; i++)
+		resets += self->rec.e[i].type == VFPOST_EVENT_VF_RESET;
+	ASSERT_LT(0, resets) TH_LOG("the open's reset did not come before opened");
 	e = &self->rec.e[opened];
 	ASSERT_EQ((uint32_t)getpid(), e->pid);
 	ASSERT_STREQ(self->vf[0], e->bdf);
