@@ -23,9 +23,10 @@
 
 /*
  * hex_to_bin() moved from <linux/kernel.h> into <linux/hex.h>, which
- * <linux/kernel.h> stopped including after 6.12 (7.2 has neither).
+ * <linux/kernel.h> stopped including after 6.12 (7.2 has neither).  Kbuild
+ * sees whether the header exists (VFPOST_HAVE_LINUX_HEX_H).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#ifdef VFPOST_HAVE_LINUX_HEX_H
 #include <linux/hex.h>
 #endif
 
@@ -33,8 +34,10 @@
  * driver_override moved from struct pci_dev (set with driver_set_override()
  * under the device lock) into struct device (device_set_driver_override(),
  * its own spinlock).  Debian's 6.12.117 has the backport; 6.1 does not.
+ * Kbuild looks for the function (VFPOST_HAVE_DEVICE_DRIVER_OVERRIDE), so a
+ * 6.12 tree without the backport builds the older branch.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 117)
+#ifdef VFPOST_HAVE_DEVICE_DRIVER_OVERRIDE
 static inline int vfpost_set_override(struct pci_dev *pdev, const char *s)
 {
 	return device_set_driver_override(&pdev->dev, s);
