@@ -4,12 +4,15 @@
  * have neither CONFIG_FAULT_INJECTION nor function error injection, so the
  * suites that must drive vfpost's error paths load this instead.
  *
- * A kprobe on the entry of one function (parameter "func", fixed at load,
- * request_threaded_irq by default) makes one chosen call return an error
- * without running the function.  Only calls made by one process count:
+ * A kprobe on the entry of one function, or of up to FAULT_MAX_FUNCS
+ * functions that share one count (parameter "func", comma-separated, fixed
+ * at load, request_threaded_irq by default), makes one chosen call return
+ * an error without running the function.  Only calls made by one process,
+ * in task context, count:
  *
  *   pid       the tgid whose calls count (0: none)
- *   error     the negative errno the failed call returns
+ *   error     the negative errno the failed call returns; 0 makes a
+ *             function that returns a pointer return NULL (allocators)
  *   nth       fail the nth counted call from now on (1: the next one);
  *             writing it restarts the count, 0 disarms
  *   injected  read-only: failures injected since load
@@ -27,11 +30,15 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/objtool.h>
+#include <linux/preempt.h>
 #include <linux/sched.h>
+#include <linux/string.h>
+
+#define FAULT_MAX_FUNCS	4
 
 static char *func = "request_threaded_irq";
 module_param(func, charp, 0444);
-MODULE_PARM_DESC(func, "function whose calls fail (fixed at load)");
+MODULE_PARM_DESC(func, "comma-separated functions whose calls fail (fixed at load)");
 
 static int pid;
 module_param(pid, int, 0644);
@@ -39,7 +46,7 @@ MODULE_PARM_DESC(pid, "only calls from this process (tgid) count");
 
 static int error = -ENOMEM;
 module_param(error, int, 0644);
-MODULE_PARM_DESC(error, "negative errno the failed call returns");
+MODULE_PARM_DESC(error, "negative errno the failed call returns (0: NULL)");
 
 static atomic_t counted = ATOMIC_INIT(0);
 static int nth;
@@ -87,7 +94,8 @@ static int vfpost_fault_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	int want = READ_ONCE(nth);
 
-	if (!want || task_tgid_nr(current) != READ_ONCE(pid))
+	/* An interrupt that happens to arrive in our process is not ours. */
+	if (!want || !in_task() || task_tgid_nr(current) != READ_ONCE(pid))
 		return 0;
 	if (atomic_inc_return(&counted) != want)
 		return 0;
@@ -97,18 +105,33 @@ static int vfpost_fault_pre(struct kprobe *p, struct pt_regs *regs)
 	return 1;	/* regs->ip changed: do not single-step */
 }
 
-static struct kprobe vfpost_fault_kp = {
-	.pre_handler = vfpost_fault_pre,
-};
+static struct kprobe vfpost_fault_kp[FAULT_MAX_FUNCS];
+static struct kprobe *vfpost_fault_kps[FAULT_MAX_FUNCS];
+static char vfpost_fault_names[256];
+static int vfpost_fault_n;
 
 static int __init vfpost_fault_init(void)
 {
+	char *names = vfpost_fault_names, *name;
 	int ret;
 
-	if (error >= 0 || error < -MAX_ERRNO)
+	if (error > 0 || error < -MAX_ERRNO)
 		return -EINVAL;
-	vfpost_fault_kp.symbol_name = func;
-	ret = register_kprobe(&vfpost_fault_kp);
+	if (strscpy(vfpost_fault_names, func, sizeof(vfpost_fault_names)) < 0)
+		return -E2BIG;
+	while ((name = strsep(&names, ",")) != NULL) {
+		if (!*name)
+			continue;
+		if (vfpost_fault_n == FAULT_MAX_FUNCS)
+			return -E2BIG;
+		vfpost_fault_kp[vfpost_fault_n].symbol_name = name;
+		vfpost_fault_kp[vfpost_fault_n].pre_handler = vfpost_fault_pre;
+		vfpost_fault_kps[vfpost_fault_n] = &vfpost_fault_kp[vfpost_fault_n];
+		vfpost_fault_n++;
+	}
+	if (!vfpost_fault_n)
+		return -EINVAL;
+	ret = register_kprobes(vfpost_fault_kps, vfpost_fault_n);
 	if (ret)
 		pr_err("cannot probe %s: %d\n", func, ret);
 	return ret;
@@ -116,7 +139,7 @@ static int __init vfpost_fault_init(void)
 
 static void __exit vfpost_fault_exit(void)
 {
-	unregister_kprobe(&vfpost_fault_kp);
+	unregister_kprobes(vfpost_fault_kps, vfpost_fault_n);
 }
 
 module_init(vfpost_fault_init);

@@ -1,18 +1,110 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Fault injection through vfpost_fault.ko; see fault.h. */
+/* Fault injection: fail-nth or vfpost_fault.ko; see fault.h. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "fault.h"
 #include "lab.h"
 
-#define PARAM "/sys/module/vfpost_fault/parameters/"
+#define PARAM		"/sys/module/vfpost_fault/parameters/"
+#define DEBUGFS		"/sys/kernel/debug"
+#define FAIL_FUNCTION	DEBUGFS "/fail_function"
+#define FAILSLAB	DEBUGFS "/failslab"
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
 
-int fault_load(const char *func)
+/*
+ * Debian's kernels: where the slab allocator would ask failslab.  6.1 calls
+ * should_failslab() (in slab_common.c) whether or not FAILSLAB is built;
+ * 6.12 inlines it away, so there the allocators' entry points are probed.
+ */
+static const char *const kprobe_slab[] = {
+	"should_failslab",
+	"__kmalloc_cache_noprof,__kmalloc_noprof,__kmalloc_node_noprof,kmem_cache_alloc_noprof",
+};
+
+static enum { NONE, FAIL_NTH_BACKEND, KPROBE_BACKEND } backend;
+static char fn_name[128];	/* fail_function's current target */
+static bool slab, armed;
+static int slab_err;		/* what the probed slab function returns */
+static long nth_injected, injected_at_arm;
+
+static bool in_kallsyms(const char *sym)
+{
+	char line[256], name[128];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %127s", name) == 1 && !strcmp(name, sym);
+	fclose(f);
+	return found;
+}
+
+/* Whether @func is one fail_function can inject into. */
+static bool fail_function_can(const char *func)
+{
+	char cmd[192];
+
+	if (access(FAIL_FUNCTION "/injectable", R_OK) || access(FAIL_NTH, W_OK))
+		return false;
+	snprintf(cmd, sizeof(cmd), "grep -q '^%s\\b' " FAIL_FUNCTION "/injectable", func);
+	return lab_sh("%s", cmd) == 0;
+}
+
+static int debugfs_mounted(void)
+{
+	if (!access(DEBUGFS "/fail_function", F_OK) || !access(FAILSLAB, F_OK))
+		return 0;
+	return lab_sh("mount -t debugfs none " DEBUGFS " 2>/dev/null") ? -ENOENT : 0;
+}
+
+/*
+ * The kernel's own attributes: probability 0 and task-filter on, so nothing
+ * fails but the fail-nth of the thread that asks (lib/fault-inject.c checks
+ * fail-nth before anything else).
+ */
+static int attr_quiet(const char *dir)
+{
+	char path[128];
+	static const char *const set[][2] = {
+		{ "probability", "0" }, { "task-filter", "Y" }, { "verbose", "0" },
+		{ "times", "-1" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, set[i][0]);
+		if (lab_write_file(path, set[i][1]))
+			return -EIO;
+	}
+	return 0;
+}
+
+static int load_fail_nth(const char *func)
+{
+	if (slab) {
+		/* GFP_KERNEL allocations too, not only atomic ones. */
+		if (attr_quiet(FAILSLAB) ||
+		    lab_write_file(FAILSLAB "/ignore-gfp-wait", "N"))
+			return -EIO;
+	} else {
+		if (attr_quiet(FAIL_FUNCTION) ||
+		    lab_write_file(FAIL_FUNCTION "/inject", func))
+			return -EIO;
+		snprintf(fn_name, sizeof(fn_name), "%s", func);
+	}
+	backend = FAIL_NTH_BACKEND;
+	return 0;
+}
+
+static int load_kprobe(const char *func)
 {
 	char ko[PATH_MAX];
 	struct utsname u;
@@ -25,19 +117,56 @@ int fault_load(const char *func)
 		fprintf(stderr, "fault: %s: not built (make selftests)\n", ko);
 		return -ENOENT;
 	}
-	fault_unload();
-	if (lab_sh("insmod %s func=%s", ko, func)) {
+	/* should_failslab() fails with -ENOMEM, the allocators with NULL. */
+	slab_err = -ENOMEM;
+	if (slab && !in_kallsyms("should_failslab")) {
+		func = kprobe_slab[1];
+		slab_err = 0;
+	} else if (slab) {
+		func = kprobe_slab[0];
+	}
+	if (lab_sh("insmod %s func=%s error=%d", ko, func, slab ? slab_err : -ENOMEM)) {
 		fprintf(stderr, "fault: insmod %s func=%s failed\n", ko, func);
 		return -EIO;
 	}
+	backend = KPROBE_BACKEND;
 	return 0;
+}
+
+int fault_load(const char *func)
+{
+	fault_unload();
+	slab = !strcmp(func, FAULT_SLAB);
+	nth_injected = 0;
+	armed = false;
+	if (!debugfs_mounted() && !access(FAIL_NTH, W_OK) &&
+	    (slab ? !access(FAILSLAB, F_OK) : fail_function_can(func)))
+		return load_fail_nth(func);
+	return load_kprobe(func);
 }
 
 int fault_unload(void)
 {
-	if (access("/sys/module/vfpost_fault", F_OK))
-		return 0;
-	return lab_sh("rmmod vfpost_fault") ? -EBUSY : 0;
+	int ret = 0;
+
+	if (backend == FAIL_NTH_BACKEND) {
+		fault_disarm();
+		if (fn_name[0] &&
+		    lab_write_file(FAIL_FUNCTION "/inject", ""))
+			ret = -EIO;
+		fn_name[0] = '\0';
+	}
+	backend = NONE;
+	if (!access("/sys/module/vfpost_fault", F_OK) &&
+	    lab_sh("rmmod vfpost_fault"))
+		ret = -EBUSY;
+	return ret;
+}
+
+const char *fault_backend(void)
+{
+	return backend == FAIL_NTH_BACKEND ? "fail-nth" :
+	       backend == KPROBE_BACKEND ? "kprobe" : "none";
 }
 
 static int param_write(const char *name, long val)
@@ -51,25 +180,64 @@ static int param_write(const char *name, long val)
 
 int fault_arm(int nth, int err)
 {
-	int ret = param_write("pid", getpid());
+	char path[sizeof(FAIL_FUNCTION) + sizeof(fn_name) + 8], buf[32];
+	int ret;
 
+	if (backend == FAIL_NTH_BACKEND) {
+		if (fn_name[0]) {
+			snprintf(path, sizeof(path), FAIL_FUNCTION "/%s/retval", fn_name);
+			snprintf(buf, sizeof(buf), "%d", err);
+			if (lab_write_file(path, buf))
+				return -EIO;
+		}
+		snprintf(buf, sizeof(buf), "%d", nth);
+		ret = lab_write_file(FAIL_NTH, buf);
+		armed = !ret;
+		return ret;
+	}
+	injected_at_arm = fault_injected();
+	ret = param_write("pid", getpid());
 	if (!ret)
-		ret = param_write("error", err);
+		ret = param_write("error", slab ? slab_err : err);
 	/* Last: writing nth restarts the count. */
 	if (!ret)
 		ret = param_write("nth", nth);
+	armed = !ret;
 	return ret;
 }
 
-int fault_disarm(void)
+/* fail-nth reads 0 once its failure was injected. */
+static bool fail_nth_fired(void)
 {
-	return param_write("nth", 0);
+	long left;
+
+	return armed && !lab_read_long(FAIL_NTH, &left) && left == 0;
+}
+
+bool fault_disarm(void)
+{
+	bool fired;
+
+	if (backend == FAIL_NTH_BACKEND) {
+		fired = fail_nth_fired();
+		lab_write_file(FAIL_NTH, "0");
+		nth_injected += fired;
+		armed = false;
+		return fired;
+	}
+	param_write("nth", 0);
+	fired = armed && fault_injected() != injected_at_arm;
+	armed = false;
+	return fired;
 }
 
 long fault_injected(void)
 {
 	long n;
-	int ret = lab_read_long(PARAM "injected", &n);
+	int ret;
 
+	if (backend == FAIL_NTH_BACKEND)
+		return nth_injected + fail_nth_fired();
+	ret = lab_read_long(PARAM "injected", &n);
 	return ret ? ret : n;
 }

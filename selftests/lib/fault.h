@@ -1,19 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Fault injection for the lab suites through the test-only module
- * selftests/kmod/vfpost_fault.c: one chosen call of one kernel function,
- * made by this process, returns an error.  Return 0 or -errno and print one
- * line on failure, like lab.h.
+ * Fault injection for the lab suites: the @nth call, made by this process
+ * from now on, of one kernel function (or of the slab allocator) fails.
+ * One interface, two backends, chosen at load:
+ *
+ *  - the kernel's own: fail_function (a function listed in
+ *    /sys/kernel/debug/fail_function/injectable) and failslab, both armed
+ *    through /proc/thread-self/fail-nth (kernels with FAULT_INJECTION and
+ *    its debugfs, such as the lab's debug kernel);
+ *  - the test-only module selftests/kmod/vfpost_fault.c, a kprobe that makes
+ *    the call return early (Debian's kernels, which have neither).
+ *
+ * With the fail-nth backend only the calling thread counts, so arm, call and
+ * disarm from one thread; and @nth counts every fault point the thread
+ * passes (failslab, fail_page_alloc for atomic allocations, the function),
+ * where the kprobe backend counts calls of the function alone.  Return 0 or -errno and print one line on
+ * failure, like lab.h.
  */
 #ifndef _SELFTESTS_FAULT_H
 #define _SELFTESTS_FAULT_H
 
-/* insmod vfpost_fault.ko for the running kernel, probing @func. */
+#include <stdbool.h>
+
+/* fault_load()'s name for "every slab allocation" (kmalloc and friends). */
+#define FAULT_SLAB	"slab"
+
+/* Make @func (or FAULT_SLAB) fail on demand. */
 int fault_load(const char *func);
 int fault_unload(void);
-/* The @nth call of the function from now on, by this process, fails with @err. */
+/* "fail-nth" or "kprobe": the backend fault_load() chose. */
+const char *fault_backend(void);
+/*
+ * The @nth call from now on fails with @err (ignored for FAULT_SLAB, whose
+ * calls fail as allocators do, with NULL).
+ */
 int fault_arm(int nth, int err);
-int fault_disarm(void);
+/* Disarm; true if a failure was injected since the last fault_arm(). */
+bool fault_disarm(void);
 /* Failures injected since load, or -errno. */
 long fault_injected(void);
 
