@@ -23,6 +23,7 @@
 
 #include "kselftest_harness.h"
 #include "fastpath.h"
+#include "kvm_vm.h"
 #include "lab.h"
 #include "nvme_drv.h"
 #include "vfio_dev.h"
@@ -30,60 +31,32 @@
 #define MSIX		VFIO_PCI_MSIX_IRQ_INDEX
 #define TEST_GSI	24
 #define TEST_VECTOR	0x41
-#define APIC_SPIV	0xf0
-#define APIC_IRR	0x200
 
 FIXTURE(kvm) {
 	char bdf[LAB_BDF_LEN];
 	struct vfio_dev dev;
 	struct nvme_drv nvme;
-	int efd, kvm, vm, vcpu;
+	struct kvm_vm kvm;
+	int efd;
 	bool opened;
 };
 
 FIXTURE_SETUP(kvm)
 {
-	struct {
-		struct kvm_irq_routing r;
-		struct kvm_irq_routing_entry e[1];
-	} rt = { .r.nr = 1 };
-	struct kvm_lapic_state lapic;
-
-	self->efd = self->kvm = self->vm = self->vcpu = -1;
+	self->efd = -1;
+	self->kvm.kvm = self->kvm.vm = self->kvm.vcpu = -1;
 	ASSERT_EQ(0, fp_vf_setup(self->bdf));
 	ASSERT_EQ(0, vfio_dev_open(&self->dev, self->bdf));
 	self->opened = true;
 	ASSERT_EQ(0, nvme_drv_init(&self->nvme, &self->dev));
 	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_LE(0, self->efd);
-
-	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->kvm) TH_LOG("/dev/kvm: %m");
-	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, self->vm) TH_LOG("KVM_CREATE_VM: %m");
-	ASSERT_EQ(0, ioctl(self->vm, KVM_CREATE_IRQCHIP, 0)) TH_LOG("KVM_CREATE_IRQCHIP: %m");
-	self->vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
-	ASSERT_LE(0, self->vcpu) TH_LOG("KVM_CREATE_VCPU: %m");
-	/* Software-enable the local APIC, or it accepts no interrupt. */
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_LAPIC, &lapic));
-	*(uint32_t *)&lapic.regs[APIC_SPIV] |= 0x1ff;
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_LAPIC, &lapic));
-	/* GSI -> fixed, edge, physical destination APIC 0, TEST_VECTOR. */
-	rt.e[0].gsi = TEST_GSI;
-	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
-	rt.e[0].u.msi.address_lo = 0xfee00000;
-	rt.e[0].u.msi.data = TEST_VECTOR;
-	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_GSI_ROUTING, &rt.r)) TH_LOG("KVM_SET_GSI_ROUTING: %m");
+	ASSERT_EQ(0, kvm_vm_create(&self->kvm, TEST_GSI, TEST_VECTOR));
 }
 
 FIXTURE_TEARDOWN(kvm)
 {
-	if (self->vcpu >= 0)
-		close(self->vcpu);
-	if (self->vm >= 0)
-		close(self->vm);
-	if (self->kvm >= 0)
-		close(self->kvm);
+	kvm_vm_destroy(&self->kvm);
 	if (self->opened) {
 		nvme_drv_fini(&self->nvme);
 		vfio_dev_close(&self->dev);
@@ -95,38 +68,17 @@ FIXTURE_TEARDOWN(kvm)
 
 static int irqfd(FIXTURE_DATA(kvm) *self, bool assign)
 {
-	struct kvm_irqfd f = {
-		.fd = self->efd,
-		.gsi = TEST_GSI,
-		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
-	};
-
-	return ioctl(self->vm, KVM_IRQFD, &f);
+	return kvm_vm_irqfd(&self->kvm, self->efd, assign);
 }
 
-/* 1 if TEST_VECTOR is set in vCPU 0's IRR, 0 if not, -errno. */
 static int irr_bit(FIXTURE_DATA(kvm) *self)
 {
-	struct kvm_lapic_state lapic;
-	uint32_t irr;
-
-	if (ioctl(self->vcpu, KVM_GET_LAPIC, &lapic))
-		return -errno;
-	memcpy(&irr, &lapic.regs[APIC_IRR + TEST_VECTOR / 32 * 0x10], 4);
-	return !!(irr & (1u << (TEST_VECTOR % 32)));
+	return kvm_vm_irr(&self->kvm);
 }
 
 static int wait_irr(FIXTURE_DATA(kvm) *self, int timeout_ms)
 {
-	int ret, i;
-
-	for (i = 0; i < timeout_ms / 10; i++) {
-		ret = irr_bit(self);
-		if (ret)
-			return ret;
-		usleep(10000);
-	}
-	return irr_bit(self);
+	return kvm_vm_wait_irr(&self->kvm, timeout_ms);
 }
 
 /* Major.minor of the running kernel as 100 * major + minor. */
