@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The fault matrix's shared part (make stress, Documentation/reliability.rst):
+ * how many times a row repeats its fault, and the checks that follow every
+ * run: no kernel splat since the previous check, nothing left behind (vfpost
+ * irqs, MSI-X vectors, eventfds, module references), the VF usable by a
+ * fresh open.  A row prints one "# stress:" line per run and a summary that
+ * scripts/stress turns into its table:
+ *
+ *   # stress: row=NAME runs=N passed=N splats=N leaks=N seconds=S
+ */
+#ifndef _SELFTESTS_STRESS_H
+#define _SELFTESTS_STRESS_H
+
+#include <stdbool.h>
+
+/* $VFPOST_STRESS_RUNS (make stress: 20), else 2 (make check). */
+int stress_runs(void);
+
+struct stress_row {
+	char name[64];
+	int runs, done, passed, splats, leaks;
+	long long start_ms;
+	int kmsg;		/* /dev/kmsg, read up to the last check */
+	int eventfds;		/* eventfds this process held at the start */
+};
+
+void stress_begin(struct stress_row *r, const char *name);
+/*
+ * After one run that went @ok by its own checks: count the splats in the
+ * kernel log since the last check, the leaks (stress_leaks()), and whether
+ * @bdf (NULL: skip) works for a fresh open, attaching @efd (-1: a new
+ * eventfd; pass the run's eventfd to show the kernel holds no producer on
+ * it).  Prints the run's line; returns 0 if the run was clean.
+ */
+int stress_check(struct stress_row *r, const char *bdf, int efd, bool ok);
+/* Print the row's summary line. */
+void stress_end(struct stress_row *r);
+
+/*
+ * Things left behind while nothing has @bdf open: vfpost irqs in
+ * /proc/interrupts, MSI/MSI-X vectors of @bdf, eventfds of this process
+ * beyond @eventfds (-1: not checked), references on vfpost.ko.  Prints a
+ * line per leak; returns how many kinds leaked.
+ */
+int stress_leaks(const char *bdf, int eventfds);
+/* Eventfds this process holds. */
+int stress_eventfds(void);
+/*
+ * Open @bdf through VFIO, attach vector 0 to @efd (-1: a new eventfd),
+ * enable the NVMe controller, and see one completion interrupt arrive; then
+ * close.  0, or -errno with a line saying which step failed.
+ */
+int stress_vf_usable(const char *bdf, int efd);
+
+#endif /* _SELFTESTS_STRESS_H */

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stress_test: the rows of the fault matrix that need no L2 guest
+ * (Documentation/reliability.rst).  Each row repeats its fault
+ * VFPOST_STRESS_RUNS times (2 in make check, 20 in make stress); after
+ * every run, lib/stress.c checks that the kernel logged no splat, that no
+ * vfpost irq, MSI-X vector, eventfd or module reference is left, and that
+ * the VF works for a fresh open.  The "VMM" here is this process (or a
+ * child) driving the VF's NVMe controller through VFIO, as vibevmm does.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vfpost_fixture.h"
+#include "fastpath.h"
+#include "fault.h"
+#include "kvm_vm.h"
+#include "nvme_drv.h"
+#include "stress.h"
+
+#define MSIX		VFIO_PCI_MSIX_IRQ_INDEX
+#define TEST_GSI	24
+#define TEST_VECTOR	0x42
+/* Allocation points tried per call before a sweep gives up. */
+#define MAX_POINTS	400
+
+/*
+ * One run of a row: its own EXPECTs decide whether it went well, without
+ * forgetting an earlier run's failure.
+ */
+#define RUN_START()	int __was_passed = _metadata->passed; _metadata->passed = 1
+#define RUN_OK()	({ bool __ok = _metadata->passed;			\
+			   _metadata->passed = __was_passed && __ok; __ok; })
+
+FIXTURE(vf) {
+	char bdf[LAB_BDF_LEN];
+};
+
+FIXTURE_SETUP(vf)
+{
+	ASSERT_EQ(0, fp_vf_setup(self->bdf));
+}
+
+FIXTURE_TEARDOWN(vf)
+{
+	fault_unload();
+	EXPECT_EQ(0, fp_vf_teardown(self->bdf));
+}
+
+/* Open @bdf, vector 0 (and 1 if @efd1 >= 0) on the eventfds, controller on. */
+static int open_and_start(struct vfio_dev *d, struct nvme_drv *n, const char *bdf,
+			  int efd0, int efd1)
+{
+	int fds[2] = { efd0, efd1 };
+	int ret = vfio_dev_open(d, bdf);
+
+	if (ret)
+		return ret;
+	ret = nvme_drv_init(n, d);
+	if (!ret)
+		ret = vfio_dev_irq_set_eventfds(d, MSIX, 0, efd1 >= 0 ? 2 : 1, fds);
+	if (!ret)
+		ret = nvme_drv_enable(n);
+	if (ret) {
+		nvme_drv_fini(n);
+		vfio_dev_close(d);
+	}
+	return ret;
+}
+
+/*
+ * rmmod vfpost while a VMM has the VF open with a live vector: refused
+ * (the open device holds the module) or completed, within 30 s; never a
+ * hang or a splat.  The VF keeps delivering while it is refused.
+ */
+TEST_F_TIMEOUT(vf, rmmod_while_open, 1200)
+{
+	struct stress_row row;
+	struct vfio_dev d;
+	struct nvme_drv n;
+	uint32_t res;
+	int i, efd, st;
+
+	stress_begin(&row, "rmmod_while_open");
+	for (i = 0; i < row.runs; i++) {
+		RUN_START();
+		efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, efd);
+		ASSERT_EQ(0, open_and_start(&d, &n, self->bdf, efd, -1));
+		st = lab_sh("timeout 30 rmmod vfpost 2>/dev/null");
+		EXPECT_NE(124, st) TH_LOG("run %d: rmmod vfpost hung for 30 s", i);
+		if (st == 0) {
+			/* Completed: the VF must be gone from vfpost. */
+			EXPECT_EQ(0, fp_vfpost_irqs());
+		} else {
+			EXPECT_TRUE(vfpost_loaded());
+			ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
+			EXPECT_EQ(1, fp_efd_wait(efd, 1, 5000))
+				TH_LOG("run %d: no interrupt after a refused rmmod", i);
+		}
+		nvme_drv_fini(&n);
+		vfio_dev_close(&d);
+		if (!vfpost_loaded()) {
+			ASSERT_EQ(0, vfpost_load());
+			ASSERT_EQ(0, lab_bind(self->bdf, "vfpost"));
+		}
+		stress_check(&row, self->bdf, efd, RUN_OK());
+		close(efd);
+	}
+	stress_end(&row);
+	EXPECT_EQ(row.runs, row.passed);
+}
+
+/* Fires software triggers at one vector until told to stop. */
+struct trigger_storm {
+	struct vfio_dev *d;
+	unsigned int vector;
+	atomic_bool stop;
+	long fired, errors;
+};
+
+static void *trigger_storm_fn(void *arg)
+{
+	struct trigger_storm *s = arg;
+
+	while (!atomic_load(&s->stop)) {
+		if (vfio_dev_irq_action(s->d, MSIX, VFIO_IRQ_SET_ACTION_TRIGGER,
+					s->vector, 1))
+			s->errors++;
+		else
+			s->fired++;
+	}
+	return NULL;
+}
+
+/*
+ * A device reset (@sysfs: the VF's sysfs "reset"; else VFIO_DEVICE_RESET
+ * from the VMM) while vector 1 takes a storm of software triggers and
+ * vector 0 device interrupts: every trigger arrives exactly once, and
+ * after the controller is brought up again vector 0 delivers with the
+ * host count following.
+ */
+static void reset_mid_storm(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(vf) *self, bool sysfs, const char *name)
+{
+	struct trigger_storm s;
+	struct stress_row row;
+	struct vfio_dev d;
+	struct nvme_drv n;
+	pthread_t thr;
+	char path[96];
+	long host, got;
+	uint32_t res;
+	int i, efd[2];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", self->bdf);
+	stress_begin(&row, name);
+	for (i = 0; i < row.runs; i++) {
+		RUN_START();
+		efd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		efd[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, efd[0]);
+		ASSERT_LE(0, efd[1]);
+		ASSERT_EQ(0, open_and_start(&d, &n, self->bdf, efd[0], efd[1]));
+		memset(&s, 0, sizeof(s));
+		s.d = &d;
+		s.vector = 1;
+		ASSERT_EQ(0, pthread_create(&thr, NULL, trigger_storm_fn, &s));
+		ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
+		EXPECT_EQ(1, fp_efd_wait(efd[0], 1, 5000));
+		usleep(20000);
+		if (sysfs) {
+			EXPECT_EQ(0, lab_write_file(path, "1")) TH_LOG("run %d: sysfs reset", i);
+		} else {
+			EXPECT_EQ(0, ioctl(d.fd, VFIO_DEVICE_RESET))
+				TH_LOG("run %d: VFIO_DEVICE_RESET: %m", i);
+		}
+		usleep(20000);
+		atomic_store(&s.stop, true);
+		pthread_join(thr, NULL);
+		EXPECT_EQ(0, s.errors) TH_LOG("run %d: %ld triggers refused", i, s.errors);
+		got = fp_efd_wait(efd[1], s.fired, 5000);
+		got += fp_efd_settle(efd[1], 100);
+		EXPECT_EQ(s.fired, got) TH_LOG("run %d: %ld triggers fired, %ld arrived",
+					       i, s.fired, got);
+		/* The reset cleared the controller, not MSI-X. */
+		host = fp_host_count(self->bdf, 0);
+		nvme_drv_fini(&n);
+		ASSERT_EQ(0, nvme_drv_init(&n, &d));
+		ASSERT_EQ(0, nvme_drv_enable(&n));
+		ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
+		EXPECT_EQ(1, fp_efd_wait(efd[0], 1, 5000)) TH_LOG("run %d: vector 0 after reset", i);
+		EXPECT_LT(host, fp_host_count(self->bdf, 0)) TH_LOG("run %d: host count", i);
+		nvme_drv_fini(&n);
+		vfio_dev_close(&d);
+		close(efd[1]);
+		stress_check(&row, self->bdf, efd[0], RUN_OK());
+		close(efd[0]);
+	}
+	stress_end(&row);
+	EXPECT_EQ(row.runs, row.passed);
+}
+
+TEST_F_TIMEOUT(vf, vfio_reset_mid_storm, 1200)
+{
+	reset_mid_storm(_metadata, self, false, "vfio_reset_mid_storm");
+}
+
+TEST_F_TIMEOUT(vf, sysfs_reset_mid_storm, 1200)
+{
+	reset_mid_storm(_metadata, self, true, "sysfs_reset_mid_storm");
+}
+
+/* Assigns and deassigns one irqfd as fast as it can, counting generations. */
+struct irqfd_churn {
+	struct kvm_vm *vm;
+	int efd;
+	atomic_bool stop;
+	atomic_long gen;	/* odd while an assign or deassign is under way */
+	long errors;
+};
+
+static void *irqfd_churn_fn(void *arg)
+{
+	struct irqfd_churn *c = arg;
+	bool on = false;
+
+	while (!atomic_load(&c->stop)) {
+		atomic_fetch_add(&c->gen, 1);
+		if (kvm_vm_irqfd(c->vm, c->efd, !on))
+			c->errors++;
+		else
+			on = !on;
+		atomic_fetch_add(&c->gen, 1);
+	}
+	if (on && kvm_vm_irqfd(c->vm, c->efd, false))
+		c->errors++;
+	return NULL;
+}
+
+#define CHURN_TRIGGERS	200
+
+/*
+ * KVM irqfds assigned and deassigned on the vector's eventfd while the
+ * vector fires: each software trigger lands exactly once, in the eventfd
+ * or in the vCPU's IRR.  Both at once is KVM's documented merge when an
+ * irqfd is assigned while the eventfd holds a count (it injects what is
+ * pending and leaves the count), so it is allowed only when an assign ran
+ * during that trigger.  Afterwards the bypass state follows the irqfd.
+ */
+TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
+{
+	long lost = 0, doubled = 0, merged = 0, ev, g0;
+	struct vfpost_vector st;
+	struct irqfd_churn c;
+	struct stress_row row;
+	struct kvm_vm vm;
+	struct vfio_dev d;
+	struct nvme_drv n;
+	pthread_t thr;
+	bool connects;
+	uint32_t res;
+	int i, t, efd, irr;
+
+	stress_begin(&row, "irqfd_churn");
+	for (i = 0; i < row.runs; i++) {
+		RUN_START();
+		efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, efd);
+		ASSERT_EQ(0, open_and_start(&d, &n, self->bdf, efd, -1));
+		ASSERT_EQ(0, kvm_vm_create(&vm, TEST_GSI, TEST_VECTOR));
+		/* Does this kernel pair KVM's consumer at all (6.1 yes, 6.12 no)? */
+		ASSERT_EQ(0, kvm_vm_irqfd(&vm, efd, true));
+		ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
+		connects = st.bypass == VFPOST_BYPASS_STATE_CONNECTED;
+		ASSERT_EQ(0, kvm_vm_irqfd(&vm, efd, false));
+
+		memset(&c, 0, sizeof(c));
+		c.vm = &vm;
+		c.efd = efd;
+		ASSERT_EQ(0, pthread_create(&thr, NULL, irqfd_churn_fn, &c));
+		for (t = 0; t < CHURN_TRIGGERS; t++) {
+			fp_efd_settle(efd, 0);
+			ASSERT_LE(0, kvm_vm_clear_irr(&vm));
+			g0 = atomic_load(&c.gen);
+			ASSERT_EQ(0, vfio_dev_irq_action(&d, MSIX,
+							 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+			ev = 0;
+			irr = 0;
+			/* It went one way or the other within 2 s. */
+			for (int w = 0; w < 200 && !ev && !irr; w++) {
+				ev = fp_efd_settle(efd, 10);
+				irr = kvm_vm_irr(&vm);
+			}
+			/* KVM may still inject what an assign found pending. */
+			if (ev && !irr)
+				irr = kvm_vm_irr(&vm);
+			if (!ev && irr <= 0)
+				lost++;
+			else if (ev > 1 || (ev && irr > 0 && atomic_load(&c.gen) == g0))
+				doubled++;
+			else if (ev && irr > 0)
+				merged++;
+		}
+		/* A device interrupt too, mid-churn. */
+		ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
+		usleep(50000);
+		atomic_store(&c.stop, true);
+		pthread_join(thr, NULL);
+		EXPECT_EQ(0, c.errors) TH_LOG("run %d: %ld KVM_IRQFD calls failed", i, c.errors);
+		EXPECT_EQ(0, lost) TH_LOG("run %d: %ld of %d triggers lost", i, lost, CHURN_TRIGGERS);
+		EXPECT_EQ(0, doubled) TH_LOG("run %d: %ld triggers doubled outside an assign",
+					     i, doubled);
+
+		/* Settled: the bypass follows the irqfd, and delivery works. */
+		ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
+		EXPECT_EQ(VFPOST_BYPASS_STATE_REGISTERED, (int)st.bypass)
+			TH_LOG("run %d: bypass state %d with no irqfd", i, (int)st.bypass);
+		ASSERT_EQ(0, kvm_vm_clear_irr(&vm));
+		ASSERT_EQ(0, kvm_vm_irqfd(&vm, efd, true));
+		ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
+		EXPECT_EQ(connects ? VFPOST_BYPASS_STATE_CONNECTED :
+			  VFPOST_BYPASS_STATE_REGISTERED, (int)st.bypass);
+		fp_efd_settle(efd, 0);
+		ASSERT_EQ(0, kvm_vm_clear_irr(&vm));
+		ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
+		EXPECT_EQ(1, kvm_vm_wait_irr(&vm, 5000)) TH_LOG("run %d: device interrupt "
+								 "not in the IRR", i);
+		ASSERT_EQ(0, kvm_vm_irqfd(&vm, efd, false));
+		kvm_vm_destroy(&vm);
+		nvme_drv_fini(&n);
+		vfio_dev_close(&d);
+		stress_check(&row, self->bdf, efd, RUN_OK());
+		close(efd);
+	}
+	printf("# irqfd_churn: %d triggers per run, %ld merged by an assign\n",
+	       CHURN_TRIGGERS, merged);
+	stress_end(&row);
+	EXPECT_EQ(row.runs, row.passed);
+}
+
+/*
+ * The VMM (a child driving admin commands back to back) is SIGKILLed while
+ * its interrupts flow: no vfpost irq is left, the owner is cleared, and the
+ * VF reopens and delivers.
+ */
+static void __attribute__((noreturn)) storm_child(const char *bdf)
+{
+	struct nvme_sqe cmd = { .opcode = 0x0a, .cdw10 = 0x07 };
+	struct nvme_cqe cqe;
+	struct vfio_dev d;
+	struct nvme_drv n;
+	int efd = eventfd(0, EFD_NONBLOCK);
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (efd < 0 || open_and_start(&d, &n, bdf, efd, -1))
+		_exit(2);
+	for (;;)
+		if (nvme_drv_submit(&n, &n.admin, &cmd) ||
+		    nvme_drv_reap(&n, &n.admin, &cqe, 5000))
+			_exit(3);
+}
+
+TEST_F_TIMEOUT(vf, vmm_sigkill_mid_storm, 1200)
+{
+	struct stress_row row;
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	long base, hits;
+	int i, j, st, err;
+	pid_t pid;
+
+	h = vfpost_open(&err);
+	ASSERT_NE(NULL, h) TH_LOG("%s", vfpost_strerror(err));
+	stress_begin(&row, "vmm_sigkill_mid_storm");
+	for (i = 0; i < row.runs; i++) {
+		RUN_START();
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			storm_child(self->bdf);
+		base = 0;
+		hits = 0;
+		for (j = 0; j < 600 && hits - base < 50; j++) {
+			usleep(50000);
+			hits = fp_host_count(self->bdf, 0);
+			if (base <= 0)
+				base = hits;
+			if (waitpid(pid, &st, WNOHANG) == pid) {
+				pid = -1;
+				break;
+			}
+		}
+		ASSERT_LT(0, pid) TH_LOG("run %d: the storm died by itself", i);
+		EXPECT_LE(50, hits - base) TH_LOG("run %d: no storm", i);
+		EXPECT_EQ(0, vfpost_vf_get(h, self->bdf, &vf));
+		EXPECT_EQ((uint32_t)pid, vf.owner_pid);
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		EXPECT_EQ(0, fp_vfpost_irqs()) TH_LOG("run %d: vfpost irq left", i);
+		EXPECT_EQ(0, vfpost_vf_get(h, self->bdf, &vf));
+		EXPECT_EQ(0u, vf.owner_pid);
+		stress_check(&row, self->bdf, -1, RUN_OK());
+	}
+	vfpost_close(h);
+	stress_end(&row);
+	EXPECT_EQ(row.runs, row.passed);
+}
+
+/*
+ * Allocation failures: the call @call_fn, for every allocation point it
+ * passes (the nth slab allocation of this process, n = 1, 2, ... until the
+ * call makes fewer), fails cleanly: an errno, or success if the failed
+ * allocation was optional; @check_fn then finds the state as before, and
+ * the same call without a failure works.  One run is one whole sweep.
+ */
+struct alloc_sweep {
+	/* Make the call; 0 or -errno. */
+	int (*call)(void *ctx);
+	/* Undo a successful call. */
+	void (*undo)(void *ctx);
+	/* The state is as before the call; false (with a line) if not. */
+	bool (*unchanged)(void *ctx);
+	void *ctx;
+};
+
+static int alloc_sweep(struct __test_metadata *_metadata, const struct alloc_sweep *s,
+		       const char *what)
+{
+	int nth, ret, failed = 0;
+	bool fired;
+
+	for (nth = 1; nth <= MAX_POINTS; nth++) {
+		ASSERT_EQ(0, fault_arm(nth, -ENOMEM));
+		ret = s->call(s->ctx);
+		fired = fault_disarm();
+		if (!fired) {
+			/* Fewer allocations than nth: the sweep is complete. */
+			EXPECT_EQ(0, ret) TH_LOG("%s failed with no injected failure: %s",
+						 what, strerror(-ret));
+			if (!ret)
+				s->undo(s->ctx);
+			break;
+		}
+		if (!ret) {
+			s->undo(s->ctx);
+		} else {
+			failed++;
+			EXPECT_TRUE(s->unchanged(s->ctx))
+				TH_LOG("%s, allocation %d failed (%s): state changed",
+				       what, nth, strerror(-ret));
+			EXPECT_EQ(0, stress_leaks(NULL, -1))
+				TH_LOG("%s, allocation %d failed: leak", what, nth);
+		}
+		/* The next call works. */
+		ret = s->call(s->ctx);
+		EXPECT_EQ(0, ret) TH_LOG("%s after allocation %d failed: %s", what, nth,
+					 strerror(-ret));
+		if (!ret)
+			s->undo(s->ctx);
+	}
+	EXPECT_GT(MAX_POINTS, nth) TH_LOG("%s: more than %d allocations", what, MAX_POINTS);
+	printf("# %s: %d allocation points, %d made the call fail (%s backend)\n",
+	       what, nth - 1, failed, fault_backend());
+	return nth - 1;
+}
+
+/* Open: VFIO_GROUP_GET_DEVICE_FD, where vfpost's open_device runs. */
+struct open_ctx {
+	struct vfio_dev d;
+	int fd;
+};
+
+static int open_call(void *arg)
+{
+	struct open_ctx *c = arg;
+
+	c->fd = ioctl(c->d.group, VFIO_GROUP_GET_DEVICE_FD, c->d.bdf);
+	return c->fd < 0 ? -errno : 0;
+}
+
+static void open_undo(void *arg)
+{
+	struct open_ctx *c = arg;
+
+	close(c->fd);
+	c->fd = -1;
+}
+
+static bool open_unchanged(void *arg)
+{
+	struct open_ctx *c = arg;
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	bool ok;
+	int err;
+
+	h = vfpost_open(&err);
+	if (!h)
+		return false;
+	ok = !vfpost_vf_get(h, c->d.bdf, &vf) && !vf.owner_pid &&
+	     vf.state != VFPOST_VF_OPEN;
+	if (!ok)
+		fprintf(stderr, "stress: %s: owner %u state %d after a failed open\n",
+			c->d.bdf, vf.owner_pid, (int)vf.state);
+	vfpost_close(h);
+	return ok;
+}
+
+TEST_F_TIMEOUT(vf, alloc_fail_open, 1200)
+{
+	struct open_ctx c = { .fd = -1 };
+	struct alloc_sweep s = { open_call, open_undo, open_unchanged, &c };
+	struct stress_row row;
+	int i;
+
+	ASSERT_EQ(0, fault_load(FAULT_SLAB));
+	stress_begin(&row, "alloc_fail_open");
+	for (i = 0; i < row.runs; i++) {
+		RUN_START();
+		/* Container and group first: the device open is what is tried. */
+		ASSERT_EQ(0, vfio_dev_open(&c.d, self->bdf));
+		close(c.d.fd);
+		c.d.fd = -1;
+		EXPECT_LT(0, alloc_sweep(_metadata, &s, "open"));
+		vfio_dev_close(&c.d);
+		stress_check(&row, self->bdf, -1, RUN_OK());
+	}
+	stress_end(&row);
+	EXPECT_EQ(row.runs, row.passed);
+}
+
+/* Attach: SET_IRQS of vectors 0 and 1 on a device with MSI-X off. */
+struct attach_ctx {
+	struct vfio_dev d;
+	int efd[2];
+};
+
+static int attach_call(void *arg)
+{
+	struct attach_ctx *c = arg;
+
+	return vfio_dev_irq_set_eventfds(&c->d, MSIX, 0, 2, c->efd);
+}
+
+static void attach_undo(void *arg)
+{
+	struct attach_ctx *c = arg;
+
+	vfio_dev_irq_set_eventfds(&c->d, MSIX, 0, 0, NULL);
+}
+
+static bool attach_unchanged(void *arg)
+{
+	struct attach_ctx *c = arg;
+	int irqs = fp_vfpost_irqs(), msi = fp_msi_irqs(c->d.bdf);
+
+	if (irqs || msi)
+		fprintf(stderr, "stress: %s: %d vfpost irqs, %d MSI-X vectors after a "
+			"failed attach\n", c->d.bdf, irqs, msi);
+	return !irqs && !msi;
+}
+
+TEST_F_TIMEOUT(vf, alloc_fail_attach, 1200)
+{
+	struct attach_ctx c;
+	struct alloc_sweep s = { attach_call, attach_undo, attach_unchanged, &c };
+	struct stress_row row;
+	int i;
+
+	ASSERT_EQ(0, fault_load(FAULT_SLAB));
+	stress_begin(&row, "alloc_fail_attach");
+	for (i = 0; i < row.runs; i++) {
+		RUN_START();
+		c.efd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		c.efd[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, c.efd[0]);
+		ASSERT_LE(0, c.efd[1]);
+		ASSERT_EQ(0, vfio_dev_open(&c.d, self->bdf));
+		EXPECT_LT(0, alloc_sweep(_metadata, &s, "attach"));
+		vfio_dev_close(&c.d);
+		close(c.efd[1]);
+		/* The kernel holds no producer on the failed calls' eventfd. */
+		stress_check(&row, self->bdf, c.efd[0], RUN_OK());
+		close(c.efd[0]);
+	}
+	stress_end(&row);
+	EXPECT_EQ(row.runs, row.passed);
+}
+
+/* Claim: the netlink CLAIM of an unbound VF, then its release. */
+struct claim_ctx {
+	struct vfpost *h;
+	const char *bdf;
+};
+
+static int claim_call(void *arg)
+{
+	struct claim_ctx *c = arg;
+
+	return vfpost_claim(c->h, c->bdf, NULL);
+}
+
+static void claim_undo(void *arg)
+{
+	struct claim_ctx *c = arg;
+
+	if (vfpost_release(c->h, c->bdf, NULL))
+		fprintf(stderr, "stress: release %s: %s\n", c->bdf, vfpost_errmsg(c->h));
+}
+
+static bool claim_unchanged(void *arg)
+{
+	struct claim_ctx *c = arg;
+	struct vfpost_vf vf;
+	char drv[64];
+
+	if (lab_driver_of(c->bdf, drv, sizeof(drv)) || drv[0] ||
+	    vfpost_vf_get(c->h, c->bdf, &vf) || vf.claimed) {
+		fprintf(stderr, "stress: %s: driver '%s', claimed %d after a failed claim\n",
+			c->bdf, drv, (int)vf.claimed);
+		return false;
+	}
+	return true;
+}
+
+TEST_F_TIMEOUT(mod, alloc_fail_claim, 1200)
+{
+	struct claim_ctx c = { .bdf = self->vf[0] };
+	struct alloc_sweep s = { claim_call, claim_undo, claim_unchanged, &c };
+	char bdfs[1][LAB_BDF_LEN];
+	struct stress_row row;
+	int i;
+
+	c.h = self->h;
+	ASSERT_EQ(1, lab_vfs_up(1, bdfs));
+	ASSERT_EQ(0, fault_load(FAULT_SLAB));
+	stress_begin(&row, "alloc_fail_claim");
+	for (i = 0; i < row.runs; i++) {
+		RUN_START();
+		EXPECT_LT(0, alloc_sweep(_metadata, &s, "claim"));
+		/* Usable by a fresh open once bound to vfpost again. */
+		ASSERT_EQ(0, lab_bind(c.bdf, "vfpost"));
+		stress_check(&row, c.bdf, -1, RUN_OK());
+		ASSERT_EQ(0, lab_bind(c.bdf, ""));
+	}
+	stress_end(&row);
+	EXPECT_EQ(0, fault_unload());
+	EXPECT_EQ(row.runs, row.passed);
+}
+
+/*
+ * The PF's driver (nvme) unbound while its VFs are claimed by vfpost: the
+ * VFs stay (SR-IOV stays on), and the registry still matches sysfs, claims
+ * and all; with the PF back and SR-IOV off, no entry is left.
+ */
+TEST_F_TIMEOUT(mod, pf_unbind_while_claimed, 1200)
+{
+	char bdfs[2][LAB_BDF_LEN], when[64];
+	struct stress_row row;
+	struct vfpost_vf vf;
+	struct dump d;
+	int i, j;
+
+	stress_begin(&row, "pf_unbind_while_claimed");
+	for (i = 0; i < row.runs; i++) {
+		RUN_START();
+		ASSERT_EQ(2, lab_vfs_up(2, bdfs));
+		for (j = 0; j < 2; j++) {
+			ASSERT_EQ(0, vfpost_claim(self->h, bdfs[j], NULL))
+				TH_LOG("%s", vfpost_errmsg(self->h));
+		}
+		ASSERT_EQ(0, lab_write_file("/sys/bus/pci/drivers/nvme/unbind", LAB_PF_BDF));
+		snprintf(when, sizeof(when), "run %d, PF unbound", i);
+		expect_dump_matches_sysfs(_metadata, self->h, when);
+		for (j = 0; j < 2; j++) {
+			EXPECT_EQ(0, vfpost_vf_get(self->h, bdfs[j], &vf));
+			EXPECT_TRUE(vf.claimed) TH_LOG("%s: %s lost its claim", when, bdfs[j]);
+		}
+		ASSERT_EQ(0, lab_write_file("/sys/bus/pci/drivers/nvme/bind", LAB_PF_BDF));
+		for (j = 0; j < 2; j++) {
+			EXPECT_EQ(0, vfpost_release(self->h, bdfs[j], NULL))
+				TH_LOG("%s", vfpost_errmsg(self->h));
+		}
+		snprintf(when, sizeof(when), "run %d, PF back", i);
+		expect_dump_matches_sysfs(_metadata, self->h, when);
+		ASSERT_EQ(0, lab_set_numvfs(0));
+		snprintf(when, sizeof(when), "run %d, SR-IOV off", i);
+		expect_dump_matches_sysfs(_metadata, self->h, when);
+		d.n = 0;
+		EXPECT_EQ(0, list_consistent(self->h, &d));
+		EXPECT_EQ(0, d.n) TH_LOG("%s: %d stale entries", when, d.n);
+		/* A fresh VF works through vfpost. */
+		ASSERT_EQ(1, lab_vfs_up(1, bdfs));
+		ASSERT_EQ(0, lab_bind(bdfs[0], "vfpost"));
+		stress_check(&row, bdfs[0], -1, RUN_OK());
+		ASSERT_EQ(0, lab_bind(bdfs[0], ""));
+		ASSERT_EQ(0, lab_set_numvfs(0));
+	}
+	stress_end(&row);
+	EXPECT_EQ(row.runs, row.passed);
+}
+
+TEST_HARNESS_MAIN
