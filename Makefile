@@ -8,7 +8,7 @@ BUILD ?= $(ROOT)/build
 export ROOT BUILD
 
 .PHONY: all setup kmod user selftests ksft-headers check unit demo bench lint \
-	install dkms clean
+	install dkms clean stress
 
 all: kmod user selftests
 
@@ -40,6 +40,10 @@ unit: setup user
 
 check: setup
 	@$(ROOT)/scripts/check
+
+# The fault matrix and campaigns, 20 runs each (Documentation/reliability.rst).
+stress: setup all
+	@$(ROOT)/scripts/stress
 
 demo: setup
 	@$(ROOT)/scripts/demo
