@@ -125,6 +125,8 @@ struct reply_ctx {
 	int err;
 	bool done;
 	bool intr;			/* a dump message had NLM_F_DUMP_INTR */
+	uint32_t seq;			/* the request's sequence number */
+	bool replied;			/* a reply message was taken */
 	/* per-message handler */
 	int (*fn)(const struct nlmsghdr *nlh, struct reply_ctx *ctx);
 	vfpost_vf_fn cb;
@@ -146,6 +148,7 @@ static int on_valid(struct nl_msg *msg, void *arg)
 			ctx->err = ret;
 		return NL_SKIP;
 	}
+	ctx->replied = true;
 	return NL_OK;
 }
 
@@ -210,6 +213,20 @@ static int on_dump_intr(struct nl_msg *msg, void *arg)
 }
 
 /*
+ * Only the replies to this request count.  libnl's own check expects the
+ * sequence number after the last one it saw answered, so a request that was
+ * never answered (its send failed, or its reply or ACK was lost to ENOBUFS)
+ * would make every later reply on the handle a mismatch.  A late reply to
+ * an earlier request is skipped.
+ */
+static int on_seq_check(struct nl_msg *msg, void *arg)
+{
+	struct reply_ctx *ctx = arg;
+
+	return nlmsg_hdr(msg)->nlmsg_seq == ctx->seq ? NL_OK : NL_SKIP;
+}
+
+/*
  * Send @cmd for @bdf (and @pf, and the flag attribute @flag if nonzero) and
  * run the replies through @ctx.
  */
@@ -242,9 +259,11 @@ static int request(struct reply_ctx *ctx, int cmd, int flags,
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, ctx);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_done, ctx);
 	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, on_dump_intr, ctx);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, on_seq_check, ctx);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, ctx);
 
 	ret = nl_send_auto(h->sk, msg);
+	ctx->seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	if (ret < 0) {
 		nl_cb_put(cb);
@@ -254,6 +273,14 @@ static int request(struct reply_ctx *ctx, int cmd, int flags,
 	}
 	while (!ctx->done) {
 		ret = nl_recvmsgs(h->sk, cb);
+		/*
+		 * A doit's reply says it all: the ACK after it can only be
+		 * lost (the kernel could not allocate it: ENOBUFS), and the
+		 * request is then done, not failed.
+		 */
+		if (ret == -NLE_NOMEM && !(flags & NLM_F_DUMP) && ctx->replied &&
+		    !ctx->err)
+			break;
 		if (ret < 0 && !ctx->done) {
 			ctx->err = -EIO;
 			set_err(h->errmsg, sizeof(h->errmsg), "%s: receive: %s",
