@@ -53,36 +53,7 @@ FIXTURE_TEARDOWN(vf)
 static int open_and_start(struct vfio_dev *d, struct nvme_drv *n, const char *bdf,
 			  int efd)
 {
-	int ret = vfio_dev_open(d, bdf);
-
-	if (ret)
-		return ret;
-	ret = nvme_drv_init(n, d);
-	if (!ret)
-		ret = vfio_dev_irq_set_eventfds(d, MSIX, 0, 1, &efd);
-	if (!ret)
-		ret = nvme_drv_enable(n);
-	if (ret)
-		vfio_dev_close(d);
-	return ret;
-}
-
-/* The owner: admin commands back to back, forever. */
-static void storm(const char *bdf)
-{
-	struct nvme_sqe cmd = { .opcode = 0x0a, .cdw10 = 0x07 };
-	struct vfio_dev d;
-	struct nvme_drv n;
-	struct nvme_cqe cqe;
-	int efd = eventfd(0, EFD_NONBLOCK);
-
-	if (efd < 0 || open_and_start(&d, &n, bdf, efd))
-		_exit(2);
-	for (;;) {
-		if (nvme_drv_submit(&n, &n.admin, &cmd) ||
-		    nvme_drv_reap(&n, &n.admin, &cqe, 5000))
-			_exit(3);
-	}
+	return fp_vf_start(d, n, bdf, &efd, 1);
 }
 
 TEST_F_TIMEOUT(vf, owner_killed_during_storm_leaves_no_irq_and_vf_reopens, 240)
@@ -97,10 +68,8 @@ TEST_F_TIMEOUT(vf, owner_killed_during_storm_leaves_no_irq_and_vf_reopens, 240)
 
 	self->child = fork();
 	ASSERT_LE(0, self->child);
-	if (!self->child) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		storm(self->bdf);
-	}
+	if (!self->child)
+		fp_storm(self->bdf);
 	for (i = 0; i < 1200 && hits < 100; i++) {
 		usleep(100000);
 		hits = fp_host_count(self->bdf, 0);

@@ -62,20 +62,8 @@ static int open_and_start(struct vfio_dev *d, struct nvme_drv *n, const char *bd
 			  int efd0, int efd1)
 {
 	int fds[2] = { efd0, efd1 };
-	int ret = vfio_dev_open(d, bdf);
 
-	if (ret)
-		return ret;
-	ret = nvme_drv_init(n, d);
-	if (!ret)
-		ret = vfio_dev_irq_set_eventfds(d, MSIX, 0, efd1 >= 0 ? 2 : 1, fds);
-	if (!ret)
-		ret = nvme_drv_enable(n);
-	if (ret) {
-		nvme_drv_fini(n);
-		vfio_dev_close(d);
-	}
-	return ret;
+	return fp_vf_start(d, n, bdf, fds, efd1 >= 0 ? 2 : 1);
 }
 
 /*
@@ -199,7 +187,8 @@ static void reset_mid_storm(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, nvme_drv_init(&n, &d));
 		ASSERT_EQ(0, nvme_drv_enable(&n));
 		ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
-		EXPECT_EQ(1, fp_efd_wait(efd[0], 1, 5000)) TH_LOG("run %d: vector 0 after reset", i);
+		EXPECT_EQ(1, fp_efd_wait(efd[0], 1, 5000))
+			TH_LOG("run %d: vector 0 after reset", i);
 		EXPECT_LT(host, fp_host_count(self->bdf, 0)) TH_LOG("run %d: host count", i);
 		nvme_drv_fini(&n);
 		vfio_dev_close(&d);
@@ -318,7 +307,8 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 		atomic_store(&c.stop, true);
 		pthread_join(thr, NULL);
 		EXPECT_EQ(0, c.errors) TH_LOG("run %d: %ld KVM_IRQFD calls failed", i, c.errors);
-		EXPECT_EQ(0, lost) TH_LOG("run %d: %ld of %d triggers lost", i, lost, CHURN_TRIGGERS);
+		EXPECT_EQ(0, lost)
+			TH_LOG("run %d: %ld of %d triggers lost", i, lost, CHURN_TRIGGERS);
 		EXPECT_EQ(0, doubled) TH_LOG("run %d: %ld triggers doubled outside an assign",
 					     i, doubled);
 
@@ -334,8 +324,8 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 		fp_efd_settle(efd, 0);
 		ASSERT_EQ(0, kvm_vm_clear_irr(&vm));
 		ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
-		EXPECT_EQ(1, kvm_vm_wait_irr(&vm, 5000)) TH_LOG("run %d: device interrupt "
-								 "not in the IRR", i);
+		EXPECT_EQ(1, kvm_vm_wait_irr(&vm, 5000))
+			TH_LOG("run %d: device interrupt not in the IRR", i);
 		ASSERT_EQ(0, kvm_vm_irqfd(&vm, efd, false));
 		kvm_vm_destroy(&vm);
 		nvme_drv_fini(&n);
@@ -354,23 +344,6 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
  * its interrupts flow: no vfpost irq is left, the owner is cleared, and the
  * VF reopens and delivers.
  */
-static void __attribute__((noreturn)) storm_child(const char *bdf)
-{
-	struct nvme_sqe cmd = { .opcode = 0x0a, .cdw10 = 0x07 };
-	struct nvme_cqe cqe;
-	struct vfio_dev d;
-	struct nvme_drv n;
-	int efd = eventfd(0, EFD_NONBLOCK);
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (efd < 0 || open_and_start(&d, &n, bdf, efd, -1))
-		_exit(2);
-	for (;;)
-		if (nvme_drv_submit(&n, &n.admin, &cmd) ||
-		    nvme_drv_reap(&n, &n.admin, &cqe, 5000))
-			_exit(3);
-}
-
 TEST_F_TIMEOUT(vf, vmm_sigkill_mid_storm, 1200)
 {
 	struct stress_row row;
@@ -388,7 +361,7 @@ TEST_F_TIMEOUT(vf, vmm_sigkill_mid_storm, 1200)
 		pid = fork();
 		ASSERT_LE(0, pid);
 		if (!pid)
-			storm_child(self->bdf);
+			fp_storm(self->bdf);
 		base = 0;
 		hits = 0;
 		for (j = 0; j < 600 && hits - base < 50; j++) {
@@ -525,6 +498,7 @@ TEST_F_TIMEOUT(vf, alloc_fail_open, 1200)
 	int i;
 
 	ASSERT_EQ(0, fault_load(FAULT_SLAB));
+	ASSERT_EQ(0, fault_only_from("vfpost"));
 	stress_begin(&row, "alloc_fail_open");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();
@@ -566,8 +540,8 @@ static bool attach_unchanged(void *arg)
 	int irqs = fp_vfpost_irqs(), msi = fp_msi_irqs(c->d.bdf);
 
 	if (irqs || msi)
-		fprintf(stderr, "stress: %s: %d vfpost irqs, %d MSI-X vectors after a "
-			"failed attach\n", c->d.bdf, irqs, msi);
+		fprintf(stderr, "stress: %s: %d vfpost irqs, %d MSI-X vectors after a failed attach\n",
+			c->d.bdf, irqs, msi);
 	return !irqs && !msi;
 }
 
@@ -579,6 +553,7 @@ TEST_F_TIMEOUT(vf, alloc_fail_attach, 1200)
 	int i;
 
 	ASSERT_EQ(0, fault_load(FAULT_SLAB));
+	ASSERT_EQ(0, fault_only_from("vfpost"));
 	stress_begin(&row, "alloc_fail_attach");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();
@@ -645,6 +620,7 @@ TEST_F_TIMEOUT(mod, alloc_fail_claim, 1200)
 	c.h = self->h;
 	ASSERT_EQ(1, lab_vfs_up(1, bdfs));
 	ASSERT_EQ(0, fault_load(FAULT_SLAB));
+	ASSERT_EQ(0, fault_only_from("vfpost"));
 	stress_begin(&row, "alloc_fail_claim");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();

@@ -16,6 +16,10 @@
  *   nth       fail the nth counted call from now on (1: the next one);
  *             writing it restarts the count, 0 disarms
  *   injected  read-only: failures injected since load
+ *   caller_start, caller_end
+ *             when set, only calls made directly from [start, end) count
+ *             (a module's core, from /proc/modules): an allocator then
+ *             fails only for that module's own allocations
  *
  * x86_64 only: the probe handler sets the return value and resumes at a
  * stub that returns to the caller, which is how the kernel's own function
@@ -47,6 +51,12 @@ MODULE_PARM_DESC(pid, "only calls from this process (tgid) count");
 static int error = -ENOMEM;
 module_param(error, int, 0644);
 MODULE_PARM_DESC(error, "negative errno the failed call returns (0: NULL)");
+
+static unsigned long caller_start, caller_end;
+module_param(caller_start, ulong, 0644);
+MODULE_PARM_DESC(caller_start, "only calls returning into [caller_start, caller_end) count");
+module_param(caller_end, ulong, 0644);
+MODULE_PARM_DESC(caller_end, "end of the callers' range (0: any caller)");
 
 static atomic_t counted = ATOMIC_INIT(0);
 static int nth;
@@ -92,11 +102,18 @@ asm(".pushsection .text, \"ax\"\n"
 
 static int vfpost_fault_pre(struct kprobe *p, struct pt_regs *regs)
 {
+	unsigned long end = READ_ONCE(caller_end), ret_addr;
 	int want = READ_ONCE(nth);
 
 	/* An interrupt that happens to arrive in our process is not ours. */
 	if (!want || !in_task() || task_tgid_nr(current) != READ_ONCE(pid))
 		return 0;
+	if (end) {
+		/* At the entry, the stack pointer points at the return address. */
+		ret_addr = *(unsigned long *)kernel_stack_pointer(regs);
+		if (ret_addr < READ_ONCE(caller_start) || ret_addr >= end)
+			return 0;
+	}
 	if (atomic_inc_return(&counted) != want)
 		return 0;
 	atomic_inc(&injected);

@@ -5,13 +5,18 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fastpath.h"
 #include "lab.h"
+#include "nvme_drv.h"
+#include "vfio_dev.h"
 #include "vfpost_lab.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -41,6 +46,44 @@ int fp_vf_teardown(const char *bdf)
 		return -EBUSY;
 	}
 	return ret;
+}
+
+int fp_vf_start(struct vfio_dev *d, struct nvme_drv *n, const char *bdf,
+		const int *efds, unsigned int nvec)
+{
+	int ret = vfio_dev_open(d, bdf);
+
+	if (ret)
+		return ret;
+	ret = nvme_drv_init(n, d);
+	if (ret)
+		goto close;
+	ret = vfio_dev_irq_set_eventfds(d, VFIO_PCI_MSIX_IRQ_INDEX, 0, nvec, efds);
+	if (!ret)
+		ret = nvme_drv_enable(n);
+	if (!ret)
+		return 0;
+	nvme_drv_fini(n);
+close:
+	vfio_dev_close(d);
+	return ret;
+}
+
+void fp_storm(const char *bdf)
+{
+	struct nvme_sqe cmd = { .opcode = 0x0a, .cdw10 = 0x07 };
+	struct nvme_cqe cqe;
+	struct vfio_dev d;
+	struct nvme_drv n;
+	int efd = eventfd(0, EFD_NONBLOCK);
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (efd < 0 || fp_vf_start(&d, &n, bdf, &efd, 1))
+		_exit(2);
+	for (;;)
+		if (nvme_drv_submit(&n, &n.admin, &cmd) ||
+		    nvme_drv_reap(&n, &n.admin, &cqe, 5000))
+			_exit(3);
 }
 
 static long long now_ms(void)

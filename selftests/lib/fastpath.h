@@ -20,6 +20,22 @@
 int fp_vf_setup(char *bdf);
 int fp_vf_teardown(const char *bdf);
 
+struct vfio_dev;
+struct nvme_drv;
+
+/*
+ * Open @bdf through VFIO, its NVMe controller initialised, vectors
+ * [0, @nvec) on @efds, the controller enabled.  Closed again on failure.
+ */
+int fp_vf_start(struct vfio_dev *d, struct nvme_drv *n, const char *bdf,
+		const int *efds, unsigned int nvec);
+/*
+ * Body of a child that plays a VMM in an interrupt storm: the VF started
+ * with vector 0, admin commands back to back until killed (it dies with its
+ * parent).  Exits 2 if the VF did not start, 3 if a command failed.
+ */
+void fp_storm(const char *bdf) __attribute__((noreturn));
+
 /* Read @fd until @want counts arrived or @timeout_ms passed; returns the total. */
 long fp_efd_wait(int fd, uint64_t want, int timeout_ms);
 /* Everything that arrives on @fd within @ms. */

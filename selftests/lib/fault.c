@@ -18,19 +18,20 @@
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 
 /*
- * Debian's kernels: where the slab allocator would ask failslab.  6.1 calls
- * should_failslab() (in slab_common.c) whether or not FAILSLAB is built;
- * 6.12 inlines it away, so there the allocators' entry points are probed.
+ * Debian's kernels: the allocators a module calls directly (kzalloc,
+ * kmalloc, kvcalloc, alloc_skb/genlmsg_new), as they are named on 6.1 and
+ * on 6.12.  Without fault_only_from(), they fail for any caller.
  */
 static const char *const kprobe_slab[] = {
-	"should_failslab",
-	"__kmalloc_cache_noprof,__kmalloc_noprof,__kmalloc_node_noprof,kmem_cache_alloc_noprof",
+	"kmalloc_trace,__kmalloc,kvmalloc_node,__alloc_skb",
+	"__kmalloc_cache_noprof,__kmalloc_noprof,__kvmalloc_node_noprof,__alloc_skb",
 };
+/* How deep failslab looks for the module's frame: its direct callers. */
+#define FAILSLAB_DEPTH	"6"
 
 static enum { NONE, FAIL_NTH_BACKEND, KPROBE_BACKEND } backend;
 static char fn_name[128];	/* fail_function's current target */
 static bool slab, armed;
-static int slab_err;		/* what the probed slab function returns */
 static long nth_injected, injected_at_arm;
 
 static bool in_kallsyms(const char *sym)
@@ -117,15 +118,10 @@ static int load_kprobe(const char *func)
 		fprintf(stderr, "fault: %s: not built (make selftests)\n", ko);
 		return -ENOENT;
 	}
-	/* should_failslab() fails with -ENOMEM, the allocators with NULL. */
-	slab_err = -ENOMEM;
-	if (slab && !in_kallsyms("should_failslab")) {
-		func = kprobe_slab[1];
-		slab_err = 0;
-	} else if (slab) {
-		func = kprobe_slab[0];
-	}
-	if (lab_sh("insmod %s func=%s error=%d", ko, func, slab ? slab_err : -ENOMEM)) {
+	/* The allocators fail with NULL. */
+	if (slab)
+		func = in_kallsyms("kmalloc_trace") ? kprobe_slab[0] : kprobe_slab[1];
+	if (lab_sh("insmod %s func=%s error=%d", ko, func, slab ? 0 : -ENOMEM)) {
 		fprintf(stderr, "fault: insmod %s func=%s failed\n", ko, func);
 		return -EIO;
 	}
@@ -163,20 +159,86 @@ int fault_unload(void)
 	return ret;
 }
 
+static int param_write_str(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAM "%s", name);
+	return lab_write_file(path, val);
+}
+
+static int param_write(const char *name, long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return param_write_str(name, buf);
+}
+
+/* The core of @module as [start, end), from /proc/modules. */
+static int module_range(const char *module, unsigned long *start, unsigned long *end)
+{
+	char line[512], name[64];
+	unsigned long size, base;
+	int found = 0;
+	FILE *f = fopen("/proc/modules", "re");
+
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%63s %lu %*s %*s %*s %lx", name, &size, &base) == 3 &&
+			!strcmp(name, module);
+	fclose(f);
+	if (!found || !base) {
+		fprintf(stderr, "fault: module %s not loaded (or no address: run as root)\n",
+			module);
+		return -ENOENT;
+	}
+	*start = base;
+	*end = base + size;
+	return 0;
+}
+
+int fault_only_from(const char *module)
+{
+	unsigned long start = 0, end = 0;
+	char val[32];
+	int ret = module ? module_range(module, &start, &end) : 0;
+
+	if (ret)
+		return ret;
+	if (backend == KPROBE_BACKEND) {
+		/* End first, so the range is never half set. */
+		ret = param_write("caller_end", 0);
+		snprintf(val, sizeof(val), "%lu", start);
+		if (!ret)
+			ret = param_write_str("caller_start", val);
+		snprintf(val, sizeof(val), "%lu", end);
+		if (!ret && end)
+			ret = param_write_str("caller_end", val);
+		return ret;
+	}
+	if (backend != FAIL_NTH_BACKEND)
+		return -EINVAL;
+	/* failslab's stack filter: the module within the nearest frames. */
+	if (!module)
+		end = ~0ul;
+	snprintf(val, sizeof(val), "%#lx", start);
+	if (lab_write_file(FAILSLAB "/require-start", val))
+		return -EIO;
+	snprintf(val, sizeof(val), "%#lx", end);
+	if (lab_write_file(FAILSLAB "/require-end", val) ||
+	    lab_write_file(FAILSLAB "/stacktrace-depth", module ? FAILSLAB_DEPTH : "32"))
+		return -EIO;
+	return 0;
+}
+
 const char *fault_backend(void)
 {
 	return backend == FAIL_NTH_BACKEND ? "fail-nth" :
 	       backend == KPROBE_BACKEND ? "kprobe" : "none";
 }
 
-static int param_write(const char *name, long val)
-{
-	char path[128], buf[32];
-
-	snprintf(path, sizeof(path), PARAM "%s", name);
-	snprintf(buf, sizeof(buf), "%ld", val);
-	return lab_write_file(path, buf);
-}
 
 int fault_arm(int nth, int err)
 {
@@ -198,7 +260,7 @@ int fault_arm(int nth, int err)
 	injected_at_arm = fault_injected();
 	ret = param_write("pid", getpid());
 	if (!ret)
-		ret = param_write("error", slab ? slab_err : err);
+		ret = param_write("error", slab ? 0 : err);
 	/* Last: writing nth restarts the count. */
 	if (!ret)
 		ret = param_write("nth", nth);

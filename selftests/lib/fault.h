@@ -28,6 +28,14 @@
 /* Make @func (or FAULT_SLAB) fail on demand. */
 int fault_load(const char *func);
 int fault_unload(void);
+/*
+ * Only calls made from @module's code count (NULL: any caller again): with
+ * the kprobe backend, calls returning directly into the module; with
+ * failslab, allocations with the module among their nearest stack frames
+ * (needs FAULT_INJECTION_STACKTRACE_FILTER).  So FAULT_SLAB fails the
+ * module's own allocations, not those of the kernel code it calls.
+ */
+int fault_only_from(const char *module);
 /* "fail-nth" or "kprobe": the backend fault_load() chose. */
 const char *fault_backend(void);
 /*

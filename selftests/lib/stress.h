@@ -40,8 +40,9 @@ void stress_end(struct stress_row *r);
 /*
  * Things left behind while nothing has @bdf open: vfpost irqs in
  * /proc/interrupts, MSI/MSI-X vectors of @bdf, eventfds of this process
- * beyond @eventfds (-1: not checked), references on vfpost.ko.  Prints a
- * line per leak; returns how many kinds leaked.
+ * beyond @eventfds (-1: not checked), references on vfpost.ko.  With @bdf
+ * NULL (a VF may be open) only the irqs and eventfds.  Prints a line per
+ * leak; returns how many kinds leaked.
  */
 int stress_leaks(const char *bdf, int eventfds);
 /* Eventfds this process holds. */
