@@ -202,12 +202,31 @@ static int vfpost_nl_pre_doit(const struct vfpost_genl_doit_ops *ops,
 }
 
 /* Reply to @info with the VF at @key, plus @nr vectors from @vec. */
+/* Fill @skb with @vf (and @nr vectors) and send it; frees @skb on error. */
+static int vfpost_send_vf(struct genl_info *info, struct sk_buff *skb,
+			  const struct vfpost_vf_info *vf,
+			  const struct vfpost_vector_stats *vec, int nr)
+{
+	void *hdr;
+
+	hdr = genlmsg_put_reply(skb, info, &vfpost_family, 0, info->genlhdr->cmd);
+	/* The size covers every attribute at its longest: not fitting is a bug. */
+	if (WARN_ON_ONCE(!hdr ||
+			 vfpost_fill_vf(skb, vf,
+					vfpost_nl_sees_owner(info->user_ptr[VFPOST_NL_REQ])) ||
+			 (vec && vfpost_fill_vectors(skb, vec, nr)))) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return genlmsg_reply(skb, info);
+}
+
 static int vfpost_reply_vf(struct genl_info *info, u64 key,
 			   const struct vfpost_vector_stats *vec, int nr)
 {
 	struct vfpost_vf_info vf;
 	struct sk_buff *skb;
-	void *hdr;
 	int ret;
 
 	/* The nest's nla_len is a u16: refuse rather than wrap it. */
@@ -225,17 +244,7 @@ static int vfpost_reply_vf(struct genl_info *info, u64 key,
 	skb = genlmsg_new(vfpost_nl_vf_msg_size(vec ? nr : -1), GFP_KERNEL);
 	if (!skb)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(skb, info, &vfpost_family, 0, info->genlhdr->cmd);
-	/* The size covers every attribute at its longest: not fitting is a bug. */
-	if (WARN_ON_ONCE(!hdr ||
-			 vfpost_fill_vf(skb, &vf,
-					vfpost_nl_sees_owner(info->user_ptr[VFPOST_NL_REQ])) ||
-			 (vec && vfpost_fill_vectors(skb, vec, nr)))) {
-		nlmsg_free(skb);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return genlmsg_reply(skb, info);
+	return vfpost_send_vf(info, skb, &vf, vec, nr);
 }
 
 static int vfpost_nl_get_stats(struct genl_info *info, u64 key)
@@ -402,6 +411,8 @@ static int vfpost_nl_bind_doit(struct sk_buff *skb, struct genl_info *info)
 		.net = genl_info_net(info),
 		.portid = info->snd_portid,
 	};
+	struct vfpost_vf_info vf;
+	struct sk_buff *msg;
 	u64 key;
 	int ret;
 
@@ -413,15 +424,26 @@ static int vfpost_nl_bind_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = vfpost_nl_key(info, &key);
 	if (ret)
 		return ret;
+	/*
+	 * The reply's buffer before the claim or release: once the binding
+	 * has changed, running out of memory must not report a failure.
+	 */
+	msg = genlmsg_new(vfpost_nl_vf_msg_size(-1), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
 	if (info->genlhdr->cmd == VFPOST_CMD_VF_CLAIM)
 		ret = vfpost_registry_claim(key,
 					    info->attrs[VFPOST_A_RELEASE_ON_CLOSE] ?
 					    &tie : NULL, info->extack);
 	else
 		ret = vfpost_registry_release(key, info->extack);
-	if (ret)
+	if (!ret)
+		ret = vfpost_registry_get(key, &vf);
+	if (ret) {
+		nlmsg_free(msg);
 		return ret;
-	return vfpost_reply_vf(info, key, NULL, 0);
+	}
+	return vfpost_send_vf(info, msg, &vf, NULL, 0);
 }
 
 static int vfpost_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
