@@ -20,6 +20,10 @@
  *             when set, only calls made directly from [start, end) count
  *             (a module's core, from /proc/modules): an allocator then
  *             fails only for that module's own allocations
+ *   caller_depth
+ *             with a caller range: 0 (default) looks at the return address
+ *             only; N > 0 counts a call with any of its N innermost stack
+ *             frames in the range (calls made on the module's behalf)
  *
  * x86_64 only: the probe handler sets the return value and resumes at a
  * stub that returns to the caller, which is how the kernel's own function
@@ -35,7 +39,9 @@
 #include <linux/moduleparam.h>
 #include <linux/objtool.h>
 #include <linux/preempt.h>
+#include <linux/minmax.h>
 #include <linux/sched.h>
+#include <linux/stacktrace.h>
 #include <linux/string.h>
 
 #define FAULT_MAX_FUNCS	4
@@ -57,6 +63,11 @@ module_param(caller_start, ulong, 0644);
 MODULE_PARM_DESC(caller_start, "only calls returning into [caller_start, caller_end) count");
 module_param(caller_end, ulong, 0644);
 MODULE_PARM_DESC(caller_end, "end of the callers' range (0: any caller)");
+
+#define FAULT_MAX_DEPTH	32
+static unsigned int caller_depth;
+module_param(caller_depth, uint, 0644);
+MODULE_PARM_DESC(caller_depth, "frames searched for the caller range (0: return address only)");
 
 static atomic_t counted = ATOMIC_INIT(0);
 static int nth;
@@ -100,20 +111,38 @@ asm(".pushsection .text, \"ax\"\n"
     ".size vfpost_fault_return, .-vfpost_fault_return\n"
     ".popsection\n");
 
+/* Whether the probed call was made from [start, end), per caller_depth. */
+static bool vfpost_fault_from(unsigned long start, unsigned long end,
+			      struct pt_regs *regs)
+{
+	unsigned int depth = min_t(unsigned int, READ_ONCE(caller_depth),
+				   FAULT_MAX_DEPTH);
+	unsigned long entries[FAULT_MAX_DEPTH];
+	unsigned int i, n;
+
+	/* At the entry, the stack pointer points at the return address. */
+	if (!depth) {
+		unsigned long ret_addr = *(unsigned long *)kernel_stack_pointer(regs);
+
+		return ret_addr >= start && ret_addr < end;
+	}
+	n = stack_trace_save(entries, depth, 0);
+	for (i = 0; i < n; i++)
+		if (entries[i] >= start && entries[i] < end)
+			return true;
+	return false;
+}
+
 static int vfpost_fault_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	unsigned long end = READ_ONCE(caller_end), ret_addr;
+	unsigned long end = READ_ONCE(caller_end);
 	int want = READ_ONCE(nth);
 
 	/* An interrupt that happens to arrive in our process is not ours. */
 	if (!want || !in_task() || task_tgid_nr(current) != READ_ONCE(pid))
 		return 0;
-	if (end) {
-		/* At the entry, the stack pointer points at the return address. */
-		ret_addr = *(unsigned long *)kernel_stack_pointer(regs);
-		if (ret_addr < READ_ONCE(caller_start) || ret_addr >= end)
-			return 0;
-	}
+	if (end && !vfpost_fault_from(READ_ONCE(caller_start), end, regs))
+		return 0;
 	if (atomic_inc_return(&counted) != want)
 		return 0;
 	atomic_inc(&injected);

@@ -199,7 +199,7 @@ static int module_range(const char *module, unsigned long *start, unsigned long 
 	return 0;
 }
 
-int fault_only_from(const char *module)
+int fault_only_from(const char *module, bool beneath)
 {
 	unsigned long start = 0, end = 0;
 	char val[32];
@@ -210,6 +210,8 @@ int fault_only_from(const char *module)
 	if (backend == KPROBE_BACKEND) {
 		/* End first, so the range is never half set. */
 		ret = param_write("caller_end", 0);
+		if (!ret)
+			ret = param_write("caller_depth", beneath ? 32 : 0);
 		snprintf(val, sizeof(val), "%lu", start);
 		if (!ret)
 			ret = param_write_str("caller_start", val);
@@ -228,7 +230,8 @@ int fault_only_from(const char *module)
 		return -EIO;
 	snprintf(val, sizeof(val), "%#lx", end);
 	if (lab_write_file(FAILSLAB "/require-end", val) ||
-	    lab_write_file(FAILSLAB "/stacktrace-depth", module ? FAILSLAB_DEPTH : "32"))
+	    lab_write_file(FAILSLAB "/stacktrace-depth",
+			   module && !beneath ? FAILSLAB_DEPTH : "32"))
 		return -EIO;
 	return 0;
 }

@@ -33,9 +33,11 @@ int fault_unload(void);
  * the kprobe backend, calls returning directly into the module; with
  * failslab, allocations with the module among their nearest stack frames
  * (needs FAULT_INJECTION_STACKTRACE_FILTER).  So FAULT_SLAB fails the
- * module's own allocations, not those of the kernel code it calls.
+ * module's own allocations, not those of the kernel code it calls.  With
+ * @beneath, calls with the module anywhere in their stack count too: the
+ * allocations of the kernel code the module calls.
  */
-int fault_only_from(const char *module);
+int fault_only_from(const char *module, bool beneath);
 /* "fail-nth" or "kprobe": the backend fault_load() chose. */
 const char *fault_backend(void);
 /*
