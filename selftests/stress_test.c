@@ -391,10 +391,10 @@ TEST_F_TIMEOUT(vf, vmm_sigkill_mid_storm, 1200)
 }
 
 /*
- * Allocation failures: the call @call_fn, for every allocation point it
+ * Allocation failures: the call ->call(), for every allocation point it
  * passes (the nth slab allocation of this process, n = 1, 2, ... until the
  * call makes fewer), fails cleanly: an errno, or success if the failed
- * allocation was optional; @check_fn then finds the state as before, and
+ * allocation was optional; ->unchanged() then finds the state as before, and
  * the same call without a failure works.  One run is one whole sweep.
  */
 struct alloc_sweep {
