@@ -27,9 +27,7 @@
 
 FIXTURE_SETUP(vf)
 {
-	vf_fixture_open(_metadata, self);
-	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd[0]));
-	ASSERT_EQ(0, nvme_drv_enable(&self->nvme));
+	vf_fixture_open_live(_metadata, self);
 }
 
 FIXTURE_TEARDOWN(vf)

@@ -12,7 +12,9 @@
  * fds: -1, other negatives, closed fds, a pipe, a memfd, /dev/null, a
  * socket, the VFIO device itself, eventfds, a dup() of one, the same one
  * on several vectors.  In racing batches two threads rewrite the header
- * fields and the data words between four requests while the ioctl runs.
+ * fields and the data words between four requests while the ioctl runs,
+ * a third issues those requests concurrently from a buffer of its own and
+ * a fourth turns one of the fds into a pipe and back.
  * VFIO_DEVICE_GET_IRQ_INFO gets random argsz, index and truncated buffers.
  *
  * Every answer is checked against a model of the VFIO contract as
@@ -52,7 +54,6 @@
 #define RACE_PERMILLE	4	/* chance of a batch, per call slot */
 #define NCAND		4	/* requests a racing batch mixes */
 #define MAXD		16	/* data words after the header */
-#define MAXVEC		64	/* the model's MSI-X table, at most */
 #define SET_MINSZ	((uint32_t)offsetof(struct vfio_irq_set, data))
 #define INFO_MINSZ	((uint32_t)sizeof(struct vfio_irq_info))
 #define FD_TABLE	4096	/* fds classified; none is open above */
@@ -92,10 +93,11 @@ struct fz {
 	size_t pagesz;
 	/* The model: ERR, REQ trigger 0 none, 1 set, 2 unknown. */
 	int trig[2];
-	bool attached[MAXVEC];
+	bool attached[MAXD];
 	bool unknown;		/* after a racing batch, until resync */
 	unsigned long seen[ANS_NR];
-	unsigned long racing, info;
+	unsigned long racing, info, concurrent;
+	int flip_fd, flip_ev, flip_other;	/* see race_fds() */
 };
 
 static enum res res_of(int ret)
@@ -169,6 +171,21 @@ static unsigned int irq_count(const struct fz *f, uint32_t index)
 	}
 }
 
+/* Bytes per vector of the data type in @flags; -1 if it names none or two. */
+static int data_size(uint32_t flags)
+{
+	switch (flags & DATA_MASK) {
+	case VFIO_IRQ_SET_DATA_NONE:
+		return 0;
+	case VFIO_IRQ_SET_DATA_BOOL:
+		return 1;
+	case VFIO_IRQ_SET_DATA_EVENTFD:
+		return 4;
+	default:
+		return -1;
+	}
+}
+
 /*
  * Eventfds for @count vectors, each word's possible classes in @cls: the
  * first word that is not an eventfd or -1 decides the errno (a negative
@@ -202,8 +219,8 @@ static unsigned int predict_set(const struct fz *f, const uint32_t *h,
 	uint32_t argsz = h[H_ARGSZ], flags = h[H_FLAGS], index = h[H_INDEX];
 	uint32_t start = h[H_START], count = h[H_COUNT];
 	uint32_t dtype = flags & DATA_MASK, action = flags & ACTION_MASK;
-	unsigned int num, size, set;
-	int trig;
+	unsigned int num, set;
+	int trig, size;
 
 	if (!hdr_ok)
 		return AB(ANS_EFAULT);
@@ -213,22 +230,12 @@ static unsigned int predict_set(const struct fz *f, const uint32_t *h,
 	num = irq_count(f, index);
 	if (start >= num || start + count > num)
 		return AB(ANS_EINVAL);
-	switch (dtype) {
-	case VFIO_IRQ_SET_DATA_NONE:
-		size = 0;
-		break;
-	case VFIO_IRQ_SET_DATA_BOOL:
-		size = 1;
-		break;
-	case VFIO_IRQ_SET_DATA_EVENTFD:
-		size = 4;
-		break;
-	default:
+	size = data_size(flags);
+	if (size < 0)
 		return AB(ANS_EINVAL);
-	}
-	if (size && argsz - SET_MINSZ < count * size)
+	if (size && argsz - SET_MINSZ < count * (unsigned int)size)
 		return AB(ANS_EINVAL);
-	if (count * size > avail)
+	if (count * (size_t)size > avail)
 		return AB(ANS_EFAULT);
 
 	if (index == VFIO_PCI_MSIX_IRQ_INDEX) {
@@ -351,17 +358,7 @@ static void gen_req(struct fz *f, struct req *r)
 		count = fuzz_below(g, 2);
 	}
 
-	switch (flags & DATA_MASK) {
-	case VFIO_IRQ_SET_DATA_NONE:
-		size = 0;
-		break;
-	case VFIO_IRQ_SET_DATA_BOOL:
-		size = 1;
-		break;
-	default:
-		size = 4;
-		break;
-	}
+	size = data_size(flags) < 0 ? 4 : data_size(flags);
 	need = SET_MINSZ + (count <= MAXD ? count * size : MAXD * 4);
 	p = fuzz_below(g, 100);
 	if (p < 65)
@@ -555,6 +552,11 @@ struct race {
 	volatile uint32_t *buf;
 	atomic_bool stop;
 	uint32_t seed;
+	int dev;
+	int flip_fd, flip_ev, flip_other;	/* see race_fds() */
+	unsigned int allowed;
+	atomic_uint bad;	/* answers the issuer got and should not */
+	atomic_long issued;
 };
 
 static void *race_header(void *arg)
@@ -588,6 +590,51 @@ static void *race_data(void *arg)
 }
 
 /*
+ * A second VMM thread on the same device: whole candidate requests from
+ * its own buffer, concurrently with the main thread's racing calls.
+ */
+static void *race_issuer(void *arg)
+{
+	struct race *rc = arg;
+	struct {
+		struct vfio_irq_set hdr;
+		int32_t d[MAXD];
+	} req;
+	struct fuzz_rng g;
+	const struct req *c;
+	enum res got;
+	int ret;
+
+	fuzz_rng_init(&g, rc->seed + 1);
+	while (!atomic_load_explicit(&rc->stop, memory_order_relaxed)) {
+		c = &rc->cand[fuzz_below(&g, NCAND)];
+		memcpy(&req.hdr, c->h, sizeof(c->h));
+		memcpy(req.d, c->d, sizeof(req.d));
+		ret = ioctl(rc->dev, VFIO_DEVICE_SET_IRQS, &req);
+		got = res_of(ret);
+		if (!(rc->allowed & AB(got)))
+			atomic_fetch_or(&rc->bad, AB(got));
+		atomic_fetch_add(&rc->issued, 1);
+	}
+	return NULL;
+}
+
+/*
+ * The fd table changes under the requests: one fd number that requests
+ * use is an eventfd and a pipe in turn, and the eventfd again at the end.
+ */
+static void *race_fds(void *arg)
+{
+	struct race *rc = arg;
+
+	while (!atomic_load_explicit(&rc->stop, memory_order_relaxed)) {
+		dup2(rc->flip_other, rc->flip_fd);
+		dup2(rc->flip_ev, rc->flip_fd);
+	}
+	return NULL;
+}
+
+/*
  * Everything a mix of the batch's requests may answer: the union over
  * every header made of their fields, with each data word any of theirs.
  */
@@ -597,8 +644,11 @@ static unsigned int predict_race(const struct fz *f, const struct race *rc)
 	uint32_t h[5];
 
 	for (k = 0; k < NCAND; k++)
-		for (i = 0; i < MAXD; i++)
+		for (i = 0; i < MAXD; i++) {
 			cls[i] |= CB(fd_class(f, rc->cand[k].d[i]));
+			if (rc->cand[k].d[i] == rc->flip_fd)
+				cls[i] |= CB(C_NOT_EVENTFD);
+		}
 	for (combo = 0; combo < NCAND * NCAND * NCAND * NCAND * NCAND; combo++) {
 		for (j = 0, k = combo; j < 5; j++, k /= NCAND)
 			h[j] = rc->cand[k % NCAND].h[j];
@@ -610,9 +660,13 @@ static unsigned int predict_race(const struct fz *f, const struct race *rc)
 static int race_batch(struct __test_metadata *_metadata, struct fz *f,
 		      uint32_t seed, long call)
 {
-	struct race rc = { .seed = fuzz_u32(&f->rng) };
+	struct race rc = {
+		.seed = fuzz_u32(&f->rng), .dev = f->dev,
+		.flip_fd = f->flip_fd, .flip_ev = f->flip_ev,
+		.flip_other = f->flip_other,
+	};
 	unsigned int allowed, k;
-	pthread_t th, td;
+	pthread_t th, td, ti, tf;
 	char ok[64];
 	enum res got;
 	int i, ret;
@@ -621,11 +675,13 @@ static int race_batch(struct __test_metadata *_metadata, struct fz *f,
 		gen_req(f, &rc.cand[k]);
 	f->trig[0] = f->trig[1] = 2;
 	f->unknown = true;
-	allowed = predict_race(f, &rc);
+	allowed = rc.allowed = predict_race(f, &rc);
 	rc.buf = place(f, MAXD * 4, true);
 	write_req((uint32_t *)rc.buf, &rc.cand[0], MAXD * 4, true);
 	ASSERT_EQ(0, pthread_create(&th, NULL, race_header, &rc));
 	ASSERT_EQ(0, pthread_create(&td, NULL, race_data, &rc));
+	ASSERT_EQ(0, pthread_create(&ti, NULL, race_issuer, &rc));
+	ASSERT_EQ(0, pthread_create(&tf, NULL, race_fds, &rc));
 	for (i = 0; i < RACE_CALLS; i++) {
 		ret = ioctl(f->dev, VFIO_DEVICE_SET_IRQS, (void *)rc.buf);
 		got = res_of(ret);
@@ -636,7 +692,13 @@ static int race_batch(struct __test_metadata *_metadata, struct fz *f,
 	atomic_store(&rc.stop, true);
 	pthread_join(th, NULL);
 	pthread_join(td, NULL);
+	pthread_join(ti, NULL);
+	pthread_join(tf, NULL);
 	f->racing += i < RACE_CALLS ? i + 1 : RACE_CALLS;
+	f->concurrent += atomic_load(&rc.issued);
+	set_names(atomic_load(&rc.bad), ok, sizeof(ok));
+	ASSERT_EQ(0u, atomic_load(&rc.bad))
+		TH_LOG("seed %u call %ld: the second thread got %s", seed, call, ok);
 	if (i < RACE_CALLS) {
 		set_names(allowed, ok, sizeof(ok));
 		for (k = 0; k < NCAND; k++)
@@ -690,9 +752,7 @@ static double now(void)
 
 FIXTURE_SETUP(vf)
 {
-	vf_fixture_open(_metadata, self);
-	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd[0]));
-	ASSERT_EQ(0, nvme_drv_enable(&self->nvme));
+	vf_fixture_open_live(_metadata, self);
 }
 
 FIXTURE_TEARDOWN(vf)
@@ -711,6 +771,8 @@ static void make_pool(struct __test_metadata *_metadata, struct fz *f,
 	fd = dup(self->efd[1]);		/* the same eventfd, another fd */
 	ASSERT_LE(0, fd);
 	opened[(*nopened)++] = f->pool[f->npool++] = fd;
+	f->flip_fd = fd;
+	f->flip_ev = self->efd[1];
 	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_LE(0, fd);
 	opened[(*nopened)++] = f->pool[f->npool++] = fd;
@@ -725,6 +787,7 @@ static void make_pool(struct __test_metadata *_metadata, struct fz *f,
 		opened[(*nopened)++] = f->pool[f->npool++] = p[i];
 		opened[(*nopened)++] = f->pool[f->npool++] = s[i];
 	}
+	f->flip_other = p[0];
 	f->pool[f->npool++] = fd;
 	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -764,7 +827,7 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 	ASSERT_LT(0, cap);
 	ASSERT_EQ(0, vfio_dev_cfg_read(&self->dev, cap + 2, &ctrl, sizeof(ctrl)));
 	f->nvec = (ctrl & 0x7ffu) + 1;
-	ASSERT_GE(MAXVEC, (int)f->nvec);
+	ASSERT_GE(MAXD, (int)f->nvec);
 	f->pagesz = sysconf(_SC_PAGESIZE);
 	f->page = mmap(NULL, 2 * f->pagesz, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -778,7 +841,7 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 		seed = seed0 + run;
 		fuzz_rng_init(&f->rng, seed);
 		memset(f->seen, 0, sizeof(f->seen));
-		f->racing = f->info = 0;
+		f->racing = f->info = f->concurrent = 0;
 		TH_LOG("run %d of %d: seed %u (replay: VFPOST_FUZZ_SEED=%u VFPOST_STRESS_RUNS=1)",
 		       run + 1, runs, seed, seed);
 		t0 = now();
@@ -801,8 +864,9 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 		for (i = 0; i < ANS_NR; i++)
 			off += snprintf(line + off, sizeof(line) - off, " %s %lu",
 					res_name[i], f->seen[i]);
-		TH_LOG("run %d: %ld calls (%lu GET_IRQ_INFO, %lu racing) in %.1f s:%s",
-		       run + 1, call, f->info, f->racing, now() - t0, line);
+		TH_LOG("run %d: %ld calls (%lu GET_IRQ_INFO, %lu racing, and %lu from a second thread) in %.1f s:%s",
+		       run + 1, call, f->info, f->racing, f->concurrent,
+		       now() - t0, line);
 		EXPECT_EQ(0u, f->seen[ANS_OTHER]);
 		/* The generator reaches every answer, or the run proved less. */
 		for (i = 0; i < ANS_OTHER; i++)

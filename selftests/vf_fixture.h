@@ -47,6 +47,16 @@ static inline void vf_fixture_open(struct __test_metadata *_metadata,
 	ASSERT_LE(0, self->efd[1]);
 }
 
+/* vf_fixture_open(), then vector 0 on efd[0] and the controller enabled. */
+static inline void vf_fixture_open_live(struct __test_metadata *_metadata,
+					FIXTURE_DATA(vf) *self)
+{
+	vf_fixture_open(_metadata, self);
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1,
+					       &self->efd[0]));
+	ASSERT_EQ(0, nvme_drv_enable(&self->nvme));
+}
+
 static inline void vf_fixture_close(struct __test_metadata *_metadata,
 				    FIXTURE_DATA(vf) *self)
 {
