@@ -836,6 +836,7 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 	make_pool(_metadata, f, self, opened, &nopened);
 	classify_fds(f);
 	f->attached[0] = true;	/* by the fixture */
+	TH_LOG("%s: MSI-X table of %u vectors", self->bdf, f->nvec);
 
 	for (run = 0; run < runs; run++) {
 		seed = seed0 + run;
