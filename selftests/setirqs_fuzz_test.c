@@ -542,8 +542,11 @@ static void one_info(struct __test_metadata *_metadata, struct fz *f,
 		TH_LOG("seed %u call %ld index %u", seed, call, in.index);
 	ASSERT_EQ(want_flags[in.index], info->flags)
 		TH_LOG("seed %u call %ld index %u", seed, call, in.index);
-	for (p = 0; p < tail; p++)
-		ASSERT_EQ(0xa5, after[p]) TH_LOG("GET_IRQ_INFO wrote past its struct");
+	for (p = 0; p < tail; p++) {
+		ASSERT_EQ(0xa5, after[p])
+			TH_LOG("seed %u call %ld: GET_IRQ_INFO wrote past its struct",
+			       seed, call);
+	}
 }
 
 /* A racing batch: threads rewrite the buffer from these requests. */
@@ -736,10 +739,12 @@ static void check_irqs(struct __test_metadata *_metadata, struct fz *f,
 		TH_LOG("seed %u call %ld: vfio_pci_core requested an irq", seed, call);
 	if (f->unknown)
 		return;
-	for (i = 0; i < f->nvec; i++)
+	/* Braces: the harness runs TH_LOG after the statement it ends. */
+	for (i = 0; i < f->nvec; i++) {
 		ASSERT_EQ(f->attached[i], fp_host_count(f->bdf, i) >= 0)
 			TH_LOG("seed %u call %ld: vector %u %s in the model", seed,
 			       call, i, f->attached[i] ? "attached" : "detached");
+	}
 }
 
 static double now(void)
@@ -870,8 +875,10 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 		       now() - t0, line);
 		EXPECT_EQ(0u, f->seen[ANS_OTHER]);
 		/* The generator reaches every answer, or the run proved less. */
-		for (i = 0; i < ANS_OTHER; i++)
-			EXPECT_LT(0u, f->seen[i]) TH_LOG("no %s in run %d", res_name[i], run + 1);
+		for (i = 0; i < ANS_OTHER; i++) {
+			EXPECT_LT(0u, f->seen[i])
+				TH_LOG("no %s in run %d", res_name[i], run + 1);
+		}
 	}
 
 	/* Vector 0 back on efd[0]: it still delivers. */
