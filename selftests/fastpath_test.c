@@ -26,45 +26,20 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "vf_fixture.h"
 #include "fastpath.h"
 #include "lab.h"
 #include "nvme_drv.h"
 #include "vfio_dev.h"
 
-#define MSIX VFIO_PCI_MSIX_IRQ_INDEX
-
-FIXTURE(vf) {
-	char bdf[LAB_BDF_LEN];
-	struct vfio_dev dev;
-	struct nvme_drv nvme;
-	int efd[2];
-	bool opened;
-};
-
 FIXTURE_SETUP(vf)
 {
-	self->efd[0] = self->efd[1] = -1;
-	ASSERT_EQ(0, fp_vf_setup(self->bdf));
-	ASSERT_EQ(0, vfio_dev_open(&self->dev, self->bdf));
-	self->opened = true;
-	ASSERT_EQ(0, nvme_drv_init(&self->nvme, &self->dev));
-	self->efd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	self->efd[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, self->efd[0]);
-	ASSERT_LE(0, self->efd[1]);
+	vf_fixture_open(_metadata, self);
 }
 
 FIXTURE_TEARDOWN(vf)
 {
-	if (self->opened) {
-		nvme_drv_fini(&self->nvme);
-		vfio_dev_close(&self->dev);
-	}
-	if (self->efd[0] >= 0)
-		close(self->efd[0]);
-	if (self->efd[1] >= 0)
-		close(self->efd[1]);
-	EXPECT_EQ(0, fp_vf_teardown(self->bdf));
+	vf_fixture_close(_metadata, self);
 }
 
 /* Attach vector 0 and enable the controller (admin CQ on vector 0). */

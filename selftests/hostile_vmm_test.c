@@ -21,53 +21,18 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "fastpath.h"
-#include "lab.h"
-#include "nvme_drv.h"
-#include "vfio_dev.h"
+#include "vf_fixture.h"
 
-#define MSIX		VFIO_PCI_MSIX_IRQ_INDEX
 #define FLIP_REQUESTS	100000
-
-FIXTURE(vf) {
-	char bdf[LAB_BDF_LEN];
-	char core_irq[64];	/* what vfio_pci_core would name its irqs */
-	struct vfio_dev dev;
-	struct nvme_drv nvme;
-	int efd[2];
-	bool opened;
-};
 
 FIXTURE_SETUP(vf)
 {
-	self->efd[0] = self->efd[1] = -1;
-	ASSERT_EQ(0, fp_vf_setup(self->bdf));
-	snprintf(self->core_irq, sizeof(self->core_irq), "vfio-msix");
-	ASSERT_EQ(0, vfio_dev_open(&self->dev, self->bdf));
-	self->opened = true;
-	ASSERT_EQ(0, nvme_drv_init(&self->nvme, &self->dev));
-	self->efd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	self->efd[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, self->efd[0]);
-	ASSERT_LE(0, self->efd[1]);
-	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd[0]));
-	ASSERT_EQ(0, nvme_drv_enable(&self->nvme));
+	vf_fixture_open_live(_metadata, self);
 }
 
 FIXTURE_TEARDOWN(vf)
 {
-	if (self->opened) {
-		nvme_drv_fini(&self->nvme);
-		vfio_dev_close(&self->dev);
-	}
-	EXPECT_EQ(0, fp_vfpost_irqs()) TH_LOG("vfpost irq left after close");
-	EXPECT_EQ(0, fp_irq_lines(self->core_irq));
-	if (self->efd[0] >= 0)
-		close(self->efd[0]);
-	if (self->efd[1] >= 0)
-		close(self->efd[1]);
-	/* Unloads vfpost: fails if anything still holds it. */
-	EXPECT_EQ(0, fp_vf_teardown(self->bdf));
+	vf_fixture_close(_metadata, self);
 }
 
 /* A SET_IRQS request in memory shared with the flipping thread. */
@@ -111,21 +76,6 @@ static void flip_stop(struct flip *f, pthread_t t)
 	pthread_join(t, NULL);
 }
 
-/* Vector 0 still delivers a software trigger and a device interrupt. */
-static void vector0_works(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(vf) *self)
-{
-	uint32_t res;
-
-	fp_efd_settle(self->efd[0], 50);
-	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX,
-					 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
-	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
-	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
-	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
-	EXPECT_LE(1, fp_host_count(self->bdf, 0));
-}
-
 /*
  * "Disable" (DATA_NONE, count 0) with the index flipping: when vfpost read
  * MSI-X it is a legal disable, and vector 0 must then re-attach through the
@@ -158,10 +108,10 @@ TEST_F_TIMEOUT(vf, index_flip_on_disable_never_frees_vfpost_vectors, 900)
 	EXPECT_EQ(0, other);
 	EXPECT_LT(0, disabled) TH_LOG("the flip never hit MSI-X: no race tried");
 	EXPECT_LT(0, refused) TH_LOG("the flip never hit INTx: no race tried");
-	EXPECT_EQ(0, fp_irq_lines(self->core_irq));
+	EXPECT_EQ(0, fp_irq_lines(CORE_MSIX_IRQ));
 	/* Re-attached after the last disable, if any. */
 	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd[0]));
-	vector0_works(_metadata, self);
+	vf_vector0_works(_metadata, self);
 }
 
 /*
@@ -189,7 +139,7 @@ TEST_F_TIMEOUT(vf, index_flip_on_attach_never_reaches_the_core, 900)
 			other++;
 		}
 		if (!(i % 10000))
-			ASSERT_EQ(0, fp_irq_lines(self->core_irq))
+			ASSERT_EQ(0, fp_irq_lines(CORE_MSIX_IRQ))
 				TH_LOG("vfio_pci_core requested an irq after %d requests", i);
 	}
 	flip_stop(&f, t);
@@ -199,9 +149,9 @@ TEST_F_TIMEOUT(vf, index_flip_on_attach_never_reaches_the_core, 900)
 	EXPECT_EQ(0, other);
 	EXPECT_LT(0, attached) TH_LOG("the flip never hit MSI-X: no race tried");
 	EXPECT_LT(0, refused) TH_LOG("the flip never hit INTx: no race tried");
-	EXPECT_EQ(0, fp_irq_lines(self->core_irq));
+	EXPECT_EQ(0, fp_irq_lines(CORE_MSIX_IRQ));
 	EXPECT_EQ(-1, fp_host_count(self->bdf, 1)) TH_LOG("vector 1 still attached");
-	vector0_works(_metadata, self);
+	vf_vector0_works(_metadata, self);
 }
 
 /* GET_IRQ_INFO is vfpost's for every index: what a VF really has. */
@@ -241,7 +191,7 @@ TEST_F(vf, intx_and_msi_requests_are_refused)
 		EXPECT_NE(0, vfio_dev_irq_set_eventfds(&self->dev, index, 0, 1, &fd));
 		EXPECT_NE(0, vfio_dev_irq_set_eventfds(&self->dev, index, 0, 0, NULL));
 	}
-	EXPECT_EQ(0, fp_irq_lines(self->core_irq));
+	EXPECT_EQ(0, fp_irq_lines(CORE_MSIX_IRQ));
 	EXPECT_EQ(0, fp_irq_lines("vfio-msi"));
 }
 
