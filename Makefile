@@ -42,7 +42,7 @@ check: setup
 	@$(ROOT)/scripts/check
 
 # The fault matrix and campaigns, 20 runs each (Documentation/reliability.rst).
-stress: setup all
+stress: setup
 	@$(ROOT)/scripts/stress
 
 demo: setup

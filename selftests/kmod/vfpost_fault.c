@@ -151,6 +151,21 @@ static int vfpost_fault_pre(struct kprobe *p, struct pt_regs *regs)
 	return 1;	/* regs->ip changed: do not single-step */
 }
 
+/*
+ * Never called (the pre-handler returns 1 when it redirects the call), but
+ * a kprobe with a post-handler is never optimized into a jump: an optimized
+ * kprobe ignores the pre-handler's change of regs->ip, so once the kprobe
+ * optimizer had run (a few jiffies after registration) the call went on
+ * and the failure was counted but not injected (Documentation/trace/
+ * kprobes.rst: "The jump optimization changes the kprobe's pre_handler
+ * behavior").  No optimization also means no jump patched into the
+ * probed function while other CPUs run it.
+ */
+static void vfpost_fault_post(struct kprobe *p, struct pt_regs *regs,
+			      unsigned long flags)
+{
+}
+
 static struct kprobe vfpost_fault_kp[FAULT_MAX_FUNCS];
 static struct kprobe *vfpost_fault_kps[FAULT_MAX_FUNCS];
 static char vfpost_fault_names[256];
@@ -172,6 +187,7 @@ static int __init vfpost_fault_init(void)
 			return -E2BIG;
 		vfpost_fault_kp[vfpost_fault_n].symbol_name = name;
 		vfpost_fault_kp[vfpost_fault_n].pre_handler = vfpost_fault_pre;
+		vfpost_fault_kp[vfpost_fault_n].post_handler = vfpost_fault_post;
 		vfpost_fault_kps[vfpost_fault_n] = &vfpost_fault_kp[vfpost_fault_n];
 		vfpost_fault_n++;
 	}
