@@ -14,6 +14,10 @@
  *                      completion before counting it as late (default 20000)
  *   guest.tsc_khz=K    the TSC rate, when the host knows it better than a
  *                      PIT calibration on a loaded (nested, emulated) machine
+ *   guest.mode=hostile attack the VMM through every NVMe function (hostile.c):
+ *                      guest.ops=N random accesses (default 2000) from a
+ *                      PRNG seeded with guest.seed=S (printed first), then
+ *                      check what the VMM must still emulate
  *   guest.hold_ms=H    stay up H ms after the result line before powering
  *                      off (with the device live), so the host can sample
  *                      its own per-vector counters
@@ -31,7 +35,7 @@
 
 struct opts {
 	const char *mode;
-	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms, tsc_khz;
+	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms, tsc_khz, seed, ops;
 };
 
 static bool streq(const char *a, const char *b)
@@ -64,7 +68,8 @@ static void parse_cmdline(const char *p, struct opts *o)
 		{ "guest.count=", &o->count }, { "guest.rounds=", &o->rounds },
 		{ "guest.vectors=", &o->vectors }, { "guest.work=", &o->work },
 		{ "guest.irq_wait_us=", &o->irq_wait_us }, { "guest.hold_ms=", &o->hold_ms },
-		{ "guest.tsc_khz=", &o->tsc_khz },
+		{ "guest.tsc_khz=", &o->tsc_khz }, { "guest.seed=", &o->seed },
+		{ "guest.ops=", &o->ops },
 	};
 	static char mode[16];
 
@@ -225,7 +230,7 @@ void guest_main(const uint8_t *boot_params)
 	uint64_t cmdline = *(const uint32_t *)(boot_params + 0x228) |
 			   (uint64_t)*(const uint32_t *)(boot_params + 0x0c8) << 32;
 	struct opts o = { .mode = "hello", .count = 1000, .rounds = 10, .work = 4,
-			  .irq_wait_us = 20000 };
+			  .irq_wait_us = 20000, .ops = 2000 };
 
 	con_init();
 	mm_init();
@@ -238,8 +243,10 @@ void guest_main(const uint8_t *boot_params)
 		run_irq(&o);
 	else if (streq(o.mode, "storm"))
 		run_storm(&o);
+	else if (streq(o.mode, "hostile"))
+		run_hostile(o.seed, o.ops);
 	else
-		guest_fail("unknown guest.mode=%s; use hello, irq or storm\n", o.mode);
+		guest_fail("unknown guest.mode=%s; use hello, irq, storm or hostile\n", o.mode);
 	if (o.hold_ms) {
 		uint64_t until = deadline_after_us(o.hold_ms * 1000);
 
