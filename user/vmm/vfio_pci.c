@@ -303,9 +303,9 @@ static void bar_unmap(struct vfio_assigned *a, int bar)
 	if (!bs->on)
 		return;
 	if (bs->pio)
-		vm_unregister_pio(a->vm, bs->gpa);
+		vm_unregister_pio(a->vm, bs->gpa, bar_ctx(a, bar));
 	else
-		vm_unregister_mmio(a->vm, bs->gpa);
+		vm_unregister_mmio(a->vm, bs->gpa, bar_ctx(a, bar));
 	for (i = 0; i < bs->nr_slots; i++)
 		vm_unmap_memslot(a->vm, bs->slot[i]);
 	bs->nr_slots = 0;

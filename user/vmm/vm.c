@@ -171,9 +171,9 @@ int vm_register_mmio(struct vm *vm, uint64_t gpa, uint64_t len, vm_io_fn fn, voi
 	return io_table_register(vm->mmio, gpa, len, fn, opaque);
 }
 
-int vm_unregister_mmio(struct vm *vm, uint64_t gpa)
+int vm_unregister_mmio(struct vm *vm, uint64_t gpa, const void *opaque)
 {
-	return io_table_unregister(vm->mmio, gpa);
+	return io_table_unregister(vm->mmio, gpa, opaque);
 }
 
 int vm_register_pio(struct vm *vm, uint16_t port, uint16_t len, vm_io_fn fn, void *opaque)
@@ -183,9 +183,9 @@ int vm_register_pio(struct vm *vm, uint16_t port, uint16_t len, vm_io_fn fn, voi
 	return io_table_register(vm->pio, port, len, fn, opaque);
 }
 
-int vm_unregister_pio(struct vm *vm, uint16_t port)
+int vm_unregister_pio(struct vm *vm, uint16_t port, const void *opaque)
 {
-	return io_table_unregister(vm->pio, port);
+	return io_table_unregister(vm->pio, port, opaque);
 }
 
 int vm_irq_line(struct vm *vm, unsigned int gsi, int level)
