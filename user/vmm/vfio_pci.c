@@ -302,13 +302,14 @@ static void bar_unmap(struct vfio_assigned *a, int bar)
 
 	if (!bs->on)
 		return;
-	if (bs->pio)
+	if (bs->trapped && bs->pio)
 		vm_unregister_pio(a->vm, bs->gpa, bar_ctx(a, bar));
-	else
+	else if (bs->trapped)
 		vm_unregister_mmio(a->vm, bs->gpa, bar_ctx(a, bar));
 	for (i = 0; i < bs->nr_slots; i++)
 		vm_unmap_memslot(a->vm, bs->slot[i]);
 	bs->nr_slots = 0;
+	bs->trapped = false;
 	bs->on = false;
 	log_debug("%s: BAR%d unmapped from 0x%llx", a->bdf, bar, (unsigned long long)bs->gpa);
 }
@@ -355,7 +356,12 @@ static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
 			break;
 		}
 	}
-	if (vm_register_mmio(a->vm, gpa, r->size, bar_io, bar_ctx(a, bar)))
+	/*
+	 * Record only what was registered: the guest may have put the BAR
+	 * over another trap (ECAM, another device's BAR).
+	 */
+	bs->trapped = !vm_register_mmio(a->vm, gpa, r->size, bar_io, bar_ctx(a, bar));
+	if (!bs->trapped)
 		log_warn("%s: BAR%d: cannot trap MMIO at 0x%llx", a->bdf, bar,
 			 (unsigned long long)gpa);
 	bs->gpa = gpa;
@@ -383,6 +389,7 @@ static void cfg_bar_map(void *opaque, int bar, uint64_t addr, bool on)
 		}
 		bs->gpa = addr;
 		bs->pio = true;
+		bs->trapped = true;
 		bs->on = true;
 		return;
 	}
