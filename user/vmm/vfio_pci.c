@@ -775,7 +775,8 @@ static int setup_bars(struct vfio_assigned *a)
 	ret = vcfg_init(&a->cfg, &cfg_backend, a, &cfg_ops, a, sizes,
 			a->is_vf || !a->has_intx);
 	if (ret) {
-		log_err("%s: unsupported config space (%s)", a->bdf, strerror(-ret));
+		log_err("%s: unsupported config space (%s)%s", a->bdf, strerror(-ret),
+			ret == -EINVAL ? ": a non-power-of-two BAR, a 64-bit BAR in the last slot or an MSI-X BIR of 6 or 7" : "");
 		return ret;
 	}
 	for (i = 0; i < VCFG_NR_BARS; i++) {
