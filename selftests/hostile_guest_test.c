@@ -51,20 +51,6 @@ static const char *vmm_path(void)
 	return path;
 }
 
-/* Numeric value of "key=" on the line that starts with @line. */
-static long value_of(const char *out, const char *line, const char *key)
-{
-	const char *l = strstr(out, line), *k, *eol;
-
-	if (!l)
-		return -1;
-	eol = strchr(l, '\n');
-	k = strstr(l, key);
-	if (!k || (eol && k > eol))
-		return -1;
-	return strtol(k + strlen(key), NULL, 10);
-}
-
 static long env_long(const char *name, long def)
 {
 	const char *v = getenv(name);
@@ -159,9 +145,9 @@ TEST_F_TIMEOUT(vfs, hostile_seeds_then_a_normal_guest, 900)
 		} else {
 			ASSERT_EQ(0, count_lines(self->log, "hostile check failed"))
 				TH_LOG("seed %ld: vibevmm stopped emulating:\n%s", seed, out);
-			ASSERT_EQ(2, value_of(out, "GUEST-BENCH: hostile seed=", "devices="))
+			ASSERT_EQ(2, lab_value_of(out, "GUEST-BENCH: hostile seed=", "devices="))
 				TH_LOG("seed %ld:\n%s", seed, out);
-			ASSERT_EQ(0, value_of(out, "GUEST-BENCH: hostile seed=", "failed="))
+			ASSERT_EQ(0, lab_value_of(out, "GUEST-BENCH: hostile seed=", "failed="))
 				TH_LOG("seed %ld:\n%s", seed, out);
 			ASSERT_NE(NULL, strstr(out, "GUEST-BENCH: exit ok"))
 				TH_LOG("seed %ld:\n%s", seed, out);
@@ -174,8 +160,8 @@ TEST_F_TIMEOUT(vfs, hostile_seeds_then_a_normal_guest, 900)
 	ASSERT_EQ(0, run_vmm(out, self->log, args,
 			     "guest.mode=irq guest.count=50 guest.irq_wait_us=1000000"))
 		TH_LOG("%s", out);
-	ASSERT_EQ(50, value_of(out, "GUEST-BENCH: irq", "completions=")) TH_LOG("%s", out);
-	ASSERT_EQ(50, value_of(out, "GUEST-BENCH: irq", "interrupts=")) TH_LOG("%s", out);
+	ASSERT_EQ(50, lab_value_of(out, "GUEST-BENCH: irq", "completions=")) TH_LOG("%s", out);
+	ASSERT_EQ(50, lab_value_of(out, "GUEST-BENCH: irq", "interrupts=")) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "GUEST-BENCH: exit ok")) TH_LOG("%s", out);
 	ASSERT_EQ(0, fp_vfpost_irqs());
 }
