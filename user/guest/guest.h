@@ -65,7 +65,8 @@ int nvme_init(struct nvme *n, uint64_t bar0);
 void nvme_submit_get_features(struct nvme *n);
 int nvme_wait_completion(struct nvme *n, uint64_t timeout_us);
 
-/* hostile.c: guest.mode=hostile. */
+/* hostile.c: guest.mode=hostile, and the PRNG of the seeded modes. */
 void run_hostile(uint64_t seed, uint64_t ops);
+uint64_t guest_rand(uint64_t *state);
 
 #endif

@@ -49,14 +49,19 @@ static struct victim vs[MAX_DEVS];
 static unsigned int nr_vs;
 static uint64_t rng, checks, failed;
 
-/* splitmix64: one 64-bit state, good enough to pick accesses. */
-static uint64_t rnd(void)
+uint64_t guest_rand(uint64_t *state)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+	/* splitmix64: one 64-bit state, good enough to pick accesses. */
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+static uint64_t rnd(void)
+{
+	return guest_rand(&rng);
 }
 
 static uint64_t rnd_below(uint64_t n)
