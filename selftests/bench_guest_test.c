@@ -27,20 +27,6 @@ static int run_payload(char *out, const char *vmm_args, const char *cmdline)
 			  build, build, vmm_args, cmdline);
 }
 
-/* Numeric value of "key=" on the line that starts with @line. */
-static long value_of(const char *out, const char *line, const char *key)
-{
-	const char *l = strstr(out, line), *k, *eol;
-
-	if (!l)
-		return -1;
-	eol = strchr(l, '\n');
-	k = strstr(l, key);
-	if (!k || (eol && k > eol))
-		return -1;
-	return strtol(k + strlen(key), NULL, 10);
-}
-
 /* Under a loaded lab one payload boot can take a while; see run_payload. */
 #define TEST_TIMEOUT	150
 
@@ -63,7 +49,7 @@ TEST_F_TIMEOUT(novf, hello_boots_and_powers_off, TEST_TIMEOUT)
 	ASSERT_EQ(0, run_payload(out, "", "guest.mode=hello")) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "GUEST-BENCH: hello lapic_id=0")) TH_LOG("%s", out);
 	/* The TSC was calibrated against the PIT: some MHz at least. */
-	ASSERT_LT(1000000, value_of(out, "GUEST-BENCH: hello", "tsc_hz=")) TH_LOG("%s", out);
+	ASSERT_LT(1000000, lab_value_of(out, "GUEST-BENCH: hello", "tsc_hz=")) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "nvme=none")) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "GUEST-BENCH: exit ok")) TH_LOG("%s", out);
 }
@@ -124,9 +110,9 @@ TEST_F_TIMEOUT(vf, irq_counts_match_completions, TEST_TIMEOUT)
 	snprintf(args, sizeof(args), "--vfio %s --irq-path %s", self->bdf[0], variant->path);
 	ASSERT_EQ(0, run_payload(out, args, "guest.mode=irq guest.count=50 guest.irq_wait_us=1000000"))
 		TH_LOG("%s", out);
-	ASSERT_EQ(50, value_of(out, "GUEST-BENCH: irq", "completions=")) TH_LOG("%s", out);
-	ASSERT_EQ(50, value_of(out, "GUEST-BENCH: irq", "interrupts=")) TH_LOG("%s", out);
-	ASSERT_EQ(0, value_of(out, "GUEST-BENCH: irq", "lost=")) TH_LOG("%s", out);
+	ASSERT_EQ(50, lab_value_of(out, "GUEST-BENCH: irq", "completions=")) TH_LOG("%s", out);
+	ASSERT_EQ(50, lab_value_of(out, "GUEST-BENCH: irq", "interrupts=")) TH_LOG("%s", out);
+	ASSERT_EQ(0, lab_value_of(out, "GUEST-BENCH: irq", "lost=")) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "GUEST-BENCH: exit ok")) TH_LOG("%s", out);
 }
 
@@ -139,10 +125,10 @@ TEST_F_TIMEOUT(vf, storm_reports_every_enable, TEST_TIMEOUT)
 	ASSERT_EQ(0, run_payload(out, args, "guest.mode=storm guest.rounds=2 guest.work=1 guest.irq_wait_us=1000000"))
 		TH_LOG("%s", out);
 	/* 2 rounds x (MSI-X enable + unmask of vector 1) on the lab's 2-vector VF */
-	ASSERT_EQ(4, value_of(out, "GUEST-BENCH: storm", "enables=")) TH_LOG("%s", out);
+	ASSERT_EQ(4, lab_value_of(out, "GUEST-BENCH: storm", "enables=")) TH_LOG("%s", out);
 	/* per round: 1 command, 1 in flight across the unmask, 1 after */
-	ASSERT_EQ(6, value_of(out, "GUEST-BENCH: storm", "completions=")) TH_LOG("%s", out);
-	ASSERT_EQ(0, value_of(out, "GUEST-BENCH: storm", "other_vector_irqs=")) TH_LOG("%s", out);
+	ASSERT_EQ(6, lab_value_of(out, "GUEST-BENCH: storm", "completions=")) TH_LOG("%s", out);
+	ASSERT_EQ(0, lab_value_of(out, "GUEST-BENCH: storm", "other_vector_irqs=")) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "GUEST-BENCH: exit ok")) TH_LOG("%s", out);
 }
 

@@ -79,6 +79,19 @@ int lab_sh_out(char *out, size_t len, const char *fmt, ...)
 	return ret;
 }
 
+long lab_value_of(const char *out, const char *line, const char *key)
+{
+	const char *l = strstr(out, line), *k, *eol;
+
+	if (!l)
+		return -1;
+	eol = strchr(l, '\n');
+	k = strstr(l, key);
+	if (!k || (eol && k > eol))
+		return -1;
+	return strtol(k + strlen(key), NULL, 10);
+}
+
 int lab_read_file(const char *path, char *buf, size_t len)
 {
 	ssize_t n;

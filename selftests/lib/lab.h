@@ -23,6 +23,12 @@ int lab_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int lab_sh_out(char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * In captured output @out: the number after "@key" on the first line that
+ * contains @line ("GUEST-BENCH: irq", "completions="), or -1.
+ */
+long lab_value_of(const char *out, const char *line, const char *key);
+
 int lab_read_file(const char *path, char *buf, size_t len);
 int lab_write_file(const char *path, const char *val);
 int lab_read_long(const char *path, long *val);

@@ -42,10 +42,13 @@ struct pci_dev {
 	uint8_t msix_cap;		/* 0 if none */
 	uint16_t msix_size;		/* table entries */
 	uint64_t msix_table;		/* guest-physical address */
+	uint64_t msix_pba;
 };
 uint32_t pci_read(uint8_t devfn, unsigned int off, unsigned int len);
 void pci_write(uint8_t devfn, unsigned int off, unsigned int len, uint32_t v);
 bool pci_find_class(uint32_t class, struct pci_dev *dev);
+/* The first function of @class at or after @from (a devfn). */
+bool pci_find_next(uint32_t class, unsigned int from, struct pci_dev *dev);
 void msix_set_entry(struct pci_dev *dev, unsigned int i, uint8_t vector, bool masked);
 void msix_mask(struct pci_dev *dev, unsigned int i, bool masked);
 void msix_enable(struct pci_dev *dev, bool on);
@@ -61,5 +64,9 @@ struct nvme {
 int nvme_init(struct nvme *n, uint64_t bar0);
 void nvme_submit_get_features(struct nvme *n);
 int nvme_wait_completion(struct nvme *n, uint64_t timeout_us);
+
+/* hostile.c: guest.mode=hostile, and the PRNG of the seeded modes. */
+void run_hostile(uint64_t seed, uint64_t ops);
+uint64_t guest_rand(uint64_t *state);
 
 #endif

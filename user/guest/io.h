@@ -54,6 +54,27 @@ static inline void mmio_write32(uint64_t addr, uint32_t v)
 	*(volatile uint32_t *)addr = v;
 }
 
+/* One MMIO access of 1, 2, 4 or 8 bytes at any alignment. */
+static inline uint64_t mmio_read(uint64_t addr, unsigned int len)
+{
+	switch (len) {
+	case 1: return *(volatile uint8_t *)addr;
+	case 2: return *(volatile uint16_t *)addr;
+	case 4: return *(volatile uint32_t *)addr;
+	default: return *(volatile uint64_t *)addr;
+	}
+}
+
+static inline void mmio_write(uint64_t addr, unsigned int len, uint64_t v)
+{
+	switch (len) {
+	case 1: *(volatile uint8_t *)addr = v; break;
+	case 2: *(volatile uint16_t *)addr = v; break;
+	case 4: *(volatile uint32_t *)addr = v; break;
+	default: *(volatile uint64_t *)addr = v; break;
+	}
+}
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;

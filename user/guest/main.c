@@ -14,6 +14,18 @@
  *                      completion before counting it as late (default 20000)
  *   guest.tsc_khz=K    the TSC rate, when the host knows it better than a
  *                      PIT calibration on a loaded (nested, emulated) machine
+ *   guest.mode=hostile attack the VMM through every NVMe function (hostile.c):
+ *                      guest.ops=N random accesses (default 2000) from a
+ *                      PRNG seeded with guest.seed=S (printed first), then
+ *                      check what the VMM must still emulate
+ *   guest.mode=soak    guest.seconds=T of Get Features commands, one at a time,
+ *                      each followed by its interrupt, with, between them
+ *                      and chosen by a PRNG seeded with guest.seed=S: vector
+ *                      0 masked across a command (its interrupt must wait
+ *                      for the unmask), the function masked likewise, MSI-X
+ *                      disabled and enabled (vectors detached and attached
+ *                      again), vector 0 re-aimed at another CPU vector (a
+ *                      new route for its irqfd), vector 1 masked or unmasked
  *   guest.hold_ms=H    stay up H ms after the result line before powering
  *                      off (with the device live), so the host can sample
  *                      its own per-vector counters
@@ -31,7 +43,8 @@
 
 struct opts {
 	const char *mode;
-	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms, tsc_khz;
+	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms, tsc_khz, seed, ops;
+	uint64_t seconds;
 };
 
 static bool streq(const char *a, const char *b)
@@ -64,7 +77,8 @@ static void parse_cmdline(const char *p, struct opts *o)
 		{ "guest.count=", &o->count }, { "guest.rounds=", &o->rounds },
 		{ "guest.vectors=", &o->vectors }, { "guest.work=", &o->work },
 		{ "guest.irq_wait_us=", &o->irq_wait_us }, { "guest.hold_ms=", &o->hold_ms },
-		{ "guest.tsc_khz=", &o->tsc_khz },
+		{ "guest.tsc_khz=", &o->tsc_khz }, { "guest.seed=", &o->seed },
+		{ "guest.ops=", &o->ops }, { "guest.seconds=", &o->seconds },
 	};
 	static char mode[16];
 
@@ -206,6 +220,110 @@ static void run_storm(const struct opts *o)
 		   other, tsc_to_us(total), tsc_to_us(max), total, max);
 }
 
+/* Interrupts on every vector the payload counts. */
+static uint64_t irqs_total(void)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < IRQ_MAX_VECTORS; i++)
+		sum += irq_count[i];
+	return sum;
+}
+
+static void wait_total(uint64_t want, uint64_t wait_us)
+{
+	uint64_t deadline = deadline_after_us(wait_us);
+
+	while (irqs_total() < want && rdtsc() < deadline)
+		cpu_relax();
+}
+
+#define SOAK_MASKED_US	1000	/* how long a masked vector must stay quiet */
+
+/* One command and its interrupt, on whichever vector entry 0 targets now. */
+static void soak_command(struct nvme *n, const struct opts *o)
+{
+	nvme_submit_get_features(n);
+	if (nvme_wait_completion(n, CMD_TIMEOUT_US))
+		guest_fail("NVMe command timed out (no completion in %u ms)\n",
+			   CMD_TIMEOUT_US / 1000);
+	wait_total(n->completions, o->irq_wait_us);
+}
+
+/* One command across a mask: nothing may arrive until the unmask. */
+static bool soak_masked_command(struct pci_dev *d, struct nvme *n, bool function)
+{
+	uint64_t before = irqs_total();
+	bool quiet;
+
+	if (function)
+		pci_write(d->devfn, d->msix_cap + 2, 2,
+			  pci_read(d->devfn, d->msix_cap + 2, 2) | (1u << 14));
+	else
+		msix_mask(d, 0, true);
+	nvme_submit_get_features(n);
+	if (nvme_wait_completion(n, CMD_TIMEOUT_US))
+		guest_fail("NVMe command timed out with its vector masked\n");
+	wait_total(before + 1, SOAK_MASKED_US);
+	quiet = irqs_total() == before;
+	if (function)
+		msix_enable(d, true);		/* clears the function mask */
+	else
+		msix_mask(d, 0, false);
+	return quiet;
+}
+
+static void run_soak(const struct opts *o)
+{
+	uint64_t end, rounds = 0, early = 0, act[6] = { 0 };
+	uint64_t rng = o->seed;
+	struct pci_dev d;
+	struct nvme n;
+
+	con_printf("GUEST-BENCH: soak start seed=%lu seconds=%lu\n", o->seed, o->seconds);
+	setup_device(&d, &n, 1);
+	end = deadline_after_us(o->seconds * 1000000);
+	while (rdtsc() < end) {
+		unsigned int a = guest_rand(&rng) % 6;
+
+		act[a]++;
+		switch (a) {
+		case 1:		/* vector 0 masked across a command */
+		case 2:		/* the function masked across a command */
+			early += !soak_masked_command(&d, &n, a == 2);
+			break;
+		case 3:		/* MSI-X off and on: vectors detached, attached */
+			msix_enable(&d, false);
+			msix_enable(&d, true);
+			nvme_submit_get_features(&n);
+			if (nvme_wait_completion(&n, CMD_TIMEOUT_US))
+				guest_fail("NVMe command timed out after MSI-X re-enable\n");
+			break;
+		case 4:		/* vector 0 re-aimed, live: a new route */
+			mmio_write32(d.msix_table + 8,
+				     IRQ_VECTOR_BASE + guest_rand(&rng) % IRQ_MAX_VECTORS);
+			soak_command(&n, o);
+			break;
+		case 5:		/* vector 1 (no source) masked or unmasked */
+			if (d.msix_size > 1)
+				msix_mask(&d, 1, guest_rand(&rng) & 1);
+			soak_command(&n, o);
+			break;
+		default:
+			soak_command(&n, o);
+			break;
+		}
+		wait_total(n.completions, o->irq_wait_us);
+		rounds++;
+	}
+	wait_total(n.completions, o->irq_wait_us);
+	con_printf("GUEST-BENCH: soak seed=%lu rounds=%lu", o->seed, rounds);
+	report_counts(&n, irqs_total());
+	con_printf(" early=%lu plain=%lu vec_masked=%lu fn_masked=%lu reattach=%lu reroute=%lu"
+		   " vec1=%lu\n", early, act[0], act[1], act[2], act[3], act[4], act[5]);
+}
+
 static void run_hello(void)
 {
 	struct pci_dev d;
@@ -225,7 +343,7 @@ void guest_main(const uint8_t *boot_params)
 	uint64_t cmdline = *(const uint32_t *)(boot_params + 0x228) |
 			   (uint64_t)*(const uint32_t *)(boot_params + 0x0c8) << 32;
 	struct opts o = { .mode = "hello", .count = 1000, .rounds = 10, .work = 4,
-			  .irq_wait_us = 20000 };
+			  .irq_wait_us = 20000, .ops = 2000, .seconds = 10 };
 
 	con_init();
 	mm_init();
@@ -238,8 +356,13 @@ void guest_main(const uint8_t *boot_params)
 		run_irq(&o);
 	else if (streq(o.mode, "storm"))
 		run_storm(&o);
+	else if (streq(o.mode, "hostile"))
+		run_hostile(o.seed, o.ops);
+	else if (streq(o.mode, "soak"))
+		run_soak(&o);
 	else
-		guest_fail("unknown guest.mode=%s; use hello, irq or storm\n", o.mode);
+		guest_fail("unknown guest.mode=%s; use hello, irq, storm, hostile or soak\n",
+			   o.mode);
 	if (o.hold_ms) {
 		uint64_t until = deadline_after_us(o.hold_ms * 1000);
 

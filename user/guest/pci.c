@@ -70,21 +70,26 @@ static void find_msix(struct pci_dev *d)
 	while (pos && guard--) {
 		if (pci_read(d->devfn, pos, 1) == CAP_ID_MSIX) {
 			uint32_t tbl = pci_read(d->devfn, pos + 4, 4);
+			uint32_t pba = pci_read(d->devfn, pos + 8, 4);
 
 			d->msix_cap = pos;
 			d->msix_size = (pci_read(d->devfn, pos + 2, 2) & 0x7ff) + 1;
-			d->msix_table = d->bar[tbl & 7] + (tbl & ~7u);
+			/* BIR 6 and 7 are reserved: no table then */
+			if ((tbl & 7) < 6)
+				d->msix_table = d->bar[tbl & 7] + (tbl & ~7u);
+			if ((pba & 7) < 6)
+				d->msix_pba = d->bar[pba & 7] + (pba & ~7u);
 			return;
 		}
 		pos = pci_read(d->devfn, pos + 1, 1) & 0xfc;
 	}
 }
 
-bool pci_find_class(uint32_t class, struct pci_dev *d)
+bool pci_find_next(uint32_t class, unsigned int from, struct pci_dev *d)
 {
 	unsigned int devfn;
 
-	for (devfn = 0; devfn < 256; devfn += 8) {
+	for (devfn = from & ~7u; devfn < 256; devfn += 8) {
 		uint32_t id = pci_read(devfn, 0, 4);
 
 		if (id == 0xffffffff || (pci_read(devfn, 8, 4) >> 8) != class)
@@ -99,6 +104,11 @@ bool pci_find_class(uint32_t class, struct pci_dev *d)
 		return true;
 	}
 	return false;
+}
+
+bool pci_find_class(uint32_t class, struct pci_dev *d)
+{
+	return pci_find_next(class, 0, d);
 }
 
 void msix_set_entry(struct pci_dev *d, unsigned int i, uint8_t vector, bool masked)

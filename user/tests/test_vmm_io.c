@@ -68,12 +68,38 @@ TEST(lookup_and_overlap)
 	EXPECT_FALSE(io_table_dispatch(t, 0x1110, &v, 1, false));
 	EXPECT_FALSE(io_table_dispatch(t, 0xfff, &v, 1, false));
 
-	EXPECT_EQ(-ENOENT, io_table_unregister(t, 0x1001));
-	EXPECT_EQ(0, io_table_unregister(t, 0x1000));
+	EXPECT_EQ(-ENOENT, io_table_unregister(t, 0x1001, &a));
+	EXPECT_EQ(0, io_table_unregister(t, 0x1000, &a));
 	EXPECT_FALSE(io_table_dispatch(t, 0x1010, &v, 4, false));
-	EXPECT_EQ(-ENOENT, io_table_unregister(t, 0x1000));
+	EXPECT_EQ(-ENOENT, io_table_unregister(t, 0x1000, &a));
 	/* the range is free again */
 	EXPECT_EQ(0, io_table_register(t, 0x1000, 0x100, basic_fn, &a));
+	io_table_free(t);
+}
+
+/*
+ * A guest can place a BAR exactly where another handler lives (ECAM, another
+ * device's BAR): the BAR's owner fails to register there, yet unregisters
+ * when the BAR moves on.  That must not remove the other handler.
+ */
+TEST(unregister_only_the_owners_region)
+{
+	struct io_table *t = io_table_new();
+	struct dev ecam = { 0 }, bar = { 0 };
+	uint32_t v = 0;
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, io_table_register(t, 0xe0000000, 0x100000, basic_fn, &ecam));
+	/* the BAR moves onto ECAM: its registration fails */
+	EXPECT_EQ(-EBUSY, io_table_register(t, 0xe0000000, 0x4000, basic_fn, &bar));
+	/* ... and moves away: its owner unregisters what it believes it has */
+	EXPECT_EQ(-ENOENT, io_table_unregister(t, 0xe0000000, &bar));
+	/* ECAM still answers */
+	EXPECT_TRUE(io_table_dispatch(t, 0xe0000000, &v, 4, false));
+	EXPECT_EQ(1, atomic_load(&ecam.calls));
+	EXPECT_EQ(0, atomic_load(&bar.calls));
+	EXPECT_EQ(0, io_table_unregister(t, 0xe0000000, &ecam));
+	EXPECT_FALSE(io_table_dispatch(t, 0xe0000000, &v, 4, false));
 	io_table_free(t);
 }
 
@@ -107,7 +133,7 @@ static void *unregister_thread(void *arg)
 {
 	struct unreg_arg *u = arg;
 
-	io_table_unregister(u->d->t, 0x10);
+	io_table_unregister(u->d->t, 0x10, u->d);
 	atomic_store(&u->done, true);
 	return NULL;
 }
@@ -150,7 +176,7 @@ static void moving_fn(void *opaque, uint64_t off, void *data, unsigned int len, 
 
 	atomic_fetch_add(&d->calls, 1);
 	if (is_write && d->move_to) {
-		CHECK_EQ(0, io_table_unregister(d->t, base));
+		CHECK_EQ(0, io_table_unregister(d->t, base, d));
 		CHECK_EQ(0, io_table_register(d->t, d->move_to, 8, moving_fn, d));
 		d->move_to = 0;
 	}
@@ -208,7 +234,7 @@ TEST(register_unregister_storm_while_dispatching)
 		ASSERT_EQ(0, io_table_register(s.t, 0x1000, 4, basic_fn, &d[0]));
 		if (k % 16 == 0)
 			usleep(100);
-		ASSERT_EQ(0, io_table_unregister(s.t, 0x1000));
+		ASSERT_EQ(0, io_table_unregister(s.t, 0x1000, &d[0]));
 		/* "free" the device: no handler may run for it from now on */
 		atomic_store(&d[0].freed, true);
 	}

@@ -173,6 +173,30 @@ TEST_F(bus, ecam)
 	EXPECT_EQ(0xffffffffu, v);
 }
 
+/*
+ * Config accesses are 1, 2 or 4 bytes.  An 8-byte ECAM access (a guest's
+ * movq; KVM hands over the exit's data buffer with the previous exit's bytes
+ * in it) reads all ones and writes nothing, present function or not.
+ */
+TEST_F(bus, ecam_8_bytes_read_all_ones)
+{
+	uint64_t q;
+	unsigned int writes = self->a.writes;
+
+	q = 0x0000000000081b36ULL;	/* what a previous exit left */
+	pci_bus_ecam_io(self->bus, 31 << 15, &q, 8, false);
+	EXPECT_EQ(~0ULL, q);
+	q = 0x1122334455667788ULL;
+	pci_bus_ecam_io(self->bus, 1 << 15, &q, 8, false);
+	EXPECT_EQ(~0ULL, q);
+	pci_bus_ecam_io(self->bus, (1 << 15) | 0x40, &q, 8, true);
+	EXPECT_EQ(writes, self->a.writes);
+	/* 3 bytes (never from a CPU, but the length is the exit's) */
+	q = 0;
+	pci_bus_ecam_io(self->bus, 1 << 15, &q, 3, false);
+	EXPECT_EQ(0xffffffULL, q);
+}
+
 TEST_F(bus, remove)
 {
 	pci_bus_remove(self->bus, &self->a.dev);

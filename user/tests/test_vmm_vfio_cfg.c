@@ -435,6 +435,26 @@ TEST(cfg_rejects_bad_inputs)
 	EXPECT_EQ(-ENODEV, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
 }
 
+/* An MSI-X table or PBA BIR of 6 or 7 names no BAR: refused, not indexed. */
+TEST(cfg_rejects_reserved_msix_bir)
+{
+	unsigned int bir;
+	struct fake f;
+	struct vcfg c;
+
+	for (bir = 6; bir <= 7; bir++) {
+		fake_init(&f);
+		put32(&f, 0x84, 0x2000 | bir);
+		EXPECT_EQ(-EINVAL, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+		fake_init(&f);
+		put32(&f, 0x88, 0x3000 | bir);
+		EXPECT_EQ(-EINVAL, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	}
+	fake_init(&f);
+	put32(&f, 0x84, 0x2000 | 5);
+	EXPECT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+}
+
 TEST_F(cfg, misaligned_access_reads_ones)
 {
 	EXPECT_EQ(0xffffu, vcfg_read(&self->c, 3, 2));

@@ -197,10 +197,10 @@ int gsi_alloc_msi(struct vm *vm, uint64_t addr, uint32_t data)
 	int gsi = gsi_table_alloc_msi(vm_gsi_table(vm), addr, data);
 
 	if (gsi < 0)
-		log_err("GSI routing: cannot add an MSI route: %s", strerror(-gsi));
+		log_err_rl("GSI routing: cannot add an MSI route: %s", strerror(-gsi));
 	else
-		log_debug("GSI %d: MSI addr %#llx data %#x", gsi,
-			  (unsigned long long)addr, data);
+		log_debug_rl("GSI %d: MSI addr %#llx data %#x", gsi,
+			     (unsigned long long)addr, data);
 	return gsi;
 }
 
@@ -209,10 +209,10 @@ int gsi_update_msi(struct vm *vm, int gsi, uint64_t addr, uint32_t data)
 	int ret = gsi_table_update_msi(vm_gsi_table(vm), gsi, addr, data);
 
 	if (ret)
-		log_err("GSI %d: cannot update the MSI route: %s", gsi, strerror(-ret));
+		log_err_rl("GSI %d: cannot update the MSI route: %s", gsi, strerror(-ret));
 	else
-		log_debug("GSI %d: MSI addr %#llx data %#x", gsi,
-			  (unsigned long long)addr, data);
+		log_debug_rl("GSI %d: MSI addr %#llx data %#x", gsi,
+			     (unsigned long long)addr, data);
 	return ret;
 }
 
@@ -221,5 +221,5 @@ void gsi_free(struct vm *vm, int gsi)
 	int ret = gsi_table_free_msi(vm_gsi_table(vm), gsi);
 
 	if (ret)
-		log_warn("GSI %d: cannot free the route: %s", gsi, strerror(-ret));
+		log_warn_rl("GSI %d: cannot free the route: %s", gsi, strerror(-ret));
 }

@@ -79,13 +79,13 @@ int io_table_register(struct io_table *t, uint64_t base, uint64_t len, vm_io_fn 
 	return 0;
 }
 
-int io_table_unregister(struct io_table *t, uint64_t base)
+int io_table_unregister(struct io_table *t, uint64_t base, const void *opaque)
 {
 	struct io_region **pp, *r;
 
 	pthread_mutex_lock(&t->lock);
 	for (pp = &t->head; *pp; pp = &(*pp)->next)
-		if ((*pp)->base == base)
+		if ((*pp)->base == base && (*pp)->opaque == opaque)
 			break;
 	r = *pp;
 	if (!r) {

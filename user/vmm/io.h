@@ -26,8 +26,13 @@ void io_table_free(struct io_table *t);
 /* 0, -EINVAL (empty/wrapping range), -EBUSY (overlap) or -ENOMEM. */
 int io_table_register(struct io_table *t, uint64_t base, uint64_t len, vm_io_fn fn,
 		      void *opaque);
-/* Region starting at base: 0 or -ENOENT. */
-int io_table_unregister(struct io_table *t, uint64_t base);
+/*
+ * The region starting at @base registered with @opaque: 0, or -ENOENT when
+ * there is none (another owner's region at @base is left alone: a guest can
+ * place a BAR where another handler lives, and the owner only knows where
+ * it tried to register).
+ */
+int io_table_unregister(struct io_table *t, uint64_t base, const void *opaque);
 /* Calls the handler covering addr; false if there is none. */
 bool io_table_dispatch(struct io_table *t, uint64_t addr, void *data, unsigned int len,
 		       bool is_write);

@@ -176,9 +176,8 @@ static void cfg_access(struct pci_bus *bus, unsigned int devfn, unsigned int off
 	struct pci_device *dev;
 	uint32_t v = 0;
 
-	if (len != 1 && len != 2 && len != 4)
-		return;
-	if (off & (len - 1))	/* unaligned: ignore, read all ones */
+	/* 8 bytes (a guest's movq to ECAM) or odd sizes: ignore, read all ones */
+	if ((len != 1 && len != 2 && len != 4) || (off & (len - 1)))
 		goto none;
 	pthread_mutex_lock(&bus->lock);
 	dev = (devfn & 7) ? NULL : bus->devs[devfn >> 3];

@@ -71,13 +71,13 @@ static int init_bars(struct vcfg *c, const uint64_t bar_size[VCFG_NR_BARS])
 	return 0;
 }
 
-static void init_caps(struct vcfg *c)
+static int init_caps(struct vcfg *c)
 {
 	uint8_t pos, prev = 0;
 	int guard = 48;
 
 	if (!(phys_read(c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
-		return;
+		return 0;
 	pos = phys_read(c, PCI_CAPABILITY_LIST, 1) & ~3;
 	while (pos >= 0x40 && guard--) {
 		uint8_t id = phys_read(c, pos + PCI_CAP_LIST_ID, 1);
@@ -99,6 +99,10 @@ static void init_caps(struct vcfg *c)
 					PCI_MSIX_FLAGS_QSIZE;
 			c->msix_table = phys_read(c, pos + PCI_MSIX_TABLE, 4);
 			c->msix_pba = phys_read(c, pos + PCI_MSIX_PBA, 4);
+			/* BIR 6 and 7 are reserved: no BAR to put them in */
+			if ((c->msix_table & PCI_MSIX_TABLE_BIR) >= VCFG_NR_BARS ||
+			    (c->msix_pba & PCI_MSIX_PBA_BIR) >= VCFG_NR_BARS)
+				return -EINVAL;
 			keep = true;
 		}
 		if (keep) {
@@ -111,6 +115,7 @@ static void init_caps(struct vcfg *c)
 		}
 		pos = next;
 	}
+	return 0;
 }
 
 int vcfg_init(struct vcfg *c, const struct vcfg_backend *be, void *be_opaque,
@@ -136,8 +141,7 @@ int vcfg_init(struct vcfg *c, const struct vcfg_backend *be, void *be_opaque,
 	if (c->header != PCI_HEADER_TYPE_NORMAL)
 		return -ENOTSUP;
 	c->irq_pin = hide_intx ? 0 : phys_read(c, PCI_INTERRUPT_PIN, 1);
-	init_caps(c);
-	return 0;
+	return init_caps(c);
 }
 
 void vcfg_set_bar_addr(struct vcfg *c, int bar, uint64_t addr)

@@ -49,8 +49,8 @@ static int kvm_irqfd(struct vfio_assigned *a, int efd, int gsi, bool assign, int
 	if (ioctl(vm_fd(a->vm), KVM_IRQFD, &irqfd)) {
 		int err = errno;
 
-		log_warn("%s: KVM_IRQFD %s gsi %d: %s", a->bdf, assign ? "assign" : "deassign",
-			 gsi, strerror(err));
+		log_warn_rl("%s: KVM_IRQFD %s gsi %d: %s", a->bdf, assign ? "assign" : "deassign",
+			    gsi, strerror(err));
 		return -err;
 	}
 	return 0;
@@ -65,7 +65,7 @@ static void signal_msi(struct vfio_assigned *a, uint64_t addr, uint32_t data)
 	};
 
 	if (ioctl(vm_fd(a->vm), KVM_SIGNAL_MSI, &msi) < 0)
-		log_debug("%s: KVM_SIGNAL_MSI: %s", a->bdf, strerror(errno));
+		log_debug_rl("%s: KVM_SIGNAL_MSI: %s", a->bdf, strerror(errno));
 }
 
 static void ep_ctl(struct vfio_assigned *a, int op, int fd, uint32_t tag)
@@ -73,7 +73,7 @@ static void ep_ctl(struct vfio_assigned *a, int op, int fd, uint32_t tag)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
 
 	if (a->epfd >= 0 && epoll_ctl(a->epfd, op, fd, &ev))
-		log_warn("%s: epoll_ctl: %s", a->bdf, strerror(errno));
+		log_warn_rl("%s: epoll_ctl: %s", a->bdf, strerror(errno));
 }
 
 /* Consume an eventfd's count; true if it had fired. */
@@ -195,8 +195,8 @@ static int msix_vfio_connect(struct vfio_assigned *a, unsigned int vec)
 			return 0;
 		}
 		if (a->path == IRQ_PATH_VFPOST)
-			log_warn("%s: vfpost refused attaching vector %u alone (%s); re-enabling MSI-X",
-				 a->bdf, vec, strerror(-ret));
+			log_warn_rl("%s: vfpost refused attaching vector %u alone (%s); re-enabling MSI-X",
+				    a->bdf, vec, strerror(-ret));
 	}
 	return msix_vfio_reenable(a, vec + 1 > a->vfio_msix_count ? vec + 1 : a->vfio_msix_count);
 }
@@ -213,11 +213,11 @@ static int vector_attach(struct vfio_assigned *a, unsigned int vec)
 	if (!ret)
 		ret = msix_vfio_connect(a, vec);
 	if (ret) {
-		log_warn("%s: cannot attach MSI-X vector %u: %s", a->bdf, vec, strerror(-ret));
+		log_warn_rl("%s: cannot attach MSI-X vector %u: %s", a->bdf, vec, strerror(-ret));
 		vec_put(a, v, vec);
 		return ret;
 	}
-	log_debug("%s: MSI-X vector %u attached (gsi %d)", a->bdf, vec, v->gsi);
+	log_debug_rl("%s: MSI-X vector %u attached (gsi %d)", a->bdf, vec, v->gsi);
 	return 0;
 }
 
@@ -241,7 +241,7 @@ static void op_vector_update(void *opaque, unsigned int vec, uint64_t addr, uint
 		return;
 	ret = gsi_update_msi(a->vm, a->vec[vec].gsi, addr, data);
 	if (ret)
-		log_warn("%s: MSI-X vector %u route update: %s", a->bdf, vec, strerror(-ret));
+		log_warn_rl("%s: MSI-X vector %u route update: %s", a->bdf, vec, strerror(-ret));
 }
 
 static void op_vector_mask(void *opaque, unsigned int vec, bool masked)
@@ -313,7 +313,7 @@ static void op_enable(void *opaque, bool enabled)
 		 * queues were created), and Linux unmasks vectors much later.
 		 */
 		if (!a->vfio_msix_count && msix_vfio_reenable(a, 1))
-			log_warn("%s: cannot enable MSI-X on the device", a->bdf);
+			log_warn_rl("%s: cannot enable MSI-X on the device", a->bdf);
 		return;
 	}
 	msix_all_off(a);
@@ -399,15 +399,15 @@ void vfio_irq_msi_update(struct vfio_assigned *a, bool enabled, uint64_t addr, u
 	} else if (a->msi.efd < 0) {
 		ret = msi_on(a);
 		if (ret) {
-			log_warn("%s: MSI enable failed: %s", a->bdf, strerror(-ret));
+			log_warn_rl("%s: MSI enable failed: %s", a->bdf, strerror(-ret));
 			msi_off(a);
 		} else {
-			log_debug("%s: MSI enabled (gsi %d)", a->bdf, a->msi.gsi);
+			log_debug_rl("%s: MSI enabled (gsi %d)", a->bdf, a->msi.gsi);
 		}
 	} else if (a->msi.gsi >= 0) {
 		ret = gsi_update_msi(a->vm, a->msi.gsi, addr, data);
 		if (ret)
-			log_warn("%s: MSI route update: %s", a->bdf, strerror(-ret));
+			log_warn_rl("%s: MSI route update: %s", a->bdf, strerror(-ret));
 	}
 out:
 	pthread_mutex_unlock(&a->lock);

@@ -302,15 +302,16 @@ static void bar_unmap(struct vfio_assigned *a, int bar)
 
 	if (!bs->on)
 		return;
-	if (bs->pio)
-		vm_unregister_pio(a->vm, bs->gpa);
-	else
-		vm_unregister_mmio(a->vm, bs->gpa);
+	if (bs->trapped && bs->pio)
+		vm_unregister_pio(a->vm, bs->gpa, bar_ctx(a, bar));
+	else if (bs->trapped)
+		vm_unregister_mmio(a->vm, bs->gpa, bar_ctx(a, bar));
 	for (i = 0; i < bs->nr_slots; i++)
 		vm_unmap_memslot(a->vm, bs->slot[i]);
 	bs->nr_slots = 0;
+	bs->trapped = false;
 	bs->on = false;
-	log_debug("%s: BAR%d unmapped from 0x%llx", a->bdf, bar, (unsigned long long)bs->gpa);
+	log_debug_rl("%s: BAR%d unmapped from 0x%llx", a->bdf, bar, (unsigned long long)bs->gpa);
 }
 
 static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
@@ -331,8 +332,8 @@ static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
 	n = vfio_bar_plan(mm, nr_mm, trap, nr_trap, sysconf(_SC_PAGESIZE), out,
 			  VFIO_MAX_AREAS * 3);
 	if (n < 0) {
-		log_warn("%s: BAR%d layout: %s; the whole BAR is trapped", a->bdf, bar,
-			 strerror(-n));
+		log_warn_rl("%s: BAR%d layout: %s; the whole BAR is trapped", a->bdf, bar,
+			    strerror(-n));
 		n = 0;
 	}
 	for (i = 0; i < n && bs->nr_slots < VFIO_MAX_AREAS; i++) {
@@ -347,22 +348,27 @@ static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
 			slot = vm_map_memslot(a->vm, gpa + out[i].off, out[i].size,
 					      (char *)r->map[j] + (out[i].off - mm[k].off));
 			if (slot < 0)
-				log_warn("%s: BAR%d memslot at 0x%llx: %s; trapped instead",
-					 a->bdf, bar, (unsigned long long)(gpa + out[i].off),
-					 strerror(-slot));
+				log_warn_rl("%s: BAR%d memslot at 0x%llx: %s; trapped instead",
+					    a->bdf, bar, (unsigned long long)(gpa + out[i].off),
+					    strerror(-slot));
 			else
 				bs->slot[bs->nr_slots++] = slot;
 			break;
 		}
 	}
-	if (vm_register_mmio(a->vm, gpa, r->size, bar_io, bar_ctx(a, bar)))
-		log_warn("%s: BAR%d: cannot trap MMIO at 0x%llx", a->bdf, bar,
-			 (unsigned long long)gpa);
+	/*
+	 * Record only what was registered: the guest may have put the BAR
+	 * over another trap (ECAM, another device's BAR).
+	 */
+	bs->trapped = !vm_register_mmio(a->vm, gpa, r->size, bar_io, bar_ctx(a, bar));
+	if (!bs->trapped)
+		log_warn_rl("%s: BAR%d: cannot trap MMIO at 0x%llx", a->bdf, bar,
+			    (unsigned long long)gpa);
 	bs->gpa = gpa;
 	bs->pio = false;
 	bs->on = true;
-	log_debug("%s: BAR%d at 0x%llx, %d memslot(s)", a->bdf, bar,
-		  (unsigned long long)gpa, bs->nr_slots);
+	log_debug_rl("%s: BAR%d at 0x%llx, %d memslot(s)", a->bdf, bar,
+		     (unsigned long long)gpa, bs->nr_slots);
 }
 
 static void cfg_bar_map(void *opaque, int bar, uint64_t addr, bool on)
@@ -377,12 +383,13 @@ static void cfg_bar_map(void *opaque, int bar, uint64_t addr, bool on)
 		return;
 	if (a->cfg.bar[bar].io) {
 		if (vm_register_pio(a->vm, addr, a->cfg.bar[bar].size, bar_io, bar_ctx(a, bar))) {
-			log_warn("%s: BAR%d: cannot trap I/O ports at 0x%llx", a->bdf, bar,
-				 (unsigned long long)addr);
+			log_warn_rl("%s: BAR%d: cannot trap I/O ports at 0x%llx", a->bdf, bar,
+				    (unsigned long long)addr);
 			return;
 		}
 		bs->gpa = addr;
 		bs->pio = true;
+		bs->trapped = true;
 		bs->on = true;
 		return;
 	}
@@ -768,7 +775,8 @@ static int setup_bars(struct vfio_assigned *a)
 	ret = vcfg_init(&a->cfg, &cfg_backend, a, &cfg_ops, a, sizes,
 			a->is_vf || !a->has_intx);
 	if (ret) {
-		log_err("%s: unsupported config space (%s)", a->bdf, strerror(-ret));
+		log_err("%s: unsupported config space (%s)%s", a->bdf, strerror(-ret),
+			ret == -EINVAL ? ": a non-power-of-two BAR, a 64-bit BAR in the last slot or an MSI-X BIR of 6 or 7" : "");
 		return ret;
 	}
 	for (i = 0; i < VCFG_NR_BARS; i++) {

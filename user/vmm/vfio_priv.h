@@ -43,6 +43,7 @@ struct vfio_region {
 struct vfio_bar_state {
 	uint64_t gpa;		/* where it decodes, valid if on */
 	bool on;
+	bool trapped;		/* our MMIO/PIO trap is registered at gpa */
 	int nr_slots;
 	int slot[VFIO_MAX_AREAS];
 	bool pio;		/* registered as port I/O */

@@ -141,8 +141,8 @@ int vm_map_memslot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva)
 	pthread_mutex_unlock(&vm->slot_lock);
 	if (ret)
 		return ret;
-	log_debug("memslot %d: GPA %#llx size %#llx", slot,
-		  (unsigned long long)gpa, (unsigned long long)size);
+	log_debug_rl("memslot %d: GPA %#llx size %#llx", slot,
+		     (unsigned long long)gpa, (unsigned long long)size);
 	return slot;
 }
 
@@ -171,9 +171,9 @@ int vm_register_mmio(struct vm *vm, uint64_t gpa, uint64_t len, vm_io_fn fn, voi
 	return io_table_register(vm->mmio, gpa, len, fn, opaque);
 }
 
-int vm_unregister_mmio(struct vm *vm, uint64_t gpa)
+int vm_unregister_mmio(struct vm *vm, uint64_t gpa, const void *opaque)
 {
-	return io_table_unregister(vm->mmio, gpa);
+	return io_table_unregister(vm->mmio, gpa, opaque);
 }
 
 int vm_register_pio(struct vm *vm, uint16_t port, uint16_t len, vm_io_fn fn, void *opaque)
@@ -183,9 +183,9 @@ int vm_register_pio(struct vm *vm, uint16_t port, uint16_t len, vm_io_fn fn, voi
 	return io_table_register(vm->pio, port, len, fn, opaque);
 }
 
-int vm_unregister_pio(struct vm *vm, uint16_t port)
+int vm_unregister_pio(struct vm *vm, uint16_t port, const void *opaque)
 {
-	return io_table_unregister(vm->pio, port);
+	return io_table_unregister(vm->pio, port, opaque);
 }
 
 int vm_irq_line(struct vm *vm, unsigned int gsi, int level)
@@ -695,8 +695,8 @@ static void handle_io(struct vcpu *v)
 			continue;
 		if (!is_write)
 			memset(p, 0xff, run->io.size);
-		log_debug("vCPU %d: unhandled port %s %#x/%u", v->id,
-			  is_write ? "write" : "read", run->io.port, run->io.size);
+		log_debug_rl("vCPU %d: unhandled port %s %#x/%u", v->id,
+			     is_write ? "write" : "read", run->io.port, run->io.size);
 	}
 }
 
@@ -709,9 +709,9 @@ static void handle_mmio(struct vcpu *v)
 		return;
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, run->mmio.len);
-	log_debug("vCPU %d: unhandled MMIO %s %#llx/%u", v->id,
-		  run->mmio.is_write ? "write" : "read",
-		  (unsigned long long)run->mmio.phys_addr, run->mmio.len);
+	log_debug_rl("vCPU %d: unhandled MMIO %s %#llx/%u", v->id,
+		     run->mmio.is_write ? "write" : "read",
+		     (unsigned long long)run->mmio.phys_addr, run->mmio.len);
 }
 
 static void dump_regs(struct vcpu *v)

@@ -61,12 +61,16 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);  /* NULL if not 
 int vm_map_memslot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva);
 int vm_unmap_memslot(struct vm *vm, int slot);
 
-/* Trapped MMIO and port I/O: handler gets offset from base. */
+/*
+ * Trapped MMIO and port I/O: handler gets offset from base.  Unregister
+ * names the owner (the opaque given at registration): only its own region
+ * at that base goes.
+ */
 typedef void (*vm_io_fn)(void *opaque, uint64_t off, void *data, unsigned int len, bool is_write);
 int vm_register_mmio(struct vm *vm, uint64_t gpa, uint64_t len, vm_io_fn fn, void *opaque);
-int vm_unregister_mmio(struct vm *vm, uint64_t gpa);
+int vm_unregister_mmio(struct vm *vm, uint64_t gpa, const void *opaque);
 int vm_register_pio(struct vm *vm, uint16_t port, uint16_t len, vm_io_fn fn, void *opaque);
-int vm_unregister_pio(struct vm *vm, uint16_t port);
+int vm_unregister_pio(struct vm *vm, uint16_t port, const void *opaque);
 
 /* Assert/deassert an IOAPIC/PIC input (KVM_IRQ_LINE). */
 int vm_irq_line(struct vm *vm, unsigned int gsi, int level);
