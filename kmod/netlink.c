@@ -537,7 +537,8 @@ void vfpost_netlink_event(const struct vfpost_event_info *ev)
 	if ((ev->type == VFPOST_EVENT_PF_NUMVFS &&
 	     nla_put_u32(skb, VFPOST_A_NUM_VFS, ev->num_vfs)) ||
 	    (ev->type == VFPOST_EVENT_VF_REMOVE_REQUESTED &&
-	     nla_put_u32(skb, VFPOST_A_REQUEST_COUNT, ev->request_count)))
+	     nla_put_u32(skb, VFPOST_A_REQUEST_COUNT, ev->request_count)) ||
+	    (ev->error && nla_put_u32(skb, VFPOST_A_ERROR, ev->error)))
 		goto err;
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast(&vfpost_family, skb, 0, VFPOST_MCGRP_LIFECYCLE_ID,

@@ -6,13 +6,19 @@
  *
  * A kprobe on the entry of one function (parameter "func", fixed at load,
  * request_threaded_irq by default) makes one chosen call return an error
- * without running the function.  Only calls made by one process count:
+ * without running the function, or delays every call.  Only calls made by
+ * one process count:
  *
- *   pid       the tgid whose calls count (0: none)
+ *   pid       the tgid whose calls count (0: none, -1: every caller,
+ *             kernel threads too)
  *   error     the negative errno the failed call returns
  *   nth       fail the nth counted call from now on (1: the next one);
  *             writing it restarts the count, 0 disarms
- *   injected  read-only: failures injected since load
+ *   delay_ms  delay every counted call by this long before it runs
+ *             (0: off; at most 2000).  The probe handler cannot sleep:
+ *             the delay spins with preemption off, so keep it short.
+ *             Used to widen a race window.
+ *   injected  read-only: failures and delays injected since load
  *
  * x86_64 only: the probe handler sets the return value and resumes at a
  * stub that returns to the caller, which is how the kernel's own function
@@ -22,6 +28,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/kprobes.h>
 #include <linux/linkage.h>
 #include <linux/module.h>
@@ -40,6 +47,10 @@ MODULE_PARM_DESC(pid, "only calls from this process (tgid) count");
 static int error = -ENOMEM;
 module_param(error, int, 0644);
 MODULE_PARM_DESC(error, "negative errno the failed call returns");
+
+static int delay_ms;
+module_param(delay_ms, int, 0644);
+MODULE_PARM_DESC(delay_ms, "delay every counted call by this many ms (0: off)");
 
 static atomic_t counted = ATOMIC_INIT(0);
 static int nth;
@@ -85,11 +96,17 @@ asm(".pushsection .text, \"ax\"\n"
 
 static int vfpost_fault_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	int want = READ_ONCE(nth);
+	int want = READ_ONCE(nth), who = READ_ONCE(pid);
+	int delay = READ_ONCE(delay_ms);
 
-	if (!want || task_tgid_nr(current) != READ_ONCE(pid))
+	if (!who || (who != -1 && task_tgid_nr(current) != who))
 		return 0;
-	if (atomic_inc_return(&counted) != want)
+	if (delay > 0) {
+		atomic_inc(&injected);
+		mdelay(min(delay, 2000));
+		return 0;
+	}
+	if (!want || atomic_inc_return(&counted) != want)
 		return 0;
 	atomic_inc(&injected);
 	regs->ax = (unsigned long)(long)READ_ONCE(error);

@@ -66,6 +66,17 @@ int fault_disarm(void)
 	return param_write("nth", 0);
 }
 
+int fault_delay_all(int ms)
+{
+	int ret = param_write("nth", 0);
+
+	if (!ret)
+		ret = param_write("delay_ms", ms);
+	if (!ret)
+		ret = param_write("pid", ms ? -1 : 0);
+	return ret;
+}
+
 long fault_injected(void)
 {
 	long n;

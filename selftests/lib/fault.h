@@ -14,6 +14,11 @@ int fault_unload(void);
 /* The @nth call of the function from now on, by this process, fails with @err. */
 int fault_arm(int nth, int err);
 int fault_disarm(void);
+/*
+ * Delay every call of the function by @ms (0: stop), by every process
+ * and kernel thread: widens a race window whatever context makes the call.
+ */
+int fault_delay_all(int ms);
 /* Failures injected since load, or -errno. */
 long fault_injected(void);
 
