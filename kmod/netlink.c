@@ -40,8 +40,11 @@
  * read through this family until the uapi grows a way to split them.
  *
  * Operations run in parallel (parallel_ops): the registry has its own
- * locks and a claim may take a while (it unbinds a driver), which must not
- * stall other families.
+ * locks and a claim or release may wait (about two seconds at most) for
+ * its bind work, which must not stall the rest of the family.  Every
+ * request still holds genetlink's cb_lock for reading, which family
+ * (un)registration waits for: so no request waits for a VMM (see
+ * "Binding in a work item" in registry.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

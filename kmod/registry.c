@@ -973,20 +973,23 @@ struct vfpost_bind {
 static void vfpost_bind_work_fn(struct work_struct *work);
 
 /*
- * A new bind work for @pdev, or NULL: out of memory, or vfpost is being
+ * A new bind work for @pdev, or an ERR_PTR: -ENODEV if vfpost is being
  * unloaded (try_module_get() fails once rmmod has begun; the unload then
- * gives every claimed VF back itself).
+ * gives every claimed VF back itself), -ENOMEM.  Sets @extack if non-NULL.
  */
-static struct vfpost_bind *vfpost_bind_new(struct pci_dev *pdev, bool claim)
+static struct vfpost_bind *vfpost_bind_new(struct pci_dev *pdev, bool claim,
+					   struct netlink_ext_ack *extack)
 {
 	struct vfpost_bind *b;
 
-	if (!try_module_get(THIS_MODULE))
-		return NULL;
+	if (!try_module_get(THIS_MODULE)) {
+		NL_SET_ERR_MSG(extack, "vfpost is being unloaded");
+		return ERR_PTR(-ENODEV);
+	}
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b) {
 		module_put(THIS_MODULE);
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	}
 	INIT_WORK(&b->work, vfpost_bind_work_fn);
 	kref_init(&b->ref);
@@ -1161,14 +1164,14 @@ static int vfpost_bind_wait(struct vfpost_bind *b,
 	} else if (b->claim) {
 		ret = left ? -EINTR : -EINPROGRESS;
 		vfpost_extack_fmt(extack, b->pdev,
-				  "VF was opened during the claim: the claim completes when its user closes it, reported by a VF_CLAIMED event (see dmesg)",
-				  "VF was opened through %s during the claim: the claim completes when its user closes it (fuser /dev/vfio/%d), reported by a VF_CLAIMED event",
+				  "VF opened meanwhile: the claim completes on close (VF_CLAIMED event; see dmesg)",
+				  "VF opened via %s meanwhile: claimed on close (fuser /dev/vfio/%d)",
 				  b->prev_driver, vfpost_iommu_group_id(b->pdev));
 	} else {
 		ret = left ? -EINTR : -EINPROGRESS;
 		vfpost_extack_fmt(extack, b->pdev,
-				  "the VF's driver waits for its user to close it: the release completes then, reported by a VF_RELEASED event (see dmesg)",
-				  "the VF's driver waits for its user to close it (fuser /dev/vfio/%d): the release completes then, reported by a VF_RELEASED event",
+				  "the unbind waits for the VF's user: released on close (VF_RELEASED event)",
+				  "the unbind waits for the VF's user: released on close (fuser /dev/vfio/%d)",
 				  vfpost_iommu_group_id(b->pdev));
 	}
 	kref_put(&b->ref, vfpost_bind_free);
@@ -1224,10 +1227,9 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 	ret = vfpost_check_vfio_open(pdev, extack);
 	if (ret)
 		goto put;
-	b = vfpost_bind_new(pdev, true);
-	if (!b) {
-		NL_SET_ERR_MSG(extack, "out of memory, or vfpost is being unloaded");
-		ret = -ENOMEM;
+	b = vfpost_bind_new(pdev, true, extack);
+	if (IS_ERR(b)) {
+		ret = PTR_ERR(b);
 		goto put;
 	}
 	strscpy(b->prev_driver, prev_driver, sizeof(b->prev_driver));
@@ -1284,14 +1286,11 @@ int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack)
 				  vf->info.owner);
 		ret = -EBUSY;
 	} else {
-		b = vfpost_bind_new(vf->pdev, false);
-		if (!b) {
-			NL_SET_ERR_MSG(extack,
-				       "out of memory, or vfpost is being unloaded");
-			ret = -ENOMEM;
-		}
+		b = vfpost_bind_new(vf->pdev, false, extack);
+		if (IS_ERR(b))
+			ret = PTR_ERR(b);
 	}
-	if (b) {
+	if (!ret) {
 		pdev = vfpost_unclaim(vf, b->prev_driver, b->prev_override);
 		pci_dev_put(pdev);
 		vfpost_bind_start(vf, b, true);
@@ -1318,9 +1317,10 @@ static void vfpost_release_work_fn(struct work_struct *work)
 		if (!vf->release_due || !vf->info.claimed || vf->info.owner ||
 		    vf->bind)
 			continue;
-		b = vfpost_bind_new(vf->pdev, false);
-		if (!b) {
-			pci_warn(vf->pdev, "claimant gone, but cannot give the VF back now\n");
+		b = vfpost_bind_new(vf->pdev, false, NULL);
+		if (IS_ERR(b)) {
+			pci_warn(vf->pdev, "claimant gone, but cannot give the VF back now: %pe\n",
+				 b);
 			continue;
 		}
 		pdev = vfpost_unclaim(vf, b->prev_driver, b->prev_override);

@@ -223,6 +223,22 @@ TEST(events_decode)
 	EXPECT_STREQ("", ev.bdf);
 	EXPECT_EQ(3u, ev.num_vfs);
 	nlmsg_free(msg);
+
+	/* A claim or release that ended: ERROR only when it failed. */
+	msg = event(VFPOST_EVENT_VF_CLAIMED, 8, "0000:00:03.3");
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, vfpost_decode_event(nlmsg_hdr(msg), &ev));
+	EXPECT_EQ(VFPOST_EVENT_VF_CLAIMED, ev.type);
+	EXPECT_EQ(0, ev.error);
+	nlmsg_free(msg);
+	msg = event(VFPOST_EVENT_VF_RELEASED, 9, "0000:00:03.3");
+	ASSERT_NE(NULL, msg);
+	nla_put_string(msg, VFPOST_A_DRIVER, "vfio-pci");
+	nla_put_u32(msg, VFPOST_A_ERROR, ENXIO);
+	ASSERT_EQ(0, vfpost_decode_event(nlmsg_hdr(msg), &ev));
+	EXPECT_STREQ("vfio-pci", ev.driver);
+	EXPECT_EQ(ENXIO, ev.error);
+	nlmsg_free(msg);
 }
 
 TEST(malformed_events_are_refused)
