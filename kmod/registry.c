@@ -246,8 +246,10 @@ static void vfpost_emit(struct vfpost_event_info *ev)
 	vfpost_netlink_event(ev);
 }
 
-static void vfpost_emit_vf(struct vfpost_vf *vf, enum vfpost_event_type type,
-			   const char *driver, pid_t pid)
+/* One VF event; @error: a claim's or release's positive errno, or 0. */
+static void vfpost_emit_vf_err(struct vfpost_vf *vf,
+			       enum vfpost_event_type type,
+			       const char *driver, pid_t pid, int error)
 {
 	struct vfpost_event_info ev = {
 		.type = type,
@@ -257,26 +259,16 @@ static void vfpost_emit_vf(struct vfpost_vf *vf, enum vfpost_event_type type,
 		.driver = driver,
 		.pid = pid,
 		.request_count = vf->request_count,
+		.error = error,
 	};
 
 	vfpost_emit(&ev);
 }
 
-/* A claim or release work's end; @error is a positive errno or 0. */
-static void vfpost_emit_vf_done(struct vfpost_vf *vf,
-				enum vfpost_event_type type,
-				const char *driver, int error)
+static void vfpost_emit_vf(struct vfpost_vf *vf, enum vfpost_event_type type,
+			   const char *driver, pid_t pid)
 {
-	struct vfpost_event_info ev = {
-		.type = type,
-		.bdf = vf->info.bdf,
-		.pf_bdf = vf->info.pf_bdf,
-		.vf_index = vf->info.vf_index,
-		.driver = driver,
-		.error = error,
-	};
-
-	vfpost_emit(&ev);
+	vfpost_emit_vf_err(vf, type, driver, pid, 0);
 }
 
 static int vfpost_iommu_group_id(struct pci_dev *pdev)
@@ -1085,7 +1077,7 @@ static void vfpost_claim_work(struct vfpost_bind *b)
 	if (b->tied && !b->tie_closed && !(vf && vf->info.release_on_close))
 		WRITE_ONCE(vfpost_nr_tied, vfpost_nr_tied - 1);
 	if (vf)
-		vfpost_emit_vf_done(vf, VFPOST_EVENT_VF_CLAIMED, NULL, -b->ret);
+		vfpost_emit_vf_err(vf, VFPOST_EVENT_VF_CLAIMED, NULL, 0, -b->ret);
 	mutex_unlock(&vfpost_lock);
 }
 
@@ -1104,8 +1096,8 @@ static void vfpost_give_back_work(struct vfpost_bind *b)
 	vf = vfpost_find_pdev(b->pdev);
 	if (vf) {
 		vf->bind = NULL;
-		vfpost_emit_vf_done(vf, VFPOST_EVENT_VF_RELEASED,
-				    b->prev_driver, -b->ret);
+		vfpost_emit_vf_err(vf, VFPOST_EVENT_VF_RELEASED,
+				   b->prev_driver, 0, -b->ret);
 	}
 	mutex_unlock(&vfpost_lock);
 }

@@ -18,6 +18,8 @@
  *    bound (-EINPROGRESS) and completes by a VF_CLAIMED event once the
  *    device is closed; rmmod meanwhile fails at once instead of waiting.
  *    Then the same with opens, claims, releases and VF_GET/dumps racing.
+ *  - rmmod never waits behind a PF device lock held by a sriov_numvfs
+ *    write that waits for an open VF.
  *
  * Fixture in vfpost_fixture.h.
  */
