@@ -274,10 +274,13 @@ int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev)
 		return -EINVAL;
 	memset(ev, 0, sizeof(*ev));
 	ev->type = nla_get_u32(tb[VFPOST_A_EVENT]);
-	if (ev->type <= VFPOST_EVENT_UNSPEC || ev->type > VFPOST_EVENT_MAX)
-		return -EINVAL;
 	ev->seq = nla_get_u64(tb[VFPOST_A_SEQ]);
 	ev->timestamp_ns = nla_get_u64(tb[VFPOST_A_TIMESTAMP_NS]);
+	if (ev->type <= VFPOST_EVENT_UNSPEC)
+		return -EINVAL;
+	/* A newer module's event: it still takes a sequence number. */
+	if (ev->type > VFPOST_EVENT_MAX)
+		return -EOPNOTSUPP;
 	if (get_str(tb[VFPOST_A_BDF], ev->bdf, sizeof(ev->bdf)) ||
 	    get_str(tb[VFPOST_A_PF_BDF], ev->pf_bdf, sizeof(ev->pf_bdf)) ||
 	    get_str(tb[VFPOST_A_DRIVER], ev->driver, sizeof(ev->driver)))

@@ -105,6 +105,11 @@ const char *vfpost_bypass_name(int bypass);
 int vfpost_decode_vf(const struct nlmsghdr *nlh, struct vfpost_vf *vf,
 		     struct vfpost_vector *vec, unsigned int max,
 		     unsigned int *nr_vec);
+/*
+ * Decode one event: 0, -EINVAL if malformed, -EOPNOTSUPP for a well-formed
+ * event of a type newer than this library (only ev->type, ev->seq and
+ * ev->timestamp_ns are set: skip it, but count its sequence number).
+ */
 int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev);
 
 /*
