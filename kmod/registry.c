@@ -816,12 +816,13 @@ static int vfpost_bind(struct pci_dev *pdev, const char *driver,
  * drivers with their own error handlers, mlx5, hisi, pds, qat, virtio...)
  * is always refused: whether it is open cannot be read.  See "Opening
  * against unbinding" at the top for the open that lands after this check.
+ * @name (VFPOST_DRIVER_LEN bytes) gets the driver that was checked ("" if
+ * none), read under the device lock with the rest.  @extack may be NULL (the bind work).
  */
 static int vfpost_check_vfio_open(struct pci_dev *pdev,
-				  struct netlink_ext_ack *extack)
+				  struct netlink_ext_ack *extack, char *name)
 {
 	struct vfio_pci_core_device *core = NULL;
-	char name[VFPOST_DRIVER_LEN];
 	struct device_driver *drv;
 	bool other_vfio = false;
 	unsigned int open = 0;
@@ -829,7 +830,7 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 	device_lock(&pdev->dev);
 	drv = pdev->dev.driver;
 	/* The driver may go once the lock is dropped: keep its name. */
-	vfpost_driver_name(pdev, name, sizeof(name));
+	vfpost_driver_name(pdev, name, VFPOST_DRIVER_LEN);
 	/*
 	 * vfio_pci_core_aer_err_detected() takes the drvdata of every
 	 * device whose driver uses these handlers as a vfio_pci_core_device.
@@ -935,6 +936,8 @@ static int vfpost_give_back(struct pci_dev *pdev, const char *prev_driver,
 /* What went wrong in a bind work, for the waiting request's extack. */
 enum vfpost_bind_fail {
 	VFPOST_BIND_OK,
+	VFPOST_BIND_CHANGED,		/* other driver before the unbind */
+	VFPOST_BIND_OPENED,		/* opened before the unbind */
 	VFPOST_BIND_NOT_BOUND,		/* vfpost did not bind; restored */
 	VFPOST_BIND_MOVED,		/* another driver bound it meanwhile */
 	VFPOST_BIND_GONE,		/* the VF was removed meanwhile */
@@ -1022,15 +1025,32 @@ static void vfpost_bind_start(struct vfpost_vf *vf, struct vfpost_bind *b,
 	queue_work(vfpost_wq, &b->work);
 }
 
-/* The claim's binding: unbind the previous driver, bind vfpost. */
+/*
+ * The claim's binding: unbind the previous driver, bind vfpost.  The
+ * request checked the VF a while ago (the work may have waited for a
+ * worker): check again right before the unbind, so that the unbind never
+ * takes a driver other than the one recorded for the give-back, nor
+ * waits for a VFIO user that opened the VF since.  What is left is the
+ * gap between this check and device_release_driver() taking the device
+ * lock again (see "Opening against unbinding" at the top).
+ */
 static void vfpost_claim_work(struct vfpost_bind *b)
 {
+	char cur[VFPOST_DRIVER_LEN];
 	struct pci_dev *pdev = b->pdev;
 	struct vfpost_vf *vf;
 
 	pci_dbg(pdev, "claim: was driver '%s' override '%s'\n",
 		b->prev_driver, b->prev_override);
-	if (vfpost_bind(pdev, VFPOST_DRIVER_NAME, VFPOST_DRIVER_NAME)) {
+	if (vfpost_check_vfio_open(pdev, NULL, cur)) {
+		b->ret = -EBUSY;
+		b->fail = VFPOST_BIND_OPENED;
+	} else if (strcmp(cur, b->prev_driver)) {
+		pci_dbg(pdev, "claim: driver changed to '%s' before the unbind\n",
+			cur);
+		b->ret = -EBUSY;
+		b->fail = VFPOST_BIND_CHANGED;
+	} else if (vfpost_bind(pdev, VFPOST_DRIVER_NAME, VFPOST_DRIVER_NAME)) {
 		/* vfpost may be bound: no open while it is unbound. */
 		vfpost_set_unbinding(pdev, true);
 		if (vfpost_bind(pdev, b->prev_driver, b->prev_override))
@@ -1138,6 +1158,14 @@ static int vfpost_bind_wait(struct vfpost_bind *b,
 		switch (b->fail) {
 		case VFPOST_BIND_OK:
 			break;
+		case VFPOST_BIND_CHANGED:
+			NL_SET_ERR_MSG(extack,
+				       "VF changed driver during the claim, before its unbind: nothing done");
+			break;
+		case VFPOST_BIND_OPENED:
+			NL_SET_ERR_MSG(extack,
+				       "VF was opened through VFIO during the claim, before its unbind: nothing done");
+			break;
 		case VFPOST_BIND_NOT_BOUND:
 			NL_SET_ERR_MSG(extack,
 				       "the vfpost driver did not bind the VF (see dmesg); previous driver restored");
@@ -1213,12 +1241,18 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 		return ret;
 	}
 	pdev = pci_dev_get(vf->pdev);
-	strscpy(prev_driver, vf->info.driver, sizeof(prev_driver));
 	mutex_unlock(&vfpost_lock);
 
-	ret = vfpost_check_vfio_open(pdev, extack);
+	/* The driver to unbind and give back: the one checked, not a copy. */
+	ret = vfpost_check_vfio_open(pdev, extack, prev_driver);
 	if (ret)
 		goto put;
+	if (!strcmp(prev_driver, VFPOST_DRIVER_NAME)) {
+		NL_SET_ERR_MSG(extack,
+			       "VF is already bound to vfpost (not through a claim)");
+		ret = -EALREADY;
+		goto put;
+	}
 	b = vfpost_bind_new(pdev, true, extack);
 	if (IS_ERR(b)) {
 		ret = PTR_ERR(b);
