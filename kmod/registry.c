@@ -1181,17 +1181,31 @@ static int vfpost_bind_wait(struct vfpost_bind *b,
 				       "released, but the previous driver did not bind again (see dmesg)");
 			break;
 		}
+	} else if (left) {
+		/* Killed: the work goes on, its event reports the end. */
+		ret = -EINTR;
+		if (b->claim)
+			NL_SET_ERR_MSG(extack,
+				       "interrupted; the claim goes on: its VF_CLAIMED event reports the end");
+		else
+			NL_SET_ERR_MSG(extack,
+				       "interrupted; the release goes on: its VF_RELEASED event reports the end");
 	} else if (b->claim) {
-		ret = left ? -EINTR : -EINPROGRESS;
+		/*
+		 * Not necessarily an open: a real VF's driver can take
+		 * seconds to remove (mlx5_core tears the function down
+		 * through firmware) or to probe.  Say both.
+		 */
+		ret = -EINPROGRESS;
 		vfpost_extack_fmt(extack, b->pdev,
-				  "VF opened meanwhile: the claim completes on close (VF_CLAIMED event; see dmesg)",
-				  "VF opened via %s meanwhile: claimed on close (fuser /dev/vfio/%d)",
+				  "claim not done in 2 s (slow driver, or VF opened since): wait for VF_CLAIMED",
+				  "%.15s unbind >2s (slow or open? fuser /dev/vfio/%d): see VF_CLAIMED",
 				  b->prev_driver, vfpost_iommu_group_id(b->pdev));
 	} else {
-		ret = left ? -EINTR : -EINPROGRESS;
+		ret = -EINPROGRESS;
 		vfpost_extack_fmt(extack, b->pdev,
-				  "the unbind waits for the VF's user: released on close (VF_RELEASED event)",
-				  "the unbind waits for the VF's user: released on close (fuser /dev/vfio/%d)",
+				  "release not done in 2 s (slow driver, or VF opened since): wait for VF_RELEASED",
+				  "give-back >2s (slow, or open: fuser /dev/vfio/%d): wait for VF_RELEASED",
 				  vfpost_iommu_group_id(b->pdev));
 	}
 	kref_put(&b->ref, vfpost_bind_free);

@@ -48,11 +48,14 @@
  *	also -EBUSY while another claim or release of the VF is in progress.
  *	The binding runs in the kernel's own work item and ends with a
  *	VFPOST_EVENT_VF_CLAIMED event (with VFPOST_A_ERROR if it failed).
- *	The request waits for it about two seconds at most: if the VF was
- *	opened during the claim, the unbind waits for that user to close it,
- *	and the request fails with -EINPROGRESS (extack naming the driver
- *	and the VFIO group file) while the claim goes on and completes, or
- *	fails, when the device is closed; the event tells which.  With
+ *	The request waits for it about two seconds at most, then fails
+ *	with -EINPROGRESS (extack naming the driver and the VFIO group
+ *	file) while the claim goes on: either the VF was opened during the
+ *	claim and the unbind waits for that user to close it, or a driver's
+ *	remove or probe is slow (real VFs: seconds).  The claim completes,
+ *	or fails, later; the event tells which (VFPOST_EVENT_VF_REMOVED
+ *	instead if the VF is removed first).  -EINTR if the request is
+ *	killed while it waits: the claim goes on the same way.  With
  *	VFPOST_A_RELEASE_ON_CLOSE the claim lasts as long as the requesting
  *	socket: when it is closed (or its process dies) the VF is released
  *	as by VFPOST_CMD_VF_RELEASE, at once or when a VMM that has it open
