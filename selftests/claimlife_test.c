@@ -18,6 +18,8 @@
  *    bound (-EINPROGRESS) and completes by a VF_CLAIMED event once the
  *    device is closed; rmmod meanwhile fails at once instead of waiting.
  *    Then the same with opens, claims, releases and VF_GET/dumps racing.
+ *  - rmmod never waits behind a PF device lock held by a sriov_numvfs
+ *    write that waits for an open VF.
  *
  * Fixture in vfpost_fixture.h.
  */
@@ -829,6 +831,63 @@ TEST_F_TIMEOUT(mod, claims_racing_vfio_opens_stay_bounded, 400)
 		if (self->rec.e[ev].type == VFPOST_EVENT_VF_CLAIMED)
 			EXPECT_EQ(0, self->rec.e[ev].error);
 	EXPECT_EQ(0, fault_unload());
+}
+
+/*
+ * (h) rmmod never waits behind a PF's device lock.  A sriov_numvfs write
+ * holds the PF's device lock (and the PCI rescan/remove lock) for as long
+ * as a VF it removes stays open: VF 0 goes first (its removal queues
+ * vfpost's PF work, which finds the PF locked), then the removal of VF 1
+ * waits for our close.  rmmod must complete meanwhile, within
+ * GET_BOUND_MS.  A PF work that waited for the PF's lock (instead of
+ * trying it) would hold rmmod until the close.
+ *
+ * The writer is a fork()ed child: it must close what it inherited.  A
+ * child that keeps our VFIO device fd (fork copies every descriptor;
+ * O_CLOEXEC acts on exec only) holds VF 1 open itself, so the removal it
+ * runs waits for its own descriptor, which no close of ours releases:
+ * the write never ends (after a fatal signal VFIO waits uninterruptibly),
+ * which is how the first version of this case hung the lab.
+ */
+TEST_F_TIMEOUT(mod, rmmod_does_not_wait_behind_a_pf_lock, 120)
+{
+	struct vfio_dev dev;
+	int status, ret;
+	long t, dt;
+	pid_t pid;
+
+	ASSERT_EQ(0, lab_set_numvfs(2));
+	ASSERT_EQ(0, lab_bind(self->vf[1], "vfio-pci"));
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[1]));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Not the VF's user: drop the VFIO and netlink descriptors. */
+		if (close_range(3, ~0U, 0))
+			_exit(2);
+		_exit(lab_write_file(PF_SYS "/sriov_numvfs", "0") ? 1 : 0);
+	}
+	/* VF 0 is gone once the write holds the PF and waits for us. */
+	for (t = now_ms(); now_ms() - t < 10000; usleep(20000))
+		if (access("/sys/bus/pci/devices/" LAB_PF_BDF "/virtfn0", F_OK))
+			break;
+	usleep(300000);
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("the write did not wait for our close");
+
+	recorder_close(&self->rec);
+	vfpost_close(self->h);
+	self->h = NULL;
+	t = now_ms();
+	ret = vfpost_unload();
+	dt = now_ms() - t;
+	vfio_dev_close(&dev);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, ret);
+	EXPECT_GT(GET_BOUND_MS, dt) TH_LOG("rmmod took %ld ms", dt);
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_EQ(0, vfpost_load());
+	self->h = vfpost_open(&status);
+	ASSERT_NE(NULL, self->h);
 }
 
 TEST_HARNESS_MAIN
