@@ -817,17 +817,25 @@ static int vfpost_bind(struct pci_dev *pdev, const char *driver,
  * is always refused: whether it is open cannot be read.  See "Opening
  * against unbinding" at the top for the open that lands after this check.
  * @name (VFPOST_DRIVER_LEN bytes) gets the driver that was checked ("" if
- * none), read under the device lock with the rest.  @extack may be NULL (the bind work).
+ * none), read under the device lock with the rest.  @extack may be NULL
+ * (the bind work).  -EBUSY if open, -EPERM if bound to a VFIO driver
+ * that cannot be checked.  With @trylock, -EAGAIN (and nothing checked) if the
+ * device lock is held: a netlink request must not wait for it, since an
+ * unbind or a removal waiting for a VMM holds it as long as the VMM likes.
  */
 static int vfpost_check_vfio_open(struct pci_dev *pdev,
-				  struct netlink_ext_ack *extack, char *name)
+				  struct netlink_ext_ack *extack, char *name,
+				  bool trylock)
 {
 	struct vfio_pci_core_device *core = NULL;
 	struct device_driver *drv;
 	bool other_vfio = false;
 	unsigned int open = 0;
 
-	device_lock(&pdev->dev);
+	if (!trylock)
+		device_lock(&pdev->dev);
+	else if (!device_trylock(&pdev->dev))
+		return -EAGAIN;
 	drv = pdev->dev.driver;
 	/* The driver may go once the lock is dropped: keep its name. */
 	vfpost_driver_name(pdev, name, VFPOST_DRIVER_LEN);
@@ -851,7 +859,7 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 		vfpost_extack_fmt(extack, pdev,
 				  "bound to a VFIO driver vfpost cannot check: unbind it first (see dmesg)",
 				  "bound to VFIO driver %s: unbind it first", name);
-		return -EBUSY;
+		return -EPERM;
 	}
 	if (!open)
 		return 0;
@@ -938,6 +946,8 @@ enum vfpost_bind_fail {
 	VFPOST_BIND_OK,
 	VFPOST_BIND_CHANGED,		/* other driver before the unbind */
 	VFPOST_BIND_OPENED,		/* opened before the unbind */
+	VFPOST_BIND_ALREADY,		/* found bound to vfpost */
+	VFPOST_BIND_UNCHECKABLE,	/* found on another VFIO driver */
 	VFPOST_BIND_NOT_BOUND,		/* vfpost did not bind; restored */
 	VFPOST_BIND_MOVED,		/* another driver bound it meanwhile */
 	VFPOST_BIND_GONE,		/* the VF was removed meanwhile */
@@ -955,6 +965,7 @@ struct vfpost_bind {
 	struct completion done;		/* ret and fail are final */
 	struct pci_dev *pdev;		/* reference held */
 	bool claim;			/* else a give-back */
+	bool prev_known;		/* claim: the request read the driver */
 	char prev_driver[VFPOST_DRIVER_LEN];
 	char prev_override[VFPOST_DRIVER_LEN];
 	/* A claim tied to its socket; tie_closed under vfpost_lock. */
@@ -1039,17 +1050,32 @@ static void vfpost_claim_work(struct vfpost_bind *b)
 	char cur[VFPOST_DRIVER_LEN];
 	struct pci_dev *pdev = b->pdev;
 	struct vfpost_vf *vf;
+	int ret;
 
-	pci_dbg(pdev, "claim: was driver '%s' override '%s'\n",
-		b->prev_driver, b->prev_override);
-	if (vfpost_check_vfio_open(pdev, NULL, cur)) {
+	ret = vfpost_check_vfio_open(pdev, NULL, cur, false);
+	if (ret) {
+		/* For the extack: the driver it is open through. */
+		strscpy(b->prev_driver, cur, sizeof(b->prev_driver));
 		b->ret = -EBUSY;
-		b->fail = VFPOST_BIND_OPENED;
-	} else if (strcmp(cur, b->prev_driver)) {
+		b->fail = ret == -EBUSY ? VFPOST_BIND_OPENED :
+					  VFPOST_BIND_UNCHECKABLE;
+	} else if (b->prev_known && strcmp(cur, b->prev_driver)) {
 		pci_dbg(pdev, "claim: driver changed to '%s' before the unbind\n",
 			cur);
 		b->ret = -EBUSY;
 		b->fail = VFPOST_BIND_CHANGED;
+	} else if (!strcmp(cur, VFPOST_DRIVER_NAME)) {
+		b->ret = -EALREADY;
+		b->fail = VFPOST_BIND_ALREADY;
+	} else {
+		strscpy(b->prev_driver, cur, sizeof(b->prev_driver));
+		vfpost_get_override(pdev, b->prev_override,
+				    sizeof(b->prev_override));
+		pci_dbg(pdev, "claim: was driver '%s' override '%s'\n",
+			b->prev_driver, b->prev_override);
+	}
+	if (b->ret) {
+		/* nothing unbound */
 	} else if (vfpost_bind(pdev, VFPOST_DRIVER_NAME, VFPOST_DRIVER_NAME)) {
 		/* vfpost may be bound: no open while it is unbound. */
 		vfpost_set_unbinding(pdev, true);
@@ -1163,8 +1189,22 @@ static int vfpost_bind_wait(struct vfpost_bind *b,
 				       "VF changed driver during the claim, before its unbind: nothing done");
 			break;
 		case VFPOST_BIND_OPENED:
+			/* As the request's own check says it. */
+			vfpost_extack_fmt(extack, b->pdev,
+					  "VF is open through a vfio-pci-core driver: close it first (see dmesg)",
+					  "VF is open through %s: close it first (fuser /dev/vfio/%d)",
+					  b->prev_driver,
+					  vfpost_iommu_group_id(b->pdev));
+			break;
+		case VFPOST_BIND_UNCHECKABLE:
+			vfpost_extack_fmt(extack, b->pdev,
+					  "bound to a VFIO driver vfpost cannot check: unbind it first (see dmesg)",
+					  "bound to VFIO driver %s: unbind it first",
+					  b->prev_driver);
+			break;
+		case VFPOST_BIND_ALREADY:
 			NL_SET_ERR_MSG(extack,
-				       "VF was opened through VFIO during the claim, before its unbind: nothing done");
+				       "VF is already bound to vfpost (not through a claim)");
 			break;
 		case VFPOST_BIND_NOT_BOUND:
 			NL_SET_ERR_MSG(extack,
@@ -1200,7 +1240,8 @@ static int vfpost_bind_wait(struct vfpost_bind *b,
 		vfpost_extack_fmt(extack, b->pdev,
 				  "claim not done in 2 s (slow driver, or VF opened since): wait for VF_CLAIMED",
 				  "%.15s unbind >2s (slow or open? fuser /dev/vfio/%d): see VF_CLAIMED",
-				  b->prev_driver, vfpost_iommu_group_id(b->pdev));
+				  b->prev_known ? b->prev_driver : "the driver",
+				  vfpost_iommu_group_id(b->pdev));
 	} else {
 		ret = -EINPROGRESS;
 		vfpost_extack_fmt(extack, b->pdev,
@@ -1245,6 +1286,7 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 	struct vfpost_bind *b;
 	struct pci_dev *pdev;
 	struct vfpost_vf *vf;
+	bool known;
 	int ret;
 
 	mutex_lock(&vfpost_lock);
@@ -1257,11 +1299,20 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 	pdev = pci_dev_get(vf->pdev);
 	mutex_unlock(&vfpost_lock);
 
-	/* The driver to unbind and give back: the one checked, not a copy. */
-	ret = vfpost_check_vfio_open(pdev, extack, prev_driver);
-	if (ret)
+	/*
+	 * The driver to unbind and give back: the one checked, not a copy.
+	 * If the device lock is busy (an unbind or removal may be waiting
+	 * for a VMM under it) the work checks, and the request waits for
+	 * that the bounded time only.
+	 */
+	ret = vfpost_check_vfio_open(pdev, extack, prev_driver, true);
+	known = ret != -EAGAIN;
+	if (!known) {
+		ret = 0;
+	} else if (ret) {
+		ret = -EBUSY;
 		goto put;
-	if (!strcmp(prev_driver, VFPOST_DRIVER_NAME)) {
+	} else if (!strcmp(prev_driver, VFPOST_DRIVER_NAME)) {
 		NL_SET_ERR_MSG(extack,
 			       "VF is already bound to vfpost (not through a claim)");
 		ret = -EALREADY;
@@ -1272,8 +1323,9 @@ int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 		ret = PTR_ERR(b);
 		goto put;
 	}
-	strscpy(b->prev_driver, prev_driver, sizeof(b->prev_driver));
-	vfpost_get_override(pdev, b->prev_override, sizeof(b->prev_override));
+	if (known)
+		strscpy(b->prev_driver, prev_driver, sizeof(b->prev_driver));
+	b->prev_known = known;
 	if (tie) {
 		/*
 		 * The request holds the socket's file: it cannot be released

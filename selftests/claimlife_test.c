@@ -20,6 +20,8 @@
  *    Then the same with opens, claims, releases and VF_GET/dumps racing.
  *  - rmmod never waits behind a PF device lock held by a sriov_numvfs
  *    write that waits for an open VF.
+ *  - A claim request never waits for the VF's device lock (held by an
+ *    unbind that waits for an open VF): EINPROGRESS, then VF_CLAIMED.
  *
  * Fixture in vfpost_fixture.h.
  */
@@ -888,6 +890,80 @@ TEST_F_TIMEOUT(mod, rmmod_does_not_wait_behind_a_pf_lock, 120)
 	ASSERT_EQ(0, vfpost_load());
 	self->h = vfpost_open(&status);
 	ASSERT_NE(NULL, self->h);
+}
+
+/*
+ * (i) A claim request never waits for the VF's device lock.  A sysfs
+ * unbind of vfio-pci while we hold the VF open waits for our close with
+ * the VF's device lock held (so does the removal of an open VF).  Before
+ * the fix the claim request waited in device_lock() until that close,
+ * holding genetlink's cb_lock; now it returns EINPROGRESS within
+ * CALL_BOUND_MS, its work checks the VF once the lock is free, and after
+ * our close the claim binds vfpost: VF_CLAIMED without error, no previous
+ * driver (the unbind took vfio-pci away first).
+ */
+TEST_F_TIMEOUT(mod, claim_does_not_wait_for_the_device_lock, 120)
+{
+	struct claim_report r;
+	struct vfpost_vf vf;
+	struct vfio_dev dev;
+	char path[128];
+	int p[2], start, ev, got, status;
+	pid_t unb, pid;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
+	start = self->rec.n;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 self->vf[0]);
+	unb = fork();
+	ASSERT_LE(0, unb);
+	if (!unb) {
+		/* Not the VF's user (see (h)). */
+		if (close_range(3, ~0U, 0))
+			_exit(2);
+		_exit(lab_write_file(path, self->vf[0]) ? 1 : 0);
+	}
+	usleep(500000);
+	ASSERT_EQ(0, waitpid(unb, &status, WNOHANG)) TH_LOG("the unbind did not wait for our close");
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (dup2(p[1], 3) != 3 || close_range(4, ~0U, 0))
+			_exit(2);
+		timed_claim(self->vf[0], 3);
+	}
+	close(p[1]);
+	got = read_report(p[0], &r, CALL_BOUND_MS);
+	if (got != 1) {
+		/* Unfixed: our close lets the unbind, then the claim, go on. */
+		vfio_dev_close(&dev);
+		waitpid(pid, &status, 0);
+		waitpid(unb, &status, 0);
+		close(p[0]);
+		ASSERT_EQ(1, got) TH_LOG("the claim was still blocked after %d ms behind the device lock",
+					 CALL_BOUND_MS);
+	}
+	close(p[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(-EINPROGRESS, r.ret) TH_LOG("%s", r.msg);
+	EXPECT_GE(CALL_BOUND_MS, r.ms);
+
+	vfio_dev_close(&dev);
+	ASSERT_EQ(unb, waitpid(unb, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ev = wait_event_type(&self->rec, start, VFPOST_EVENT_VF_CLAIMED);
+	ASSERT_LE(0, ev) TH_LOG("no claimed event after the close");
+	ASSERT_EQ(0, self->rec.e[ev].error);
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+	ASSERT_TRUE(vf.claimed);
+	ASSERT_STREQ("vfpost", vf.driver);
+	ASSERT_STREQ("", vf.prev_driver);
+	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
 }
 
 TEST_HARNESS_MAIN
