@@ -994,6 +994,7 @@ static struct vfpost_bind *vfpost_bind_new(struct pci_dev *pdev, bool claim,
 	}
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b) {
+		NL_SET_ERR_MSG(extack, "out of memory for the bind work");
 		module_put(THIS_MODULE);
 		return ERR_PTR(-ENOMEM);
 	}
