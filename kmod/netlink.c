@@ -40,8 +40,11 @@
  * read through this family until the uapi grows a way to split them.
  *
  * Operations run in parallel (parallel_ops): the registry has its own
- * locks and a claim may take a while (it unbinds a driver), which must not
- * stall other families.
+ * locks and a claim or release may wait (about two seconds at most) for
+ * its bind work, which must not stall the rest of the family.  Every
+ * request still holds genetlink's cb_lock for reading, which family
+ * (un)registration waits for: so no request waits for a VMM (see
+ * "Binding in a work item" in registry.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -559,7 +562,8 @@ void vfpost_netlink_event(const struct vfpost_event_info *ev)
 	if ((ev->type == VFPOST_EVENT_PF_NUMVFS &&
 	     nla_put_u32(skb, VFPOST_A_NUM_VFS, ev->num_vfs)) ||
 	    (ev->type == VFPOST_EVENT_VF_REMOVE_REQUESTED &&
-	     nla_put_u32(skb, VFPOST_A_REQUEST_COUNT, ev->request_count)))
+	     nla_put_u32(skb, VFPOST_A_REQUEST_COUNT, ev->request_count)) ||
+	    (ev->error && nla_put_u32(skb, VFPOST_A_ERROR, ev->error)))
 		goto err;
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast(&vfpost_family, skb, 0, VFPOST_MCGRP_LIFECYCLE_ID,

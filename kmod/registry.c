@@ -11,12 +11,14 @@
  *    fields, the event sequence number and the generation.  Events are sent
  *    with it held, so sequence order is delivery order.  Sending never waits
  *    for a listener (netlink broadcast drops on a full receive buffer).
- *  - vfpost_claim_lock (mutex) serializes claim, release, the release when
- *    a claimant's socket closes and the restore at unload.  It is taken
- *    before vfpost_lock, never inside it.
+ *  - A VF has at most one claim or release under way: its entry's ->bind
+ *    (under vfpost_lock) points to the bind work doing it, and every other
+ *    claim or release of that VF is refused with -EBUSY meanwhile.  No
+ *    lock is held across a binding, so a binding that waits (below) holds
+ *    up nothing but its own VF.
  *  - Never wait for a device lock (or bind/unbind a driver, which does)
  *    with vfpost_lock held: bus notifiers run under the device lock and
- *    take vfpost_lock.  Claim and release drop vfpost_lock around the
+ *    take vfpost_lock.  The bind work drops vfpost_lock around the
  *    binding.  The PF work only ever tries a PF's device lock.
  *  - Every entry holds a reference on its pci_dev and is matched by that
  *    pointer, never by its address alone: a new VF at the address of a
@@ -51,9 +53,10 @@
  * Claims tied to a socket (VFPOST_A_RELEASE_ON_CLOSE): the claimant's
  * netlink port is recorded; a netlink notifier (NETLINK_URELEASE, process
  * context, when the socket is released: close or exit) marks its claims
- * due, and a work item releases each due VF that is not open.  A VF still
- * open is released by the same work once vfpost_registry_closed() runs.
- * Nothing waits for a VMM to close a device.
+ * due, and a work item starts a give-back (bind work, below) for each due
+ * VF that is not open.  A VF still open is released by the same work once
+ * vfpost_registry_closed() runs.  Nothing waits for a VMM to close a
+ * device.
  *
  * A claim ends, with nothing given back, when another driver binds the VF
  * (an admin's sysfs unbind and bind): that driver may have it open, and
@@ -78,15 +81,45 @@
  *    the open with -EAGAIN if the device lock is held.  The remaining
  *    window is the moment between dropping the device lock after the check
  *    and device_release_driver() taking it again: an open that completes
- *    exactly there makes the claim wait for that user to close, like a
- *    sysfs unbind (VFIO asks it through its request eventfd).  It cannot
- *    be the claimant itself unless it opens from another thread meanwhile.
- *    A VF without a reset method (VFs must have FLR) is not gated at all.
+ *    exactly there makes the unbind wait for that user to close, like a
+ *    sysfs unbind (VFIO asks it through its request eventfd).  A VF
+ *    without a reset method (VFs must have FLR) is not gated at all.
+ *    Holding the VF's config access lock (pci_cfg_access_lock(), which
+ *    the reset also tries) across the unbind would close the window, but
+ *    device_release_driver() takes the device lock inside it, the reverse
+ *    of the order pci_reset_function() takes the two in on 6.1: a sysfs
+ *    reset of the VF at that moment would deadlock both.
+ *  - The same holds for a give-back whose VF was moved from vfpost to
+ *    another driver through sysfs between the check of its driver and the
+ *    unbind.
+ *
+ * Binding in a work item: since those windows cannot be closed from here,
+ * no request unbinds a driver itself.  A claim or release checks what it
+ * can under vfpost_lock, marks the entry (->bind) and queues a bind work
+ * on vfpost_wq, which unbinds and binds and then sends a VF_CLAIMED or
+ * VF_RELEASED event.  The request waits for it VFPOST_BIND_WAIT_MS at
+ * most (killable): if the unbind is waiting for a user that opened the VF
+ * in the window, the request fails with -EINPROGRESS and an extack naming
+ * the driver and the VFIO group file, and the work completes when that
+ * user closes the device (VFIO asks it to every 10 s).  A claim tied to
+ * its socket whose socket closes meanwhile is released as soon as it
+ * completes.  The generic netlink request thus never waits for a VMM:
+ * with parallel_ops it takes no genl_mutex, but it holds genetlink's
+ * cb_lock for reading, which any family (un)registration waits for, and
+ * every later genetlink request behind that.
+ *
+ * Unload against bind works: each holds a module reference from the
+ * moment it is created until its function is done, and is created with
+ * try_module_get().  So rmmod fails at once ("in use") while a binding
+ * waits for a VMM, instead of waiting for it, and no work can start once
+ * rmmod has begun.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/module.h>
@@ -114,6 +147,7 @@ struct vfpost_vf {
 	u32 claim_portid;
 	bool release_due;		/* that socket closed: release */
 	bool unbinding;			/* vfpost is being unbound: no opens */
+	struct vfpost_bind *bind;	/* a claim or release under way */
 };
 
 struct vfpost_pf {
@@ -125,12 +159,15 @@ struct vfpost_pf {
 };
 
 static DEFINE_MUTEX(vfpost_lock);
-static DEFINE_MUTEX(vfpost_claim_lock);
 static LIST_HEAD(vfpost_vfs);
 static LIST_HEAD(vfpost_pfs);
 static u64 vfpost_seq;
 static unsigned long vfpost_generation;
-static unsigned int vfpost_nr_tied;	/* claims with release_on_close */
+/* Claims with release_on_close, and tied claims being bound. */
+static unsigned int vfpost_nr_tied;
+
+/* How long a claim or release request waits for its bind work. */
+#define VFPOST_BIND_WAIT_MS 2000
 
 #define VFPOST_PF_RETRY_MS 10
 #define VFPOST_PF_RETRY_MAX_MS 1000
@@ -209,8 +246,10 @@ static void vfpost_emit(struct vfpost_event_info *ev)
 	vfpost_netlink_event(ev);
 }
 
-static void vfpost_emit_vf(struct vfpost_vf *vf, enum vfpost_event_type type,
-			   const char *driver, pid_t pid)
+/* One VF event; @error: a claim's or release's positive errno, or 0. */
+static void vfpost_emit_vf_err(struct vfpost_vf *vf,
+			       enum vfpost_event_type type,
+			       const char *driver, pid_t pid, int error)
 {
 	struct vfpost_event_info ev = {
 		.type = type,
@@ -220,9 +259,25 @@ static void vfpost_emit_vf(struct vfpost_vf *vf, enum vfpost_event_type type,
 		.driver = driver,
 		.pid = pid,
 		.request_count = vf->request_count,
+		.error = error,
 	};
 
 	vfpost_emit(&ev);
+}
+
+static void vfpost_emit_vf(struct vfpost_vf *vf, enum vfpost_event_type type,
+			   const char *driver, pid_t pid)
+{
+	vfpost_emit_vf_err(vf, type, driver, pid, 0);
+}
+
+static int vfpost_iommu_group_id(struct pci_dev *pdev)
+{
+	struct iommu_group *group = iommu_group_get(&pdev->dev);
+	int id = group ? iommu_group_id(group) : -1;
+
+	iommu_group_put(group);
+	return id;
 }
 
 static void vfpost_set_state(struct vfpost_vf *vf, enum vfpost_vf_state state)
@@ -622,14 +677,10 @@ void vfpost_registry_remove_requested(struct pci_dev *pdev,
 
 static void vfpost_snapshot(struct vfpost_vf *vf, struct vfpost_vf_info *info)
 {
-	struct iommu_group *group;
-
 	*info = vf->info;
 	info->seq = vfpost_seq;
 	info->generation = vfpost_generation;
-	group = iommu_group_get(&vf->pdev->dev);
-	info->iommu_group = group ? iommu_group_id(group) : -1;
-	iommu_group_put(group);
+	info->iommu_group = vfpost_iommu_group_id(vf->pdev);
 }
 
 int vfpost_registry_get(u64 key, struct vfpost_vf_info *info)
@@ -744,7 +795,11 @@ static int vfpost_attach(struct pci_dev *pdev, const char *driver,
 	return 0;
 }
 
-/* vfpost_attach() after unbinding @pdev's driver. */
+/*
+ * vfpost_attach() after unbinding @pdev's driver.  Called from the bind
+ * work only (or at unload, where vfpost is unbound already): the unbind
+ * may wait for the VF's user to close it.
+ */
 static int vfpost_bind(struct pci_dev *pdev, const char *driver,
 		       const char *override)
 {
@@ -753,56 +808,37 @@ static int vfpost_bind(struct pci_dev *pdev, const char *driver,
 }
 
 /*
- * Take the claim lock and the registry lock and find the VF at @key.  On
- * failure returns an ERR_PTR, with no lock held and @extack set.  The wait
- * for the claim lock (another claim binding a driver) can be killed.
- */
-static struct vfpost_vf *vfpost_lock_vf(u64 key,
-					struct netlink_ext_ack *extack)
-{
-	struct vfpost_vf *vf;
-
-	if (mutex_lock_killable(&vfpost_claim_lock)) {
-		NL_SET_ERR_MSG(extack, "interrupted waiting for another claim or release");
-		return ERR_PTR(-EINTR);
-	}
-	mutex_lock(&vfpost_lock);
-	vf = vfpost_find(key);
-	if (!vf) {
-		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
-		mutex_unlock(&vfpost_lock);
-		mutex_unlock(&vfpost_claim_lock);
-		return ERR_PTR(-ENODEV);
-	}
-	return vf;
-}
-
-/*
  * Refuse (-EBUSY) to unbind a VF that userspace has open through another
- * vfio-pci-core driver: the unbind would wait until it closes, forever if
- * the claimant is that user.  Who has it open is not looked up (that is a
- * walk over every process's files): @extack names the VFIO group file for
- * fuser.  A VF bound to any other driver that manages DMA itself
- * (driver_managed_dma: the VFIO variant drivers with their own error
- * handlers, mlx5, hisi, pds, qat, virtio...) is always refused: whether it
- * is open cannot be read.  See "Opening against unbinding" at the top for
- * what this does not cover.
+ * vfio-pci-core driver: the unbind would wait until it closes.  Who has
+ * it open is not looked up (that is a walk over every process's files):
+ * @extack names the VFIO group file for fuser.  A VF bound to any other
+ * driver that manages DMA itself (driver_managed_dma: the VFIO variant
+ * drivers with their own error handlers, mlx5, hisi, pds, qat, virtio...)
+ * is always refused: whether it is open cannot be read.  See "Opening
+ * against unbinding" at the top for the open that lands after this check.
+ * @name (VFPOST_DRIVER_LEN bytes) gets the driver that was checked ("" if
+ * none), read under the device lock with the rest.  @extack may be NULL
+ * (the bind work).  -EBUSY if open, -EPERM if bound to a VFIO driver
+ * that cannot be checked.  With @trylock, -EAGAIN (and nothing checked) if the
+ * device lock is held: a netlink request must not wait for it, since an
+ * unbind or a removal waiting for a VMM holds it as long as the VMM likes.
  */
 static int vfpost_check_vfio_open(struct pci_dev *pdev,
-				  struct netlink_ext_ack *extack)
+				  struct netlink_ext_ack *extack, char *name,
+				  bool trylock)
 {
 	struct vfio_pci_core_device *core = NULL;
-	char name[VFPOST_DRIVER_LEN];
-	struct iommu_group *group;
 	struct device_driver *drv;
 	bool other_vfio = false;
 	unsigned int open = 0;
-	int group_id;
 
-	device_lock(&pdev->dev);
+	if (!trylock)
+		device_lock(&pdev->dev);
+	else if (!device_trylock(&pdev->dev))
+		return -EAGAIN;
 	drv = pdev->dev.driver;
 	/* The driver may go once the lock is dropped: keep its name. */
-	vfpost_driver_name(pdev, name, sizeof(name));
+	vfpost_driver_name(pdev, name, VFPOST_DRIVER_LEN);
 	/*
 	 * vfio_pci_core_aer_err_detected() takes the drvdata of every
 	 * device whose driver uses these handlers as a vfio_pci_core_device.
@@ -823,33 +859,28 @@ static int vfpost_check_vfio_open(struct pci_dev *pdev,
 		vfpost_extack_fmt(extack, pdev,
 				  "bound to a VFIO driver vfpost cannot check: unbind it first (see dmesg)",
 				  "bound to VFIO driver %s: unbind it first", name);
-		return -EBUSY;
+		return -EPERM;
 	}
 	if (!open)
 		return 0;
-	group = iommu_group_get(&pdev->dev);
-	group_id = group ? iommu_group_id(group) : -1;
-	iommu_group_put(group);
 	pci_dbg(pdev, "claim refused: open through %s (IOMMU group %d)\n",
-		name, group_id);
+		name, vfpost_iommu_group_id(pdev));
 	vfpost_extack_fmt(extack, pdev,
 			  "VF is open through a vfio-pci-core driver: close it first (see dmesg)",
 			  "VF is open through %s: close it first (fuser /dev/vfio/%d)",
-			  name, group_id);
+			  name, vfpost_iommu_group_id(pdev));
 	return -EBUSY;
 }
 
 /*
  * End the claim of @vf (registry lock held): mark it unbinding (vfpost's
  * open_device refuses from now on) and copy what to restore.  Returns the
- * VF with a reference.  The caller holds the claim lock, rebinds with
- * vfpost_give_back() and puts the reference.
+ * VF with a reference, for vfpost_give_back().
  */
 static struct pci_dev *vfpost_unclaim(struct vfpost_vf *vf, char *prev_driver,
 				      char *prev_override)
 {
 	lockdep_assert_held(&vfpost_lock);
-	lockdep_assert_held(&vfpost_claim_lock);
 	strscpy(prev_driver, vf->info.prev_driver, VFPOST_DRIVER_LEN);
 	strscpy(prev_override, vf->info.prev_override, VFPOST_DRIVER_LEN);
 	vfpost_untie(vf);
@@ -880,7 +911,10 @@ static void vfpost_set_unbinding(struct pci_dev *pdev, bool unbinding)
  * has the VF (bound through sysfs since), only its driver_override is
  * restored, as that driver may have it open and unbinding it would wait
  * for that user.  A VF left without a driver (vfpost unbound through
- * sysfs, or unloaded) gets its previous driver.
+ * sysfs, or unloaded) gets its previous driver.  Which driver is bound is
+ * read before the unbind: a sysfs rebind exactly between the two is the
+ * one case where this unbinds another driver (and may wait for its user,
+ * in the bind work, see the top of this file).
  */
 static int vfpost_give_back(struct pci_dev *pdev, const char *prev_driver,
 			    const char *prev_override)
@@ -888,7 +922,6 @@ static int vfpost_give_back(struct pci_dev *pdev, const char *prev_driver,
 	bool mine, none;
 	int ret;
 
-	lockdep_assert_held(&vfpost_claim_lock);
 	device_lock(&pdev->dev);
 	none = !pdev->dev.driver;
 	mine = !none && !strcmp(pdev->dev.driver->name, VFPOST_DRIVER_NAME);
@@ -908,174 +941,488 @@ static int vfpost_give_back(struct pci_dev *pdev, const char *prev_driver,
 	return ret;
 }
 
-int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
-			  struct netlink_ext_ack *extack)
+/* What went wrong in a bind work, for the waiting request's extack. */
+enum vfpost_bind_fail {
+	VFPOST_BIND_OK,
+	VFPOST_BIND_CHANGED,		/* other driver before the unbind */
+	VFPOST_BIND_OPENED,		/* opened before the unbind */
+	VFPOST_BIND_ALREADY,		/* found bound to vfpost */
+	VFPOST_BIND_UNCHECKABLE,	/* found on another VFIO driver */
+	VFPOST_BIND_NOT_BOUND,		/* vfpost did not bind; restored */
+	VFPOST_BIND_MOVED,		/* another driver bound it meanwhile */
+	VFPOST_BIND_GONE,		/* the VF was removed meanwhile */
+	VFPOST_BIND_NO_REBIND,		/* released, previous driver not back */
+};
+
+/*
+ * One claim's binding or one release's give-back, run on vfpost_wq (see
+ * "Binding in a work item" at the top).  Holds a reference on the module
+ * from its creation until its work function is done with it.
+ */
+struct vfpost_bind {
+	struct work_struct work;
+	struct kref ref;		/* the work's, a waiting request's */
+	struct completion done;		/* ret and fail are final */
+	struct pci_dev *pdev;		/* reference held */
+	bool claim;			/* else a give-back */
+	bool prev_known;		/* claim: the request read the driver */
+	char prev_driver[VFPOST_DRIVER_LEN];
+	char prev_override[VFPOST_DRIVER_LEN];
+	/* A claim tied to its socket; tie_closed under vfpost_lock. */
+	bool tied;
+	bool tie_closed;		/* the socket closed meanwhile */
+	struct vfpost_claimant tie;
+	int ret;
+	enum vfpost_bind_fail fail;
+};
+
+static void vfpost_bind_work_fn(struct work_struct *work);
+
+/*
+ * A new bind work for @pdev, or an ERR_PTR: -ENODEV if vfpost is being
+ * unloaded (try_module_get() fails once rmmod has begun; the unload then
+ * gives every claimed VF back itself), -ENOMEM.  Sets @extack if non-NULL.
+ */
+static struct vfpost_bind *vfpost_bind_new(struct pci_dev *pdev, bool claim,
+					   struct netlink_ext_ack *extack)
 {
-	char prev_driver[VFPOST_DRIVER_LEN], prev_override[VFPOST_DRIVER_LEN];
-	struct pci_dev *pdev;
+	struct vfpost_bind *b;
+
+	if (!try_module_get(THIS_MODULE)) {
+		NL_SET_ERR_MSG(extack, "vfpost is being unloaded");
+		return ERR_PTR(-ENODEV);
+	}
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b) {
+		NL_SET_ERR_MSG(extack, "out of memory for the bind work");
+		module_put(THIS_MODULE);
+		return ERR_PTR(-ENOMEM);
+	}
+	INIT_WORK(&b->work, vfpost_bind_work_fn);
+	kref_init(&b->ref);
+	init_completion(&b->done);
+	b->pdev = pci_dev_get(pdev);
+	b->claim = claim;
+	return b;
+}
+
+static void vfpost_bind_free(struct kref *ref)
+{
+	struct vfpost_bind *b = container_of(ref, struct vfpost_bind, ref);
+
+	pci_dev_put(b->pdev);
+	kfree(b);
+}
+
+/* Drop a bind work that was never queued. */
+static void vfpost_bind_discard(struct vfpost_bind *b)
+{
+	kref_put(&b->ref, vfpost_bind_free);
+	module_put(THIS_MODULE);
+}
+
+/*
+ * Queue @b for @vf (registry lock held).  With @wait, the caller keeps a
+ * reference for vfpost_bind_wait().
+ */
+static void vfpost_bind_start(struct vfpost_vf *vf, struct vfpost_bind *b,
+			      bool wait)
+{
+	lockdep_assert_held(&vfpost_lock);
+	vf->bind = b;
+	if (b->tied)
+		WRITE_ONCE(vfpost_nr_tied, vfpost_nr_tied + 1);
+	if (wait)
+		kref_get(&b->ref);
+	queue_work(vfpost_wq, &b->work);
+}
+
+/*
+ * The claim's binding: unbind the previous driver, bind vfpost.  The
+ * request checked the VF a while ago (the work may have waited for a
+ * worker): check again right before the unbind, so that the unbind never
+ * takes a driver other than the one recorded for the give-back, nor
+ * waits for a VFIO user that opened the VF since.  What is left is the
+ * gap between this check and device_release_driver() taking the device
+ * lock again (see "Opening against unbinding" at the top).
+ */
+static void vfpost_claim_work(struct vfpost_bind *b)
+{
+	char cur[VFPOST_DRIVER_LEN];
+	struct pci_dev *pdev = b->pdev;
 	struct vfpost_vf *vf;
 	int ret;
 
-	vf = vfpost_lock_vf(key, extack);
-	if (IS_ERR(vf))
-		return PTR_ERR(vf);
-	if (vf->info.claimed) {
-		NL_SET_ERR_MSG(extack, "VF is already claimed");
-		ret = -EALREADY;
-		goto unlock;
-	}
-	if (!strcmp(vf->info.driver, VFPOST_DRIVER_NAME)) {
-		NL_SET_ERR_MSG(extack,
-			       "VF is already bound to vfpost (not through a claim)");
-		ret = -EALREADY;
-		goto unlock;
-	}
-	pdev = pci_dev_get(vf->pdev);
-	strscpy(prev_driver, vf->info.driver, sizeof(prev_driver));
-	mutex_unlock(&vfpost_lock);
-
-	ret = vfpost_check_vfio_open(pdev, extack);
-	if (ret)
-		goto put;
-
-	vfpost_get_override(pdev, prev_override, sizeof(prev_override));
-
-	pci_dbg(pdev, "claim: was driver '%s' override '%s'\n", prev_driver,
-		prev_override);
-	ret = vfpost_bind(pdev, VFPOST_DRIVER_NAME, VFPOST_DRIVER_NAME);
+	ret = vfpost_check_vfio_open(pdev, NULL, cur, false);
 	if (ret) {
-		NL_SET_ERR_MSG(extack,
-			       "the vfpost driver did not bind the VF (see dmesg); previous driver restored");
+		/* For the extack: the driver it is open through. */
+		strscpy(b->prev_driver, cur, sizeof(b->prev_driver));
+		b->ret = -EBUSY;
+		b->fail = ret == -EBUSY ? VFPOST_BIND_OPENED :
+					  VFPOST_BIND_UNCHECKABLE;
+	} else if (b->prev_known && strcmp(cur, b->prev_driver)) {
+		pci_dbg(pdev, "claim: driver changed to '%s' before the unbind\n",
+			cur);
+		b->ret = -EBUSY;
+		b->fail = VFPOST_BIND_CHANGED;
+	} else if (!strcmp(cur, VFPOST_DRIVER_NAME)) {
+		b->ret = -EALREADY;
+		b->fail = VFPOST_BIND_ALREADY;
+	} else {
+		strscpy(b->prev_driver, cur, sizeof(b->prev_driver));
+		vfpost_get_override(pdev, b->prev_override,
+				    sizeof(b->prev_override));
+		pci_dbg(pdev, "claim: was driver '%s' override '%s'\n",
+			b->prev_driver, b->prev_override);
+	}
+	if (b->ret) {
+		/* nothing unbound */
+	} else if (vfpost_bind(pdev, VFPOST_DRIVER_NAME, VFPOST_DRIVER_NAME)) {
 		/* vfpost may be bound: no open while it is unbound. */
 		vfpost_set_unbinding(pdev, true);
-		if (vfpost_bind(pdev, prev_driver, prev_override))
+		if (vfpost_bind(pdev, b->prev_driver, b->prev_override))
 			pci_warn(pdev, "could not rebind %s after a failed claim\n",
-				 prev_driver);
+				 b->prev_driver);
 		vfpost_set_unbinding(pdev, false);
-		ret = -ENXIO;
-		goto put;
+		b->ret = -ENXIO;
+		b->fail = VFPOST_BIND_NOT_BOUND;
 	}
 
 	mutex_lock(&vfpost_lock);
 	vf = vfpost_find_pdev(pdev);
-	if (vf && strcmp(vf->info.driver, VFPOST_DRIVER_NAME)) {
+	if (vf)
+		vf->bind = NULL;
+	if (b->ret) {
+		/* said above */
+	} else if (!vf) {
+		b->ret = -ENODEV;
+		b->fail = VFPOST_BIND_GONE;
+	} else if (strcmp(vf->info.driver, VFPOST_DRIVER_NAME)) {
 		/* Moved through sysfs since the bind: leave it where it is. */
-		NL_SET_ERR_MSG(extack, "VF left vfpost during the claim");
-		ret = -EBUSY;
-	} else if (vf) {
+		b->ret = -EBUSY;
+		b->fail = VFPOST_BIND_MOVED;
+	} else {
 		vf->info.claimed = true;
-		strscpy(vf->info.prev_driver, prev_driver,
+		strscpy(vf->info.prev_driver, b->prev_driver,
 			sizeof(vf->info.prev_driver));
-		strscpy(vf->info.prev_override, prev_override,
+		strscpy(vf->info.prev_override, b->prev_override,
 			sizeof(vf->info.prev_override));
-		if (tie) {
-			/*
-			 * The request holds the socket's file: it cannot be
-			 * released (NETLINK_URELEASE) before this returns.
-			 */
+		if (b->tied && b->tie_closed) {
+			/* Its socket closed while the claim waited. */
+			vf->release_due = true;
+			queue_work(vfpost_wq, &vfpost_release_work);
+		} else if (b->tied) {
+			/* vfpost_nr_tied counted it from the start. */
 			vf->info.release_on_close = true;
-			vf->claim_net = tie->net;
-			vf->claim_portid = tie->portid;
-			WRITE_ONCE(vfpost_nr_tied, vfpost_nr_tied + 1);
+			vf->claim_net = b->tie.net;
+			vf->claim_portid = b->tie.portid;
 		}
 		vf->info.changed_ns = ktime_get_real_ns();
 		pci_dbg(pdev, "claimed%s\n",
-			tie ? " until its claimant's socket closes" : "");
-	} else {
-		NL_SET_ERR_MSG(extack, "VF was removed during the claim");
-		ret = -ENODEV;
+			b->tied ? " until its claimant's socket closes" : "");
+	}
+	if (b->tied && !b->tie_closed && !(vf && vf->info.release_on_close))
+		WRITE_ONCE(vfpost_nr_tied, vfpost_nr_tied - 1);
+	if (vf)
+		vfpost_emit_vf_err(vf, VFPOST_EVENT_VF_CLAIMED, NULL, 0, -b->ret);
+	mutex_unlock(&vfpost_lock);
+}
+
+/* The release's give-back: unbind vfpost, bind the previous driver. */
+static void vfpost_give_back_work(struct vfpost_bind *b)
+{
+	struct vfpost_vf *vf;
+
+	if (vfpost_give_back(b->pdev, b->prev_driver, b->prev_override)) {
+		pci_warn(b->pdev, "released, but could not rebind %s\n",
+			 b->prev_driver);
+		b->ret = -ENXIO;
+		b->fail = VFPOST_BIND_NO_REBIND;
+	}
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find_pdev(b->pdev);
+	if (vf) {
+		vf->bind = NULL;
+		vfpost_emit_vf_err(vf, VFPOST_EVENT_VF_RELEASED,
+				   b->prev_driver, 0, -b->ret);
 	}
 	mutex_unlock(&vfpost_lock);
+}
+
+static void vfpost_bind_work_fn(struct work_struct *work)
+{
+	struct vfpost_bind *b = container_of(work, struct vfpost_bind, work);
+
+	if (b->claim)
+		vfpost_claim_work(b);
+	else
+		vfpost_give_back_work(b);
+	complete(&b->done);
+	kref_put(&b->ref, vfpost_bind_free);
+	/*
+	 * Taken by vfpost_bind_new().  Once it is dropped rmmod may begin;
+	 * its destroy_workqueue() waits for this function to return.
+	 */
+	module_put(THIS_MODULE);
+}
+
+/*
+ * Wait, a bounded time and killably, for @b and put the caller's
+ * reference.  If the work is not done by then, its unbind is waiting for
+ * the VF's user to close it: say so with -EINPROGRESS; the work goes on
+ * and reports its end by a VF_CLAIMED or VF_RELEASED event.
+ */
+static int vfpost_bind_wait(struct vfpost_bind *b,
+			    struct netlink_ext_ack *extack)
+{
+	long left;
+	int ret;
+
+	left = wait_for_completion_killable_timeout(&b->done,
+						    msecs_to_jiffies(VFPOST_BIND_WAIT_MS));
+	if (left > 0) {
+		ret = b->ret;
+		switch (b->fail) {
+		case VFPOST_BIND_OK:
+			break;
+		case VFPOST_BIND_CHANGED:
+			NL_SET_ERR_MSG(extack,
+				       "VF changed driver during the claim, before its unbind: nothing done");
+			break;
+		case VFPOST_BIND_OPENED:
+			/* As the request's own check says it. */
+			vfpost_extack_fmt(extack, b->pdev,
+					  "VF is open through a vfio-pci-core driver: close it first (see dmesg)",
+					  "VF is open through %s: close it first (fuser /dev/vfio/%d)",
+					  b->prev_driver,
+					  vfpost_iommu_group_id(b->pdev));
+			break;
+		case VFPOST_BIND_UNCHECKABLE:
+			vfpost_extack_fmt(extack, b->pdev,
+					  "bound to a VFIO driver vfpost cannot check: unbind it first (see dmesg)",
+					  "bound to VFIO driver %s: unbind it first",
+					  b->prev_driver);
+			break;
+		case VFPOST_BIND_ALREADY:
+			NL_SET_ERR_MSG(extack,
+				       "VF is already bound to vfpost (not through a claim)");
+			break;
+		case VFPOST_BIND_NOT_BOUND:
+			NL_SET_ERR_MSG(extack,
+				       "the vfpost driver did not bind the VF (see dmesg); previous driver restored");
+			break;
+		case VFPOST_BIND_MOVED:
+			NL_SET_ERR_MSG(extack, "VF left vfpost during the claim");
+			break;
+		case VFPOST_BIND_GONE:
+			NL_SET_ERR_MSG(extack, "VF was removed during the claim");
+			break;
+		case VFPOST_BIND_NO_REBIND:
+			NL_SET_ERR_MSG(extack,
+				       "released, but the previous driver did not bind again (see dmesg)");
+			break;
+		}
+	} else if (left) {
+		/* Killed: the work goes on, its event reports the end. */
+		ret = -EINTR;
+		if (b->claim)
+			NL_SET_ERR_MSG(extack,
+				       "interrupted; the claim goes on: its VF_CLAIMED event reports the end");
+		else
+			NL_SET_ERR_MSG(extack,
+				       "interrupted; the release goes on: its VF_RELEASED event reports the end");
+	} else if (b->claim) {
+		/*
+		 * Not necessarily an open: a real VF's driver can take
+		 * seconds to remove (mlx5_core tears the function down
+		 * through firmware) or to probe.  Say both.
+		 */
+		ret = -EINPROGRESS;
+		vfpost_extack_fmt(extack, b->pdev,
+				  "claim not done in 2 s (slow driver, or VF opened since): wait for VF_CLAIMED",
+				  "%.15s unbind >2s (slow or open? fuser /dev/vfio/%d): see VF_CLAIMED",
+				  b->prev_known ? b->prev_driver : "the driver",
+				  vfpost_iommu_group_id(b->pdev));
+	} else {
+		ret = -EINPROGRESS;
+		vfpost_extack_fmt(extack, b->pdev,
+				  "release not done in 2 s (slow driver, or VF opened since): wait for VF_RELEASED",
+				  "give-back >2s (slow, or open: fuser /dev/vfio/%d): wait for VF_RELEASED",
+				  vfpost_iommu_group_id(b->pdev));
+	}
+	kref_put(&b->ref, vfpost_bind_free);
+	return ret;
+}
+
+/* Whether @vf (registry lock held) cannot be claimed: -errno + extack. */
+static int vfpost_claim_refused(struct vfpost_vf *vf,
+				struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&vfpost_lock);
+	if (!vf) {
+		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
+		return -ENODEV;
+	}
+	if (vf->bind) {
+		NL_SET_ERR_MSG(extack,
+			       "a claim or release of this VF is still in progress: wait for its VF_CLAIMED or VF_RELEASED event");
+		return -EBUSY;
+	}
+	if (vf->info.claimed) {
+		NL_SET_ERR_MSG(extack, "VF is already claimed");
+		return -EALREADY;
+	}
+	if (!strcmp(vf->info.driver, VFPOST_DRIVER_NAME)) {
+		NL_SET_ERR_MSG(extack,
+			       "VF is already bound to vfpost (not through a claim)");
+		return -EALREADY;
+	}
+	return 0;
+}
+
+int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
+			  struct netlink_ext_ack *extack)
+{
+	char prev_driver[VFPOST_DRIVER_LEN];
+	struct vfpost_bind *b;
+	struct pci_dev *pdev;
+	struct vfpost_vf *vf;
+	bool known;
+	int ret;
+
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find(key);
+	ret = vfpost_claim_refused(vf, extack);
+	if (ret) {
+		mutex_unlock(&vfpost_lock);
+		return ret;
+	}
+	pdev = pci_dev_get(vf->pdev);
+	mutex_unlock(&vfpost_lock);
+
+	/*
+	 * The driver to unbind and give back: the one checked, not a copy.
+	 * If the device lock is busy (an unbind or removal may be waiting
+	 * for a VMM under it) the work checks, and the request waits for
+	 * that the bounded time only.
+	 */
+	ret = vfpost_check_vfio_open(pdev, extack, prev_driver, true);
+	known = ret != -EAGAIN;
+	if (!known) {
+		ret = 0;
+	} else if (ret) {
+		ret = -EBUSY;
+		goto put;
+	} else if (!strcmp(prev_driver, VFPOST_DRIVER_NAME)) {
+		NL_SET_ERR_MSG(extack,
+			       "VF is already bound to vfpost (not through a claim)");
+		ret = -EALREADY;
+		goto put;
+	}
+	b = vfpost_bind_new(pdev, true, extack);
+	if (IS_ERR(b)) {
+		ret = PTR_ERR(b);
+		goto put;
+	}
+	if (known)
+		strscpy(b->prev_driver, prev_driver, sizeof(b->prev_driver));
+	b->prev_known = known;
+	if (tie) {
+		/*
+		 * The request holds the socket's file: it cannot be released
+		 * (NETLINK_URELEASE) before the work is queued; afterwards
+		 * vfpost_netlink_notify() marks the work.
+		 */
+		b->tied = true;
+		b->tie = *tie;
+	}
+
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find_pdev(pdev);
+	/* Another claim may have started while the lock was dropped. */
+	ret = vfpost_claim_refused(vf, extack);
+	if (!ret)
+		vfpost_bind_start(vf, b, true);
+	mutex_unlock(&vfpost_lock);
+	if (ret)
+		vfpost_bind_discard(b);
+	else
+		ret = vfpost_bind_wait(b, extack);
 put:
 	pci_dev_put(pdev);
-	mutex_unlock(&vfpost_claim_lock);
-	return ret;
-
-unlock:
-	mutex_unlock(&vfpost_lock);
-	mutex_unlock(&vfpost_claim_lock);
 	return ret;
 }
 
 int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack)
 {
-	char prev_driver[VFPOST_DRIVER_LEN], prev_override[VFPOST_DRIVER_LEN];
+	struct vfpost_bind *b = NULL;
 	struct pci_dev *pdev;
 	struct vfpost_vf *vf;
-	int ret;
+	int ret = 0;
 
-	vf = vfpost_lock_vf(key, extack);
-	if (IS_ERR(vf))
-		return PTR_ERR(vf);
-	if (!vf->info.claimed) {
+	mutex_lock(&vfpost_lock);
+	vf = vfpost_find(key);
+	if (!vf) {
+		NL_SET_ERR_MSG(extack, "no SR-IOV VF at this address");
+		ret = -ENODEV;
+	} else if (vf->bind) {
+		NL_SET_ERR_MSG(extack,
+			       "a claim or release of this VF is still in progress: wait for its VF_CLAIMED or VF_RELEASED event");
+		ret = -EBUSY;
+	} else if (!vf->info.claimed) {
 		NL_SET_ERR_MSG(extack, "VF is not claimed");
 		ret = -ENOENT;
-		goto unlock;
-	}
-	if (vf->info.owner) {
+	} else if (vf->info.owner) {
 		vfpost_extack_fmt(extack, vf->pdev,
 				  "VF is open by a VMM; close it first (see dmesg)",
 				  "VF is open by a VMM (pid %d); close it first",
 				  vf->info.owner);
 		ret = -EBUSY;
-		goto unlock;
+	} else {
+		b = vfpost_bind_new(vf->pdev, false, extack);
+		if (IS_ERR(b))
+			ret = PTR_ERR(b);
 	}
-	pdev = vfpost_unclaim(vf, prev_driver, prev_override);
-	mutex_unlock(&vfpost_lock);
-
-	ret = vfpost_give_back(pdev, prev_driver, prev_override);
-	if (ret) {
-		NL_SET_ERR_MSG(extack,
-			       "released, but the previous driver did not bind again (see dmesg)");
-		ret = -ENXIO;
+	if (!ret) {
+		pdev = vfpost_unclaim(vf, b->prev_driver, b->prev_override);
+		pci_dev_put(pdev);
+		vfpost_bind_start(vf, b, true);
 	}
-	pci_dev_put(pdev);
-	mutex_unlock(&vfpost_claim_lock);
-	return ret;
-
-unlock:
 	mutex_unlock(&vfpost_lock);
-	mutex_unlock(&vfpost_claim_lock);
-	return ret;
+	return ret ? ret : vfpost_bind_wait(b, extack);
 }
 
 /*
  * Release every VF whose claimant's socket has closed and that no VMM has
- * open.  A VF still open is left due: vfpost_registry_closed() queues this
- * work again when its VMM closes it, so nothing here waits for a VMM.
+ * open, through a bind work each.  A VF still open is left due:
+ * vfpost_registry_closed() queues this work again when its VMM closes it,
+ * so nothing here waits for a VMM.  A VF whose bind work cannot start (out
+ * of memory, unload under way) stays claimed; the unload gives it back.
  */
 static void vfpost_release_work_fn(struct work_struct *work)
 {
-	char prev_driver[VFPOST_DRIVER_LEN], prev_override[VFPOST_DRIVER_LEN];
-	struct vfpost_vf *vf, *found;
+	struct vfpost_bind *b;
 	struct pci_dev *pdev;
+	struct vfpost_vf *vf;
 
-	for (;;) {
-		found = NULL;
-		mutex_lock(&vfpost_claim_lock);
-		mutex_lock(&vfpost_lock);
-		list_for_each_entry(vf, &vfpost_vfs, node) {
-			if (vf->release_due && vf->info.claimed &&
-			    !vf->info.owner) {
-				found = vf;
-				break;
-			}
+	mutex_lock(&vfpost_lock);
+	list_for_each_entry(vf, &vfpost_vfs, node) {
+		if (!vf->release_due || !vf->info.claimed || vf->info.owner ||
+		    vf->bind)
+			continue;
+		b = vfpost_bind_new(vf->pdev, false, NULL);
+		if (IS_ERR(b)) {
+			pci_warn(vf->pdev, "claimant gone, but cannot give the VF back now: %pe\n",
+				 b);
+			continue;
 		}
-		if (!found) {
-			mutex_unlock(&vfpost_lock);
-			mutex_unlock(&vfpost_claim_lock);
-			return;
-		}
-		pdev = vfpost_unclaim(found, prev_driver, prev_override);
-		mutex_unlock(&vfpost_lock);
-
+		pdev = vfpost_unclaim(vf, b->prev_driver, b->prev_override);
 		pci_info(pdev, "claimant gone: giving the VF back to '%s'\n",
-			 prev_driver);
-		if (vfpost_give_back(pdev, prev_driver, prev_override))
-			pci_warn(pdev, "could not rebind %s\n", prev_driver);
+			 b->prev_driver);
 		pci_dev_put(pdev);
-		mutex_unlock(&vfpost_claim_lock);
+		vfpost_bind_start(vf, b, false);
 	}
+	mutex_unlock(&vfpost_lock);
 }
 
 /*
@@ -1087,6 +1434,7 @@ static int vfpost_netlink_notify(struct notifier_block *nb,
 				 unsigned long event, void *data)
 {
 	struct netlink_notify *n = data;
+	struct vfpost_bind *b;
 	struct vfpost_vf *vf;
 	bool due = false;
 
@@ -1095,6 +1443,14 @@ static int vfpost_netlink_notify(struct notifier_block *nb,
 		return NOTIFY_DONE;
 	mutex_lock(&vfpost_lock);
 	list_for_each_entry(vf, &vfpost_vfs, node) {
+		b = vf->bind;
+		if (b && b->tied && !b->tie_closed &&
+		    b->tie.portid == n->portid && b->tie.net == n->net) {
+			/* Its bind work releases it when done. */
+			pci_dbg(vf->pdev, "claimant's socket closed during the claim\n");
+			b->tie_closed = true;
+			WRITE_ONCE(vfpost_nr_tied, vfpost_nr_tied - 1);
+		}
 		if (vf->info.release_on_close &&
 		    vf->claim_portid == n->portid && vf->claim_net == n->net) {
 			pci_dbg(vf->pdev, "claimant's socket closed\n");
@@ -1165,8 +1521,12 @@ err_wq:
 /*
  * Called after the driver is unregistered.  A VF still claimed is given
  * back to its previous driver and driver_override, as a release would.
- * Nothing here waits for a device lock held elsewhere: the PF work only
- * tries PF locks, and the release work unbinds no open device.
+ * No bind work is running or can start: each holds a module reference
+ * while it runs, so rmmod fails (the module is in use) rather than wait
+ * for one, and try_module_get() fails from the moment rmmod begins.  The
+ * give-back here unbinds nothing (vfpost is unbound already, and another
+ * driver is never unbound).  No PF device lock is waited for: the PF work
+ * only tries PF locks, and cancelling it waits at most for one pass.
  */
 void vfpost_registry_exit(void)
 {
@@ -1179,7 +1539,6 @@ void vfpost_registry_exit(void)
 	cancel_work_sync(&vfpost_release_work);
 	cancel_delayed_work_sync(&vfpost_pf_work);
 
-	mutex_lock(&vfpost_claim_lock);
 	for (;;) {
 		pdev = NULL;
 		mutex_lock(&vfpost_lock);
@@ -1199,7 +1558,6 @@ void vfpost_registry_exit(void)
 			pci_warn(pdev, "could not rebind %s\n", prev_driver);
 		pci_dev_put(pdev);
 	}
-	mutex_unlock(&vfpost_claim_lock);
 	destroy_workqueue(vfpost_wq);
 	vfpost_free_all();
 }

@@ -79,6 +79,7 @@ struct vfpost_event_info {
 	pid_t pid;				/* 0 if none */
 	u32 num_vfs;
 	u32 request_count;
+	int error;				/* VF_CLAIMED/RELEASED: errno */
 };
 
 /* Parse "dddd:bb:dd.f" strictly into a key; -EINVAL if malformed. */

@@ -12,11 +12,23 @@
  *    claimed: its claimant's death unbinds nothing, even with the VF open.
  *  - numvfs cycles while the registry is dumped, and module loads racing
  *    numvfs changes, leave no stale entry: the dump matches sysfs.
+ *  - A vfio-pci open that lands between the claim's "is it open?" check
+ *    and the unbind (window widened with vfpost_fault.ko's delay on
+ *    device_release_driver) cannot hang the claim: it returns within a
+ *    bound (-EINPROGRESS) and completes by a VF_CLAIMED event once the
+ *    device is closed; rmmod meanwhile fails at once instead of waiting.
+ *    Then the same with opens, claims, releases and VF_GET/dumps racing.
+ *  - rmmod never waits behind a PF device lock held by a sriov_numvfs
+ *    write that waits for an open VF.
+ *  - A claim request never waits for the VF's device lock (held by an
+ *    unbind that waits for an open VF): EINPROGRESS, then VF_CLAIMED.
  *
  * Fixture in vfpost_fixture.h.
  */
+#include <poll.h>
 #include <time.h>
 
+#include "fault.h"
 #include "vfpost_fixture.h"
 
 #define GIVE_BACK_MS 10000
@@ -443,6 +455,472 @@ TEST_F_TIMEOUT(mod, numvfs_cycles_and_loads_leave_no_stale_entries, 400)
 	ASSERT_EQ(0, vfpost_load());
 	self->h = vfpost_open(&err);
 	ASSERT_NE(NULL, self->h);
+}
+
+/*
+ * Window races.  vfpost_fault.ko delays every device_release_driver() by
+ * WINDOW_MS before it runs, in whichever context calls it (the claimant
+ * unfixed, vfpost's bind work fixed): the claim's open check is then
+ * WINDOW_MS before the unbind, wide enough to open the VF in between.
+ * CALL_BOUND_MS bounds every claim and release (the module waits about
+ * 2 s for its bind work), GET_BOUND_MS every VF_GET and dump; HOLD_MS (a
+ * VMM's lifetime) is longer than CALL_BOUND_MS, so an unfixed claim that
+ * waits for the close breaks the bound.
+ */
+#define WINDOW_MS	300
+#define CALL_BOUND_MS	3500
+#define GET_BOUND_MS	2000
+#define HOLD_MS		5000
+
+/* What a claimant child reports through its pipe. */
+struct claim_report {
+	int ret;
+	long ms;
+	char msg[400];
+};
+
+static void __attribute__((noreturn)) timed_claim(const char *bdf, int wfd)
+{
+	struct claim_report r = { 0 };
+	struct vfpost *h;
+	long t;
+	int err;
+
+	h = vfpost_open(&err);
+	if (!h)
+		_exit(2);
+	t = now_ms();
+	r.ret = vfpost_claim(h, bdf, NULL);
+	r.ms = now_ms() - t;
+	snprintf(r.msg, sizeof(r.msg), "%s", vfpost_errmsg(h));
+	if (write(wfd, &r, sizeof(r)) != sizeof(r))
+		_exit(3);
+	vfpost_close(h);
+	_exit(0);
+}
+
+/* Read a report within @ms: 1 if read, 0 on timeout, -1 on error. */
+static int read_report(int fd, struct claim_report *r, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n = poll(&p, 1, ms);
+
+	if (n <= 0)
+		return n;
+	return read(fd, r, sizeof(*r)) == sizeof(*r) ? 1 : -1;
+}
+
+/* Wait until the fault module has started delaying a call. */
+static int wait_delay_started(long before)
+{
+	long start = now_ms();
+
+	while (fault_injected() <= before) {
+		if (now_ms() - start > 10000)
+			return -1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/*
+ * (f) An open through vfio-pci lands in the claim's window.  Unfixed, the
+ * claim waits in vfio-pci's unbind for our close, with no bound.  Fixed,
+ * it fails with EINPROGRESS within the bound, naming the driver and the
+ * VFIO group file; the VF stays usable by us, other requests are answered,
+ * another claim is refused, rmmod fails at once (a bind work holds the
+ * module); our close lets the claim complete: VF_CLAIMED, bound to vfpost.
+ */
+TEST_F_TIMEOUT(mod, open_in_the_claim_window_cannot_hang_it, 180)
+{
+	struct claim_report r;
+	struct vfpost_vf vf;
+	struct vfio_dev dev;
+	char want[64], cur[64];
+	int p[2], start, ev, got, status;
+	uint16_t vendor;
+	long before, t;
+	pid_t pid;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+	ASSERT_EQ(0, fault_load("device_release_driver"));
+	before = fault_injected();
+	ASSERT_EQ(0, fault_delay_all(WINDOW_MS));
+	start = self->rec.n;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(p[0]);
+		timed_claim(self->vf[0], p[1]);
+	}
+	close(p[1]);
+	/* The check is behind the claim; the unbind has not begun. */
+	ASSERT_EQ(0, wait_delay_started(before));
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
+	ASSERT_EQ(0, fault_delay_all(0));
+
+	got = read_report(p[0], &r, CALL_BOUND_MS + WINDOW_MS);
+	if (got != 1) {
+		/* Unfixed: let the claim go on, then fail. */
+		vfio_dev_close(&dev);
+		waitpid(pid, &status, 0);
+		close(p[0]);
+		ASSERT_EQ(1, got) TH_LOG("the claim was still blocked %d ms after an open landed in its window",
+					 CALL_BOUND_MS + WINDOW_MS);
+	}
+	close(p[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(-EINPROGRESS, r.ret) TH_LOG("%s", r.msg);
+	EXPECT_GE(CALL_BOUND_MS, r.ms);
+	/* Kernels without formatted extack messages give the fixed part. */
+	if (strstr(r.msg, "fuser ")) {
+		snprintf(want, sizeof(want), "vfio-pci unbind >2s (slow or open? ");
+		EXPECT_NE(NULL, strstr(r.msg, want)) TH_LOG("got '%s'", r.msg);
+		snprintf(want, sizeof(want), "fuser /dev/vfio/%d): see VF_CLAIMED",
+			 lab_iommu_group(self->vf[0]));
+		EXPECT_NE(NULL, strstr(r.msg, want)) TH_LOG("got '%s'", r.msg);
+	} else {
+		EXPECT_NE(NULL, strstr(r.msg, "claim not done in 2 s (slow driver, or VF opened since)"))
+			TH_LOG("got '%s'", r.msg);
+	}
+
+	/* Pending: answered, refused, not unloadable, our device works. */
+	t = now_ms();
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+	EXPECT_GT(GET_BOUND_MS, now_ms() - t);
+	ASSERT_FALSE(vf.claimed);
+	ASSERT_EQ(-EBUSY, vfpost_claim(self->h, self->vf[0], NULL));
+	EXPECT_NE(NULL, strstr(vfpost_errmsg(self->h), "in progress"))
+		TH_LOG("got '%s'", vfpost_errmsg(self->h));
+	ASSERT_EQ(-EBUSY, vfpost_release(self->h, self->vf[0], NULL));
+	t = now_ms();
+	EXPECT_NE(0, lab_sh("rmmod vfpost 2>/dev/null"));
+	EXPECT_GT(GET_BOUND_MS, now_ms() - t) TH_LOG("rmmod waited");
+	ASSERT_EQ(0, vfio_dev_cfg_read(&dev, 0, &vendor, sizeof(vendor)));
+	ASSERT_EQ(vf.vendor, vendor);
+
+	vfio_dev_close(&dev);
+	ev = wait_event_type(&self->rec, start, VFPOST_EVENT_VF_CLAIMED);
+	ASSERT_LE(0, ev) TH_LOG("no claimed event after the close");
+	ASSERT_EQ(0, self->rec.e[ev].error);
+	ASSERT_STREQ(self->vf[0], self->rec.e[ev].bdf);
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+	ASSERT_TRUE(vf.claimed);
+	ASSERT_STREQ("vfpost", vf.driver);
+	ASSERT_STREQ("vfio-pci", vf.prev_driver);
+	ASSERT_EQ(0, lab_driver_of(self->vf[0], cur, sizeof(cur)));
+	ASSERT_STREQ("vfpost", cur);
+
+	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], &vf))
+		TH_LOG("%s", vfpost_errmsg(self->h));
+	ASSERT_STREQ("vfio-pci", vf.driver);
+	ev = wait_event_type(&self->rec, ev, VFPOST_EVENT_VF_RELEASED);
+	ASSERT_LE(0, ev);
+	ASSERT_STREQ("vfio-pci", self->rec.e[ev].driver);
+	EXPECT_EQ(0, fault_unload());
+}
+
+/*
+ * Child body: open the VF through whichever VFIO driver has it, hold it
+ * (every third open HOLD_MS, else 30 ms, like short and long VMMs), close,
+ * reopen 10 ms later; until SIGTERM.  Exit 0 if it ever opened it.
+ */
+static void __attribute__((noreturn)) opener(const char *bdf)
+{
+	struct vfio_dev dev;
+	long opens = 0;
+
+	signal(SIGTERM, on_term);
+	while (!stop) {
+		if (!vfio_dev_open(&dev, bdf)) {
+			usleep(opens++ % 3 == 2 ? HOLD_MS * 1000 : 30000);
+			vfio_dev_close(&dev);
+		}
+		usleep(10000);
+	}
+	_exit(opens ? 0 : 6);
+}
+
+/*
+ * Child body: VF_GET and dumps until SIGTERM, each answered within
+ * GET_BOUND_MS.  Exit 0, 3 on a failed request, 4 on a slow one.
+ */
+static void __attribute__((noreturn)) getter(const char *bdf)
+{
+	struct vfpost_vf vf;
+	struct vfpost *h;
+	struct dump d;
+	long t, dt;
+	int err;
+
+	signal(SIGTERM, on_term);
+	h = vfpost_open(&err);
+	if (!h)
+		_exit(2);
+	while (!stop) {
+		t = now_ms();
+		err = vfpost_vf_get(h, bdf, &vf);
+		if (!err) {
+			d.n = 0;
+			err = vfpost_vf_list(h, NULL, dump_one, &d);
+			if (err == -EAGAIN)
+				err = 0;
+		}
+		dt = now_ms() - t;
+		if (err) {
+			fprintf(stderr, "getter: %s\n", vfpost_errmsg(h));
+			_exit(3);
+		}
+		if (dt > GET_BOUND_MS) {
+			fprintf(stderr, "getter: VF_GET and dump took %ld ms\n", dt);
+			_exit(4);
+		}
+		usleep(5000);
+	}
+	_exit(0);
+}
+
+static pid_t spawn_on(void (*fn)(const char *), const char *bdf)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		fn(bdf);
+	return pid;
+}
+
+/* One claim or release, timed against CALL_BOUND_MS. */
+static int bounded(struct __test_metadata *_metadata, struct vfpost *h,
+		   const char *bdf, bool claim, long *worst)
+{
+	long t = now_ms(), dt;
+	int ret;
+
+	ret = claim ? vfpost_claim(h, bdf, NULL) : vfpost_release(h, bdf, NULL);
+	dt = now_ms() - t;
+	if (dt > *worst)
+		*worst = dt;
+	EXPECT_GE(CALL_BOUND_MS, dt) TH_LOG("%s took %ld ms: %d %s",
+					    claim ? "claim" : "release", dt,
+					    ret, vfpost_errmsg(h));
+	return ret;
+}
+
+/*
+ * (g) One process opens and closes the VF through VFIO in a loop, this one
+ * claims and releases it, a third asks VF_GET and dumps, for 20 completed
+ * claim-release rounds (at least 20 s): every claim and release returns
+ * within CALL_BOUND_MS, every VF_GET and dump within GET_BOUND_MS.  The
+ * claim's window is widened as in (f).  At the end the registry, the sysfs
+ * binding and the claim state agree, and the VF works.
+ */
+TEST_F_TIMEOUT(mod, claims_racing_vfio_opens_stay_bounded, 400)
+{
+	int ret, rounds = 0, pending = 0, refused = 0, i, ev;
+	long worst = 0, begin, deadline;
+	pid_t op, get;
+	struct vfpost_vf vf;
+	struct vfio_dev dev;
+	uint16_t vendor;
+	char cur[64];
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+	ASSERT_EQ(0, fault_load("device_release_driver"));
+	ASSERT_EQ(0, fault_delay_all(WINDOW_MS));
+	op = spawn_on(opener, self->vf[0]);
+	ASSERT_LT(0, op);
+	get = spawn_on(getter, self->vf[0]);
+	ASSERT_LT(0, get);
+
+	begin = now_ms();
+	while ((rounds < 20 || now_ms() - begin < 20000) &&
+	       now_ms() - begin < 240000) {
+		ret = bounded(_metadata, self->h, self->vf[0], true, &worst);
+		if (ret == -EBUSY) {
+			refused++;
+			usleep(2000);
+			continue;
+		}
+		ASSERT_TRUE(!ret || ret == -EINPROGRESS)
+			TH_LOG("claim: %s", vfpost_errmsg(self->h));
+		pending += ret == -EINPROGRESS;
+		/* Release it once the claim is done and no VMM holds it. */
+		deadline = now_ms() + HOLD_MS * 3;
+		do {
+			ret = bounded(_metadata, self->h, self->vf[0], false,
+				      &worst);
+			if (ret == -EBUSY)
+				usleep(2000);
+		} while (ret == -EBUSY && now_ms() < deadline);
+		ASSERT_TRUE(!ret || ret == -ENOENT)
+			TH_LOG("release: %d %s", ret, vfpost_errmsg(self->h));
+		rounds++;
+	}
+	TH_LOG("%d rounds (%d claims pending past the bound, %d refused as open) in %ld ms, slowest call %ld ms",
+	       rounds, pending, refused, now_ms() - begin, worst);
+	ASSERT_EQ(0, stop_child(op)) TH_LOG("the opener never opened the VF");
+	ASSERT_EQ(0, stop_child(get)) TH_LOG("getter: 3 a request failed, 4 one was slow");
+	ASSERT_EQ(0, fault_delay_all(0));
+	ASSERT_LE(20, rounds);
+
+	/* Settle: nothing claimed or under way, then all views agree. */
+	for (i = 0; i < 50; i++) {
+		ret = vfpost_release(self->h, self->vf[0], NULL);
+		if (ret == -ENOENT)
+			break;
+		usleep(100000);
+	}
+	ASSERT_EQ(-ENOENT, ret) TH_LOG("%s", vfpost_errmsg(self->h));
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+	ASSERT_FALSE(vf.claimed);
+	ASSERT_EQ(0, lab_driver_of(self->vf[0], cur, sizeof(cur)));
+	ASSERT_STREQ(cur, vf.driver);
+	ASSERT_STREQ("vfio-pci", cur);
+	expect_dump_matches_sysfs(_metadata, self->h, "after the race");
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
+	ASSERT_EQ(0, vfio_dev_cfg_read(&dev, 0, &vendor, sizeof(vendor)));
+	ASSERT_EQ(vf.vendor, vendor);
+	vfio_dev_close(&dev);
+	/* Every claimed event reports success. */
+	for (ev = 0; ev < self->rec.n; ev++)
+		if (self->rec.e[ev].type == VFPOST_EVENT_VF_CLAIMED)
+			EXPECT_EQ(0, self->rec.e[ev].error);
+	EXPECT_EQ(0, fault_unload());
+}
+
+/*
+ * (h) rmmod never waits behind a PF's device lock.  A sriov_numvfs write
+ * holds the PF's device lock (and the PCI rescan/remove lock) for as long
+ * as a VF it removes stays open: VF 0 goes first (its removal queues
+ * vfpost's PF work, which finds the PF locked), then the removal of VF 1
+ * waits for our close.  rmmod must complete meanwhile, within
+ * GET_BOUND_MS.  A PF work that waited for the PF's lock (instead of
+ * trying it) would hold rmmod until the close.
+ *
+ * The writer is a fork()ed child: it must close what it inherited.  A
+ * child that keeps our VFIO device fd (fork copies every descriptor;
+ * O_CLOEXEC acts on exec only) holds VF 1 open itself, so the removal it
+ * runs waits for its own descriptor, which no close of ours releases:
+ * the write never ends (after a fatal signal VFIO waits uninterruptibly),
+ * which is how the first version of this case hung the lab.
+ */
+TEST_F_TIMEOUT(mod, rmmod_does_not_wait_behind_a_pf_lock, 120)
+{
+	struct vfio_dev dev;
+	int status, ret;
+	long t, dt;
+	pid_t pid;
+
+	ASSERT_EQ(0, lab_set_numvfs(2));
+	ASSERT_EQ(0, lab_bind(self->vf[1], "vfio-pci"));
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[1]));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Not the VF's user: drop the VFIO and netlink descriptors. */
+		if (close_range(3, ~0U, 0))
+			_exit(2);
+		_exit(lab_write_file(PF_SYS "/sriov_numvfs", "0") ? 1 : 0);
+	}
+	/* VF 0 is gone once the write holds the PF and waits for us. */
+	for (t = now_ms(); now_ms() - t < 10000; usleep(20000))
+		if (access("/sys/bus/pci/devices/" LAB_PF_BDF "/virtfn0", F_OK))
+			break;
+	usleep(300000);
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("the write did not wait for our close");
+
+	recorder_close(&self->rec);
+	vfpost_close(self->h);
+	self->h = NULL;
+	t = now_ms();
+	ret = vfpost_unload();
+	dt = now_ms() - t;
+	vfio_dev_close(&dev);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, ret);
+	EXPECT_GT(GET_BOUND_MS, dt) TH_LOG("rmmod took %ld ms", dt);
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_EQ(0, vfpost_load());
+	self->h = vfpost_open(&status);
+	ASSERT_NE(NULL, self->h);
+}
+
+/*
+ * (i) A claim request never waits for the VF's device lock.  A sysfs
+ * unbind of vfio-pci while we hold the VF open waits for our close with
+ * the VF's device lock held (so does the removal of an open VF).  Before
+ * the fix the claim request waited in device_lock() until that close,
+ * holding genetlink's cb_lock; now it returns EINPROGRESS within
+ * CALL_BOUND_MS, its work checks the VF once the lock is free, and after
+ * our close the claim binds vfpost: VF_CLAIMED without error, no previous
+ * driver (the unbind took vfio-pci away first).
+ */
+TEST_F_TIMEOUT(mod, claim_does_not_wait_for_the_device_lock, 120)
+{
+	struct claim_report r;
+	struct vfpost_vf vf;
+	struct vfio_dev dev;
+	char path[128];
+	int p[2], start, ev, got, status;
+	pid_t unb, pid;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+	ASSERT_EQ(0, vfio_dev_open(&dev, self->vf[0]));
+	start = self->rec.n;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 self->vf[0]);
+	unb = fork();
+	ASSERT_LE(0, unb);
+	if (!unb) {
+		/* Not the VF's user (see (h)). */
+		if (close_range(3, ~0U, 0))
+			_exit(2);
+		_exit(lab_write_file(path, self->vf[0]) ? 1 : 0);
+	}
+	usleep(500000);
+	ASSERT_EQ(0, waitpid(unb, &status, WNOHANG)) TH_LOG("the unbind did not wait for our close");
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (dup2(p[1], 3) != 3 || close_range(4, ~0U, 0))
+			_exit(2);
+		timed_claim(self->vf[0], 3);
+	}
+	close(p[1]);
+	got = read_report(p[0], &r, CALL_BOUND_MS);
+	if (got != 1) {
+		/* Unfixed: our close lets the unbind, then the claim, go on. */
+		vfio_dev_close(&dev);
+		waitpid(pid, &status, 0);
+		waitpid(unb, &status, 0);
+		close(p[0]);
+		ASSERT_EQ(1, got) TH_LOG("the claim was still blocked after %d ms behind the device lock",
+					 CALL_BOUND_MS);
+	}
+	close(p[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(-EINPROGRESS, r.ret) TH_LOG("%s", r.msg);
+	EXPECT_GE(CALL_BOUND_MS, r.ms);
+
+	vfio_dev_close(&dev);
+	ASSERT_EQ(unb, waitpid(unb, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ev = wait_event_type(&self->rec, start, VFPOST_EVENT_VF_CLAIMED);
+	ASSERT_LE(0, ev) TH_LOG("no claimed event after the close");
+	ASSERT_EQ(0, self->rec.e[ev].error);
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
+	ASSERT_TRUE(vf.claimed);
+	ASSERT_STREQ("vfpost", vf.driver);
+	ASSERT_STREQ("", vf.prev_driver);
+	ASSERT_EQ(0, vfpost_release(self->h, self->vf[0], NULL))
+		TH_LOG("%s", vfpost_errmsg(self->h));
 }
 
 TEST_HARNESS_MAIN

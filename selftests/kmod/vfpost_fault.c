@@ -10,12 +10,17 @@
  * an error without running the function.  Only calls made by one process,
  * in task context, count:
  *
- *   pid       the tgid whose calls count (0: none)
+ *   pid       the tgid whose calls count (0: none, -1: every caller,
+ *             kernel threads too)
  *   error     the negative errno the failed call returns; 0 makes a
  *             function that returns a pointer return NULL (allocators)
  *   nth       fail the nth counted call from now on (1: the next one);
  *             writing it restarts the count, 0 disarms
- *   injected  read-only: failures injected since load
+ *   delay_ms  delay every counted call by this long before it runs
+ *             (0: off; at most 2000).  The probe handler cannot sleep:
+ *             the delay spins with preemption off, so keep it short.
+ *             Used to widen a race window.
+ *   injected  read-only: failures and delays injected since load
  *   caller_start, caller_end
  *             when set, only calls made directly from [start, end) count
  *             (a module's core, from /proc/modules): an allocator then
@@ -33,6 +38,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/kprobes.h>
 #include <linux/linkage.h>
 #include <linux/module.h>
@@ -68,6 +74,10 @@ MODULE_PARM_DESC(caller_end, "end of the callers' range (0: any caller)");
 static unsigned int caller_depth;
 module_param(caller_depth, uint, 0644);
 MODULE_PARM_DESC(caller_depth, "frames searched for the caller range (0: return address only)");
+
+static int delay_ms;
+module_param(delay_ms, int, 0644);
+MODULE_PARM_DESC(delay_ms, "delay every counted call by this many ms (0: off)");
 
 static atomic_t counted = ATOMIC_INIT(0);
 static int nth;
@@ -136,14 +146,20 @@ static bool vfpost_fault_from(unsigned long start, unsigned long end,
 static int vfpost_fault_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	unsigned long end = READ_ONCE(caller_end);
-	int want = READ_ONCE(nth);
+	int want = READ_ONCE(nth), who = READ_ONCE(pid);
+	int delay = READ_ONCE(delay_ms);
 
 	/* An interrupt that happens to arrive in our process is not ours. */
-	if (!want || !in_task() || task_tgid_nr(current) != READ_ONCE(pid))
+	if (!who || !in_task() || (who != -1 && task_tgid_nr(current) != who))
 		return 0;
 	if (end && !vfpost_fault_from(READ_ONCE(caller_start), end, regs))
 		return 0;
-	if (atomic_inc_return(&counted) != want)
+	if (delay > 0) {
+		atomic_inc(&injected);
+		mdelay(min(delay, 2000));
+		return 0;
+	}
+	if (!want || atomic_inc_return(&counted) != want)
 		return 0;
 	atomic_inc(&injected);
 	regs->ax = (unsigned long)(long)READ_ONCE(error);

@@ -296,6 +296,28 @@ bool fault_disarm(void)
 	return fired;
 }
 
+int fault_delay_all(int ms)
+{
+	char func[sizeof(fn_name)];
+	int ret;
+
+	/* fail_function cannot delay a call: delays always take the kprobe. */
+	if (backend == FAIL_NTH_BACKEND && !slab) {
+		snprintf(func, sizeof(func), "%s", fn_name);
+		fault_unload();
+		ret = load_kprobe(func);
+		if (ret)
+			return ret;
+	}
+	ret = param_write("nth", 0);
+
+	if (!ret)
+		ret = param_write("delay_ms", ms);
+	if (!ret)
+		ret = param_write("pid", ms ? -1 : 0);
+	return ret;
+}
+
 long fault_injected(void)
 {
 	long n;

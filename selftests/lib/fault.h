@@ -47,6 +47,11 @@ const char *fault_backend(void);
 int fault_arm(int nth, int err);
 /* Disarm; true if a failure was injected since the last fault_arm(). */
 bool fault_disarm(void);
+/*
+ * Delay every call of the function by @ms (0: stop), by every process
+ * and kernel thread: widens a race window whatever context makes the call.
+ */
+int fault_delay_all(int ms);
 /* Failures injected since load, or -errno. */
 long fault_injected(void);
 

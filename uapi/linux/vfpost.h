@@ -43,8 +43,19 @@
  *	Binds the VF to the "vfpost" driver through driver_override and a
  *	probe, after unbinding its current driver.  The previous
  *	driver_override and driver are remembered.  Refused with -EBUSY
- *	(extack naming the pid when found) if the VF is open through another
- *	VFIO driver: unbinding it would wait for that user.  With
+ *	(extack naming the driver and the VFIO group file) if the VF is open
+ *	through another VFIO driver: unbinding it would wait for that user;
+ *	also -EBUSY while another claim or release of the VF is in progress.
+ *	The binding runs in the kernel's own work item and ends with a
+ *	VFPOST_EVENT_VF_CLAIMED event (with VFPOST_A_ERROR if it failed).
+ *	The request waits for it about two seconds at most, then fails
+ *	with -EINPROGRESS (extack naming the driver and the VFIO group
+ *	file) while the claim goes on: either the VF was opened during the
+ *	claim and the unbind waits for that user to close it, or a driver's
+ *	remove or probe is slow (real VFs: seconds).  The claim completes,
+ *	or fails, later; the event tells which (VFPOST_EVENT_VF_REMOVED
+ *	instead if the VF is removed first).  -EINTR if the request is
+ *	killed while it waits: the claim goes on the same way.  With
  *	VFPOST_A_RELEASE_ON_CLOSE the claim lasts as long as the requesting
  *	socket: when it is closed (or its process dies) the VF is released
  *	as by VFPOST_CMD_VF_RELEASE, at once or when a VMM that has it open
@@ -55,8 +66,12 @@
  * VFPOST_CMD_VF_RELEASE
  *	VFPOST_A_BDF (required).  Unbinds a claimed VF from vfpost, restores the
  *	remembered driver_override and rebinds the remembered driver (if any).
- *	Refused with -EBUSY while a VMM has the VF open.  Reply: the VF
- *	message after the release.  Requires CAP_SYS_ADMIN.
+ *	Refused with -EBUSY while a VMM has the VF open, or while another
+ *	claim or release of the VF is in progress.  Ends with a
+ *	VFPOST_EVENT_VF_RELEASED event; like a claim, the request fails with
+ *	-EINPROGRESS if that takes more than about two seconds (the release
+ *	then completes in the background).  Reply: the VF message after the
+ *	release.  Requires CAP_SYS_ADMIN.
  *
  * VFPOST_CMD_STATUS_GET
  *	No attributes.  Reply: VFPOST_A_SEQ (the last event sent; a listener
@@ -186,6 +201,11 @@ enum vfpost_attr {
 	 * no VMM has it open.  In a VF message: the claim is tied so.
 	 */
 	VFPOST_A_RELEASE_ON_CLOSE,
+	/*
+	 * u32, in VF_CLAIMED and VF_RELEASED events: the positive errno the
+	 * claim or release failed with (absent when it succeeded)
+	 */
+	VFPOST_A_ERROR,
 
 	__VFPOST_A_MAX,
 	VFPOST_A_MAX = __VFPOST_A_MAX - 1
@@ -250,6 +270,13 @@ enum vfpost_event_type {
 					   */
 	VFPOST_EVENT_PF_NUMVFS,		/* [NUM_VFS] PF's sriov_numvfs changed;
 					 * PF_BDF only, no BDF
+					 */
+	VFPOST_EVENT_VF_CLAIMED,	/* [ERROR] a claim's binding ended:
+					 * bound to vfpost, or failed (ERROR)
+					 */
+	VFPOST_EVENT_VF_RELEASED,	/* [DRIVER, ERROR] a release ended:
+					 * given back to DRIVER, or that
+					 * driver did not bind (ERROR)
 					 */
 
 	__VFPOST_EVENT_MAX,

@@ -237,6 +237,13 @@ void fmt_event_line(FILE *f, const struct vfpost_event *ev)
 	case VFPOST_EVENT_PF_NUMVFS:
 		fprintf(f, " numvfs %u", ev->num_vfs);
 		break;
+	case VFPOST_EVENT_VF_RELEASED:
+		fprintf(f, " driver %s", or_dash(ev->driver));
+		/* fall through */
+	case VFPOST_EVENT_VF_CLAIMED:
+		if (ev->error)
+			fprintf(f, " failed: %s", strerror(ev->error));
+		break;
 	}
 	fputc('\n', f);
 }
@@ -285,6 +292,13 @@ void fmt_event_json(FILE *f, const struct vfpost_event *ev)
 		break;
 	case VFPOST_EVENT_PF_NUMVFS:
 		fprintf(f, ",\"num_vfs\":%u", ev->num_vfs);
+		break;
+	case VFPOST_EVENT_VF_RELEASED:
+		fputs(",\"driver\":", f);
+		fmt_json_str(f, ev->driver);
+		/* fall through */
+	case VFPOST_EVENT_VF_CLAIMED:
+		fprintf(f, ",\"error\":%d", ev->error);
 		break;
 	}
 	fputs("}\n", f);

@@ -603,9 +603,10 @@ static int resync(struct vfpost_events *e)
 static int deliver(struct vfpost_events *e, const struct nlmsghdr *nlh)
 {
 	struct vfpost_event ev, gap = { .type = VFPOST_EVENT_LIB_GAP };
-	int n = 0;
+	int n = 0, ret;
 
-	if (vfpost_decode_event(nlh, &ev))
+	ret = vfpost_decode_event(nlh, &ev);
+	if (ret && ret != -EOPNOTSUPP)
 		return 0;		/* not an event of ours: ignore */
 	if (ev.seq <= e->last_seq)
 		return 0;		/* older than the baseline */
@@ -615,7 +616,13 @@ static int deliver(struct vfpost_events *e, const struct nlmsghdr *nlh)
 		e->cb(&gap, e->arg);
 		n++;
 	}
+	/*
+	 * An event type newer than this library is not delivered, but it
+	 * was sent: skipping its number is not a loss.
+	 */
 	e->last_seq = ev.seq;
+	if (ret)
+		return n;
 	e->cb(&ev, e->arg);
 	return n + 1;
 }

@@ -85,6 +85,8 @@ const char *vfpost_event_name(int type)
 	case VFPOST_EVENT_VF_RESET: return "reset";
 	case VFPOST_EVENT_VF_REMOVE_REQUESTED: return "remove-requested";
 	case VFPOST_EVENT_PF_NUMVFS: return "numvfs";
+	case VFPOST_EVENT_VF_CLAIMED: return "claimed";
+	case VFPOST_EVENT_VF_RELEASED: return "released";
 	case VFPOST_EVENT_LIB_GAP: return "lost";
 	case VFPOST_EVENT_LIB_RESYNC: return "resync";
 	}
@@ -125,6 +127,7 @@ static struct nla_policy vf_policy[VFPOST_A_MAX + 1] = {
 	[VFPOST_A_EVENT] = { .type = NLA_U32 },
 	[VFPOST_A_NUM_VFS] = { .type = NLA_U32 },
 	[VFPOST_A_REQUEST_COUNT] = { .type = NLA_U32 },
+	[VFPOST_A_ERROR] = { .type = NLA_U32 },
 	[VFPOST_A_VECTORS] = { .type = NLA_NESTED },
 };
 
@@ -271,10 +274,13 @@ int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev)
 		return -EINVAL;
 	memset(ev, 0, sizeof(*ev));
 	ev->type = nla_get_u32(tb[VFPOST_A_EVENT]);
-	if (ev->type <= VFPOST_EVENT_UNSPEC || ev->type > VFPOST_EVENT_MAX)
-		return -EINVAL;
 	ev->seq = nla_get_u64(tb[VFPOST_A_SEQ]);
 	ev->timestamp_ns = nla_get_u64(tb[VFPOST_A_TIMESTAMP_NS]);
+	if (ev->type <= VFPOST_EVENT_UNSPEC)
+		return -EINVAL;
+	/* A newer module's event: it still takes a sequence number. */
+	if (ev->type > VFPOST_EVENT_MAX)
+		return -EOPNOTSUPP;
 	if (get_str(tb[VFPOST_A_BDF], ev->bdf, sizeof(ev->bdf)) ||
 	    get_str(tb[VFPOST_A_PF_BDF], ev->pf_bdf, sizeof(ev->pf_bdf)) ||
 	    get_str(tb[VFPOST_A_DRIVER], ev->driver, sizeof(ev->driver)))
@@ -289,6 +295,8 @@ int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev)
 		ev->num_vfs = nla_get_u32(tb[VFPOST_A_NUM_VFS]);
 	if (tb[VFPOST_A_REQUEST_COUNT])
 		ev->request_count = nla_get_u32(tb[VFPOST_A_REQUEST_COUNT]);
+	if (tb[VFPOST_A_ERROR])
+		ev->error = (int)nla_get_u32(tb[VFPOST_A_ERROR]);
 	return 0;
 }
 

@@ -69,10 +69,16 @@ struct vfpost_event {
 	char bdf[VFPOST_BDF_LEN];		/* "" for PF events */
 	char pf_bdf[VFPOST_BDF_LEN];
 	uint32_t vf_index;
-	char driver[VFPOST_DRIVER_LEN];		/* DRIVER_BOUND / _UNBOUND */
+	char driver[VFPOST_DRIVER_LEN];		/* DRIVER_BOUND / _UNBOUND,
+						 * VF_RELEASED
+						 */
 	uint32_t pid;				/* OPENED, CLOSED, REMOVE_REQ. */
 	uint32_t num_vfs;			/* PF_NUMVFS */
 	uint32_t request_count;			/* REMOVE_REQUESTED */
+	int error;				/* VF_CLAIMED, VF_RELEASED: the
+						 * errno it failed with, 0 if
+						 * it succeeded
+						 */
 	uint64_t lost;				/* LIB_GAP */
 	const struct vfpost_vf *vfs;		/* LIB_RESYNC: the VFs now */
 	unsigned int nr_vfs;			/* LIB_RESYNC */
@@ -99,6 +105,11 @@ const char *vfpost_bypass_name(int bypass);
 int vfpost_decode_vf(const struct nlmsghdr *nlh, struct vfpost_vf *vf,
 		     struct vfpost_vector *vec, unsigned int max,
 		     unsigned int *nr_vec);
+/*
+ * Decode one event: 0, -EINVAL if malformed, -EOPNOTSUPP for a well-formed
+ * event of a type newer than this library (only ev->type, ev->seq and
+ * ev->timestamp_ns are set: skip it, but count its sequence number).
+ */
 int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev);
 
 /*

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vfpostctl: tables, JSON, event lines and command-line errors. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,28 @@ TEST(event_lines)
 	fmt_event_json(b.f, &ev);
 	EXPECT_STREQ("{\"seq\":9,\"event\":\"numvfs\",\"timestamp_ns\":0,"
 		     "\"pf\":\"0000:00:03.0\",\"num_vfs\":2}\n", buf_str(&b));
+	buf_close(&b);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = VFPOST_EVENT_VF_RELEASED;
+	ev.seq = 10;
+	strcpy(ev.bdf, "0000:00:03.1");
+	strcpy(ev.pf_bdf, "0000:00:03.0");
+	strcpy(ev.driver, "vfio-pci");
+	ev.error = ENXIO;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_line(b.f, &ev);
+	EXPECT_STREQ("10 1970-01-01T00:00:00.000000Z released         "
+		     "0000:00:03.1 driver vfio-pci failed: No such device or address\n",
+		     buf_str(&b));
+	buf_close(&b);
+	ev.type = VFPOST_EVENT_VF_CLAIMED;
+	ev.error = 0;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_json(b.f, &ev);
+	EXPECT_STREQ("{\"seq\":10,\"event\":\"claimed\",\"timestamp_ns\":0,"
+		     "\"bdf\":\"0000:00:03.1\",\"vf_index\":0,"
+		     "\"pf\":\"0000:00:03.0\",\"error\":0}\n", buf_str(&b));
 	buf_close(&b);
 
 	memset(&ev, 0, sizeof(ev));

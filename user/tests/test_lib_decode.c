@@ -223,6 +223,22 @@ TEST(events_decode)
 	EXPECT_STREQ("", ev.bdf);
 	EXPECT_EQ(3u, ev.num_vfs);
 	nlmsg_free(msg);
+
+	/* A claim or release that ended: ERROR only when it failed. */
+	msg = event(VFPOST_EVENT_VF_CLAIMED, 8, "0000:00:03.3");
+	ASSERT_NE(NULL, msg);
+	ASSERT_EQ(0, vfpost_decode_event(nlmsg_hdr(msg), &ev));
+	EXPECT_EQ(VFPOST_EVENT_VF_CLAIMED, ev.type);
+	EXPECT_EQ(0, ev.error);
+	nlmsg_free(msg);
+	msg = event(VFPOST_EVENT_VF_RELEASED, 9, "0000:00:03.3");
+	ASSERT_NE(NULL, msg);
+	nla_put_string(msg, VFPOST_A_DRIVER, "vfio-pci");
+	nla_put_u32(msg, VFPOST_A_ERROR, ENXIO);
+	ASSERT_EQ(0, vfpost_decode_event(nlmsg_hdr(msg), &ev));
+	EXPECT_STREQ("vfio-pci", ev.driver);
+	EXPECT_EQ(ENXIO, ev.error);
+	nlmsg_free(msg);
 }
 
 TEST(malformed_events_are_refused)
@@ -236,10 +252,14 @@ TEST(malformed_events_are_refused)
 	EXPECT_EQ(-EINVAL, vfpost_decode_event(nlmsg_hdr(msg), &ev));
 	nlmsg_free(msg);
 
-	/* Unknown event types. */
-	msg = event(VFPOST_EVENT_MAX + 1, 1, "0000:00:03.1");
+	/*
+	 * A type newer than the library: told apart from a malformed
+	 * message, with its sequence number, which a listener must count.
+	 */
+	msg = event(VFPOST_EVENT_MAX + 1, 7, "0000:00:03.1");
 	ASSERT_NE(NULL, msg);
-	EXPECT_EQ(-EINVAL, vfpost_decode_event(nlmsg_hdr(msg), &ev));
+	EXPECT_EQ(-EOPNOTSUPP, vfpost_decode_event(nlmsg_hdr(msg), &ev));
+	EXPECT_EQ(7u, ev.seq);
 	nlmsg_free(msg);
 	msg = event(VFPOST_EVENT_UNSPEC, 1, "0000:00:03.1");
 	ASSERT_NE(NULL, msg);
