@@ -7,8 +7,8 @@
  * A kprobe on the entry of one function, or of up to FAULT_MAX_FUNCS
  * functions that share one count (parameter "func", comma-separated, fixed
  * at load, request_threaded_irq by default), makes one chosen call return
- * an error without running the function.  Only calls made by one process,
- * in task context, count:
+ * an error without running the function.  Only calls made by one process
+ * count:
  *
  *   pid       the tgid whose calls count (0: none, -1: every caller,
  *             kernel threads too)
@@ -149,8 +149,13 @@ static int vfpost_fault_pre(struct kprobe *p, struct pt_regs *regs)
 	int want = READ_ONCE(nth), who = READ_ONCE(pid);
 	int delay = READ_ONCE(delay_ms);
 
-	/* An interrupt that happens to arrive in our process is not ours. */
-	if (!who || !in_task() || (who != -1 && task_tgid_nr(current) != who))
+	/*
+	 * No in_task() test: a probe that is not on an ftrace site runs from
+	 * the int3 exception, which the kernel enters as an NMI, so in_task()
+	 * is false there for every call.  Allocations an interrupt makes while
+	 * our process runs are kept out by the caller range instead.
+	 */
+	if (!who || (who != -1 && task_tgid_nr(current) != who))
 		return 0;
 	if (end && !vfpost_fault_from(READ_ONCE(caller_start), end, regs))
 		return 0;
