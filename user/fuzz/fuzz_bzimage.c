@@ -50,6 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = 0x202 + img[0x201] - 0x1f1;
 	if (n > sizeof(bz.hdr))
 		n = sizeof(bz.hdr);
+	if (n > size - 0x1f1)
+		n = size - 0x1f1;
 	FUZZ_CHECK(!memcmp(&bz.hdr, img + 0x1f1, n), "parsed header differs from the file");
 	while (n < sizeof(bz.hdr))
 		FUZZ_CHECK(!((uint8_t *)&bz.hdr)[n++], "header byte past its end not 0");
