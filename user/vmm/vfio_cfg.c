@@ -120,6 +120,11 @@ static int init_caps(struct vcfg *c)
 		}
 		pos = next;
 	}
+	/* MSI's registers would hide MSI-X's header or the other way round */
+	if (c->msi_cap && c->msix_cap &&
+	    c->msi_cap < c->msix_cap + PCI_CAP_MSIX_SIZEOF &&
+	    c->msix_cap < c->msi_cap + c->msi_size)
+		return -EINVAL;
 	return 0;
 }
 
