@@ -7,7 +7,7 @@ ROOT  := $(abspath .)
 BUILD ?= $(ROOT)/build
 export ROOT BUILD
 
-.PHONY: all setup kmod user selftests ksft-headers check unit demo bench lint \
+.PHONY: all setup kmod user selftests ksft-headers check unit fuzz tsan demo bench lint \
 	install dkms clean stress
 
 all: kmod user selftests
@@ -37,6 +37,13 @@ selftests: ksft-headers user
 # Host unit tests only (sanitizers on); no lab.
 unit: setup user
 	@$(MAKE) -C user run_tests
+
+# libFuzzer targets, FUZZ_SECONDS each (default 20); unit tests under TSan.
+fuzz: setup ksft-headers
+	@$(MAKE) -C user fuzz
+
+tsan: setup ksft-headers
+	@$(MAKE) -C user tsan
 
 check: setup
 	@$(ROOT)/scripts/check

@@ -63,6 +63,30 @@ TEST(setup_sects_zero_means_four)
 	free(img);
 }
 
+/*
+ * A file that ends inside the header it announces (jump to 0x26c, file
+ * 0x250 bytes): the parser copies only the bytes the file has (found by
+ * the bzimage fuzzer: ASan reported a heap overflow in the copy).
+ */
+TEST(short_file_inside_header)
+{
+	uint8_t *img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	uint8_t *small = malloc(0x250);
+	struct bzimage bz;
+	char err[160];
+
+	ASSERT_NE(NULL, small);
+	img[0x201] = 0x6a;
+	memcpy(small, img, 0x250);
+	/* the setup code (5 sectors) runs past the end: refused, no overflow */
+	EXPECT_EQ(-1, boot_parse_bzimage(small, 0x250, &bz, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "truncated"));
+	EXPECT_EQ(0x020f, bz.hdr.version);
+	EXPECT_EQ(0, bz.hdr.kernel_info_offset);	/* at 0x268: past the file */
+	free(small);
+	free(img);
+}
+
 TEST(rejects)
 {
 	struct bzimage bz;

@@ -166,6 +166,23 @@ TEST(every_error_message)
 	}
 }
 
+/*
+ * An argument with a newline or a terminal escape in it is echoed with
+ * those bytes shown as '?', so the error stays one line (found by the cli
+ * fuzzer).
+ */
+TEST(error_quotes_control_bytes)
+{
+	struct vmm_config cfg;
+	char err[512];
+
+	EXPECT_EQ(CLI_ERROR, PARSE(&cfg, err, "--kernel", "k", "--mem", "1G\n\033[2J"));
+	EXPECT_STREQ("--mem '1G??[2J': not a size; give a number with an optional K, M or G suffix, e.g. --mem 2G",
+		     err);
+	EXPECT_EQ(CLI_ERROR, PARSE(&cfg, err, "x\ny"));
+	EXPECT_EQ(NULL, strchr(err, '\n'));
+}
+
 TEST(too_many_vfio)
 {
 	char *argv[3 + 2 * 17 + 1] = { "vibevmm", "--kernel", "k" };

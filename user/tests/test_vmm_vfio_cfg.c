@@ -455,6 +455,58 @@ TEST(cfg_rejects_reserved_msix_bir)
 	EXPECT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
 }
 
+/*
+ * A capability whose registers run past 0xff would be read from (and its
+ * fields emulated over) extended config space: refused.  The vcfg fuzzer
+ * found MSI-X at 0xfc reading its table and PBA offsets at 0x100/0x104.
+ */
+TEST(cfg_rejects_capability_past_0xff)
+{
+	struct fake f;
+	struct vcfg c;
+
+	fake_init(&f);
+	f.cfg[PCI_CAPABILITY_LIST] = 0xf8;
+	put16(&f, 0xf8, PCI_CAP_ID_MSIX);		/* 12 bytes: to 0x103 */
+	EXPECT_EQ(-EINVAL, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+
+	fake_init(&f);
+	f.cfg[PCI_CAPABILITY_LIST] = 0xf0;		/* 64-bit, maskable: 24 bytes */
+	put32(&f, 0xf0, PCI_CAP_ID_MSI |
+	      (uint32_t)(PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT) << 16);
+	EXPECT_EQ(-EINVAL, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+
+	fake_init(&f);
+	f.cfg[PCI_CAPABILITY_LIST] = 0xf4;		/* 32-bit MSI: 10 bytes fit */
+	put32(&f, 0xf4, PCI_CAP_ID_MSI);
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0xf4u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
+}
+
+/*
+ * MSI (64-bit, maskable: 24 bytes) at 0x50 covers an MSI-X capability at
+ * 0x60: the guest would see the mask register as MSI-X's header (a
+ * capability with id 0).  Refused (found by the vcfg fuzzer).
+ */
+TEST(cfg_rejects_overlapping_msi_msix)
+{
+	struct fake f;
+	struct vcfg c;
+
+	fake_init(&f);
+	f.cfg[PCI_CAPABILITY_LIST] = 0x50;
+	put32(&f, 0x50, PCI_CAP_ID_MSI | 0x60 << 8 |
+	      (uint32_t)(PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT) << 16);
+	put32(&f, 0x60, PCI_CAP_ID_MSIX);
+	put32(&f, 0x64, 0x2000);
+	put32(&f, 0x68, 0x3000);
+	EXPECT_EQ(-EINVAL, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	/* without the mask bits MSI ends at 0x5e: accepted */
+	put32(&f, 0x50, PCI_CAP_ID_MSI | 0x60 << 8 |
+	      (uint32_t)PCI_MSI_FLAGS_64BIT << 16);
+	EXPECT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+}
+
 TEST_F(cfg, misaligned_access_reads_ones)
 {
 	EXPECT_EQ(0xffffu, vcfg_read(&self->c, 3, 2));

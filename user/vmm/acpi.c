@@ -4,6 +4,7 @@
  * reset registers the guest uses to power off or reboot.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,8 +550,11 @@ int acpi_build(struct vm *vm, int nr_cpus, uint64_t m32, uint64_t m32sz,
 /*
  * Registers at ACPI_PM1A_EVT_PORT: PM1 status (2 bytes, nothing ever set),
  * PM1 enable (2 bytes, kept), PM1 control (2 bytes, SCI_EN always set), reset.
- * Byte-wise state so any access width works.
+ * Byte-wise state so any access width works.  pm_lock guards pm_regs: I/O
+ * dispatch does not serialize handlers, and vCPUs may access the registers
+ * at once (one read while another writes PM1 control was a data race).
  */
+static pthread_mutex_t pm_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t pm_regs[ACPI_RESET_PORT + 1 - ACPI_PM1A_EVT_PORT] = { [4] = 1 };
 
 static void pm_io(void *opaque, uint64_t off, void *data, unsigned int len, bool is_write)
@@ -560,17 +564,21 @@ static void pm_io(void *opaque, uint64_t off, void *data, unsigned int len, bool
 	unsigned int i;
 
 	if (!is_write) {
+		pthread_mutex_lock(&pm_lock);
 		for (i = 0; i < len && off + i < sizeof(pm_regs); i++)
 			((uint8_t *)data)[i] = pm_regs[off + i];
+		pthread_mutex_unlock(&pm_lock);
 		for (; i < len; i++)
 			((uint8_t *)data)[i] = 0;
 		return;
 	}
 	memcpy(&v, data, len > 4 ? 4 : len);
+	pthread_mutex_lock(&pm_lock);
 	for (i = 0; i < len && off + i < sizeof(pm_regs); i++)
 		if (off + i >= 2 && off + i < 6)	/* enable, control */
 			pm_regs[off + i] = ((uint8_t *)data)[i];
 	pm_regs[4] |= 1;				/* SCI_EN */
+	pthread_mutex_unlock(&pm_lock);
 	if (off == ACPI_PM1A_CNT_PORT - ACPI_PM1A_EVT_PORT && len >= 2 &&
 	    (v & (1u << 13)) && ((v >> 10) & 7) == ACPI_S5_SLP_TYP) {
 		log_info("guest powered off (ACPI S5); stopping the VM");

@@ -35,10 +35,16 @@ int boot_parse_bzimage(const uint8_t *img, size_t size, struct bzimage *bz,
 		snprintf(err, errlen, "is not a bzImage (no 'HdrS' boot header)");
 		return -1;
 	}
-	/* The header runs from 0x1f1 to 0x202 + the jump offset at 0x201. */
+	/*
+	 * The header runs from 0x1f1 to 0x202 + the jump offset at 0x201;
+	 * copy no more than we know of, nor past the end of the file (fields
+	 * the file lacks read 0; the truncation check below refuses it).
+	 */
 	hdr_len = 0x202 + img[0x201] - HDR_OFFSET;
 	if (hdr_len > sizeof(bz->hdr))
 		hdr_len = sizeof(bz->hdr);
+	if (hdr_len > size - HDR_OFFSET)
+		hdr_len = size - HDR_OFFSET;
 	memcpy(&bz->hdr, img + HDR_OFFSET, hdr_len);
 	if (bz->hdr.version < 0x020c) {
 		snprintf(err, errlen, "uses boot protocol %u.%02u; need 2.12 or later (Linux 3.8+)",

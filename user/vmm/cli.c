@@ -145,10 +145,15 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* arguments are echoed: keep the error one line, without escapes */
+	for (p = err; *p; p++)
+		if (iscntrl((unsigned char)*p))
+			*p = '?';
 	return CLI_ERROR;
 }
 

@@ -81,12 +81,14 @@ static uint32_t *entry_word(struct msix *m, unsigned int vec, unsigned int word)
 
 static void table_write32(struct msix *m, uint64_t off, uint32_t v)
 {
-	unsigned int vec = off / MSIX_ENTRY_SIZE, word = (off % MSIX_ENTRY_SIZE) / 4;
+	unsigned int vec, word = (off % MSIX_ENTRY_SIZE) / 4;
 	uint32_t *p;
 	bool was;
 
-	if (vec >= m->nr)
+	/* compare in 64 bits: a far offset must not wrap onto a vector */
+	if (off / MSIX_ENTRY_SIZE >= m->nr)
 		return;
+	vec = off / MSIX_ENTRY_SIZE;
 	p = entry_word(m, vec, word);
 	if (word == 3) {
 		was = msix_masked(m, vec);

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -30,7 +31,13 @@ struct serial {
 	struct uart uart;
 	pthread_mutex_t lock;
 	bool console;
-	bool running;
+	/*
+	 * Stop flag for the input thread, set by serial_start/serial_stop
+	 * and polled by the thread: atomic, relaxed (nothing is published
+	 * through it; serial_stop joins the thread before anything is torn
+	 * down, and the join orders the rest).
+	 */
+	atomic_bool running;
 	pthread_t input;
 	bool input_started;
 	bool ctrl_a;
@@ -248,7 +255,8 @@ static void *input_thread(void *arg)
 	struct serial *s = arg;
 	uint8_t buf[64], out[64];
 
-	while (s->running && !vm_exiting(s->vm)) {
+	while (atomic_load_explicit(&s->running, memory_order_relaxed) &&
+	       !vm_exiting(s->vm)) {
 		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 		ssize_t n, i;
 		unsigned int k = 0, done = 0;
@@ -280,7 +288,8 @@ static void *input_thread(void *arg)
 			out[k++] = buf[i];
 		}
 		/* The guest drains the FIFO; wait while it is full. */
-		while (done < k && s->running && !vm_exiting(s->vm)) {
+		while (done < k && atomic_load_explicit(&s->running, memory_order_relaxed) &&
+		       !vm_exiting(s->vm)) {
 			pthread_mutex_lock(&s->lock);
 			done += uart_rx(&s->uart, out + done, k - done);
 			pthread_mutex_unlock(&s->lock);
@@ -321,11 +330,11 @@ int serial_start(struct serial *s)
 		}
 		log_info("console: Ctrl-A x quits");
 	}
-	s->running = true;
+	atomic_store_explicit(&s->running, true, memory_order_relaxed);
 	err = pthread_create(&s->input, NULL, input_thread, s);
 	if (err) {
 		log_err("--console: cannot start the input thread: %s", strerror(err));
-		s->running = false;
+		atomic_store_explicit(&s->running, false, memory_order_relaxed);
 		restore_tty();
 		return -1;
 	}
@@ -337,7 +346,7 @@ void serial_stop(struct serial *s)
 {
 	if (!s)
 		return;
-	s->running = false;
+	atomic_store_explicit(&s->running, false, memory_order_relaxed);
 	if (s->input_started) {
 		pthread_join(s->input, NULL);
 		s->input_started = false;

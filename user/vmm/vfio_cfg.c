@@ -92,8 +92,13 @@ static int init_caps(struct vcfg *c)
 			c->msi_size = c->msi_64 ? 14 : 10;
 			if (flags & PCI_MSI_FLAGS_MASKBIT)
 				c->msi_size += 10;
+			/* registers past 0xff would be extended space */
+			if (pos + c->msi_size > 256)
+				return -EINVAL;
 			keep = true;
 		} else if (id == PCI_CAP_ID_MSIX && !c->msix_cap) {
+			if (pos + PCI_CAP_MSIX_SIZEOF > 256)
+				return -EINVAL;
 			c->msix_cap = pos;
 			c->msix_qsize = phys_read(c, pos + PCI_MSIX_FLAGS, 2) &
 					PCI_MSIX_FLAGS_QSIZE;
@@ -115,6 +120,11 @@ static int init_caps(struct vcfg *c)
 		}
 		pos = next;
 	}
+	/* MSI's registers would hide MSI-X's header or the other way round */
+	if (c->msi_cap && c->msix_cap &&
+	    c->msi_cap < c->msix_cap + PCI_CAP_MSIX_SIZEOF &&
+	    c->msix_cap < c->msi_cap + c->msi_size)
+		return -EINVAL;
 	return 0;
 }
 

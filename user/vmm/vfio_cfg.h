@@ -84,7 +84,9 @@ struct vcfg {
  * Build the emulated view.  @bar_size gives each BAR's size from VFIO's
  * region info (0 = absent); @hide_intx reports no interrupt pin (VFs,
  * devices without INTx).  Returns 0 or -errno (backend read failure,
- * non-power-of-two BAR, an MSI-X table or PBA in reserved BIR 6 or 7).
+ * non-power-of-two BAR, an MSI-X table or PBA in reserved BIR 6 or 7,
+ * an MSI or MSI-X capability whose registers run past offset 0xff or
+ * overlap the other's).
  */
 int vcfg_init(struct vcfg *c, const struct vcfg_backend *be, void *be_opaque,
 	      const struct vcfg_ops *ops, void *opaque,

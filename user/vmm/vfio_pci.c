@@ -776,7 +776,7 @@ static int setup_bars(struct vfio_assigned *a)
 			a->is_vf || !a->has_intx);
 	if (ret) {
 		log_err("%s: unsupported config space (%s)%s", a->bdf, strerror(-ret),
-			ret == -EINVAL ? ": a non-power-of-two BAR, a 64-bit BAR in the last slot or an MSI-X BIR of 6 or 7" : "");
+			ret == -EINVAL ? ": a non-power-of-two BAR, a 64-bit BAR in the last slot, an MSI-X BIR of 6 or 7, or an MSI/MSI-X capability past 0xff or overlapping the other" : "");
 		return ret;
 	}
 	for (i = 0; i < VCFG_NR_BARS; i++) {

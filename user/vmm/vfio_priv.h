@@ -13,11 +13,18 @@
  *    config callbacks for MSI/MSI-X and by the service thread (relay,
  *    removal).  It is never held across vm_unregister_mmio() (which waits
  *    for running MMIO handlers) nor across pci_bus_remove().
+ *  - dead is written under a->lock (vfio_detach) and read under it by the
+ *    interrupt paths, but the config space accessors (pci_cfg_read/write,
+ *    cfg_bar_map) run under the bus lock only and read it without a->lock:
+ *    hence atomic (sequentially consistent).  A stale false there is
+ *    harmless: close_device removes the device from the bus, which waits
+ *    for the access, before it unmaps the BARs and closes the device.
  */
 #ifndef VMM_VFIO_PRIV_H
 #define VMM_VFIO_PRIV_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,7 +86,7 @@ struct vfio_assigned {
 	struct vfio_bar_state bars[VCFG_NR_BARS];
 
 	pthread_mutex_t lock;
-	bool dead;
+	atomic_bool dead;	/* see Locking above */
 
 	/* MSI-X */
 	bool has_msix;

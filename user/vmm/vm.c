@@ -40,6 +40,13 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	/*
+	 * Under vm->exit_lock: set after pthread_create wrote thread, cleared
+	 * before the join.  vm_request_exit, which any thread may call (vCPUs,
+	 * the console input thread, VFIO service threads), kicks only started
+	 * threads, under the same lock, so it never reads thread while it is
+	 * written nor signals a thread that was joined.
+	 */
 	bool started;
 };
 
@@ -65,7 +72,7 @@ struct vm {
 	struct pci_bus *pci;
 	struct serial *serial;
 
-	pthread_mutex_t exit_lock;
+	pthread_mutex_t exit_lock;	/* exit_status, vcpus[].started; a leaf */
 	atomic_bool exiting;
 	int exit_status;
 	uint32_t phys_bits;
@@ -208,7 +215,6 @@ void vm_request_exit(struct vm *vm, int status)
 		vm->exit_status = status;
 		atomic_store(&vm->exiting, true);
 	}
-	pthread_mutex_unlock(&vm->exit_lock);
 	/* Kick every vCPU out of KVM_RUN (immediate_exit covers the race). */
 	for (i = 0; i < vm->nr_cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -218,6 +224,7 @@ void vm_request_exit(struct vm *vm, int status)
 		if (v->started && !pthread_equal(v->thread, pthread_self()))
 			pthread_kill(v->thread, SIGUSR1);
 	}
+	pthread_mutex_unlock(&vm->exit_lock);
 }
 
 /* ---- platform ports ---- */
@@ -823,7 +830,9 @@ int vm_run(struct vm *vm)
 			vm_request_exit(vm, 1);
 			break;
 		}
+		pthread_mutex_lock(&vm->exit_lock);
 		v->started = true;
+		pthread_mutex_unlock(&vm->exit_lock);
 	}
 	sigdelset(&stop, SIGUSR1);
 	while (!vm_exiting(vm)) {
@@ -834,11 +843,17 @@ int vm_run(struct vm *vm)
 		}
 	}
 	vm_request_exit(vm, 0);	/* re-kick: threads may have missed the first */
-	for (i = 0; i < vm->nr_cpus; i++)
-		if (vm->vcpus[i].started)
-			pthread_join(vm->vcpus[i].thread, NULL);
-	for (i = 0; i < vm->nr_cpus; i++)
-		vm->vcpus[i].started = false;
+	for (i = 0; i < vm->nr_cpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		bool started;
+
+		pthread_mutex_lock(&vm->exit_lock);
+		started = v->started;
+		v->started = false;
+		pthread_mutex_unlock(&vm->exit_lock);
+		if (started)
+			pthread_join(v->thread, NULL);
+	}
 	serial_stop(vm->serial);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return vm->exit_status;
