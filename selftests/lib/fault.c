@@ -207,6 +207,18 @@ int fault_only_from(const char *module, bool beneath)
 
 	if (ret)
 		return ret;
+	/*
+	 * failslab filters by stack only with FAULT_INJECTION_STACKTRACE_FILTER
+	 * (require-start); without it, the kprobe module filters instead.
+	 */
+	if (backend == FAIL_NTH_BACKEND && slab &&
+	    access(FAILSLAB "/require-start", W_OK)) {
+		fault_unload();
+		slab = true;
+		ret = load_kprobe(FAULT_SLAB);
+		if (ret)
+			return ret;
+	}
 	if (backend == KPROBE_BACKEND) {
 		/* End first, so the range is never half set. */
 		ret = param_write("caller_end", 0);
