@@ -122,12 +122,12 @@ asm(".pushsection .text, \"ax\"\n"
     ".popsection\n");
 
 /* Whether the probed call was made from [start, end), per caller_depth. */
-static bool vfpost_fault_from(unsigned long start, unsigned long end,
-			      struct pt_regs *regs)
+static bool vfpost_fault_from(struct kprobe *p, unsigned long start,
+			      unsigned long end, struct pt_regs *regs)
 {
 	unsigned int depth = min_t(unsigned int, READ_ONCE(caller_depth),
 				   FAULT_MAX_DEPTH);
-	unsigned long entries[FAULT_MAX_DEPTH];
+	unsigned long entries[FAULT_MAX_DEPTH], ip;
 	unsigned int i, n;
 
 	/* At the entry, the stack pointer points at the return address. */
@@ -136,7 +136,19 @@ static bool vfpost_fault_from(unsigned long start, unsigned long end,
 
 		return ret_addr >= start && ret_addr < end;
 	}
+	/*
+	 * The walk passes through our exception frame, where regs->ip is
+	 * the probe address plus the int3 (or past the ftrace call).  The
+	 * ORC unwinder reads the probed function's frame at that ip: one
+	 * instruction too far when the probed instruction is a one-byte
+	 * push, so it took a wrong return address and stopped there (seen
+	 * on the debug kernel, which has no ftrace and so probes by int3).
+	 * At the probe address the frame is the one at entry, which is true.
+	 */
+	ip = instruction_pointer(regs);
+	instruction_pointer_set(regs, (unsigned long)p->addr);
 	n = stack_trace_save(entries, depth, 0);
+	instruction_pointer_set(regs, ip);
 	for (i = 0; i < n; i++)
 		if (entries[i] >= start && entries[i] < end)
 			return true;
@@ -157,7 +169,7 @@ static int vfpost_fault_pre(struct kprobe *p, struct pt_regs *regs)
 	 */
 	if (!who || (who != -1 && task_tgid_nr(current) != who))
 		return 0;
-	if (end && !vfpost_fault_from(READ_ONCE(caller_start), end, regs))
+	if (end && !vfpost_fault_from(p, READ_ONCE(caller_start), end, regs))
 		return 0;
 	if (delay > 0) {
 		atomic_inc(&injected);
