@@ -387,69 +387,57 @@ TEST(boot_files_good)
 
 TEST(boot_files_every_error)
 {
-	struct vmm_config cfg;
-	struct boot_files bf;
 	struct files f;
-	char out[512], want[512];
 	char *longline = malloc(4000);
+	/* NULL: the good file; "@dir", "@text": the directory, a text file */
+	const struct {
+		const char *kernel, *initrd, *cmdline;
+		uint64_t mem_mb;
+		const char *pre, *arg, *post;	/* expected line: pre, @arg's path, post */
+	} cases[] = {
+		{ "/nonexistent/bzImage", NULL, NULL, 256,
+		  "vibevmm: --kernel '/nonexistent/bzImage': No such file or directory; give an existing, readable file\n", NULL, "" },
+		{ "@text", NULL, NULL, 256,
+		  "vibevmm: --kernel '", f.notimg, "' is too small to be a bzImage (6 bytes)\n" },
+		{ "@dir", NULL, NULL, 256,
+		  "vibevmm: --kernel '", f.dir, "': not a regular file; give a file\n" },
+		{ NULL, "/nonexistent/initrd", NULL, 256,
+		  "vibevmm: --initrd '/nonexistent/initrd': No such file or directory; give an existing, readable file\n", NULL, "" },
+		/* the kernel unpacks to 17M: 16M of RAM cannot hold it */
+		{ NULL, NULL, NULL, 16,
+		  "vibevmm: --mem 16M: too small for kernel '", f.kernel, "' (needs 18M to unpack); give more --mem\n" },
+		/* 40M of initrd above a 17M kernel in 48M of RAM */
+		{ NULL, NULL, NULL, 48,
+		  "vibevmm: --initrd '", f.initrd, "': 40M does not fit in low guest RAM next to the kernel; give more --mem\n" },
+		{ NULL, NULL, longline, 256,
+		  "vibevmm: --cmdline: 4013 bytes is longer than kernel '", f.kernel, "' accepts (2047); shorten it\n" },
+	};
+	unsigned int i;
 
 	ASSERT_NE(NULL, longline);
 	memset(longline, 'x', 3999);
 	longline[3999] = '\0';
 	make_files(&f, 40 << 20);
 	log_level = LOG_ERR;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vmm_config cfg;
+		struct boot_files bf;
+		char out[512], want[512];
+		const char *k = cases[i].kernel;
 
-	base_cfg(&cfg, &f);
-	cfg.kernel = "/nonexistent/bzImage";
-	EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out)));
-	EXPECT_STREQ("vibevmm: --kernel '/nonexistent/bzImage': No such file or directory; give an existing, readable file\n",
-		     out);
-
-	base_cfg(&cfg, &f);
-	cfg.kernel = f.notimg;
-	EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out)));
-	snprintf(want, sizeof(want), "vibevmm: --kernel '%s' is too small to be a bzImage (6 bytes)\n",
-		 f.notimg);
-	EXPECT_STREQ(want, out);
-
-	base_cfg(&cfg, &f);
-	cfg.kernel = f.dir;
-	EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out)));
-	snprintf(want, sizeof(want), "vibevmm: --kernel '%s': not a regular file; give a file\n", f.dir);
-	EXPECT_STREQ(want, out);
-
-	base_cfg(&cfg, &f);
-	cfg.initrd = "/nonexistent/initrd";
-	EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out)));
-	EXPECT_STREQ("vibevmm: --initrd '/nonexistent/initrd': No such file or directory; give an existing, readable file\n",
-		     out);
-
-	/* the kernel unpacks to 17M: 16M of RAM cannot hold it */
-	base_cfg(&cfg, &f);
-	cfg.mem = 16ULL << 20;
-	EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out)));
-	snprintf(want, sizeof(want),
-		 "vibevmm: --mem 16M: too small for kernel '%s' (needs 18M to unpack); give more --mem\n",
-		 f.kernel);
-	EXPECT_STREQ(want, out);
-
-	/* 40M of initrd above a 17M kernel in 48M of RAM */
-	base_cfg(&cfg, &f);
-	cfg.mem = 48ULL << 20;
-	EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out)));
-	snprintf(want, sizeof(want),
-		 "vibevmm: --initrd '%s': 40M does not fit in low guest RAM next to the kernel; give more --mem\n",
-		 f.initrd);
-	EXPECT_STREQ(want, out);
-
-	base_cfg(&cfg, &f);
-	cfg.cmdline = longline;
-	EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out)));
-	snprintf(want, sizeof(want),
-		 "vibevmm: --cmdline: 4013 bytes is longer than kernel '%s' accepts (2047); shorten it\n",
-		 f.kernel);
-	EXPECT_STREQ(want, out);
-
+		base_cfg(&cfg, &f);
+		if (k)
+			cfg.kernel = !strcmp(k, "@text") ? f.notimg : !strcmp(k, "@dir") ? f.dir : k;
+		if (cases[i].initrd)
+			cfg.initrd = cases[i].initrd;
+		if (cases[i].cmdline)
+			cfg.cmdline = cases[i].cmdline;
+		cfg.mem = cases[i].mem_mb << 20;
+		EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("case %u", i);
+		snprintf(want, sizeof(want), "%s%s%s", cases[i].pre,
+			 cases[i].arg ? cases[i].arg : "", cases[i].post);
+		EXPECT_STREQ(want, out);
+	}
 	log_level = LOG_INFO;
 	free(longline);
 	remove_files(&f);
