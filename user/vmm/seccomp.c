@@ -19,6 +19,15 @@
 #include "log.h"
 #include "seccomp.h"
 
+/* Built with a sanitizer (gcc says so with macros, clang with features)? */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define VMM_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define VMM_SANITIZED 1
+#endif
+#endif
+
 /* Names for the SIGSYS handler, resolved before the filter goes on. */
 #define NR_NAMES	512
 static char *syscall_names[NR_NAMES];
@@ -46,14 +55,15 @@ static const int allowed_syscalls[] = {
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
 	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(sigaltstack),
 	SCMP_SYS(gettid), SCMP_SYS(getpid),
-	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(nanosleep),
 	SCMP_SYS(sched_yield),
 	SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
 	SCMP_SYS(eventfd2),
 	/* libvfpost's netlink sockets, opened before: claim release, events */
 	SCMP_SYS(sendmsg), SCMP_SYS(sendto), SCMP_SYS(recvmsg), SCMP_SYS(recvfrom),
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef VMM_SANITIZED
 	/*
 	 * The sanitizer runtimes (vibevmm-san, unit tests; never installed):
 	 * their reports read /proc (openat read-only below).  Their leak check
@@ -136,7 +146,7 @@ static int add_rules(scmp_filter_ctx ctx)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_syscalls[i], 0);
 	for (i = 0; !ret && i < sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]); i++)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				       SCMP_A1(SCMP_CMP_EQ, allowed_ioctls[i]));
+				       SCMP_A1(SCMP_CMP_EQ, allowed_ioctls[i], 0));
 	/* no executable memory */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
@@ -153,8 +163,8 @@ static int add_rules(scmp_filter_ctx ctx)
 	/* signals to our own threads (the vCPU kick) */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
+#ifdef VMM_SANITIZED
 	/* their reports read /proc/self/maps */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
@@ -163,7 +173,7 @@ static int add_rules(scmp_filter_ctx ctx)
 	/* pthread_setname_np() on itself */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				       SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+				       SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	return ret;
 }
 
