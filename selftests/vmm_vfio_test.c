@@ -835,8 +835,9 @@ TEST_F_TIMEOUT(vf, sigterm_while_pinning_ram, 300)
 
 /*
  * SIGTERM, then a stream of SIGINT/SIGTERM/SIGHUP through the teardown (the
- * device reset at exit, the claim release): the first one decides the exit
- * status, the others change nothing.
+ * device reset at exit, the claim release): vibevmm exits by itself with
+ * 128 + the first stop signal it took (SIGINT may overtake SIGTERM on a busy
+ * lab: pending signals are taken lowest first), never killed by one.
  */
 TEST_F_TIMEOUT(vf, signals_during_teardown_change_nothing, 900)
 {
@@ -857,9 +858,10 @@ TEST_F_TIMEOUT(vf, signals_during_teardown_change_nothing, 900)
 		usleep(2000);
 	}
 	ASSERT_EQ(0, self->v.pid) TH_LOG("vibevmm did not stop within %u signals", i);
-	EXPECT_TRUE(WIFEXITED(st)) TH_LOG("killed by signal %d mid-teardown", WTERMSIG(st));
-	EXPECT_EQ(128 + SIGTERM, WEXITSTATUS(st));
-	EXPECT_TRUE(log_has(&self->v, "Terminated received; stopping the VM"));
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("killed by signal %d mid-teardown", WTERMSIG(st));
+	st = WEXITSTATUS(st) - 128;
+	EXPECT_TRUE(st == SIGTERM || st == SIGINT || st == SIGHUP) TH_LOG("exit status %d", st + 128);
+	EXPECT_TRUE(log_has(&self->v, " received; stopping the VM"));
 	expect_vf_clean(_metadata, self->bdf[0]);
 }
 
@@ -869,14 +871,15 @@ TEST_F_TIMEOUT(vf, signals_during_teardown_change_nothing, 900)
  */
 TEST_F_TIMEOUT(vf, blocked_stdout_does_not_block_sigterm, 900)
 {
-	char fifo[600], buf[4096], seen[8192] = "";
+	char fifo[64], buf[4096], seen[8192] = "";
 	struct pollfd p;
 	size_t used = 0;
 	double end;
 	int fd;
 
 	claimable(_metadata, self->bdf[0]);
-	snprintf(fifo, sizeof(fifo), "%s/selftests/vmm_vfio-stdout.fifo", build_dir());
+	/* in the lab's own /tmp: the project's 9p mount has no FIFOs */
+	snprintf(fifo, sizeof(fifo), "/tmp/vmm_vfio-stdout.fifo");
 	unlink(fifo);
 	ASSERT_EQ(0, mkfifo(fifo, 0600));
 	fd = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
