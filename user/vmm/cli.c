@@ -41,10 +41,13 @@ void cli_usage(FILE *out)
 "  --irq-path P       MSI-X delivery for --vfio devices: vfpost (default when\n"
 "                     the device is bound to vfpost), vfio (vfio-pci + irqfd)\n"
 "                     or relay (a VMM thread injects with KVM_SIGNAL_MSI)\n"
+"  --no-seccomp       do not confine vibevmm with its seccomp filter once\n"
+"                     the VM is built (for debugging only)\n"
 "  -h, --help         show this help and exit\n"
 "  -V, --version      show the version and exit\n"
 "\n"
-"Guest poweroff or reboot ends vibevmm with exit status 0.\n",
+"Exit status: 0 guest poweroff or reboot, 1 VMM failure or guest crash,\n"
+"2 bad command line, 128+N stopped by signal N.\n",
 		VMM_MAX_CPUS, VMM_MAX_VFIO);
 }
 
@@ -159,7 +162,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_MEM, OPT_CPUS, OPT_VFIO, OPT_CONSOLE,
-	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_HELP, OPT_VERSION,
+	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_NO_SECCOMP, OPT_HELP, OPT_VERSION,
 };
 
 static const struct {
@@ -176,6 +179,7 @@ static const struct {
 	{ "log", OPT_LOG, true },
 	{ "cmdline", OPT_CMDLINE, true },
 	{ "irq-path", OPT_IRQ_PATH, true },
+	{ "no-seccomp", OPT_NO_SECCOMP, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 };
@@ -263,6 +267,11 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 			if (cfg->mem > VMM_MAX_MEM)
 				return fail(err, errlen, "--mem '%s': more than vibevmm supports; give at most %lluG",
 					    val, VMM_MAX_MEM >> 30);
+			if (cfg->mem % VMM_PAGE_SIZE)
+				return fail(err, errlen, "--mem '%s': not a multiple of the %lluK page size; round it, e.g. --mem %lluK",
+					    val, VMM_PAGE_SIZE >> 10,
+					    (unsigned long long)(cfg->mem / VMM_PAGE_SIZE + 1) *
+					    (VMM_PAGE_SIZE >> 10));
 			break;
 		case OPT_CPUS:
 			if (parse_int(val, 1, VMM_MAX_CPUS, &n))
@@ -303,6 +312,9 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 				cfg->irq_path = IRQ_PATH_RELAY;
 			else
 				return fail(err, errlen, "--irq-path '%s': unknown path; use vfpost, vfio or relay", val);
+			break;
+		case OPT_NO_SECCOMP:
+			cfg->no_seccomp = true;
 			break;
 		case OPT_HELP:
 			cli_usage(out);

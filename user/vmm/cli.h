@@ -3,7 +3,7 @@
  * vibevmm command line (seed-compatible):
  *   --kernel PATH --initrd PATH --mem SIZE[K|M|G] --cpus N --vfio BDF
  *   (repeatable) --console --log 0..4 --cmdline STR
- *   --irq-path vfpost|vfio|relay --help --version
+ *   --irq-path vfpost|vfio|relay --no-seccomp --help --version
  */
 #ifndef VIBEVMM_CLI_H
 #define VIBEVMM_CLI_H
@@ -17,6 +17,7 @@
 #define VMM_MAX_CPUS		64
 #define VMM_MIN_MEM		(32ULL << 20)
 #define VMM_DEFAULT_MEM		(512ULL << 20)
+#define VMM_PAGE_SIZE		4096ULL	/* --mem must be a multiple */
 /* Guest physical address space we lay out (RAM + PCI windows < 1 TiB). */
 #define VMM_MAX_MEM		(512ULL << 30)
 
@@ -29,6 +30,7 @@ struct vmm_config {
 	const char *vfio[VMM_MAX_VFIO];	/* normalized "DDDD:BB:DD.F" */
 	int nr_vfio;
 	bool console;
+	bool no_seccomp;	/* --no-seccomp: stay unconfined (debugging) */
 	int log;
 	enum irq_path irq_path;
 	/* storage behind vfio[] */

@@ -771,7 +771,6 @@ static int setup_bars(struct vfio_assigned *a)
 		log_err("%s: config region info: %s", a->bdf, strerror(-ret));
 		return ret;
 	}
-	reset_device(a, "start");
 	ret = vcfg_init(&a->cfg, &cfg_backend, a, &cfg_ops, a, sizes,
 			a->is_vf || !a->has_intx);
 	if (ret) {
@@ -854,6 +853,8 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 
 	if (acquire(a, path) || open_vfio(a))
 		goto fail;
+	/* Reset first: no DMA the device had in flight may reach guest RAM. */
+	reset_device(a, "start");
 	ret = vm_for_each_ram(vm, dma_map_one, a);
 	if (ret)
 		goto fail;

@@ -4,8 +4,8 @@
  *
  * vfio_assign() opens the device through a type1 container of its own
  * (group viability checked), claims it through vfpost when vfpost is
- * loaded and the VF is not bound to a VFIO driver, DMA-maps all guest RAM
- * (IOVA = GPA), resets it, and adds it to the guest's PCI bus with emulated
+ * loaded and the VF is not bound to a VFIO driver, resets it, DMA-maps all
+ * guest RAM (IOVA = GPA), and adds it to the guest's PCI bus with emulated
  * config space, BARs mmapped into memslots as the guest enables decoding,
  * and MSI-X/MSI/INTx wired to KVM along the chosen interrupt path.
  *
@@ -23,7 +23,7 @@ struct vm;
 struct vfio_assigned;
 
 /*
- * Open, check, claim (through vfpost if loaded), DMA-map all RAM, reset,
+ * Open, check, claim (through vfpost if loaded), reset, DMA-map all RAM,
  * add to the bus.  On failure prints one clear line naming the BDF and
  * what to do, returns NULL.
  */
