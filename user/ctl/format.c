@@ -263,7 +263,7 @@ void fmt_event_json(FILE *f, const struct vfpost_event *ev)
 		for (i = 0; i < ev->nr_vfs; i++) {
 			if (i)
 				fputc(',', f);
-			fmt_vf_json(f, &ev->vfs[i]);
+			fmt_vf_json(f, vfpost_event_vf(ev, i));
 		}
 		fputs("]}\n", f);
 		return;
