@@ -42,6 +42,19 @@ TEST(large_domain_keeps_all_digits)
 	expect_bdf(_metadata, "ABCD:Ff:1F.0", "abcd:ff:1f.0");
 }
 
+static void expect_rejected(struct __test_metadata *_metadata,
+			    const char * const *bad, unsigned int n)
+{
+	char out[VFPOST_BDF_LEN] = "";
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = vfpost_parse_bdf(bad[i], out);
+		EXPECT_EQ(-EINVAL, ret) TH_LOG("input %u was accepted", i);
+	}
+}
+
 /* Each field has the width the kernel prints: no shorter, no longer. */
 TEST(short_fields_are_rejected)
 {
@@ -50,14 +63,8 @@ TEST(short_fields_are_rejected)
 		"3:0.2", "0:3.1", "00:3.1", "0:03.1", "0000:00:03.01",
 		"00000:01:00.0", "01000:01:00.0", "100000000:01:00.0",
 	};
-	char out[VFPOST_BDF_LEN] = "";
-	unsigned int i;
-	int ret;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ret = vfpost_parse_bdf(bad[i], out);
-		EXPECT_EQ(-EINVAL, ret) TH_LOG("short input %u was accepted", i);
-	}
+	expect_rejected(_metadata, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 TEST(malformed_addresses_are_rejected)
@@ -72,13 +79,8 @@ TEST(malformed_addresses_are_rejected)
 		"1:0000:00:03.1", "0000:00.03:1", "0000:00:0g.1",
 	};
 	char out[VFPOST_BDF_LEN] = "";
-	unsigned int i;
-	int ret;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ret = vfpost_parse_bdf(bad[i], out);
-		EXPECT_EQ(-EINVAL, ret) TH_LOG("input %u was accepted", i);
-	}
+	expect_rejected(_metadata, bad, sizeof(bad) / sizeof(bad[0]));
 	EXPECT_EQ(-EINVAL, vfpost_parse_bdf(NULL, out));
 }
 
