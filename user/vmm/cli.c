@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "libvfpost.h"
 
 #ifndef VIBEVMM_VERSION
 #define VIBEVMM_VERSION "0.1"
@@ -92,44 +93,14 @@ int cli_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-static int hexfield(const char *s, size_t n, unsigned long max, unsigned long *v)
-{
-	size_t i;
-
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-	*v = strtoul(s, NULL, 16);
-	return *v <= max ? 0 : -1;
-}
-
+/* libvfpost's parser, the one vfpostctl uses; @out holds 15 characters. */
 int cli_parse_bdf(const char *s, char out[16])
 {
-	unsigned long dom = 0, bus, dev, fn;
-	const char *c1, *c2, *dot;
-	size_t len = strlen(s);
+	char b[VFPOST_BDF_LEN];
 
-	if (len > 12)
+	if (vfpost_parse_bdf(s, b) || strlen(b) >= 16)
 		return -1;
-	dot = strchr(s, '.');
-	c1 = strchr(s, ':');
-	if (!dot || !c1 || strchr(dot + 1, '.'))
-		return -1;
-	c2 = strchr(c1 + 1, ':');
-	if (c2) {
-		if (strchr(c2 + 1, ':') || hexfield(s, c1 - s, 0xffff, &dom) ||
-		    c1 - s != 4)
-			return -1;
-		s = c1 + 1;
-		c1 = c2;
-	}
-	if (c1 > dot || hexfield(s, c1 - s, 0xff, &bus) || c1 - s != 2 ||
-	    hexfield(c1 + 1, dot - c1 - 1, 0x1f, &dev) || dot - c1 - 1 != 2 ||
-	    hexfield(dot + 1, strlen(dot + 1), 7, &fn) || strlen(dot + 1) != 1)
-		return -1;
-	snprintf(out, 16, "%04lx:%02lx:%02lx.%lx", dom, bus, dev, fn);
+	memcpy(out, b, strlen(b) + 1);
 	return 0;
 }
 

@@ -53,7 +53,10 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 
 /* "2G", "512M", "65536K", "1073741824": bytes, or -1 if malformed/overflow. */
 int cli_parse_size(const char *s, uint64_t *bytes);
-/* "0000:00:03.1" or "00:03.1" -> normalized "0000:00:03.1"; -1 if malformed. */
+/*
+ * "0000:00:03.1" or "00:03.1" -> normalized "0000:00:03.1"; -1 if malformed
+ * (vfpost_parse_bdf()) or longer than 15 characters.
+ */
 int cli_parse_bdf(const char *s, char out[16]);
 const char *irq_path_name(enum irq_path p);
 void cli_usage(FILE *out);
