@@ -238,13 +238,19 @@ TEST(socket_is_reported)
 	expect_trap(_metadata, forbidden_socket, FORBIDDEN "socket (41);");
 }
 
-TEST(ioctl_reports_its_request)
+/* A forbidden ioctl: its line names the request. */
+static void expect_ioctl_trap(struct __test_metadata *_metadata, int (*fn)(void),
+			      unsigned long request)
 {
 	char line[128];
 
-	snprintf(line, sizeof(line), FORBIDDEN "ioctl (16) request %#lx;",
-		 (unsigned long)KVM_CREATE_VCPU);
-	expect_trap(_metadata, forbidden_ioctl, line);
+	snprintf(line, sizeof(line), FORBIDDEN "ioctl (16) request %#lx;", request);
+	expect_trap(_metadata, fn, line);
+}
+
+TEST(ioctl_reports_its_request)
+{
+	expect_ioctl_trap(_metadata, forbidden_ioctl, KVM_CREATE_VCPU);
 }
 
 TEST(executable_memory_is_reported)
@@ -259,11 +265,7 @@ TEST(exec_protection_is_reported)
 
 TEST(unused_vfio_ioctl_is_reported)
 {
-	char line[128];
-
-	snprintf(line, sizeof(line), FORBIDDEN "ioctl (16) request %#lx;",
-		 (unsigned long)VFIO_IOMMU_UNMAP_DMA);
-	expect_trap(_metadata, forbidden_unmap_dma, line);
+	expect_ioctl_trap(_metadata, forbidden_unmap_dma, VFIO_IOMMU_UNMAP_DMA);
 }
 
 TEST(thread_started_before_is_confined)
