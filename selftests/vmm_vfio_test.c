@@ -726,10 +726,10 @@ static void claimable(struct __test_metadata *_metadata, const char *bdf)
 /*
  * A command line that cannot boot touches no device: with the VF free for
  * vfpost to claim and with the VF bound to vfio-pci, a bad kernel, a
- * missing initrd and a --mem that is not a page multiple each fail with
- * their one line, and the VF was never claimed nor opened (opening and
- * closing a VFIO device resets it and clears its bus mastering, which this
- * test sets beforehand).
+ * missing initrd, a --mem that is not a page multiple and a second --vfio
+ * device that does not exist each fail with their one line, and the VF was
+ * never claimed nor opened (opening and closing a VFIO device resets it and
+ * clears its bus mastering, which this test sets beforehand).
  */
 TEST_F_TIMEOUT(vf, bad_input_touches_no_device, 300)
 {
@@ -740,6 +740,8 @@ TEST_F_TIMEOUT(vf, bad_input_touches_no_device, 300)
 		{ "--kernel /proc/self/status", "--kernel '/proc/self/status'", 1 },
 		{ "--initrd /nonexistent.cpio", "--initrd '/nonexistent.cpio': No such file or directory", 1 },
 		{ "--mem 100001K", "--mem '100001K': not a multiple of the 4K page size", 2 },
+		/* a second device that cannot be assigned: the first is not taken */
+		{ "--vfio 0000:00:1f.6", "vibevmm: 0000:00:1f.6: no such PCI device", 1 },
 	};
 	char args[256], name[32];
 	unsigned int i, bound;

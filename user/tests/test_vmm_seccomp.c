@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/vfio.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +36,11 @@ static void *thread_fn(void *arg)
 	return arg;
 }
 
-/* Run @fn in a child that installed the filter; @fn's return is the status. */
-static void run_confined(int (*fn)(void), struct outcome *o)
+/*
+ * Run @fn in a child that installed the filter; @fn's return is the status.
+ * @before, if set, runs in the child before the filter goes on.
+ */
+static void run_confined_after(int (*before)(void), int (*fn)(void), struct outcome *o)
 {
 	int pfd[2], st;
 	ssize_t n, got = 0;
@@ -50,6 +55,8 @@ static void run_confined(int (*fn)(void), struct outcome *o)
 	if (pid == 0) {
 		dup2(pfd[1], STDERR_FILENO);
 		close(pfd[0]);
+		if (before && before())
+			_exit(98);
 		if (vmm_seccomp_install())
 			_exit(99);
 		_exit(fn());	/* _exit: no sanitizer leak check under the filter */
@@ -60,6 +67,11 @@ static void run_confined(int (*fn)(void), struct outcome *o)
 	close(pfd[0]);
 	waitpid(pid, &st, 0);
 	o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void run_confined(int (*fn)(void), struct outcome *o)
+{
+	run_confined_after(NULL, fn, o);
 }
 
 /* What vibevmm does once confined: I/O, eventfds, threads, memory, kicks. */
@@ -136,6 +148,59 @@ static int forbidden_execve(void)
 	return 21;
 }
 
+static int forbidden_exec_protect(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 22;
+	return mprotect(p, 4096, PROT_READ | PROT_EXEC) ? 21 : 20;
+}
+
+static int forbidden_unmap_dma(void)
+{
+	/* only the closing container unmaps guest RAM: no call needs it */
+	return ioctl(-1, VFIO_IOMMU_UNMAP_DMA, NULL) ? 21 : 20;
+}
+
+/*
+ * A thread that exists before the filter goes on (like the VFIO service
+ * threads): it must be confined too (SECCOMP_FILTER_FLAG_TSYNC).
+ */
+static int early_efd = -1;
+static pthread_t early_thread;
+
+static void *early_thread_fn(void *arg)
+{
+	uint64_t v;
+	int s;
+
+	if (read(early_efd, &v, sizeof(v)) != sizeof(v))
+		return (void *)22L;
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	return (void *)(s >= 0 ? 20L : 21L);
+}
+
+static int start_early_thread(void)
+{
+	early_efd = eventfd(0, EFD_CLOEXEC);
+	if (early_efd < 0)
+		return 1;
+	return pthread_create(&early_thread, NULL, early_thread_fn, NULL);
+}
+
+static int forbidden_in_early_thread(void)
+{
+	uint64_t one = 1;
+	void *r = NULL;
+
+	if (write(early_efd, &one, sizeof(one)) != sizeof(one))
+		return 23;
+	if (pthread_join(early_thread, &r))
+		return 24;
+	return (int)(long)r;
+}
+
 TEST(allowed_calls_work)
 {
 	struct outcome o;
@@ -173,18 +238,43 @@ TEST(socket_is_reported)
 	expect_trap(_metadata, forbidden_socket, FORBIDDEN "socket (41);");
 }
 
-TEST(ioctl_reports_its_request)
+/* A forbidden ioctl: its line names the request. */
+static void expect_ioctl_trap(struct __test_metadata *_metadata, int (*fn)(void),
+			      unsigned long request)
 {
 	char line[128];
 
-	snprintf(line, sizeof(line), FORBIDDEN "ioctl (16) request %#lx;",
-		 (unsigned long)KVM_CREATE_VCPU);
-	expect_trap(_metadata, forbidden_ioctl, line);
+	snprintf(line, sizeof(line), FORBIDDEN "ioctl (16) request %#lx;", request);
+	expect_trap(_metadata, fn, line);
+}
+
+TEST(ioctl_reports_its_request)
+{
+	expect_ioctl_trap(_metadata, forbidden_ioctl, KVM_CREATE_VCPU);
 }
 
 TEST(executable_memory_is_reported)
 {
 	expect_trap(_metadata, forbidden_exec_memory, FORBIDDEN "mmap (9);");
+}
+
+TEST(exec_protection_is_reported)
+{
+	expect_trap(_metadata, forbidden_exec_protect, FORBIDDEN "mprotect (10);");
+}
+
+TEST(unused_vfio_ioctl_is_reported)
+{
+	expect_ioctl_trap(_metadata, forbidden_unmap_dma, VFIO_IOMMU_UNMAP_DMA);
+}
+
+TEST(thread_started_before_is_confined)
+{
+	struct outcome o;
+
+	run_confined_after(start_early_thread, forbidden_in_early_thread, &o);
+	EXPECT_EQ(VMM_SECCOMP_EXIT, o.status) TH_LOG("stderr: %s", o.err);
+	EXPECT_NE(NULL, strstr(o.err, FORBIDDEN "socket (41);")) TH_LOG("stderr: %s", o.err);
 }
 
 TEST(fork_is_reported)

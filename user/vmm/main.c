@@ -2,8 +2,9 @@
 /*
  * vibevmm: boot a Linux bzImage in a KVM VM, with VFIO passthrough.
  *
- * Order: the command line and the boot files (kernel, initrd, --mem) are
- * checked before any host side effect; then the VM, then the devices
+ * Order: the command line, the boot files (kernel, initrd, --mem) and what
+ * sysfs says of every --vfio device (vfio_precheck()) are checked before
+ * any host side effect; then the VM, then the devices
  * (claim, DMA mapping, reset), then the guest is loaded, vibevmm confines
  * itself (seccomp) and runs the VM.  A stop signal during setup is taken
  * between steps and undoes what was done.
@@ -64,6 +65,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (boot_files_load(&cfg, &bf))
 		return 1;
+	for (n = 0; n < cfg.nr_vfio; n++)
+		if (vfio_precheck(cfg.vfio[n], cfg.irq_path)) {
+			boot_files_free(&bf);
+			return 1;
+		}
+	n = 0;
 
 	ret = 1;
 	vm = vm_create(&cfg);

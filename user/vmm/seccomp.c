@@ -38,9 +38,12 @@ static const unsigned long allowed_ioctls[] = {
 	/* VM: UART/INTx lines, BAR memslots, MSI routes, irqfds, relay */
 	KVM_IRQ_LINE, KVM_SET_USER_MEMORY_REGION, KVM_SET_GSI_ROUTING,
 	KVM_IRQFD, KVM_SIGNAL_MSI,
-	/* VFIO devices: interrupts, reset at exit, region/irq info */
+	/*
+	 * VFIO devices: interrupts, reset at exit, region/irq info.  No DMA
+	 * unmapping: closing the container unmaps guest RAM.
+	 */
 	VFIO_DEVICE_SET_IRQS, VFIO_DEVICE_RESET, VFIO_DEVICE_GET_IRQ_INFO,
-	VFIO_DEVICE_GET_REGION_INFO, VFIO_IOMMU_UNMAP_DMA,
+	VFIO_DEVICE_GET_REGION_INFO,
 	/* --console: the terminal's mode, read and restored */
 	TCGETS, TCSETS,
 };

@@ -713,6 +713,27 @@ static void destroy(struct vfio_assigned *a)
 	free(a);
 }
 
+int vfio_precheck(const char *bdf, enum irq_path path)
+{
+	struct vfio_facts f;
+	char drv[64], err[512];
+	enum vfio_plan plan;
+
+	read_facts(bdf, &f, drv, sizeof(drv));
+	plan = vfio_plan(bdf, &f, err, sizeof(err));
+	if (plan == VFIO_PLAN_ERROR) {
+		log_err("%s", err);
+		return -1;
+	}
+	/* a claim binds it to vfpost */
+	if (irqpath_select(path, plan == VFIO_PLAN_CLAIM ? "vfpost" : drv, err,
+			   sizeof(err)) < 0) {
+		log_err("%s: %s", bdf, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int acquire(struct vfio_assigned *a, enum irq_path path)
 {
 	struct vfio_facts f;

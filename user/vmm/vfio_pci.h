@@ -27,6 +27,13 @@ struct vfio_assigned;
  * add to the bus.  On failure prints one clear line naming the BDF and
  * what to do, returns NULL.
  */
+/*
+ * The checks of vfio_assign() that touch nothing (sysfs only: the device,
+ * its IOMMU group, its driver, the interrupt path): run for every device
+ * before the first is claimed, so that a command line naming one bad
+ * device claims, resets and pins none.  0, or -1 after one error line.
+ */
+int vfio_precheck(const char *bdf, enum irq_path path);
 struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path);
 /* Reset, unmap, close, release the claim.  NULL is a no-op. */
 void vfio_release(struct vfio_assigned *a);
