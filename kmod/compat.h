@@ -234,13 +234,13 @@ static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
  *   (VFPOST_HAVE_VFIO_MATCH_TOKEN_UUID).
  */
 #ifdef VFPOST_HAVE_VFIO_IOMMUFD_OPS
-#define VFPOST_IOMMUFD_OPS_BASE					\
+#define VFPOST_IOMMUFD_OPS					\
 	.bind_iommufd	= vfio_iommufd_physical_bind,		\
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,		\
 	.attach_ioas	= vfio_iommufd_physical_attach_ioas,	\
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
 #else
-#define VFPOST_IOMMUFD_OPS_BASE
+#define VFPOST_IOMMUFD_OPS
 #endif
 
 #ifdef VFPOST_HAVE_VFIO_PASID_OPS
@@ -250,8 +250,6 @@ static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
 #else
 #define VFPOST_PASID_OPS
 #endif
-
-#define VFPOST_IOMMUFD_OPS VFPOST_IOMMUFD_OPS_BASE VFPOST_PASID_OPS
 
 #ifdef VFPOST_HAVE_VFIO_GET_REGION_INFO_CAPS
 #define VFPOST_REGION_INFO_OP \

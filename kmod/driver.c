@@ -150,6 +150,7 @@ static const struct vfio_device_ops vfpost_vfio_ops = {
 	.init		= vfpost_init_dev,
 	.release	= vfpost_release_dev,
 	VFPOST_IOMMUFD_OPS
+	VFPOST_PASID_OPS
 	.open_device	= vfpost_open_device,
 	.close_device	= vfpost_close_device,
 	.ioctl		= vfpost_ioctl,
