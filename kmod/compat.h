@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Every kernel-version difference vfpost cares about, in one place.
- * Supported: 6.1 and later (tested in the lab: Debian 6.1, 6.12 and 7.2, and
- * the project's mainline-configured 6.12 debug kernel).  Every difference
+ * Supported: 6.1 and later (built for Debian 6.1, 6.12 and 7.2 and the
+ * project's mainline-configured 6.12 debug kernel; Documentation/fast-path.rst
+ * says what was run on each).  Every difference
  * is a feature Kbuild finds in the target's own headers (kmod/Kbuild,
  * VFPOST_HAVE_*), not a version number: stable branches and distributions
  * backport features, so a version says little about an API.
