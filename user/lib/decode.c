@@ -41,7 +41,7 @@ int vfpost_parse_bdf(const char *s, char out[VFPOST_BDF_LEN])
 {
 	unsigned long dom = 0, bus, dev, fn;
 	const char *c1, *c2, *dot, *b = s;
-	char norm[VFPOST_BDF_LEN];
+	char norm[VFPOST_BDF_LEN] = "";	/* copied whole: no stale bytes */
 
 	if (!s)
 		return -EINVAL;

@@ -93,14 +93,17 @@ int cli_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-/* libvfpost's parser, the one vfpostctl uses; @out holds 15 characters. */
+/*
+ * libvfpost's parser, the one vfpostctl uses; @out holds 15 characters and
+ * is written whole (NUL-padded), so a copy of it carries no stale bytes.
+ */
 int cli_parse_bdf(const char *s, char out[16])
 {
-	char b[VFPOST_BDF_LEN];
+	char b[VFPOST_BDF_LEN] = "";
 
 	if (vfpost_parse_bdf(s, b) || strlen(b) >= 16)
 		return -1;
-	memcpy(out, b, strlen(b) + 1);
+	memcpy(out, b, 16);
 	return 0;
 }
 
