@@ -24,12 +24,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "gsi.h"
 #include "log.h"
+#include "vfio_host.h"
 #include "vfio_priv.h"
 #include "vm.h"
 
@@ -46,14 +45,13 @@ static int kvm_irqfd(struct vfio_assigned *a, int efd, int gsi, bool assign, int
 		irqfd.flags = KVM_IRQFD_FLAG_RESAMPLE;
 		irqfd.resamplefd = resample;
 	}
-	if (ioctl(vm_fd(a->vm), KVM_IRQFD, &irqfd)) {
-		int err = errno;
+	int ret;
 
+	ret = vfio_host->irqfd(a->vm, &irqfd);
+	if (ret)
 		log_warn_rl("%s: KVM_IRQFD %s gsi %d: %s", a->bdf, assign ? "assign" : "deassign",
-			    gsi, strerror(err));
-		return -err;
-	}
-	return 0;
+			    gsi, strerror(-ret));
+	return ret;
 }
 
 static void signal_msi(struct vfio_assigned *a, uint64_t addr, uint32_t data)
@@ -64,8 +62,10 @@ static void signal_msi(struct vfio_assigned *a, uint64_t addr, uint32_t data)
 		.data = data,
 	};
 
-	if (ioctl(vm_fd(a->vm), KVM_SIGNAL_MSI, &msi) < 0)
-		log_debug_rl("%s: KVM_SIGNAL_MSI: %s", a->bdf, strerror(errno));
+	int ret = vfio_host->signal_msi(a->vm, &msi);
+
+	if (ret)
+		log_debug_rl("%s: KVM_SIGNAL_MSI: %s", a->bdf, strerror(-ret));
 }
 
 static void ep_ctl(struct vfio_assigned *a, int op, int fd, uint32_t tag)
@@ -101,7 +101,7 @@ static int vec_get(struct vfio_assigned *a, struct vfio_vector *v, uint32_t tag,
 		ep_ctl(a, EPOLL_CTL_ADD, v->efd, tag);
 		return 0;
 	}
-	v->gsi = gsi_alloc_msi(a->vm, addr, data);
+	v->gsi = vfio_host->gsi_alloc_msi(a->vm, addr, data);
 	if (v->gsi < 0)
 		return v->gsi;
 	ret = kvm_irqfd(a, v->efd, v->gsi, true, -1);
@@ -119,7 +119,7 @@ static void vec_put(struct vfio_assigned *a, struct vfio_vector *v, uint32_t tag
 	if (v->irqfd)
 		kvm_irqfd(a, v->efd, v->gsi, false, -1);
 	if (v->gsi >= 0)
-		gsi_free(a->vm, v->gsi);
+		vfio_host->gsi_free(a->vm, v->gsi);
 	if (a->path == IRQ_PATH_RELAY)
 		ep_ctl(a, EPOLL_CTL_DEL, v->efd, tag);
 	close(v->efd);
@@ -239,7 +239,7 @@ static void op_vector_update(void *opaque, unsigned int vec, uint64_t addr, uint
 
 	if (a->vec[vec].gsi < 0)
 		return;
-	ret = gsi_update_msi(a->vm, a->vec[vec].gsi, addr, data);
+	ret = vfio_host->gsi_update_msi(a->vm, a->vec[vec].gsi, addr, data);
 	if (ret)
 		log_warn_rl("%s: MSI-X vector %u route update: %s", a->bdf, vec, strerror(-ret));
 }
@@ -330,7 +330,7 @@ static uint64_t op_pba_read(void *opaque, unsigned int qword)
 		return 0;
 	switch (a->path) {
 	case IRQ_PATH_VFPOST:
-		if (pread(a->fd, &v, sizeof(v), a->bar[a->msix_bar].offset + a->msix_pba_off +
+		if (vfio_host->pread(a->fd, &v, sizeof(v), a->bar[a->msix_bar].offset + a->msix_pba_off +
 			  8ull * qword) != sizeof(v))
 			v = 0;
 		return v;
@@ -405,7 +405,7 @@ void vfio_irq_msi_update(struct vfio_assigned *a, bool enabled, uint64_t addr, u
 			log_debug_rl("%s: MSI enabled (gsi %d)", a->bdf, a->msi.gsi);
 		}
 	} else if (a->msi.gsi >= 0) {
-		ret = gsi_update_msi(a->vm, a->msi.gsi, addr, data);
+		ret = vfio_host->gsi_update_msi(a->vm, a->msi.gsi, addr, data);
 		if (ret)
 			log_warn_rl("%s: MSI route update: %s", a->bdf, strerror(-ret));
 	}

@@ -15,14 +15,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/pci_regs.h>
 
 #include "irqpath.h"
 #include "log.h"
+#include "vfio_host.h"
 #include "vfio_pci.h"
 #include "vfio_priv.h"
 #include "vm.h"
@@ -34,10 +33,9 @@
 static bool sys_exists(const char *bdf, const char *attr)
 {
 	char path[PATH_MAX];
-	struct stat st;
 
 	snprintf(path, sizeof(path), SYS_PCI "%s%s%s", bdf, *attr ? "/" : "", attr);
-	return !stat(path, &st);
+	return vfio_host->exists(path);
 }
 
 /* Basename of the symlink SYS_PCI/bdf/attr into @out ("" if absent). */
@@ -48,7 +46,7 @@ static void sys_link_name(const char *bdf, const char *attr, char *out, size_t l
 
 	out[0] = '\0';
 	snprintf(path, sizeof(path), SYS_PCI "%s/%s", bdf, attr);
-	n = readlink(path, target, sizeof(target) - 1);
+	n = vfio_host->readlink(path, target, sizeof(target) - 1);
 	if (n <= 0)
 		return;
 	target[n] = '\0';
@@ -58,7 +56,6 @@ static void sys_link_name(const char *bdf, const char *attr, char *out, size_t l
 static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t drvlen)
 {
 	char grp[32];
-	struct stat st;
 
 	memset(f, 0, sizeof(*f));
 	f->exists = sys_exists(bdf, "");
@@ -67,7 +64,7 @@ static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t 
 	f->driver = drv;
 	sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
 	f->iommu_group = grp[0] != '\0';
-	f->vfpost_loaded = !stat("/sys/module/vfpost", &st);
+	f->vfpost_loaded = vfio_host->exists("/sys/module/vfpost");
 }
 
 static int iommu_group_of(const char *bdf)
@@ -122,7 +119,7 @@ int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
 	s->count = count;
 	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
 		memcpy(s->data, fds, count * sizeof(int32_t));
-	ret = ioctl(a->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+	ret = vfio_host->ioctl(a->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
 	free(s);
 	return ret;
 }
@@ -140,7 +137,7 @@ static int region_info(struct vfio_assigned *a, unsigned int index, struct vfio_
 			return -ENOMEM;
 		ri->argsz = sz;
 		ri->index = index;
-		if (ioctl(a->fd, VFIO_DEVICE_GET_REGION_INFO, ri)) {
+		if (vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_REGION_INFO, ri)) {
 			int err = -errno;
 
 			free(ri);
@@ -199,8 +196,7 @@ static void region_mmap(struct vfio_assigned *a, struct vfio_region *r)
 		r->map[i] = NULL;
 		if ((r->mmap[i].off | r->mmap[i].size) & (page - 1))
 			continue;
-		p = mmap(NULL, r->mmap[i].size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd,
-			 r->offset + r->mmap[i].off);
+		p = vfio_host->mmap(r->mmap[i].size, a->fd, r->offset + r->mmap[i].off);
 		if (p == MAP_FAILED) {
 			log_warn("%s: mmap of BAR area +0x%llx failed (%s); accesses will be trapped",
 				 a->bdf, (unsigned long long)r->mmap[i].off, strerror(errno));
@@ -216,7 +212,7 @@ static void region_munmap(struct vfio_region *r)
 
 	for (i = 0; i < r->nr_mmap; i++) {
 		if (r->map[i])
-			munmap(r->map[i], r->mmap[i].size);
+			vfio_host->munmap(r->map[i], r->mmap[i].size);
 		r->map[i] = NULL;
 	}
 }
@@ -224,7 +220,7 @@ static void region_munmap(struct vfio_region *r)
 static int cfg_be_read(void *opaque, unsigned int off, void *buf, unsigned int len)
 {
 	struct vfio_assigned *a = opaque;
-	ssize_t n = pread(a->fd, buf, len, a->cfg_region.offset + off);
+	ssize_t n = vfio_host->pread(a->fd, buf, len, a->cfg_region.offset + off);
 
 	return n == (ssize_t)len ? 0 : -EIO;
 }
@@ -232,7 +228,7 @@ static int cfg_be_read(void *opaque, unsigned int off, void *buf, unsigned int l
 static int cfg_be_write(void *opaque, unsigned int off, const void *buf, unsigned int len)
 {
 	struct vfio_assigned *a = opaque;
-	ssize_t n = pwrite(a->fd, buf, len, a->cfg_region.offset + off);
+	ssize_t n = vfio_host->pwrite(a->fd, buf, len, a->cfg_region.offset + off);
 
 	return n == (ssize_t)len ? 0 : -EIO;
 }
@@ -259,7 +255,8 @@ static void bar_forward(struct vfio_assigned *a, int bar, uint64_t off, void *da
 			memset(data, 0xff, len);
 		return;
 	}
-	n = is_write ? pwrite(a->fd, data, len, pos) : pread(a->fd, data, len, pos);
+	n = is_write ? vfio_host->pwrite(a->fd, data, len, pos) :
+		   vfio_host->pread(a->fd, data, len, pos);
 	if (n != (ssize_t)len && !is_write)
 		memset(data, 0xff, len);
 }
@@ -303,11 +300,11 @@ static void bar_unmap(struct vfio_assigned *a, int bar)
 	if (!bs->on)
 		return;
 	if (bs->trapped && bs->pio)
-		vm_unregister_pio(a->vm, bs->gpa, bar_ctx(a, bar));
+		vfio_host->unregister_pio(a->vm, bs->gpa, bar_ctx(a, bar));
 	else if (bs->trapped)
-		vm_unregister_mmio(a->vm, bs->gpa, bar_ctx(a, bar));
+		vfio_host->unregister_mmio(a->vm, bs->gpa, bar_ctx(a, bar));
 	for (i = 0; i < bs->nr_slots; i++)
-		vm_unmap_memslot(a->vm, bs->slot[i]);
+		vfio_host->unmap_memslot(a->vm, bs->slot[i]);
 	bs->nr_slots = 0;
 	bs->trapped = false;
 	bs->on = false;
@@ -345,7 +342,7 @@ static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
 
 			if (r->mmap[j].off != mm[k].off || !r->map[j])
 				continue;
-			slot = vm_map_memslot(a->vm, gpa + out[i].off, out[i].size,
+			slot = vfio_host->map_memslot(a->vm, gpa + out[i].off, out[i].size,
 					      (char *)r->map[j] + (out[i].off - mm[k].off));
 			if (slot < 0)
 				log_warn_rl("%s: BAR%d memslot at 0x%llx: %s; trapped instead",
@@ -360,7 +357,7 @@ static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
 	 * Record only what was registered: the guest may have put the BAR
 	 * over another trap (ECAM, another device's BAR).
 	 */
-	bs->trapped = !vm_register_mmio(a->vm, gpa, r->size, bar_io, bar_ctx(a, bar));
+	bs->trapped = !vfio_host->register_mmio(a->vm, gpa, r->size, bar_io, bar_ctx(a, bar));
 	if (!bs->trapped)
 		log_warn_rl("%s: BAR%d: cannot trap MMIO at 0x%llx", a->bdf, bar,
 			    (unsigned long long)gpa);
@@ -382,7 +379,7 @@ static void cfg_bar_map(void *opaque, int bar, uint64_t addr, bool on)
 	if (!on)
 		return;
 	if (a->cfg.bar[bar].io) {
-		if (vm_register_pio(a->vm, addr, a->cfg.bar[bar].size, bar_io, bar_ctx(a, bar))) {
+		if (vfio_host->register_pio(a->vm, addr, a->cfg.bar[bar].size, bar_io, bar_ctx(a, bar))) {
 			log_warn_rl("%s: BAR%d: cannot trap I/O ports at 0x%llx", a->bdf, bar,
 				    (unsigned long long)addr);
 			return;
@@ -453,7 +450,7 @@ static int dma_map_one(void *opaque, uint64_t gpa, void *hva, uint64_t size)
 		.size = size,
 	};
 
-	if (ioctl(a->container, VFIO_IOMMU_MAP_DMA, &map)) {
+	if (vfio_host->ioctl(a->container, VFIO_IOMMU_MAP_DMA, &map)) {
 		int err = errno;
 
 		log_err("%s: DMA mapping of guest RAM 0x%llx+0x%llx failed: %s%s", a->bdf,
@@ -478,19 +475,21 @@ static int open_vfio(struct vfio_assigned *a)
 			a->bdf);
 		return -ENODEV;
 	}
-	a->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	a->container = vfio_host->open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (a->container < 0) {
 		log_err("%s: cannot open /dev/vfio/vfio: %s (modprobe vfio-pci)", a->bdf,
 			strerror(errno));
 		return -errno;
 	}
-	if (ioctl(a->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+	if (vfio_host->ioctl(a->container, VFIO_GET_API_VERSION, NULL) != VFIO_API_VERSION) {
 		log_err("%s: unsupported VFIO API version", a->bdf);
 		return -EINVAL;
 	}
-	if (ioctl(a->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
+	if (vfio_host->ioctl(a->container, VFIO_CHECK_EXTENSION,
+			     VFIO_IOCTL_INT(VFIO_TYPE1v2_IOMMU)) > 0)
 		iommu = VFIO_TYPE1v2_IOMMU;
-	else if (ioctl(a->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
+	else if (vfio_host->ioctl(a->container, VFIO_CHECK_EXTENSION,
+				  VFIO_IOCTL_INT(VFIO_TYPE1_IOMMU)) > 0)
 		iommu = VFIO_TYPE1_IOMMU;
 	else {
 		log_err("%s: no VFIO type1 IOMMU backend (modprobe vfio_iommu_type1; is the IOMMU enabled?)",
@@ -498,7 +497,7 @@ static int open_vfio(struct vfio_assigned *a)
 		return -ENODEV;
 	}
 	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
-	a->group = open(path, O_RDWR | O_CLOEXEC);
+	a->group = vfio_host->open(path, O_RDWR | O_CLOEXEC);
 	if (a->group < 0) {
 		int err = errno;
 
@@ -507,7 +506,7 @@ static int open_vfio(struct vfio_assigned *a)
 			err == ENOENT ? " (bind the device to vfio-pci)" : "");
 		return -err;
 	}
-	if (ioctl(a->group, VFIO_GROUP_GET_STATUS, &gs)) {
+	if (vfio_host->ioctl(a->group, VFIO_GROUP_GET_STATUS, &gs)) {
 		log_err("%s: VFIO_GROUP_GET_STATUS: %s", a->bdf, strerror(errno));
 		return -errno;
 	}
@@ -517,15 +516,15 @@ static int open_vfio(struct vfio_assigned *a)
 			a->bdf, group, who, who[0] ? " not bound to VFIO; " : "", group);
 		return -EPERM;
 	}
-	if (ioctl(a->group, VFIO_GROUP_SET_CONTAINER, &a->container)) {
+	if (vfio_host->ioctl(a->group, VFIO_GROUP_SET_CONTAINER, &a->container)) {
 		log_err("%s: VFIO_GROUP_SET_CONTAINER: %s", a->bdf, strerror(errno));
 		return -errno;
 	}
-	if (ioctl(a->container, VFIO_SET_IOMMU, iommu)) {
+	if (vfio_host->ioctl(a->container, VFIO_SET_IOMMU, VFIO_IOCTL_INT(iommu))) {
 		log_err("%s: VFIO_SET_IOMMU: %s", a->bdf, strerror(errno));
 		return -errno;
 	}
-	a->fd = ioctl(a->group, VFIO_GROUP_GET_DEVICE_FD, a->bdf);
+	a->fd = vfio_host->ioctl(a->group, VFIO_GROUP_GET_DEVICE_FD, a->bdf);
 	if (a->fd < 0) {
 		int err = errno;
 
@@ -534,7 +533,7 @@ static int open_vfio(struct vfio_assigned *a)
 		return -err;
 	}
 	a->info.argsz = sizeof(a->info);
-	if (ioctl(a->fd, VFIO_DEVICE_GET_INFO, &a->info)) {
+	if (vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_INFO, &a->info)) {
 		log_err("%s: VFIO_DEVICE_GET_INFO: %s", a->bdf, strerror(errno));
 		return -errno;
 	}
@@ -550,7 +549,7 @@ static void reset_device(struct vfio_assigned *a, const char *when)
 {
 	if (a->fd < 0 || !(a->info.flags & VFIO_DEVICE_FLAGS_RESET))
 		return;
-	if (ioctl(a->fd, VFIO_DEVICE_RESET))
+	if (vfio_host->ioctl(a->fd, VFIO_DEVICE_RESET, NULL))
 		log_warn("%s: reset at %s failed: %s", a->bdf, when, strerror(errno));
 	else
 		log_debug("%s: reset at %s", a->bdf, when);
@@ -610,7 +609,7 @@ static int start_service(struct vfio_assigned *a)
 		return ret;
 	/* VFIO's device request interrupt: the host wants the device back. */
 	if (a->info.num_irqs > VFIO_PCI_REQ_IRQ_INDEX &&
-	    !ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count) {
+	    !vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count) {
 		a->req_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (a->req_efd < 0)
 			return -errno;
@@ -622,7 +621,7 @@ static int start_service(struct vfio_assigned *a)
 		if (ret)
 			log_warn("%s: no device request channel (%s)", a->bdf, strerror(-ret));
 	}
-	if (vfio_vfpost_loaded()) {
+	if (a->vfpost_loaded) {
 		a->vp = vfio_vfpost_subscribe(a->bdf);
 		if (a->vp && ep_add(a, vfio_vfpost_fd(a->vp), VFIO_EP_VFPOST))
 			log_warn("%s: cannot watch vfpost events", a->bdf);
@@ -657,7 +656,7 @@ static void close_device(struct vfio_assigned *a, bool reset)
 	int i;
 
 	if (a->on_bus) {
-		pci_bus_remove(vm_pci_bus(a->vm), &a->pdev);
+		pci_bus_remove(vfio_host->pci_bus(a->vm), &a->pdev);
 		a->on_bus = false;
 	}
 	for (i = 0; i < VCFG_NR_BARS; i++)
@@ -673,11 +672,11 @@ static void close_device(struct vfio_assigned *a, bool reset)
 	for (i = 0; i < VCFG_NR_BARS; i++)
 		region_munmap(&a->bar[i]);
 	if (a->fd >= 0)
-		close(a->fd);
+		vfio_host->close(a->fd);
 	if (a->group >= 0)
-		close(a->group);
+		vfio_host->close(a->group);
 	if (a->container >= 0)
-		close(a->container);
+		vfio_host->close(a->container);
 	a->fd = a->group = a->container = -1;
 }
 
@@ -721,6 +720,7 @@ static int acquire(struct vfio_assigned *a, enum irq_path path)
 
 	read_facts(a->bdf, &f, a->driver, sizeof(a->driver));
 	a->is_vf = f.is_vf;
+	a->vfpost_loaded = f.vfpost_loaded;
 	switch (vfio_plan(a->bdf, &f, err, sizeof(err))) {
 	case VFIO_PLAN_ERROR:
 		log_err("%s", err);
@@ -753,7 +753,7 @@ static int acquire(struct vfio_assigned *a, enum irq_path path)
 static int setup_bars(struct vfio_assigned *a)
 {
 	uint64_t sizes[VCFG_NR_BARS] = { 0 };
-	struct pci_bus *bus = vm_pci_bus(a->vm);
+	struct pci_bus *bus = vfio_host->pci_bus(a->vm);
 	int i, ret;
 
 	for (i = 0; i < VCFG_NR_BARS; i++) {
@@ -854,21 +854,21 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 
 	if (acquire(a, path) || open_vfio(a))
 		goto fail;
-	ret = vm_for_each_ram(vm, dma_map_one, a);
+	ret = vfio_host->for_each_ram(vm, dma_map_one, a);
 	if (ret)
 		goto fail;
 	if (a->info.num_irqs > VFIO_PCI_INTX_IRQ_INDEX && !a->is_vf) {
 		struct vfio_irq_info irq = { .argsz = sizeof(irq),
 					     .index = VFIO_PCI_INTX_IRQ_INDEX };
 
-		a->has_intx = !ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count;
+		a->has_intx = !vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count;
 	}
 	if (setup_bars(a) || setup_msix(a))
 		goto fail;
 	a->has_msi = a->cfg.msi_cap != 0;
 	a->pdev.ops = &pci_ops;
 	a->pdev.priv = a;
-	ret = pci_bus_add(vm_pci_bus(vm), &a->pdev);
+	ret = pci_bus_add(vfio_host->pci_bus(vm), &a->pdev);
 	if (ret) {
 		log_err("%s: no free slot on the guest's PCI bus", bdf);
 		goto fail;

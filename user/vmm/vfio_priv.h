@@ -71,6 +71,7 @@ struct vfio_assigned {
 	char bdf[16];
 	enum irq_path path;
 	bool is_vf;
+	bool vfpost_loaded;	/* /sys/module/vfpost at assignment */
 	bool claimed;		/* claimed through vfpost: release at exit */
 	struct vfpost *claim;	/* the claim's handle: closing it releases */
 	char driver[64];
