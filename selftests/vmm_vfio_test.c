@@ -413,6 +413,7 @@ FIXTURE(vf) {
 	struct vmm v;
 	bool sata_to_vfio;	/* error_group_not_viable bound ICH9_SATA to vfio-pci */
 	bool smbus_probed;	/* ... and ICH9_SMBUS, driverless before, to its driver */
+	bool smbus_to_vfio;	/* one_group_two_functions bound ICH9_SMBUS to vfio-pci */
 };
 
 FIXTURE_SETUP(vf)
@@ -440,6 +441,8 @@ FIXTURE_TEARDOWN(vf)
 	vfpost_unload();
 	if (self->sata_to_vfio)
 		lab_bind(ICH9_SATA, "");
+	if (self->smbus_to_vfio)
+		lab_bind(ICH9_SMBUS, "");
 	if (self->smbus_probed)
 		lab_sh("echo %s > /sys/bus/pci/devices/%s/driver/unbind", ICH9_SMBUS, ICH9_SMBUS);
 }
@@ -636,6 +639,59 @@ TEST_F_TIMEOUT(vf, error_group_not_viable, 300)
 		 "%s: IOMMU group %d is not viable: %s (%s) not bound to VFIO; bind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
 		 ICH9_SATA, group, ICH9_SMBUS, drv, group);
 	expect_error(_metadata, &self->v, "viable", args, msg);
+}
+
+/* "vvvv:dddd" of @bdf from sysfs. */
+static int pci_id(const char *bdf, char *out, size_t len)
+{
+	char path[128], ven[8], dev[8];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
+	if (lab_read_file(path, ven, sizeof(ven)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", bdf);
+	if (lab_read_file(path, dev, sizeof(dev)))
+		return -ENOENT;
+	ven[strcspn(ven, "\n")] = dev[strcspn(dev, "\n")] = '\0';
+	snprintf(out, len, "%s:%s", ven + 2, dev + 2);
+	return 0;
+}
+
+/*
+ * Both functions of one IOMMU group (q35's ICH9 SATA and SMBus) in one
+ * guest: the group is opened once, both devices share the VM's container,
+ * and the guest finds both on its bus.
+ */
+TEST_F_TIMEOUT(vf, one_group_two_functions, 900)
+{
+	int group = lab_iommu_group(ICH9_SATA);
+	const char *initrd = guest_initrd();
+	char sata[32], smbus[32], args[1024], seen[64];
+
+	ASSERT_NE(NULL, initrd);
+	if (group < 0 || group != lab_iommu_group(ICH9_SMBUS))
+		SKIP(return, "%s and %s are not in one IOMMU group on this machine",
+		     ICH9_SATA, ICH9_SMBUS);
+	ASSERT_EQ(0, pci_id(ICH9_SATA, sata, sizeof(sata)));
+	ASSERT_EQ(0, pci_id(ICH9_SMBUS, smbus, sizeof(smbus)));
+	ASSERT_EQ(0, lab_bind(ICH9_SATA, "vfio-pci"));
+	self->sata_to_vfio = true;
+	ASSERT_EQ(0, lab_bind(ICH9_SMBUS, "vfio-pci"));
+	self->smbus_to_vfio = true;
+	snprintf(args, sizeof(args),
+		 "--vfio %s --vfio %s --initrd %s --cmdline 'quiet guest.script=vfio-guest.sh vfio.ids=%s,%s vfio.pause=0'",
+		 ICH9_SATA, ICH9_SMBUS, initrd, sata, smbus);
+	ASSERT_EQ(0, vmm_start(&self->v, "group", args));
+	EXPECT_EQ(0, vmm_wait(&self->v, BOOT_TIMEOUT));
+	if (self->v.status || !log_has(&self->v, "VFIO-GUEST-OK"))
+		dump_log(&self->v);
+	EXPECT_TRUE(log_has(&self->v, "VFIO-GUEST-OK"));
+	EXPECT_TRUE(log_has(&self->v, ICH9_SATA ": assigned as"));
+	EXPECT_TRUE(log_has(&self->v, ICH9_SMBUS ": assigned as"));
+	snprintf(seen, sizeof(seen), "VFIO-SEEN %s at", sata);
+	EXPECT_TRUE(log_has(&self->v, seen));
+	snprintf(seen, sizeof(seen), "VFIO-SEEN %s at", smbus);
+	EXPECT_TRUE(log_has(&self->v, seen));
 }
 
 TEST_HARNESS_MAIN

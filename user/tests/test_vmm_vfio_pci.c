@@ -355,4 +355,120 @@ TEST_F(vfio, not_a_vfio_device_is_refused_untouched)
 	EXPECT_TRUE(fk_clean());
 }
 
+/* ---- several devices: one container, each group once ---- */
+
+FIXTURE(two) {
+	struct vfio_assigned *a, *b;
+};
+
+FIXTURE_SETUP(two)
+{
+	fk_reset();
+	self->a = self->b = NULL;
+}
+
+FIXTURE_TEARDOWN(two)
+{
+	vfio_release(self->a);
+	vfio_release(self->b);
+	fk_teardown();
+}
+
+static int fds_of(enum fk_kind kind)
+{
+	int i, n = 0;
+
+	for (i = 0; i < FK_MAX_FD; i++)
+		n += fk.fd[i].kind == kind;
+	return n;
+}
+
+TEST_F(two, two_functions_of_one_group)
+{
+	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+	fk_add_dev("0000:05:00.1", 20, "vfio-pci", true);
+	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO);
+	ASSERT_NE(NULL, self->a);
+	self->b = vfio_assign(fk_vm(), "0000:05:00.1", IRQ_PATH_VFIO);
+	ASSERT_NE(NULL, self->b);
+	EXPECT_NE(self->a->pdev.devfn, self->b->pdev.devfn);
+	EXPECT_EQ(0x10ca8086u, ecam_read(self->b, PCI_VENDOR_ID, 4));
+	EXPECT_EQ(1, fds_of(FK_GROUP));		/* the group opened once */
+	EXPECT_EQ(1, fds_of(FK_CONTAINER));
+	EXPECT_EQ(2u, fk.map_dma_calls);	/* RAM mapped once, not per device */
+	/* the first one goes; the other keeps group, container and mappings */
+	vfio_release(self->a);
+	self->a = NULL;
+	EXPECT_TRUE(fk.dev[1].open);
+	EXPECT_EQ(1, fds_of(FK_GROUP));
+	EXPECT_EQ(2, fk.cont[0].nr_maps);
+	vfio_release(self->b);
+	self->b = NULL;
+	EXPECT_TRUE(fk_clean());
+}
+
+TEST_F(two, two_groups_one_container)
+{
+	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+	fk_add_dev("0000:06:00.0", 21, "vfio-pci", true);
+	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO);
+	ASSERT_NE(NULL, self->a);
+	self->b = vfio_assign(fk_vm(), "0000:06:00.0", IRQ_PATH_VFIO);
+	ASSERT_NE(NULL, self->b);
+	EXPECT_EQ(2, fds_of(FK_GROUP));
+	EXPECT_EQ(1, fds_of(FK_CONTAINER));
+	EXPECT_EQ(0, fk.group[0].container);
+	EXPECT_EQ(0, fk.group[1].container);
+	EXPECT_EQ(2u, fk.map_dma_calls);
+	/* removal of the first (service thread) leaves the second working */
+	vfio_detach(self->a, "test");
+	EXPECT_EQ(1, fds_of(FK_GROUP));
+	EXPECT_EQ(2, fk.cont[0].nr_maps);
+	EXPECT_EQ(0x10ca8086u, ecam_read(self->b, PCI_VENDOR_ID, 4));
+	vfio_release(self->a);
+	self->a = NULL;
+	vfio_release(self->b);
+	self->b = NULL;
+	EXPECT_TRUE(fk_clean());
+}
+
+TEST_F(two, a_failing_second_device_leaves_the_first_intact)
+{
+	static const unsigned long reqs[] = { VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER,
+					      VFIO_GROUP_GET_DEVICE_FD, VFIO_DEVICE_GET_INFO };
+	unsigned int i, same;
+
+	for (same = 0; same < 2; same++) {
+		for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+			struct vfio_assigned *b;
+
+			fk_reset();
+			fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+			fk_add_dev("0000:05:00.1", same ? 20 : 21, "vfio-pci", true);
+			self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO);
+			ASSERT_NE(NULL, self->a);
+			fk.fail_req = reqs[i];
+			fk.fail_nth = 1;
+			fk.fail_errno = EIO;
+			b = vfio_assign(fk_vm(), "0000:05:00.1", IRQ_PATH_VFIO);
+			if (same && reqs[i] != VFIO_GROUP_GET_DEVICE_FD &&
+			    reqs[i] != VFIO_DEVICE_GET_INFO) {
+				/* the group is already set up: not asked again */
+				EXPECT_NE(NULL, b);
+				vfio_release(b);
+				b = NULL;
+			}
+			EXPECT_EQ(NULL, b);
+			EXPECT_FALSE(fk.dev[1].open);
+			EXPECT_TRUE(fk.dev[0].open);
+			EXPECT_EQ(1, fds_of(FK_GROUP)) TH_LOG("req %lx same %u", reqs[i], same);
+			EXPECT_EQ(1, fds_of(FK_CONTAINER));
+			EXPECT_EQ(2, fk.cont[0].nr_maps);
+			vfio_release(self->a);
+			self->a = NULL;
+			EXPECT_TRUE(fk_clean());
+		}
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VFIO passthrough: device acquisition, type1 container/group/device, DMA
- * mapping of guest RAM, config space glue, BAR memslots and traps, removal
- * while the VM runs.  Interrupts live in vfio_irq.c.  See vfio_pci.h and,
+ * VFIO passthrough: device acquisition and setup, config space glue, BAR
+ * memslots and traps, removal while the VM runs.  The container, groups
+ * and DMA mapping of guest RAM live in vfio_iommu.c.  Interrupts live in vfio_irq.c.  See vfio_pci.h and,
  * for the locking rules, vfio_priv.h.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -39,7 +38,7 @@ static bool sys_exists(const char *bdf, const char *attr)
 }
 
 /* Basename of the symlink SYS_PCI/bdf/attr into @out ("" if absent). */
-static void sys_link_name(const char *bdf, const char *attr, char *out, size_t len)
+void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
@@ -60,44 +59,11 @@ static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t 
 	memset(f, 0, sizeof(*f));
 	f->exists = sys_exists(bdf, "");
 	f->is_vf = sys_exists(bdf, "physfn");
-	sys_link_name(bdf, "driver", drv, drvlen);
+	vfio_sys_link_name(bdf, "driver", drv, drvlen);
 	f->driver = drv;
-	sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
+	vfio_sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
 	f->iommu_group = grp[0] != '\0';
 	f->vfpost_loaded = vfio_host->exists("/sys/module/vfpost");
-}
-
-static int iommu_group_of(const char *bdf)
-{
-	char grp[32];
-
-	sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
-	return grp[0] ? atoi(grp) : -1;
-}
-
-/* One line listing the devices of @group not bound to a VFIO driver. */
-static void group_offenders(int group, char *out, size_t len)
-{
-	char path[64], drv[64];
-	struct dirent *de;
-	size_t used = 0;
-	DIR *d;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		sys_link_name(de->d_name, "driver", drv, sizeof(drv));
-		if (!drv[0] || vfio_driver_is_vfio(drv))
-			continue;
-		used += snprintf(out + used, len > used ? len - used : 0, "%s%s (%s)",
-				 used ? ", " : "", de->d_name, drv);
-	}
-	closedir(d);
 }
 
 /* ---- VFIO plumbing ---- */
@@ -437,105 +403,19 @@ static struct bar_ctx *bar_ctx(struct vfio_assigned *a, int bar)
 	return &f->ctx[bar];
 }
 
-/* ---- DMA ---- */
-
-static int dma_map_one(void *opaque, uint64_t gpa, void *hva, uint64_t size)
-{
-	struct vfio_assigned *a = opaque;
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)hva,
-		.iova = gpa,
-		.size = size,
-	};
-
-	if (vfio_host->ioctl(a->container, VFIO_IOMMU_MAP_DMA, &map)) {
-		int err = errno;
-
-		log_err("%s: DMA mapping of guest RAM 0x%llx+0x%llx failed: %s%s", a->bdf,
-			(unsigned long long)gpa, (unsigned long long)size, strerror(err),
-			err == ENOMEM ? " (raise the locked-memory limit: ulimit -l)" : "");
-		return -err;
-	}
-	return 0;
-}
-
 /* ---- open / close ---- */
 
 static int open_vfio(struct vfio_assigned *a)
 {
-	struct vfio_group_status gs = { .argsz = sizeof(gs) };
-	char path[64], who[512];
-	int group, iommu;
+	int ret = vfio_iommu_open_device(a);
 
-	group = iommu_group_of(a->bdf);
-	if (group < 0) {
-		log_err("%s: no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on)",
-			a->bdf);
-		return -ENODEV;
-	}
-	a->container = vfio_host->open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (a->container < 0) {
-		log_err("%s: cannot open /dev/vfio/vfio: %s (modprobe vfio-pci)", a->bdf,
-			strerror(errno));
-		return -errno;
-	}
-	if (vfio_host->ioctl(a->container, VFIO_GET_API_VERSION, NULL) != VFIO_API_VERSION) {
-		log_err("%s: unsupported VFIO API version", a->bdf);
-		return -EINVAL;
-	}
-	if (vfio_host->ioctl(a->container, VFIO_CHECK_EXTENSION,
-			     VFIO_IOCTL_INT(VFIO_TYPE1v2_IOMMU)) > 0)
-		iommu = VFIO_TYPE1v2_IOMMU;
-	else if (vfio_host->ioctl(a->container, VFIO_CHECK_EXTENSION,
-				  VFIO_IOCTL_INT(VFIO_TYPE1_IOMMU)) > 0)
-		iommu = VFIO_TYPE1_IOMMU;
-	else {
-		log_err("%s: no VFIO type1 IOMMU backend (modprobe vfio_iommu_type1; is the IOMMU enabled?)",
-			a->bdf);
-		return -ENODEV;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
-	a->group = vfio_host->open(path, O_RDWR | O_CLOEXEC);
-	if (a->group < 0) {
-		int err = errno;
-
-		log_err("%s: cannot open %s: %s%s", a->bdf, path, strerror(err),
-			err == EBUSY ? " (the group is in use by another process)" :
-			err == ENOENT ? " (bind the device to vfio-pci)" : "");
-		return -err;
-	}
-	if (vfio_host->ioctl(a->group, VFIO_GROUP_GET_STATUS, &gs)) {
-		log_err("%s: VFIO_GROUP_GET_STATUS: %s", a->bdf, strerror(errno));
-		return -errno;
-	}
-	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		group_offenders(group, who, sizeof(who));
-		log_err("%s: IOMMU group %d is not viable: %s%sbind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
-			a->bdf, group, who, who[0] ? " not bound to VFIO; " : "", group);
-		return -EPERM;
-	}
-	if (vfio_host->ioctl(a->group, VFIO_GROUP_SET_CONTAINER, &a->container)) {
-		log_err("%s: VFIO_GROUP_SET_CONTAINER: %s", a->bdf, strerror(errno));
-		return -errno;
-	}
-	if (vfio_host->ioctl(a->container, VFIO_SET_IOMMU, VFIO_IOCTL_INT(iommu))) {
-		log_err("%s: VFIO_SET_IOMMU: %s", a->bdf, strerror(errno));
-		return -errno;
-	}
-	a->fd = vfio_host->ioctl(a->group, VFIO_GROUP_GET_DEVICE_FD, a->bdf);
-	if (a->fd < 0) {
-		int err = errno;
-
-		log_err("%s: cannot open the VFIO device: %s%s", a->bdf, strerror(err),
-			err == EBUSY ? " (already open, by another VMM?)" : "");
-		return -err;
-	}
+	if (ret)
+		return ret;
 	a->info.argsz = sizeof(a->info);
 	if (vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_INFO, &a->info)) {
-		log_err("%s: VFIO_DEVICE_GET_INFO: %s", a->bdf, strerror(errno));
-		return -errno;
+		ret = -errno;
+		log_err("%s: VFIO_DEVICE_GET_INFO: %s", a->bdf, strerror(-ret));
+		return ret;
 	}
 	if (!(a->info.flags & VFIO_DEVICE_FLAGS_PCI) ||
 	    a->info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
@@ -671,13 +551,7 @@ static void close_device(struct vfio_assigned *a, bool reset)
 		reset_device(a, "exit");
 	for (i = 0; i < VCFG_NR_BARS; i++)
 		region_munmap(&a->bar[i]);
-	if (a->fd >= 0)
-		vfio_host->close(a->fd);
-	if (a->group >= 0)
-		vfio_host->close(a->group);
-	if (a->container >= 0)
-		vfio_host->close(a->container);
-	a->fd = a->group = a->container = -1;
+	vfio_iommu_close_device(a);
 }
 
 void vfio_detach(struct vfio_assigned *a, const char *why)
@@ -846,16 +720,13 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 	}
 	a->vm = vm;
 	snprintf(a->bdf, sizeof(a->bdf), "%s", bdf);
-	a->container = a->group = a->fd = -1;
+	a->group = a->fd = -1;
 	a->epfd = a->stop_efd = a->req_efd = -1;
 	a->intx_efd = a->intx_resample = -1;
 	a->msi.efd = a->msi.gsi = -1;
 	pthread_mutex_init(&a->lock, NULL);
 
 	if (acquire(a, path) || open_vfio(a))
-		goto fail;
-	ret = vfio_host->for_each_ram(vm, dma_map_one, a);
-	if (ret)
 		goto fail;
 	if (a->info.num_irqs > VFIO_PCI_INTX_IRQ_INDEX && !a->is_vf) {
 		struct vfio_irq_info irq = { .argsz = sizeof(irq),

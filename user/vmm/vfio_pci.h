@@ -2,10 +2,10 @@
 /*
  * VFIO passthrough of a PCI function (--vfio BDF).
  *
- * vfio_assign() opens the device through a type1 container of its own
- * (group viability checked), claims it through vfpost when vfpost is
- * loaded and the VF is not bound to a VFIO driver, DMA-maps all guest RAM
- * (IOVA = GPA), resets it, and adds it to the guest's PCI bus with emulated
+ * vfio_assign() claims the device through vfpost when vfpost is loaded and
+ * the VF is not bound to a VFIO driver, opens it through the VM's one type1
+ * container (its group added once, viability checked; all guest RAM
+ * DMA-mapped with the first device, IOVA = GPA), resets it, and adds it to the guest's PCI bus with emulated
  * config space, BARs mmapped into memslots as the guest enables decoding,
  * and MSI-X/MSI/INTx wired to KVM along the chosen interrupt path.
  *

@@ -76,7 +76,8 @@ struct vfio_assigned {
 	struct vfpost *claim;	/* the claim's handle: closing it releases */
 	char driver[64];
 
-	int container, group, fd;
+	int group;		/* IOMMU group number (vfio_iommu.c), -1 */
+	int fd;			/* the VFIO device, -1 */
 	struct vfio_device_info info;
 	struct vfio_region cfg_region;
 	struct vfio_region bar[VCFG_NR_BARS];
@@ -119,9 +120,21 @@ struct vfio_assigned {
 };
 
 /* vfio_pci.c */
+/* Basename of the symlink /sys/bus/pci/devices/@bdf/@attr ("" if absent). */
+void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len);
 int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
 		  unsigned int start, unsigned int count, const int32_t *fds);
 void vfio_detach(struct vfio_assigned *a, const char *why);
+
+/* vfio_iommu.c: the container and groups shared by all devices */
+/*
+ * Open @a's device (a->fd, a->group) through the VM's container, putting
+ * its group in it if new; guest RAM is DMA-mapped with the first device.
+ * Returns 0 or -errno after one log line; on failure nothing is left.
+ */
+int vfio_iommu_open_device(struct vfio_assigned *a);
+/* Close a->fd; a group and the container close with their last device. */
+void vfio_iommu_close_device(struct vfio_assigned *a);
 
 /* vfio_irq.c */
 extern const struct msix_ops vfio_msix_ops;
