@@ -355,6 +355,54 @@ TEST_F(vfio, not_a_vfio_device_is_refused_untouched)
 	EXPECT_TRUE(fk_clean());
 }
 
+/* ---- which devices are VFIO devices: sysfs, not the driver's name ---- */
+
+TEST_F(vfio, a_variant_driver_is_a_vfio_device)
+{
+	fk_add_dev(VF, 12, "mlx5_vfio_pci", true);	/* holds vfio_pci_core */
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	ASSERT_NE(NULL, self->a);
+	EXPECT_STREQ("mlx5_vfio_pci", self->a->driver);
+	EXPECT_TRUE(fk.dev[0].open);
+}
+
+TEST_F(vfio, a_vfio_dev_directory_makes_a_vfio_device)
+{
+	fk_add_dev(VF, 12, "acme_vfio", true);	/* no vfio_pci_core link... */
+	fk.dev[0].vfio_dev = true;		/* ...but a vfio-dev directory */
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	ASSERT_NE(NULL, self->a);
+	EXPECT_TRUE(fk.dev[0].open);
+}
+
+TEST_F(vfio, vfpost_bound_vf_opens_on_the_vfpost_path)
+{
+	fk_add_dev(VF, 12, "vfpost", true);
+	fk.vfpost_loaded = false;	/* bound, whatever the module state says */
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	ASSERT_NE(NULL, self->a);
+	EXPECT_EQ(IRQ_PATH_VFPOST, (int)self->a->path);
+}
+
+TEST_F(vfio, vfio_pci_built_in_is_known_by_name)
+{
+	fk_add_dev(VF, 12, "vfio-pci", true);
+	fk.dev[0].module[0] = '\0';	/* no driver/module link */
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	ASSERT_NE(NULL, self->a);
+}
+
+TEST_F(vfio, a_host_driver_is_refused_by_name)
+{
+	fk_add_dev("0000:03:00.0", 14, "nvme", false);
+	/* even a driver whose name looks like VFIO's */
+	fk_add_dev("0000:03:00.1", 15, "vfio-pci-lookalike", false);
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:03:00.0", IRQ_PATH_AUTO));
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:03:00.1", IRQ_PATH_AUTO));
+	EXPECT_EQ(0u, fk.ioctls);
+	EXPECT_TRUE(fk_clean());
+}
+
 /* ---- several devices: one container, each group once ---- */
 
 FIXTURE(two) {

@@ -49,6 +49,8 @@ enum fk_kind { FK_NONE, FK_CONTAINER, FK_GROUP, FK_DEVICE };
 struct fk_dev {
 	char bdf[16];
 	char driver[32];
+	char module[32];	/* the driver's module, "" if built in */
+	bool vfio_dev;		/* has vfio-dev/vfioN (VFIO_DEVICE_CDEV kernels) */
 	int group;		/* IOMMU group number */
 	bool is_vf;
 	bool noresize;		/* VFIO_IRQ_INFO_NORESIZE on MSI-X */
@@ -95,6 +97,7 @@ struct fake {
 	struct fk_cont cont[FK_MAX_CONT];
 	struct { enum fk_kind kind; int idx; } fd[FK_MAX_FD];
 	bool vfpost_loaded;
+	char core_holders[128];	/* modules holding vfio_pci_core, space separated */
 
 	/* failure injection: the fail_nth'th call (1-based; -1: every call) of fail_req */
 	unsigned long fail_req;
@@ -545,6 +548,12 @@ static bool fk_exists(const char *path)
 
 	if (!strcmp(path, "/sys/module/vfpost"))
 		return fk.vfpost_loaded;
+	if (!strncmp(path, "/sys/module/vfio_pci_core/holders/", 34)) {
+		char word[40];
+
+		snprintf(word, sizeof(word), " %s ", path + 34);
+		return strstr(fk.core_holders, word);
+	}
 	d = fk_dev_of_path(path, &rest);
 	if (!d)
 		return false;
@@ -552,6 +561,8 @@ static bool fk_exists(const char *path)
 		return true;
 	if (!strcmp(rest, "physfn"))
 		return d->is_vf;
+	if (!strcmp(rest, "vfio-dev"))
+		return d->vfio_dev;
 	return false;
 }
 
@@ -566,6 +577,8 @@ static ssize_t fk_readlink(const char *path, char *buf, size_t len)
 		return -1;
 	if (!strcmp(rest, "driver") && d->driver[0])
 		n = snprintf(buf, len, "../../../bus/pci/drivers/%s", d->driver);
+	else if (!strcmp(rest, "driver/module") && d->driver[0] && d->module[0])
+		n = snprintf(buf, len, "../../../../module/%s", d->module);
 	else if (!strcmp(rest, "iommu_group"))
 		n = snprintf(buf, len, "../../../kernel/iommu_groups/%d", d->group);
 	else
@@ -798,6 +811,8 @@ static int fk_add_dev(const char *bdf, int group, const char *driver, bool is_vf
 	memset(d, 0, sizeof(*d));
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
 	snprintf(d->driver, sizeof(d->driver), "%s", driver);
+	for (i = 0; driver[i] && i < (int)sizeof(d->module) - 1; i++)
+		d->module[i] = driver[i] == '-' ? '_' : driver[i];
 	d->group = group;
 	d->is_vf = is_vf;
 	d->noresize = true;
@@ -828,6 +843,7 @@ static void fk_reset(void)
 	memset(&fk, 0, sizeof(fk));
 	pthread_mutex_init(&fk.lock, NULL);
 	fk.ram_regions = 2;
+	snprintf(fk.core_holders, sizeof(fk.core_holders), " vfio_pci vfpost mlx5_vfio_pci ");
 	fk.bus = pci_bus_new(VM_PCI_MMIO32_BASE, VM_PCI_MMIO32_SIZE, 0x200000000ull,
 			     VM_PCI_MMIO64_SIZE, VM_PCI_IO_BASE, VM_PCI_IO_SIZE);
 	vfio_host = &fk_ops;

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irqpath.h"
 #include "log.h"
 #include "vfio_host.h"
 #include "vfio_priv.h"
@@ -64,7 +63,7 @@ static void group_offenders(int group, char *out, size_t len)
 		if (de->d_name[0] == '.')
 			continue;
 		vfio_sys_link_name(de->d_name, "driver", drv, sizeof(drv));
-		if (!drv[0] || vfio_driver_is_vfio(drv))
+		if (!drv[0] || vfio_is_vfio_device(de->d_name, drv))
 			continue;
 		used += snprintf(out + used, len > used ? len - used : 0, "%s%s (%s)",
 				 used ? ", " : "", de->d_name, drv);

@@ -52,6 +52,32 @@ void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len
 	snprintf(out, len, "%s", basename(target));
 }
 
+/*
+ * Whether @bdf, bound to @driver, is a VFIO device, whatever the driver's
+ * name: vfio-pci, vfpost, or a variant driver such as mlx5_vfio_pci.
+ *  - kernels with VFIO_DEVICE_CDEV (6.6+) give a VFIO device a vfio-dev
+ *    directory (vfio-dev/vfioN);
+ *  - before that, every VFIO PCI driver is built on vfio_pci_core: its
+ *    module holds vfio_pci_core (/sys/module/vfio_pci_core/holders/MOD);
+ *  - a vfio-pci built into the kernel has no module: its name is the last
+ *    resort.
+ */
+bool vfio_is_vfio_device(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], mod[64];
+
+	if (!driver || !*driver)
+		return false;
+	if (sys_exists(bdf, "vfio-dev"))
+		return true;
+	vfio_sys_link_name(bdf, "driver/module", mod, sizeof(mod));
+	if (mod[0]) {
+		snprintf(path, sizeof(path), "/sys/module/vfio_pci_core/holders/%s", mod);
+		return vfio_host->exists(path);
+	}
+	return !strcmp(driver, "vfio-pci");
+}
+
 static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t drvlen)
 {
 	char grp[32];
@@ -61,6 +87,7 @@ static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t 
 	f->is_vf = sys_exists(bdf, "physfn");
 	vfio_sys_link_name(bdf, "driver", drv, drvlen);
 	f->driver = drv;
+	f->is_vfio = vfio_is_vfio_device(bdf, drv);
 	vfio_sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
 	f->iommu_group = grp[0] != '\0';
 	f->vfpost_loaded = vfio_host->exists("/sys/module/vfpost");

@@ -122,6 +122,8 @@ struct vfio_assigned {
 /* vfio_pci.c */
 /* Basename of the symlink /sys/bus/pci/devices/@bdf/@attr ("" if absent). */
 void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len);
+/* Whether @bdf, bound to @driver, is a VFIO device (see vfio_pci.c). */
+bool vfio_is_vfio_device(const char *bdf, const char *driver);
 int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
 		  unsigned int start, unsigned int count, const int32_t *fds);
 void vfio_detach(struct vfio_assigned *a, const char *why);
