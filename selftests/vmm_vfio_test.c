@@ -31,6 +31,7 @@
 #include "lab.h"
 #include "libvfpost.h"
 #include "vfpost_lab.h"
+#include "vmm_run.h"
 
 #define BOOT_TIMEOUT	600	/* seconds for an L2 boot + test under TCG */
 #define GUEST_PAUSE	10	/* s the guest idles after its counts; the host polls at 5 Hz */
@@ -38,171 +39,17 @@
 #define MAX_DEV		4
 #define PF_SYS		"/sys/bus/pci/devices/" LAB_PF_BDF
 
-struct vmm {
-	pid_t pid;
-	char log[1024];
-	int status;		/* exit status once reaped, -1 before */
-};
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static const char *build_dir(void)
-{
-	static char path[512];
-
-	snprintf(path, sizeof(path), "%s", getenv("BUILD") ? getenv("BUILD") :
-		 "build");
-	return path;
-}
-
 /* Build the guest initrd once per test (cheap); returns its path or NULL. */
 static const char *guest_initrd(void)
 {
 	static char path[1024];
 
-	snprintf(path, sizeof(path), "%s/selftests/vmm_vfio-initrd.cpio.gz", build_dir());
+	snprintf(path, sizeof(path), "%s/selftests/vmm_vfio-initrd.cpio.gz", vmm_build_dir());
 	if (lab_sh("%s/scripts/mkinitrd-guest --modules 'nvme uio_pci_generic' "
 		   "--script %s/selftests/guest/vfio-guest.sh -o %s >/dev/null",
 		   lab_root(), lab_root(), path))
 		return NULL;
 	return path;
-}
-
-/* Start vibevmm with @args (shell words); output to a log named @name. */
-static int vmm_start(struct vmm *v, const char *name, const char *args)
-{
-	struct utsname u;
-	char cmd[4096];
-
-	if (uname(&u))
-		return -errno;
-	snprintf(v->log, sizeof(v->log), "%s/selftests/vmm_vfio-%s.log", build_dir(), name);
-	/* Never let a previous run's log answer for this one. */
-	if (unlink(v->log) && errno != ENOENT)
-		return -errno;
-	snprintf(cmd, sizeof(cmd),
-		 "exec %s/user/vibevmm --kernel /boot/vmlinuz-%s --mem 384M --cpus 1 %s > %s 2>&1",
-		 build_dir(), u.release, args, v->log);
-	v->status = -1;
-	v->pid = fork();
-	if (v->pid < 0)
-		return -errno;
-	if (v->pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	return 0;
-}
-
-/* Reap within @timeout seconds, else kill it; returns the exit status or -1. */
-static int vmm_wait(struct vmm *v, int timeout)
-{
-	double end = now() + timeout;
-	int st;
-
-	if (v->pid <= 0)
-		return v->status;
-	while (now() < end) {
-		pid_t r = waitpid(v->pid, &st, WNOHANG);
-
-		if (r == v->pid) {
-			v->pid = 0;
-			v->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			return v->status;
-		}
-		usleep(200000);
-	}
-	fprintf(stderr, "# vibevmm did not finish within %d s: killed\n", timeout);
-	kill(v->pid, SIGKILL);
-	waitpid(v->pid, &st, 0);
-	v->pid = 0;
-	v->status = -1;
-	return -1;
-}
-
-static void vmm_kill(struct vmm *v)
-{
-	if (v->pid > 0) {
-		kill(v->pid, SIGKILL);
-		waitpid(v->pid, NULL, 0);
-		v->pid = 0;
-	}
-}
-
-/* The whole log, NUL-terminated, malloc'ed (NULL if unreadable). */
-static char *read_log(const struct vmm *v)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = fopen(v->log, "r");
-
-	if (!f)
-		return NULL;
-	buf = malloc(1 << 20);
-	if (buf) {
-		len = fread(buf, 1, (1 << 20) - 1, f);
-		buf[len] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
-static bool log_has(const struct vmm *v, const char *needle)
-{
-	char *buf = read_log(v);
-	bool found = buf && strstr(buf, needle);
-
-	free(buf);
-	return found;
-}
-
-/* The log's "BDF: assigned as ..." line for @bdf contains @needle. */
-static bool assigned_has(const struct vmm *v, const char *bdf, const char *needle)
-{
-	char *buf = read_log(v), *line, *end, key[64];
-	bool found = false;
-
-	snprintf(key, sizeof(key), "%s: assigned as ", bdf);
-	line = buf ? strstr(buf, key) : NULL;
-	if (line) {
-		end = strchr(line, '\n');
-		if (end)
-			*end = '\0';
-		found = strstr(line, needle);
-	}
-	free(buf);
-	return found;
-}
-
-/* Wait until the log contains @needle, or the VMM exits, or @timeout. */
-static bool wait_log(struct vmm *v, const char *needle, int timeout)
-{
-	double end = now() + timeout;
-
-	while (now() < end) {
-		if (log_has(v, needle))
-			return true;
-		if (v->pid > 0 && waitpid(v->pid, &v->status, WNOHANG) == v->pid) {
-			v->pid = 0;
-			v->status = WIFEXITED(v->status) ? WEXITSTATUS(v->status) : -1;
-			return log_has(v, needle);
-		}
-		usleep(200000);
-	}
-	return false;
-}
-
-/* Print the interesting lines of the log (and its tail) as TAP comments. */
-static void dump_log(const struct vmm *v)
-{
-	lab_sh("grep -a -e '^vibevmm' -e VFIO- -e GUEST- '%s' | tail -n 40 | sed 's/^/#   /' >&2",
-	       v->log);
 }
 
 /* Host-side MSI-X counts of @bdf from /proc/interrupts ("...[N](bdf)"). */

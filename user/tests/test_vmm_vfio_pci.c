@@ -83,7 +83,7 @@ FIXTURE_TEARDOWN(vfio)
 TEST_F(vfio, assign_maps_ram_and_release_leaves_nothing)
 {
 	fk_add_dev(VF, 12, "vfio-pci", true);
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	EXPECT_EQ(2u, fk.map_dma_calls);		/* low and high RAM, once each */
 	EXPECT_EQ(2, fk.cont[0].nr_maps);
@@ -103,7 +103,7 @@ TEST_F(vfio, assign_maps_ram_and_release_leaves_nothing)
 TEST_F(vfio, config_writes_reach_the_device_and_bars_map)
 {
 	fk_add_dev(VF, 12, "vfio-pci", true);
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	/* the guest sizes BAR0 */
 	ecam_write(self->a, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
@@ -134,7 +134,7 @@ TEST_F(vfio, msix_vfio_path_irqfd_and_regrow)
 	int efd0, before;
 
 	fk_add_dev(VF, 12, "vfio-pci", true);
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	guest_enable_bar0(self->a);
 	ecam_write(self->a, MSIX_CTRL, 2, PCI_MSIX_FLAGS_ENABLE);
@@ -182,7 +182,7 @@ TEST_F(vfio, msix_vfpost_path_one_vector_at_a_time)
 
 	fk_add_dev(VF, 12, "vfpost", true);
 	fk.dev[0].noresize = false;
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	EXPECT_EQ(IRQ_PATH_VFPOST, (int)self->a->path);
 	guest_enable_bar0(self->a);
@@ -207,7 +207,7 @@ TEST_F(vfio, msix_vfpost_path_one_vector_at_a_time)
 TEST_F(vfio, intx_on_a_pf_until_msix)
 {
 	fk_add_dev("0000:02:00.0", 13, "vfio-pci", false);
-	self->a = vfio_assign(fk_vm(), "0000:02:00.0", IRQ_PATH_VFIO);
+	self->a = vfio_assign(fk_vm(), "0000:02:00.0", IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	EXPECT_EQ(1, count_sets(VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0));
 	EXPECT_EQ(1, count_sets(VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 0));
@@ -227,7 +227,7 @@ TEST_F(vfio, intx_on_a_pf_until_msix)
 TEST_F(vfio, vector_attach_failures_leave_no_route)
 {
 	fk_add_dev(VF, 12, "vfio-pci", true);
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	guest_enable_bar0(self->a);
 	ecam_write(self->a, MSIX_CTRL, 2, PCI_MSIX_FLAGS_ENABLE);
@@ -272,7 +272,7 @@ TEST_F(vfio, host_removal_request_detaches)
 	int i, req;
 
 	fk_add_dev(VF, 12, "vfio-pci", true);
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	guest_enable_bar0(self->a);
 	ecam_write(self->a, MSIX_CTRL, 2, PCI_MSIX_FLAGS_ENABLE);
@@ -331,7 +331,7 @@ TEST_F(vfio, every_failing_ioctl_leaves_no_half_state)
 		fk.fail_req = c->req;
 		fk.fail_nth = c->nth;
 		fk.fail_errno = EIO;
-		a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO);
+		a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 		EXPECT_EQ(NULL, a) TH_LOG("%s: assignment went on", c->name);
 		EXPECT_EQ(c->nth, fk.seen) TH_LOG("%s: not reached", c->name);
 		EXPECT_TRUE(fk_clean()) TH_LOG("%s: state left behind", c->name);
@@ -343,14 +343,14 @@ TEST_F(vfio, every_failing_ioctl_leaves_no_half_state)
 	fk_reset();
 	fk_add_dev(VF, 12, "vfio-pci", true);
 	fk.fail_open_container = true;
-	EXPECT_EQ(NULL, vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO));
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO));
 	EXPECT_TRUE(fk_clean());
 }
 
 TEST_F(vfio, not_a_vfio_device_is_refused_untouched)
 {
 	fk_add_dev("0000:03:00.0", 14, "e1000e", false);
-	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:03:00.0", IRQ_PATH_AUTO));
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:03:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO));
 	EXPECT_EQ(0u, fk.ioctls);
 	EXPECT_TRUE(fk_clean());
 }
@@ -360,7 +360,7 @@ TEST_F(vfio, not_a_vfio_device_is_refused_untouched)
 TEST_F(vfio, a_variant_driver_is_a_vfio_device)
 {
 	fk_add_dev(VF, 12, "mlx5_vfio_pci", true);	/* holds vfio_pci_core */
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	EXPECT_STREQ("mlx5_vfio_pci", self->a->driver);
 	EXPECT_TRUE(fk.dev[0].open);
@@ -370,7 +370,7 @@ TEST_F(vfio, a_vfio_dev_directory_makes_a_vfio_device)
 {
 	fk_add_dev(VF, 12, "acme_vfio", true);	/* no vfio_pci_core link... */
 	fk.dev[0].vfio_dev = true;		/* ...but a vfio-dev directory */
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	EXPECT_TRUE(fk.dev[0].open);
 }
@@ -379,7 +379,7 @@ TEST_F(vfio, vfpost_bound_vf_opens_on_the_vfpost_path)
 {
 	fk_add_dev(VF, 12, "vfpost", true);
 	fk.vfpost_loaded = false;	/* bound, whatever the module state says */
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 	EXPECT_EQ(IRQ_PATH_VFPOST, (int)self->a->path);
 }
@@ -388,7 +388,7 @@ TEST_F(vfio, vfio_pci_built_in_is_known_by_name)
 {
 	fk_add_dev(VF, 12, "vfio-pci", true);
 	fk.dev[0].module[0] = '\0';	/* no driver/module link */
-	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO);
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
 }
 
@@ -397,8 +397,8 @@ TEST_F(vfio, a_host_driver_is_refused_by_name)
 	fk_add_dev("0000:03:00.0", 14, "nvme", false);
 	/* even a driver whose name looks like VFIO's */
 	fk_add_dev("0000:03:00.1", 15, "vfio-pci-lookalike", false);
-	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:03:00.0", IRQ_PATH_AUTO));
-	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:03:00.1", IRQ_PATH_AUTO));
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:03:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO));
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:03:00.1", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO));
 	EXPECT_EQ(0u, fk.ioctls);
 	EXPECT_TRUE(fk_clean());
 }
@@ -435,9 +435,9 @@ TEST_F(two, two_functions_of_one_group)
 {
 	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
 	fk_add_dev("0000:05:00.1", 20, "vfio-pci", true);
-	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO);
+	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
-	self->b = vfio_assign(fk_vm(), "0000:05:00.1", IRQ_PATH_VFIO);
+	self->b = vfio_assign(fk_vm(), "0000:05:00.1", IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->b);
 	EXPECT_NE(self->a->pdev.devfn, self->b->pdev.devfn);
 	EXPECT_EQ(0x10ca8086u, ecam_read(self->b, PCI_VENDOR_ID, 4));
@@ -459,9 +459,9 @@ TEST_F(two, two_groups_one_container)
 {
 	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
 	fk_add_dev("0000:06:00.0", 21, "vfio-pci", true);
-	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO);
+	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
-	self->b = vfio_assign(fk_vm(), "0000:06:00.0", IRQ_PATH_VFIO);
+	self->b = vfio_assign(fk_vm(), "0000:06:00.0", IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->b);
 	EXPECT_EQ(2, fds_of(FK_GROUP));
 	EXPECT_EQ(1, fds_of(FK_CONTAINER));
@@ -493,12 +493,12 @@ TEST_F(two, a_failing_second_device_leaves_the_first_intact)
 			fk_reset();
 			fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
 			fk_add_dev("0000:05:00.1", same ? 20 : 21, "vfio-pci", true);
-			self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO);
+			self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 			ASSERT_NE(NULL, self->a);
 			fk.fail_req = reqs[i];
 			fk.fail_nth = 1;
 			fk.fail_errno = EIO;
-			b = vfio_assign(fk_vm(), "0000:05:00.1", IRQ_PATH_VFIO);
+			b = vfio_assign(fk_vm(), "0000:05:00.1", IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 			if (same && reqs[i] != VFIO_GROUP_GET_DEVICE_FD &&
 			    reqs[i] != VFIO_DEVICE_GET_INFO) {
 				/* the group is already set up: not asked again */
@@ -517,6 +517,130 @@ TEST_F(two, a_failing_second_device_leaves_the_first_intact)
 			EXPECT_TRUE(fk_clean());
 		}
 	}
+}
+
+/* ---- the iommufd backend ---- */
+
+TEST_F(two, auto_picks_iommufd_one_ioas_ram_mapped_once)
+{
+	fk.iommufd_present = true;
+	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+	fk_add_dev("0000:06:00.0", 21, "vfpost", true);
+	fk.dev[0].vfio_dev = fk.dev[1].vfio_dev = true;
+	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, self->a);
+	self->b = vfio_assign(fk_vm(), "0000:06:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, self->b);
+	EXPECT_EQ(VFIO_BACKEND_IOMMUFD, (int)self->a->backend);
+	EXPECT_EQ(1, fds_of(FK_IOMMUFD));
+	EXPECT_EQ(0, fds_of(FK_CONTAINER));
+	EXPECT_EQ(0, fds_of(FK_GROUP));
+	EXPECT_EQ(2u, fk.ioas_map_calls);	/* once per RAM region */
+	EXPECT_EQ(0u, fk.map_dma_calls);
+	EXPECT_EQ(2, fk.cont[0].nr_maps);
+	EXPECT_TRUE(fk.dev[0].cdev_bound && fk.dev[1].cdev_bound);
+	EXPECT_EQ(fk.cont[0].ioas, (uint32_t)fk.dev[0].attached_ioas);
+	EXPECT_EQ(fk.cont[0].ioas, (uint32_t)fk.dev[1].attached_ioas);
+	/* the device works as through a group: config space, MSI-X */
+	EXPECT_EQ(0x10ca8086u, ecam_read(self->b, PCI_VENDOR_ID, 4));
+	EXPECT_EQ(IRQ_PATH_VFPOST, (int)self->b->path);
+	vfio_release(self->a);
+	self->a = NULL;
+	EXPECT_EQ(1, fds_of(FK_IOMMUFD));
+	EXPECT_EQ(2, fk.cont[0].nr_maps);
+	vfio_release(self->b);
+	self->b = NULL;
+	EXPECT_TRUE(fk_clean());
+}
+
+TEST_F(two, backend_choice)
+{
+	/* no /dev/iommu: auto is the container, iommufd forced is an error */
+	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+	fk.dev[0].vfio_dev = true;
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_AUTO,
+				    VFIO_BACKEND_IOMMUFD));
+	EXPECT_EQ(0u, fk.ioctls);
+	EXPECT_TRUE(fk_clean());
+	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, self->a);
+	EXPECT_EQ(VFIO_BACKEND_CONTAINER, (int)self->a->backend);
+	vfio_release(self->a);
+	self->a = NULL;
+
+	/* /dev/iommu but no cdev for the device: auto is the container */
+	fk.iommufd_present = true;
+	fk.dev[0].vfio_dev = false;
+	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, self->a);
+	EXPECT_EQ(VFIO_BACKEND_CONTAINER, (int)self->a->backend);
+	vfio_release(self->a);
+	self->a = NULL;
+	/* ... and iommufd forced says the cdev is missing */
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_AUTO,
+				    VFIO_BACKEND_IOMMUFD));
+	EXPECT_TRUE(fk_clean());
+
+	/* both there: container forced is the container */
+	fk.dev[0].vfio_dev = true;
+	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_CONTAINER);
+	ASSERT_NE(NULL, self->a);
+	EXPECT_EQ(VFIO_BACKEND_CONTAINER, (int)self->a->backend);
+	EXPECT_EQ(0, fds_of(FK_IOMMUFD));
+	/* a second device cannot force the other backend */
+	fk_add_dev("0000:06:00.0", 21, "vfio-pci", true);
+	fk.dev[1].vfio_dev = true;
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:06:00.0", IRQ_PATH_AUTO,
+				    VFIO_BACKEND_IOMMUFD));
+	EXPECT_FALSE(fk.dev[1].open);
+	/* auto follows the first */
+	self->b = vfio_assign(fk_vm(), "0000:06:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, self->b);
+	EXPECT_EQ(VFIO_BACKEND_CONTAINER, (int)self->b->backend);
+}
+
+TEST_F(two, every_failing_iommufd_ioctl_leaves_no_half_state)
+{
+	static const struct fail_case cases[] = {
+		{ "IOAS_ALLOC", IOMMU_IOAS_ALLOC, 1 },
+		{ "BIND_IOMMUFD", VFIO_DEVICE_BIND_IOMMUFD, 1 },
+		{ "ATTACH_IOMMUFD_PT", VFIO_DEVICE_ATTACH_IOMMUFD_PT, 1 },
+		{ "IOAS_MAP low RAM", IOMMU_IOAS_MAP, 1 },
+		{ "IOAS_MAP high RAM", IOMMU_IOAS_MAP, 2 },
+		{ "DEVICE_GET_INFO", VFIO_DEVICE_GET_INFO, 1 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fk_reset();
+		fk.iommufd_present = true;
+		fk_add_dev(VF, 12, "vfio-pci", true);
+		fk.dev[0].vfio_dev = true;
+		fk.fail_req = cases[i].req;
+		fk.fail_nth = cases[i].nth;
+		fk.fail_errno = EIO;
+		EXPECT_EQ(NULL, vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO))
+			TH_LOG("%s: assignment went on", cases[i].name);
+		EXPECT_EQ(cases[i].nth, fk.seen) TH_LOG("%s: not reached", cases[i].name);
+		EXPECT_TRUE(fk_clean()) TH_LOG("%s: state left behind", cases[i].name);
+	}
+	/* a second device failing to bind leaves the first as it was */
+	fk_reset();
+	fk.iommufd_present = true;
+	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+	fk_add_dev("0000:06:00.0", 21, "vfio-pci", true);
+	fk.dev[0].vfio_dev = fk.dev[1].vfio_dev = true;
+	self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_VFIO, VFIO_BACKEND_IOMMUFD);
+	ASSERT_NE(NULL, self->a);
+	fk.fail_req = VFIO_DEVICE_BIND_IOMMUFD;
+	fk.fail_nth = 1;
+	fk.fail_errno = EBUSY;
+	EXPECT_EQ(NULL, vfio_assign(fk_vm(), "0000:06:00.0", IRQ_PATH_VFIO,
+				    VFIO_BACKEND_IOMMUFD));
+	EXPECT_FALSE(fk.dev[1].open);
+	EXPECT_TRUE(fk.dev[0].open);
+	EXPECT_EQ(1, fds_of(FK_IOMMUFD));
+	EXPECT_EQ(2, fk.cont[0].nr_maps);
 }
 
 TEST_HARNESS_MAIN

@@ -27,6 +27,7 @@
 #include <linux/vfio.h>
 
 #include "vmm/pci.h"
+#include "vmm/vfio_cdev_abi.h"
 #include "vmm/vfio_host.h"
 #include "vmm/vm.h"
 
@@ -44,7 +45,7 @@
 #define FK_PBA_OFF	0x2000
 #define FK_REGION(i)	((uint64_t)(i) << 40)
 
-enum fk_kind { FK_NONE, FK_CONTAINER, FK_GROUP, FK_DEVICE };
+enum fk_kind { FK_NONE, FK_CONTAINER, FK_GROUP, FK_DEVICE, FK_IOMMUFD };
 
 struct fk_dev {
 	char bdf[16];
@@ -55,6 +56,9 @@ struct fk_dev {
 	bool is_vf;
 	bool noresize;		/* VFIO_IRQ_INFO_NORESIZE on MSI-X */
 	bool open;
+	bool cdev_bound;	/* opened through /dev/vfio/devices: BIND done */
+	bool cdev_open;		/* opened through its cdev (not its group) */
+	int attached_ioas;	/* 0: none */
 	uint8_t cfg[4096];
 	unsigned int resets;
 	/* MSI-X trigger eventfds as VFIO holds them; count enabled */
@@ -69,9 +73,10 @@ struct fk_group {
 	int container;		/* slot, -1 */
 };
 
-struct fk_cont {
+struct fk_cont {			/* a container, or an iommufd and its one IOAS */
 	bool open;
 	bool iommu;
+	uint32_t ioas;		/* iommufd: the IOAS allocated, 0: none */
 	int nr_maps;
 	uint64_t map_iova[FK_MAX_MAPS], map_size[FK_MAX_MAPS];
 };
@@ -103,9 +108,10 @@ struct fake {
 	unsigned long fail_req;
 	int fail_nth, fail_errno, seen;
 	bool fail_irqfd, fail_gsi, fail_mmap, fail_open_container;
+	bool iommufd_present;	/* /dev/iommu and device cdevs */
 
 	/* what happened */
-	unsigned int map_dma_calls, ioctls;
+	unsigned int map_dma_calls, ioas_map_calls, ioctls;
 	struct fk_set sets[FK_MAX_SETS];
 	int nr_sets;
 	int mmaps_live;
@@ -175,7 +181,38 @@ static int fk_open(const char *path, int flags)
 		errno = EMFILE;
 		goto out;
 	}
+	if (!strcmp(path, "/dev/iommu")) {
+		errno = ENOENT;
+		if (!fk.iommufd_present)
+			goto out;
+		for (i = 0; i < FK_MAX_CONT; i++)
+			if (!fk.cont[i].open) {
+				ret = fk_newfd(FK_IOMMUFD, i);
+				if (ret >= 0)
+					fk.cont[i] = (struct fk_cont){ .open = true };
+				goto out;
+			}
+		errno = EMFILE;
+		goto out;
+	}
 	errno = ENOENT;
+	if (sscanf(path, "/dev/vfio/devices/vfio%d", &nr) == 1) {
+		if (!fk.iommufd_present || nr < 0 || nr >= fk.nr_dev || !fk.dev[nr].vfio_dev)
+			goto out;
+		if (fk.dev[nr].open) {
+			errno = EBUSY;
+			goto out;
+		}
+		ret = fk_newfd(FK_DEVICE, nr);
+		if (ret >= 0) {
+			fk.dev[nr].open = true;
+			fk.dev[nr].cdev_open = true;
+			fk.dev[nr].cdev_bound = false;
+			fk.dev[nr].attached_ioas = 0;
+			fk.dev[nr].req_fd = -1;
+		}
+		goto out;
+	}
 	if (sscanf(path, "/dev/vfio/%d", &nr) != 1)
 		goto out;
 	for (i = 0; i < fk.nr_group; i++) {
@@ -220,8 +257,10 @@ static int fk_close(int fd)
 	idx = fk.fd[i].idx;
 	switch (fk.fd[i].kind) {
 	case FK_CONTAINER:
+	case FK_IOMMUFD:
 		fk.cont[idx].open = false;
 		fk.cont[idx].nr_maps = 0;
+		fk.cont[idx].ioas = 0;
 		break;
 	case FK_GROUP: {
 		int c = fk.group[idx].container;
@@ -236,6 +275,9 @@ static int fk_close(int fd)
 	}
 	case FK_DEVICE:
 		fk.dev[idx].open = false;
+		fk.dev[idx].cdev_open = false;
+		fk.dev[idx].cdev_bound = false;
+		fk.dev[idx].attached_ioas = 0;
 		fk.dev[idx].msix_enabled = 0;
 		break;
 	default:
@@ -334,6 +376,20 @@ static int fk_set_irqs(int di, struct vfio_irq_set *s)
 	return 0;
 }
 
+static int fk_add_map(struct fk_cont *ct, uint64_t iova, uint64_t size)
+{
+	int i;
+
+	for (i = 0; i < ct->nr_maps; i++)
+		if (iova < ct->map_iova[i] + ct->map_size[i] && ct->map_iova[i] < iova + size)
+			return -EEXIST;
+	if (ct->nr_maps == FK_MAX_MAPS)
+		return -ENOSPC;
+	ct->map_iova[ct->nr_maps] = iova;
+	ct->map_size[ct->nr_maps++] = size;
+	return 0;
+}
+
 static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 {
 	int c, g, di, i;
@@ -363,15 +419,32 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 			fk.map_dma_calls++;
 			if (!ct->iommu)
 				return -EINVAL;
-			for (i = 0; i < ct->nr_maps; i++)
-				if (m->iova < ct->map_iova[i] + ct->map_size[i] &&
-				    ct->map_iova[i] < m->iova + m->size)
-					return -EEXIST;
-			if (ct->nr_maps == FK_MAX_MAPS)
-				return -ENOSPC;
-			ct->map_iova[ct->nr_maps] = m->iova;
-			ct->map_size[ct->nr_maps++] = m->size;
+			return fk_add_map(ct, m->iova, m->size);
+		}
+		}
+		return -ENOTTY;
+	}
+	if ((c = fk_lookup(fd, FK_IOMMUFD)) >= 0) {
+		struct fk_cont *ct = &fk.cont[c];
+
+		switch (req) {
+		case IOMMU_IOAS_ALLOC: {
+			struct iommu_ioas_alloc *al = arg;
+
+			if (al->size < sizeof(*al) || ct->ioas)
+				return -EINVAL;	/* the fake has one IOAS per iommufd */
+			ct->ioas = 100 + c;
+			al->out_ioas_id = ct->ioas;
 			return 0;
+		}
+		case IOMMU_IOAS_MAP: {
+			struct iommu_ioas_map *m = arg;
+
+			fk.ioas_map_calls++;
+			if (m->ioas_id != ct->ioas || !ct->ioas ||
+			    !(m->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
+				return -EINVAL;
+			return fk_add_map(ct, m->iova, m->length);
 		}
 		}
 		return -ENOTTY;
@@ -417,6 +490,30 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 	if ((di = fk_lookup(fd, FK_DEVICE)) >= 0) {
 		struct fk_dev *d = &fk.dev[di];
 
+		/* a cdev does nothing before it is bound to an iommufd */
+		if (d->cdev_open && req == VFIO_DEVICE_BIND_IOMMUFD) {
+			struct vfio_device_bind_iommufd *b = arg;
+
+			if (d->cdev_bound || fk_lookup(b->iommufd, FK_IOMMUFD) < 0)
+				return -EINVAL;
+			d->cdev_bound = true;
+			b->out_devid = 1 + di;
+			return 0;
+		}
+		if (d->cdev_open && !d->cdev_bound)
+			return -EINVAL;
+		if (d->cdev_open && req == VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
+			struct vfio_device_attach_iommufd_pt *at = arg;
+
+			for (i = 0; i < FK_MAX_CONT; i++)
+				if (fk.cont[i].open && fk.cont[i].ioas &&
+				    fk.cont[i].ioas == at->pt_id)
+					break;
+			if (i == FK_MAX_CONT)
+				return -ENOENT;
+			d->attached_ioas = at->pt_id;
+			return 0;
+		}
 		switch (req) {
 		case VFIO_DEVICE_GET_INFO: {
 			struct vfio_device_info *info = arg;
@@ -548,6 +645,8 @@ static bool fk_exists(const char *path)
 
 	if (!strcmp(path, "/sys/module/vfpost"))
 		return fk.vfpost_loaded;
+	if (!strcmp(path, "/dev/iommu"))
+		return fk.iommufd_present;
 	if (!strncmp(path, "/sys/module/vfio_pci_core/holders/", 34)) {
 		char word[40];
 
@@ -584,6 +683,17 @@ static ssize_t fk_readlink(const char *path, char *buf, size_t len)
 	else
 		return -1;
 	return n < (int)len ? n : (ssize_t)len;
+}
+
+static int fk_dir_first(const char *path, const char *prefix, char *out, size_t len)
+{
+	const char *rest;
+	struct fk_dev *d = fk_dev_of_path(path, &rest);
+
+	if (!d || strcmp(rest, "vfio-dev") || !d->vfio_dev || strcmp(prefix, "vfio"))
+		return -ENOENT;
+	snprintf(out, len, "vfio%d", (int)(d - fk.dev));
+	return 0;
 }
 
 /* ---- the VM ---- */
@@ -788,7 +898,7 @@ static bool fk_mmio(uint64_t gpa, void *data, unsigned int len, bool is_write)
 static const struct vfio_host_ops fk_ops = {
 	.open = fk_open, .close = fk_close, .ioctl = fk_ioctl,
 	.pread = fk_pread, .pwrite = fk_pwrite, .mmap = fk_mmap, .munmap = fk_munmap,
-	.readlink = fk_readlink, .exists = fk_exists,
+	.readlink = fk_readlink, .exists = fk_exists, .dir_first = fk_dir_first,
 	.irqfd = fk_irqfd, .signal_msi = fk_signal_msi,
 	.gsi_alloc_msi = fk_gsi_alloc, .gsi_update_msi = fk_gsi_update,
 	.gsi_free = fk_gsi_free, .for_each_ram = fk_for_each_ram,

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	if (!vm)
 		return 1;
 	for (i = 0; i < cfg.nr_vfio; i++) {
-		vf[i] = vfio_assign(vm, cfg.vfio[i], cfg.irq_path);
+		vf[i] = vfio_assign(vm, cfg.vfio[i], cfg.irq_path, cfg.vfio_backend);
 		if (!vf[i])
 			break;
 	}

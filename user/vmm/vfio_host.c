@@ -3,7 +3,10 @@
  * The real host interface of the VFIO passthrough: system calls and the
  * VM's own services.  See vfio_host.h.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -42,6 +45,25 @@ static bool h_exists(const char *path)
 	return !stat(path, &st);
 }
 
+static int h_dir_first(const char *path, const char *prefix, char *out, size_t len)
+{
+	struct dirent *de;
+	int ret = -ENOENT;
+	DIR *d;
+
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
+			snprintf(out, len, "%s", de->d_name);
+			ret = 0;
+			break;
+		}
+	closedir(d);
+	return ret;
+}
+
 static int h_irqfd(struct vm *vm, const struct kvm_irqfd *f)
 {
 	return ioctl(vm_fd(vm), KVM_IRQFD, f) ? -errno : 0;
@@ -62,6 +84,7 @@ const struct vfio_host_ops vfio_host_real = {
 	.munmap = munmap,
 	.readlink = h_readlink,
 	.exists = h_exists,
+	.dir_first = h_dir_first,
 	.irqfd = h_irqfd,
 	.signal_msi = h_signal_msi,
 	.gsi_alloc_msi = gsi_alloc_msi,

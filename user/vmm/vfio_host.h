@@ -37,6 +37,8 @@ struct vfio_host_ops {
 	/* sysfs */
 	ssize_t (*readlink)(const char *path, char *buf, size_t len);
 	bool (*exists)(const char *path);
+	/* First entry of directory @path named @prefix*, into @out; 0 or -errno. */
+	int (*dir_first)(const char *path, const char *prefix, char *out, size_t len);
 
 	/* the VM */
 	int (*irqfd)(struct vm *vm, const struct kvm_irqfd *f);	/* 0 or -errno */

@@ -1,11 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The DMA side of the VFIO passthrough, shared by every assigned device of
- * the VM: one type1 container holding every device's IOMMU group, guest RAM
- * pinned and mapped into it once (IOVA = GPA), each group opened once
- * however many of its functions are assigned.  The container and a group
- * live as long as a device uses them; the last device closed closes the
- * container (which drops the mappings).
+ * the VM, with one of two backends chosen with the first device:
+ *
+ *  container: one type1 container (/dev/vfio/vfio) holding every device's
+ *             IOMMU group, each group opened once however many of its
+ *             functions are assigned; devices come from their group
+ *             (VFIO_GROUP_GET_DEVICE_FD).
+ *  iommufd:   /dev/iommu with one IOAS; each device is opened through its
+ *             cdev (/dev/vfio/devices/vfioN, from sysfs vfio-dev/),
+ *             bound to the iommufd (VFIO_DEVICE_BIND_IOMMUFD) and attached
+ *             to the IOAS (VFIO_DEVICE_ATTACH_IOMMUFD_PT).
+ *
+ * Either way guest RAM is pinned and mapped once (IOVA = GPA), with the
+ * first device.  Everything lives as long as a device uses it; the last
+ * device closed closes the container or the iommufd (which drops the
+ * mappings).
  *
  * Devices are opened by the main thread and may be closed by their service
  * thread (removal while the VM runs): the state is under one mutex.
@@ -19,6 +29,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "vfio_cdev_abi.h"
 #include "vfio_host.h"
 #include "vfio_priv.h"
 
@@ -30,13 +41,17 @@ struct vfio_group_ref {
 
 static struct {
 	pthread_mutex_t lock;
+	enum vfio_backend backend;	/* chosen with the first device */
+	int users;		/* open devices */
+	int iommufd;		/* /dev/iommu, -1 */
+	uint32_t ioas;
 	int container;		/* /dev/vfio/vfio, -1 */
 	int iommu_type;		/* VFIO_TYPE1(v2)_IOMMU to set */
 	bool iommu_set;
 	bool ram_mapped;
 	int nr_groups;
 	struct vfio_group_ref group[VMM_MAX_VFIO];
-} ctr = { .lock = PTHREAD_MUTEX_INITIALIZER, .container = -1 };
+} ctr = { .lock = PTHREAD_MUTEX_INITIALIZER, .iommufd = -1, .container = -1 };
 
 static int iommu_group_of(const char *bdf)
 {
@@ -188,9 +203,15 @@ fail:
 	return -err;
 }
 
-static int dma_map_one(void *opaque, uint64_t gpa, void *hva, uint64_t size)
+static void log_map_error(const char *bdf, uint64_t gpa, uint64_t size, int err)
 {
-	const char *bdf = opaque;
+	log_err("%s: DMA mapping of guest RAM 0x%llx+0x%llx failed: %s%s", bdf,
+		(unsigned long long)gpa, (unsigned long long)size, strerror(err),
+		err == ENOMEM ? " (raise the locked-memory limit: ulimit -l)" : "");
+}
+
+static int dma_map_type1(void *opaque, uint64_t gpa, void *hva, uint64_t size)
+{
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
@@ -202,15 +223,35 @@ static int dma_map_one(void *opaque, uint64_t gpa, void *hva, uint64_t size)
 	if (vfio_host->ioctl(ctr.container, VFIO_IOMMU_MAP_DMA, &map)) {
 		int err = errno;
 
-		log_err("%s: DMA mapping of guest RAM 0x%llx+0x%llx failed: %s%s", bdf,
-			(unsigned long long)gpa, (unsigned long long)size, strerror(err),
-			err == ENOMEM ? " (raise the locked-memory limit: ulimit -l)" : "");
+		log_map_error(opaque, gpa, size, err);
 		return -err;
 	}
 	return 0;
 }
 
-int vfio_iommu_open_device(struct vfio_assigned *a)
+static int dma_map_ioas(void *opaque, uint64_t gpa, void *hva, uint64_t size)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ctr.ioas,
+		.user_va = (uintptr_t)hva,
+		.length = size,
+		.iova = gpa,
+	};
+
+	if (vfio_host->ioctl(ctr.iommufd, IOMMU_IOAS_MAP, &map)) {
+		int err = errno;
+
+		log_map_error(opaque, gpa, size, err);
+		return -err;
+	}
+	return 0;
+}
+
+/* Container backend: the device through its group; see above. */
+static int container_open_device(struct vfio_assigned *a)
 {
 	int nr, fd, ret, err;
 
@@ -220,7 +261,6 @@ int vfio_iommu_open_device(struct vfio_assigned *a)
 			a->bdf);
 		return -ENODEV;
 	}
-	pthread_mutex_lock(&ctr.lock);
 	ret = container_get(a->bdf);
 	if (ret)
 		goto out;
@@ -237,7 +277,7 @@ int vfio_iommu_open_device(struct vfio_assigned *a)
 	}
 	/* Guest RAM is pinned and mapped once, for every device. */
 	if (!ctr.ram_mapped) {
-		ret = vfio_host->for_each_ram(a->vm, dma_map_one, a->bdf);
+		ret = vfio_host->for_each_ram(a->vm, dma_map_type1, a->bdf);
 		if (ret) {
 			vfio_host->close(fd);
 			goto put_group;
@@ -251,6 +291,158 @@ put_group:
 	group_put(nr);
 out:
 	container_put();
+	return ret;
+}
+
+static void iommufd_put(void)
+{
+	if (ctr.users || ctr.iommufd < 0)
+		return;
+	vfio_host->close(ctr.iommufd);	/* the IOAS and its mappings go with it */
+	ctr.iommufd = -1;
+	ctr.ram_mapped = false;
+}
+
+static int iommufd_get(const char *bdf)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	int err;
+
+	if (ctr.iommufd >= 0)
+		return 0;
+	ctr.iommufd = vfio_host->open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (ctr.iommufd < 0) {
+		err = errno;
+		log_err("%s: cannot open /dev/iommu: %s%s", bdf, strerror(err),
+			err == ENOENT ? " (no IOMMUFD in this kernel: use --vfio-backend container)" :
+			"");
+		return -err;
+	}
+	if (vfio_host->ioctl(ctr.iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
+		err = errno;
+		log_err("%s: IOMMU_IOAS_ALLOC: %s", bdf, strerror(err));
+		vfio_host->close(ctr.iommufd);
+		ctr.iommufd = -1;
+		return -err;
+	}
+	ctr.ioas = alloc.out_ioas_id;
+	return 0;
+}
+
+/* Name of @bdf's VFIO device cdev ("vfioN") into @out; 0 or -errno. */
+static int device_cdev(const char *bdf, char *out, size_t len)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	return vfio_host->dir_first(path, "vfio", out, len);
+}
+
+/* iommufd backend: the device through its cdev; see above. */
+static int iommufd_open_device(struct vfio_assigned *a)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	char name[32], path[64];
+	int fd, ret, err;
+
+	ret = device_cdev(a->bdf, name, sizeof(name));
+	if (ret) {
+		log_err("%s: no VFIO device cdev (/sys/bus/pci/devices/%s/vfio-dev): the kernel lacks CONFIG_VFIO_DEVICE_CDEV; use --vfio-backend container",
+			a->bdf, a->bdf);
+		return ret;
+	}
+	ret = iommufd_get(a->bdf);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+	fd = vfio_host->open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		log_err("%s: cannot open %s: %s%s", a->bdf, path, strerror(err),
+			err == EBUSY ? " (already open, by another VMM?)" : "");
+		ret = -err;
+		goto out;
+	}
+	bind.iommufd = ctr.iommufd;
+	if (vfio_host->ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		err = errno;
+		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s%s", a->bdf, strerror(err),
+			err == EBUSY ? " (its IOMMU group is in use elsewhere)" : "");
+		ret = -err;
+		goto close_fd;
+	}
+	attach.pt_id = ctr.ioas;
+	if (vfio_host->ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)) {
+		err = errno;
+		log_err("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", a->bdf, strerror(err));
+		ret = -err;
+		goto close_fd;
+	}
+	if (!ctr.ram_mapped) {
+		ret = vfio_host->for_each_ram(a->vm, dma_map_ioas, a->bdf);
+		if (ret)
+			goto close_fd;
+		ctr.ram_mapped = true;
+	}
+	a->fd = fd;
+	ctr.users++;
+	return 0;
+close_fd:
+	vfio_host->close(fd);	/* unbinds it */
+out:
+	iommufd_put();
+	return ret;
+}
+
+/*
+ * The backend for the first device: iommufd if asked, or on auto where the
+ * kernel has /dev/iommu and the device a cdev; else the container.
+ */
+static int choose_backend(const struct vfio_assigned *a)
+{
+	char name[32];
+
+	switch (a->backend) {
+	case VFIO_BACKEND_CONTAINER:
+		return VFIO_BACKEND_CONTAINER;
+	case VFIO_BACKEND_IOMMUFD:
+		if (!vfio_host->exists("/dev/iommu")) {
+			log_err("%s: --vfio-backend iommufd: /dev/iommu does not exist: this kernel has no IOMMUFD (CONFIG_IOMMUFD, modprobe iommufd); use --vfio-backend container or auto",
+				a->bdf);
+			return -ENODEV;
+		}
+		return VFIO_BACKEND_IOMMUFD;
+	case VFIO_BACKEND_AUTO:
+		break;
+	}
+	if (vfio_host->exists("/dev/iommu") && !device_cdev(a->bdf, name, sizeof(name)))
+		return VFIO_BACKEND_IOMMUFD;
+	return VFIO_BACKEND_CONTAINER;
+}
+
+int vfio_iommu_open_device(struct vfio_assigned *a)
+{
+	int ret;
+
+	pthread_mutex_lock(&ctr.lock);
+	if (!ctr.users && !ctr.nr_groups) {
+		ret = choose_backend(a);
+		if (ret < 0)
+			goto out;
+		ctr.backend = ret;
+	} else if (a->backend != VFIO_BACKEND_AUTO && a->backend != ctr.backend) {
+		log_err("%s: --vfio-backend %s, but the VM's devices use %s",
+			a->bdf, vfio_backend_name(a->backend), vfio_backend_name(ctr.backend));
+		ret = -EINVAL;
+		goto out;
+	}
+	a->backend = ctr.backend;
+	if (ctr.backend == VFIO_BACKEND_IOMMUFD)
+		ret = iommufd_open_device(a);
+	else
+		ret = container_open_device(a);
+out:
 	pthread_mutex_unlock(&ctr.lock);
 	return ret;
 }
@@ -262,8 +454,13 @@ void vfio_iommu_close_device(struct vfio_assigned *a)
 	pthread_mutex_lock(&ctr.lock);
 	vfio_host->close(a->fd);
 	a->fd = -1;
-	group_put(a->group);
-	a->group = -1;
-	container_put();
+	if (a->backend == VFIO_BACKEND_IOMMUFD) {
+		ctr.users--;
+		iommufd_put();
+	} else {
+		group_put(a->group);
+		a->group = -1;
+		container_put();
+	}
 	pthread_mutex_unlock(&ctr.lock);
 }

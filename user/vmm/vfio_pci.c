@@ -731,7 +731,8 @@ static int setup_msix(struct vfio_assigned *a)
 	return 0;
 }
 
-struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path)
+struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path,
+				  enum vfio_backend backend)
 {
 	struct vfio_assigned_full *full = calloc(1, sizeof(*full));
 	struct vfio_assigned *a = &full->a;
@@ -746,6 +747,7 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 		full->ctx[i].bar = i;
 	}
 	a->vm = vm;
+	a->backend = backend;
 	snprintf(a->bdf, sizeof(a->bdf), "%s", bdf);
 	a->group = a->fd = -1;
 	a->epfd = a->stop_efd = a->req_efd = -1;
@@ -783,10 +785,10 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 		log_err("%s: cannot start its service thread: %s", bdf, strerror(-ret));
 		goto fail;
 	}
-	log_info("%s: assigned as 00:%02x.0 (driver %s, irq path %s, %s%s%s)", bdf,
+	log_info("%s: assigned as 00:%02x.0 (driver %s, irq path %s%s%s%s, DMA through %s)", bdf,
 		 a->pdev.devfn >> 3, a->driver, irqpath_name(a->path),
-		 a->has_msix ? "MSI-X" : "", a->has_msi ? (a->has_msix ? ", MSI" : "MSI") : "",
-		 a->has_intx ? ", INTx" : "");
+		 a->has_msix ? ", MSI-X" : "", a->has_msi ? ", MSI" : "",
+		 a->has_intx ? ", INTx" : "", vfio_backend_name(a->backend));
 	return a;
 fail:
 	destroy(a);

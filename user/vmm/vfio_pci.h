@@ -27,7 +27,8 @@ struct vfio_assigned;
  * add to the bus.  On failure prints one clear line naming the BDF and
  * what to do, returns NULL.
  */
-struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path);
+struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path,
+				  enum vfio_backend backend);
 /* Reset, unmap, close, release the claim.  NULL is a no-op. */
 void vfio_release(struct vfio_assigned *a);
 

@@ -76,7 +76,8 @@ struct vfio_assigned {
 	struct vfpost *claim;	/* the claim's handle: closing it releases */
 	char driver[64];
 
-	int group;		/* IOMMU group number (vfio_iommu.c), -1 */
+	enum vfio_backend backend;	/* asked, then the one in use (vfio_iommu.c) */
+	int group;		/* IOMMU group number (container backend), -1 */
 	int fd;			/* the VFIO device, -1 */
 	struct vfio_device_info info;
 	struct vfio_region cfg_region;
@@ -130,9 +131,11 @@ void vfio_detach(struct vfio_assigned *a, const char *why);
 
 /* vfio_iommu.c: the container and groups shared by all devices */
 /*
- * Open @a's device (a->fd, a->group) through the VM's container, putting
- * its group in it if new; guest RAM is DMA-mapped with the first device.
- * Returns 0 or -errno after one log line; on failure nothing is left.
+ * Open @a's device (a->fd) through the VM's backend, chosen with the first
+ * device from a->backend (then set to the one in use): the container (its
+ * group added if new, a->group) or iommufd (its cdev bound and attached to
+ * the one IOAS).  Guest RAM is DMA-mapped with the first device.  Returns
+ * 0 or -errno after one log line; on failure nothing is left.
  */
 int vfio_iommu_open_device(struct vfio_assigned *a);
 /* Close a->fd; a group and the container close with their last device. */
