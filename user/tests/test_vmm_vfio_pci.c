@@ -355,6 +355,51 @@ TEST_F(vfio, not_a_vfio_device_is_refused_untouched)
 	EXPECT_TRUE(fk_clean());
 }
 
+/* Without VFIO_IRQ_INFO_NORESIZE a vector is added alone, MSI-X stays on. */
+TEST_F(vfio, msix_grows_one_vector_at_a_time_without_noresize)
+{
+	int efd0, before;
+
+	fk_add_dev(VF, 12, "vfio-pci", true);
+	fk.dev[0].noresize = false;
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, self->a);
+	guest_enable_bar0(self->a);
+	ecam_write(self->a, MSIX_CTRL, 2, PCI_MSIX_FLAGS_ENABLE);
+	guest_msix_entry(0, 0x41, false);
+	efd0 = fk.dev[0].msix_fd[0];
+	ASSERT_GE(efd0, 0);
+	before = fk.nr_sets;
+	guest_msix_entry(3, 0x43, false);
+	EXPECT_EQ(0, count_sets(VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE, before));
+	ASSERT_EQ(before + 1, fk.nr_sets);
+	EXPECT_EQ(3u, fk.sets[before].start);
+	EXPECT_EQ(1u, fk.sets[before].count);
+	EXPECT_EQ(4u, fk.dev[0].msix_enabled);
+	EXPECT_EQ(efd0, fk.dev[0].msix_fd[0]);
+	EXPECT_EQ(2, fk.nr_irqfd);
+}
+
+/* A device that cannot grow after all: back to disable and re-enable. */
+TEST_F(vfio, msix_falls_back_when_growing_is_refused)
+{
+	int before;
+
+	fk_add_dev(VF, 12, "vfio-pci", true);
+	fk.dev[0].hide_noresize = true;	/* says it can, cannot */
+	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, self->a);
+	guest_enable_bar0(self->a);
+	ecam_write(self->a, MSIX_CTRL, 2, PCI_MSIX_FLAGS_ENABLE);
+	guest_msix_entry(0, 0x41, false);
+	before = fk.nr_sets;
+	guest_msix_entry(3, 0x43, false);
+	EXPECT_EQ(1, count_sets(VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE, before));
+	EXPECT_EQ(4u, fk.dev[0].msix_enabled);
+	EXPECT_EQ(self->a->vec[3].efd, fk.dev[0].msix_fd[3]);
+	EXPECT_EQ(2, fk.nr_irqfd);
+}
+
 /* ---- which devices are VFIO devices: sysfs, not the driver's name ---- */
 
 TEST_F(vfio, a_variant_driver_is_a_vfio_device)

@@ -54,7 +54,8 @@ struct fk_dev {
 	bool vfio_dev;		/* has vfio-dev/vfioN (VFIO_DEVICE_CDEV kernels) */
 	int group;		/* IOMMU group number */
 	bool is_vf;
-	bool noresize;		/* VFIO_IRQ_INFO_NORESIZE on MSI-X */
+	bool noresize;		/* an enabled MSI-X block cannot grow */
+	bool hide_noresize;	/* ... but VFIO_IRQ_INFO_NORESIZE is not reported */
 	bool open;
 	bool cdev_bound;	/* opened through /dev/vfio/devices: BIND done */
 	bool cdev_open;		/* opened through its cdev (not its group) */
@@ -328,7 +329,7 @@ static int fk_irq_info(struct fk_dev *d, struct vfio_irq_info *ii)
 		break;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		ii->count = FK_NR_VEC;
-		if (d->noresize)
+		if (d->noresize && !d->hide_noresize)
 			ii->flags |= VFIO_IRQ_INFO_NORESIZE;
 		break;
 	case VFIO_PCI_REQ_IRQ_INDEX:

@@ -10,9 +10,11 @@
  *  vfpost: vectors attach one at a time (VFIO_IRQ_SET with start = vector);
  *          mask/unmask are VFIO_IRQ_SET_ACTION_MASK/UNMASK on the MSI-X
  *          index; the irqfd stays for the vector's lifetime.
- *  vfio:   stock vfio-pci cannot grow an enabled MSI-X block, so attaching
- *          a vector beyond it disables MSI-X and enables it again with every
- *          attached eventfd (what QEMU does).  Masking detaches the irqfd;
+ *  vfio:   vfio-pci before 6.5 cannot grow an enabled MSI-X block
+ *          (VFIO_IRQ_INFO_NORESIZE), so attaching a vector beyond it
+ *          disables MSI-X and enables it again with every attached eventfd
+ *          (what QEMU does); where NORESIZE is absent the vector is added
+ *          alone, MSI-X staying enabled.  Masking detaches the irqfd;
  *          the eventfd keeps counting and KVM delivers on re-attach.
  *  relay:  no irqfd: the service thread reads the eventfds and injects with
  *          KVM_SIGNAL_MSI, or sets the pending bit while masked.
@@ -182,21 +184,27 @@ static int msix_vfio_reenable(struct vfio_assigned *a, unsigned int n)
 	return ret;
 }
 
+/*
+ * Give VFIO vector @vec's eventfd.  Within the enabled block, or where the
+ * device can grow it (vfpost; no VFIO_IRQ_INFO_NORESIZE), the vector alone
+ * (start = vec): MSI-X stays enabled and the other vectors undisturbed.
+ * Else, or if that is refused, disable and re-enable with every vector.
+ */
 static int msix_vfio_connect(struct vfio_assigned *a, unsigned int vec)
 {
+	bool grow = vec >= a->vfio_msix_count;
 	int ret = -EINVAL;
 
-	if (a->path == IRQ_PATH_VFPOST || vec < a->vfio_msix_count) {
+	if (a->path == IRQ_PATH_VFPOST || !grow || a->msix_resizable) {
 		ret = vfio_set_irqs(a, VFIO_PCI_MSIX_IRQ_INDEX, SET_TRIGGER, vec, 1,
 				    &a->vec[vec].efd);
 		if (!ret) {
-			if (vec >= a->vfio_msix_count)
+			if (grow)
 				a->vfio_msix_count = vec + 1;
 			return 0;
 		}
-		if (a->path == IRQ_PATH_VFPOST)
-			log_warn_rl("%s: vfpost refused attaching vector %u alone (%s); re-enabling MSI-X",
-				    a->bdf, vec, strerror(-ret));
+		log_warn_rl("%s: %s refused adding MSI-X vector %u alone (%s); re-enabling MSI-X",
+			    a->bdf, a->driver, vec, strerror(-ret));
 	}
 	return msix_vfio_reenable(a, vec + 1 > a->vfio_msix_count ? vec + 1 : a->vfio_msix_count);
 }

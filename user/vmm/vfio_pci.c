@@ -720,6 +720,13 @@ static int setup_msix(struct vfio_assigned *a)
 	ret = msix_init(&a->msix, nr, &vfio_msix_ops, a);
 	if (ret)
 		return ret;
+	if (a->info.num_irqs > VFIO_PCI_MSIX_IRQ_INDEX) {
+		struct vfio_irq_info irq = { .argsz = sizeof(irq),
+					     .index = VFIO_PCI_MSIX_IRQ_INDEX };
+
+		a->msix_resizable = !vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) &&
+				    !(irq.flags & VFIO_IRQ_INFO_NORESIZE);
+	}
 	a->vec = calloc(nr, sizeof(*a->vec));
 	if (!a->vec)
 		return -ENOMEM;

@@ -98,6 +98,7 @@ struct vfio_assigned {
 	struct msix msix;
 	struct vfio_vector *vec;
 	unsigned int vfio_msix_count;	/* vectors enabled in VFIO (0: off) */
+	bool msix_resizable;		/* no VFIO_IRQ_INFO_NORESIZE: vectors add alone */
 	bool no_hw_mask;		/* VFIO refused ACTION_MASK on MSI-X */
 
 	/* MSI (one vector) */
