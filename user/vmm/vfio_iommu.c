@@ -203,11 +203,19 @@ fail:
 	return -err;
 }
 
-static void log_map_error(const char *bdf, uint64_t gpa, uint64_t size, int err)
+/* Issue one DMA mapping ioctl (@req on @fd); one line on failure. */
+static int map_ram(const char *bdf, int fd, unsigned long req, void *arg, uint64_t gpa,
+		   uint64_t size)
 {
+	int err;
+
+	if (!vfio_host->ioctl(fd, req, arg))
+		return 0;
+	err = errno;
 	log_err("%s: DMA mapping of guest RAM 0x%llx+0x%llx failed: %s%s", bdf,
 		(unsigned long long)gpa, (unsigned long long)size, strerror(err),
 		err == ENOMEM ? " (raise the locked-memory limit: ulimit -l)" : "");
+	return -err;
 }
 
 static int dma_map_type1(void *opaque, uint64_t gpa, void *hva, uint64_t size)
@@ -220,13 +228,7 @@ static int dma_map_type1(void *opaque, uint64_t gpa, void *hva, uint64_t size)
 		.size = size,
 	};
 
-	if (vfio_host->ioctl(ctr.container, VFIO_IOMMU_MAP_DMA, &map)) {
-		int err = errno;
-
-		log_map_error(opaque, gpa, size, err);
-		return -err;
-	}
-	return 0;
+	return map_ram(opaque, ctr.container, VFIO_IOMMU_MAP_DMA, &map, gpa, size);
 }
 
 static int dma_map_ioas(void *opaque, uint64_t gpa, void *hva, uint64_t size)
@@ -241,13 +243,7 @@ static int dma_map_ioas(void *opaque, uint64_t gpa, void *hva, uint64_t size)
 		.iova = gpa,
 	};
 
-	if (vfio_host->ioctl(ctr.iommufd, IOMMU_IOAS_MAP, &map)) {
-		int err = errno;
-
-		log_map_error(opaque, gpa, size, err);
-		return -err;
-	}
-	return 0;
+	return map_ram(opaque, ctr.iommufd, IOMMU_IOAS_MAP, &map, gpa, size);
 }
 
 /* Container backend: the device through its group; see above. */
