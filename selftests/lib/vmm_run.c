@@ -128,6 +128,14 @@ char *read_log(const struct vmm *v)
 	if (buf) {
 		len = fread(buf, 1, (1 << 20) - 1, f);
 		buf[len] = '\0';
+		/*
+		 * A NUL inside (seen once on the debug kernel: a 16-byte hole
+		 * in the log on the 9p share) must not hide what follows from
+		 * strstr().
+		 */
+		while (len--)
+			if (!buf[len])
+				buf[len] = '?';
 	}
 	fclose(f);
 	return buf;
