@@ -163,7 +163,7 @@ TEST_F_TIMEOUT(io, auto_opens_through_iommufd_and_gives_back, 600)
 /* The L2 guest's nvme moves data through the VF: DMA through the IOAS. */
 TEST_F_TIMEOUT(io, guest_io_through_the_ioas, 1200)
 {
-	char args[1024], initrd[512], ok[64], rel[128];
+	char args[1024], initrd[512], rel[128];
 	const char *kernel = vmm_guest_kernel();
 	double t0;
 
@@ -182,14 +182,17 @@ TEST_F_TIMEOUT(io, guest_io_through_the_ioas, 1200)
 		 self->bdf[0], initrd);
 	t0 = vmm_now();
 	ASSERT_EQ(0, vmm_start(&self->v, "iommufd-io", args));
-	snprintf(ok, sizeof(ok), "VFIO-IO-OK ");
-	if (!wait_log(&self->v, ok, IO_TIMEOUT)) {
-		dump_log(&self->v);
-		ASSERT_TRUE(false) TH_LOG("the guest did no I/O within %d s", IO_TIMEOUT);
-	}
-	TH_LOG("exec to the guest's first write + read-back: %.1f s", vmm_now() - t0);
-	EXPECT_EQ(0, vmm_wait(&self->v, 600));
-	EXPECT_TRUE(log_has(&self->v, "VFIO-GUEST-OK"));
+	/*
+	 * The debug kernel's 9p share has twice left a hole (NULs) in this
+	 * log, once over "VFIO-IO": wait for the guest to power off, and
+	 * accept either of two markers for each step.
+	 */
+	EXPECT_EQ(0, vmm_wait(&self->v, IO_TIMEOUT));
+	TH_LOG("exec to the guest's poweroff: %.1f s", vmm_now() - t0);
+	EXPECT_TRUE(log_has(&self->v, "VFIO-IO-OK ") ||
+		    log_has(&self->v, ": write and read-back ok"));
+	EXPECT_TRUE(log_has(&self->v, "VFIO-GUEST-OK") ||
+		    log_has(&self->v, "GUEST-SCRIPT: exit=0"));
 	if (self->v.status)
 		dump_log(&self->v);
 }
