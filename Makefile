@@ -8,12 +8,18 @@ BUILD ?= $(ROOT)/build
 export ROOT BUILD
 
 .PHONY: all setup kmod user selftests ksft-headers check unit fuzz tsan demo bench lint \
-	install dkms clean stress
+	install dkms clean stress check-install
 
 all: kmod user selftests
 
+# make unit, fuzz and tsan alone need no lab: setup installs only the
+# userspace packages for them (no QEMU, kernels or headers).
+ifeq ($(filter-out unit fuzz tsan,$(or $(MAKECMDGOALS),all)),)
+SETUP_GROUPS := unit $(if $(filter fuzz tsan,$(MAKECMDGOALS)),fuzz)
+endif
+
 setup:
-	@$(ROOT)/scripts/setup
+	@$(ROOT)/scripts/setup $(SETUP_GROUPS)
 
 # Kernel module, one output directory per kernel release:
 # build/kmod/<release>/vfpost.ko.  KRELEASES overrides the default list.
@@ -54,6 +60,11 @@ stress: setup
 
 demo: setup
 	@$(ROOT)/scripts/demo
+
+# A fresh Debian root (debootstrap): setup, build, unit tests and the demo
+# from a fresh clone.  Not part of make check.
+check-install:
+	@$(ROOT)/scripts/check-install
 
 bench: setup all
 	@$(ROOT)/scripts/bench

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Every kernel-version difference vfpost cares about, in one place.
- * Supported: 6.1 and later (tested: Debian 6.1 and 6.12; Debian's 7.2.12
- * headers compile it warning-free at W=1, which covers the 6.17+ branches).
+ * Supported: 6.1 and later (built for Debian 6.1, 6.12 and 7.2 and the
+ * project's mainline-configured 6.12 debug kernel; Documentation/fast-path.rst
+ * says what was run on each).  Every difference
+ * is a feature Kbuild finds in the target's own headers (kmod/Kbuild,
+ * VFPOST_HAVE_*), not a version number: stable branches and distributions
+ * backport features, so a version says little about an API.
  */
 #ifndef _VFPOST_COMPAT_H
 #define _VFPOST_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/eventfd.h>
 #include <linux/irqbypass.h>
 #include <linux/vfio.h>
@@ -67,12 +70,13 @@ static inline void vfpost_get_override(struct pci_dev *pdev, char *buf,
 #endif
 
 /*
- * eventfd_signal(ctx, n) lost its count argument in 6.8.  vfpost always
- * adds one.
+ * eventfd_signal(ctx, n) lost its count argument in 6.8; Kbuild sees which
+ * one the target declares (VFPOST_HAVE_EVENTFD_SIGNAL_NO_COUNT).  vfpost
+ * always adds one.
  */
 static inline void vfpost_eventfd_signal(struct eventfd_ctx *ctx)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#ifdef VFPOST_HAVE_EVENTFD_SIGNAL_NO_COUNT
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
@@ -84,12 +88,13 @@ static inline void vfpost_eventfd_signal(struct eventfd_ctx *ctx)
  * opaque token (vfpost uses the eventfd context) and the host irq, and
  * irq_bypass_register_producer() takes only the producer.  From 6.17 the
  * manager keys producers by eventfd in an xarray and takes both as
- * arguments; the token member is gone.
+ * arguments; the token member is gone.  Kbuild looks for the two-argument
+ * declaration (VFPOST_HAVE_BYPASS_EVENTFD_ARG).
  */
 static inline int vfpost_bypass_register(struct irq_bypass_producer *prod,
 					 struct eventfd_ctx *trigger, int irq)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#ifdef VFPOST_HAVE_BYPASS_EVENTFD_ARG
 	return irq_bypass_register_producer(prod, trigger, irq);
 #else
 	prod->token = trigger;
@@ -215,12 +220,21 @@ static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
 #endif
 
 /*
- * The iommufd device ops exist from 6.2 and are mandatory for a VFIO
- * physical device from 6.6 when CONFIG_IOMMUFD is set.  Without
- * CONFIG_IOMMUFD (Debian 6.12) the helpers are typed NULL macros, which is
- * what the core expects then.
+ * struct vfio_device_ops members a newer vfio core requires of a PCI
+ * variant driver, each found by Kbuild in the target's <linux/vfio.h>:
+ *
+ * - the iommufd ops (6.2; mandatory for a physical device from 6.6 when
+ *   CONFIG_IOMMUFD is set; without it the helpers are typed NULL macros,
+ *   which is what the core expects then), and their PASID variants (6.15),
+ *   VFPOST_HAVE_VFIO_IOMMUFD_OPS and VFPOST_HAVE_VFIO_PASID_OPS;
+ * - get_region_info_caps (6.19): the core answers VFIO_DEVICE_GET_REGION_INFO
+ *   itself and fails it with -EINVAL when the driver lacks the op
+ *   (VFPOST_HAVE_VFIO_GET_REGION_INFO_CAPS);
+ * - match_token_uuid (6.17): the VF token check of a cdev bind; without the
+ *   op the core refuses any bind that passes a token
+ *   (VFPOST_HAVE_VFIO_MATCH_TOKEN_UUID).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef VFPOST_HAVE_VFIO_IOMMUFD_OPS
 #define VFPOST_IOMMUFD_OPS					\
 	.bind_iommufd	= vfio_iommufd_physical_bind,		\
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,		\
@@ -228,6 +242,28 @@ static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
 #else
 #define VFPOST_IOMMUFD_OPS
+#endif
+
+#ifdef VFPOST_HAVE_VFIO_PASID_OPS
+#define VFPOST_PASID_OPS						\
+	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas,	\
+	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,
+#else
+#define VFPOST_PASID_OPS
+#endif
+
+#ifdef VFPOST_HAVE_VFIO_GET_REGION_INFO_CAPS
+#define VFPOST_REGION_INFO_OP \
+	.get_region_info_caps = vfio_pci_ioctl_get_region_info,
+#else
+#define VFPOST_REGION_INFO_OP
+#endif
+
+#ifdef VFPOST_HAVE_VFIO_MATCH_TOKEN_UUID
+#define VFPOST_MATCH_TOKEN_OP \
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+#else
+#define VFPOST_MATCH_TOKEN_OP
 #endif
 
 /*

@@ -150,15 +150,18 @@ static const struct vfio_device_ops vfpost_vfio_ops = {
 	.init		= vfpost_init_dev,
 	.release	= vfpost_release_dev,
 	VFPOST_IOMMUFD_OPS
+	VFPOST_PASID_OPS
 	.open_device	= vfpost_open_device,
 	.close_device	= vfpost_close_device,
 	.ioctl		= vfpost_ioctl,
+	VFPOST_REGION_INFO_OP
 	.device_feature	= vfio_pci_core_ioctl_feature,
 	.read		= vfio_pci_core_read,
 	.write		= vfio_pci_core_write,
 	.mmap		= vfio_pci_core_mmap,
 	.request	= vfpost_request,
 	.match		= vfio_pci_core_match,
+	VFPOST_MATCH_TOKEN_OP
 };
 
 static int vfpost_probe(struct pci_dev *pdev, const struct pci_device_id *id)

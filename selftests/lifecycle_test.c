@@ -240,6 +240,24 @@ TEST_F_TIMEOUT(mod, stalled_listener_never_blocks_numvfs, 150)
 	ASSERT_LE(0, resync) TH_LOG("no overflow reported (%d events)", r->n);
 	ASSERT_EQ(0u, r->e[resync].nr_vfs);
 
+	/*
+	 * vfpost reports a PF's numvfs from its work once the write has
+	 * returned, so the storm's last report (0) can come after the
+	 * resync's snapshot (it did on 6.1 in CI) rather than in it.  It is
+	 * a true event: take it, if it comes, before the fresh steps.
+	 */
+	for (i = resync + 1; i < r->n; i++)
+		if (r->e[i].type == VFPOST_EVENT_PF_NUMVFS)
+			break;
+	if (i == r->n)
+		recorder_wait(r, r->n + 1, 2000);
+	for (i = resync + 1; i < r->n; i++) {
+		ASSERT_EQ(VFPOST_EVENT_PF_NUMVFS, r->e[i].type)
+			TH_LOG("event %d after the resync is %s", i,
+			       vfpost_event_name(r->e[i].type));
+		ASSERT_EQ(0u, r->e[i].num_vfs);
+	}
+
 	/* Fresh events after the resync are delivered in order. */
 	i = r->n;
 	numvfs_step(_metadata, self, 0, 1);

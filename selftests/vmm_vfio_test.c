@@ -17,18 +17,22 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "fastpath.h"
 #include "lab.h"
+#include "nvme_drv.h"
+#include "vfio_dev.h"
 #include "libvfpost.h"
 #include "vfpost_lab.h"
 #include "vmm_run.h"
@@ -539,6 +543,279 @@ TEST_F_TIMEOUT(vf, one_group_two_functions, 900)
 	EXPECT_TRUE(log_has(&self->v, seen));
 	snprintf(seen, sizeof(seen), "VFIO-SEEN %s at", smbus);
 	EXPECT_TRUE(log_has(&self->v, seen));
+}
+
+/* ---- clean on every exit (issue 13, section 2) ---- */
+
+#define PCI_COMMAND_MASTER	0x4
+
+/* The VF's Command register, through sysfs (no driver involved). */
+static int vf_command(const char *bdf, uint16_t *cmd, bool write)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, cmd, 2, 4) : pread(fd, cmd, 2, 4);
+	close(fd);
+	return n == 2 ? 0 : -EIO;
+}
+
+/*
+ * Nothing of @bdf is left behind by a vibevmm that is gone: no claim (back
+ * to no driver), no owner, no vfpost vector; and the VF works: bound to
+ * vfpost, opened, an admin command raises vector 0.
+ */
+static void expect_vf_clean(struct __test_metadata *_metadata, const char *bdf)
+{
+	struct vfpost_vf vf;
+	struct vfio_dev d;
+	struct nvme_drv n;
+	struct vfpost *h;
+	char drv[64] = "?";
+	uint32_t res;
+	int err, efd, i;
+
+	for (i = 0; i < 100; i++) {
+		if (!lab_driver_of(bdf, drv, sizeof(drv)) && !drv[0])
+			break;
+		usleep(100000);
+	}
+	EXPECT_STREQ("", drv) TH_LOG("%s still bound to %s: the claim was not released", bdf, drv);
+	EXPECT_EQ(0, fp_vfpost_irqs()) TH_LOG("vfpost irq left in /proc/interrupts");
+	h = vfpost_open(&err);
+	ASSERT_NE(NULL, h) TH_LOG("%s", vfpost_strerror(err));
+	ASSERT_EQ(0, vfpost_vf_get(h, bdf, &vf)) TH_LOG("%s", vfpost_errmsg(h));
+	EXPECT_EQ(0u, vf.owner_pid);
+	EXPECT_FALSE(vf.claimed);
+	vfpost_close(h);
+
+	ASSERT_EQ(0, lab_bind(bdf, "vfpost"));
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, fp_vf_start(&d, &n, bdf, &efd, 1)) TH_LOG("%s does not open again", bdf);
+	EXPECT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
+	EXPECT_EQ(1, fp_efd_wait(efd, 1, 5000)) TH_LOG("%s: no interrupt after reopening", bdf);
+	nvme_drv_fini(&n);
+	vfio_dev_close(&d);
+	close(efd);
+	EXPECT_EQ(0, fp_vfpost_irqs());
+	lab_bind(bdf, "");
+}
+
+/* vfpost loaded, @bdf unbound: vibevmm will claim it. */
+static void claimable(struct __test_metadata *_metadata, const char *bdf)
+{
+	char drv[64];
+
+	ASSERT_TRUE(vfpost_loaded() || !vfpost_load()) TH_LOG("vfpost.ko did not load");
+	ASSERT_EQ(0, lab_driver_of(bdf, drv, sizeof(drv)));
+	ASSERT_STREQ("", drv);
+}
+
+/*
+ * A command line that cannot boot touches no device: with the VF free for
+ * vfpost to claim and with the VF bound to vfio-pci, a bad kernel, a
+ * missing initrd, a --mem that is not a page multiple and a second --vfio
+ * device that does not exist each fail with their one line, and the VF was
+ * never claimed nor opened (opening and closing a VFIO device resets it and
+ * clears its bus mastering, which this test sets beforehand).
+ */
+TEST_F_TIMEOUT(vf, bad_input_touches_no_device, 300)
+{
+	static const struct {
+		const char *args, *msg;
+		int status;
+	} cases[] = {
+		{ "--kernel /proc/self/status", "--kernel '/proc/self/status'", 1 },
+		{ "--initrd /nonexistent.cpio", "--initrd '/nonexistent.cpio': No such file or directory", 1 },
+		{ "--mem 100001K", "--mem '100001K': not a multiple of the 4K page size", 2 },
+		/* a second device that cannot be assigned: the first is not taken */
+		{ "--vfio 0000:00:1f.6", "vibevmm: 0000:00:1f.6: no such PCI device", 1 },
+	};
+	char args[256], name[32];
+	unsigned int i, bound;
+	uint16_t cmd;
+	char *buf;
+
+	claimable(_metadata, self->bdf[0]);
+	for (bound = 0; bound < 2; bound++) {
+		if (bound)
+			ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			ASSERT_EQ(0, vf_command(self->bdf[0], &cmd, false));
+			cmd |= PCI_COMMAND_MASTER;
+			ASSERT_EQ(0, vf_command(self->bdf[0], &cmd, true));
+			snprintf(args, sizeof(args), "--log 4 --vfio %s %s", self->bdf[0],
+				 cases[i].args);
+			snprintf(name, sizeof(name), "badinput-%u-%u", bound, i);
+			ASSERT_EQ(0, vmm_start(&self->v, name, args));
+			EXPECT_EQ(cases[i].status, vmm_wait(&self->v, 120));
+			buf = read_log(&self->v);
+			ASSERT_NE(NULL, buf);
+			EXPECT_NE(NULL, strstr(buf, cases[i].msg)) TH_LOG("log: %s", buf);
+			EXPECT_EQ(NULL, strstr(buf, "claimed through vfpost")) TH_LOG("log: %s", buf);
+			EXPECT_EQ(NULL, strstr(buf, "reset at")) TH_LOG("log: %s", buf);
+			free(buf);
+			ASSERT_EQ(0, vf_command(self->bdf[0], &cmd, false));
+			EXPECT_TRUE(cmd & PCI_COMMAND_MASTER)
+				TH_LOG("%s: bus mastering cleared: the VF was opened (%s)",
+				       self->bdf[0], cases[i].args);
+		}
+	}
+	ASSERT_EQ(0, lab_bind(self->bdf[0], ""));
+	cmd &= ~PCI_COMMAND_MASTER;
+	vf_command(self->bdf[0], &cmd, true);
+	expect_vf_clean(_metadata, self->bdf[0]);
+}
+
+/* Start a guest that holds the claimed VF with its vectors live. */
+static void start_alive_guest(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
+			      const char *name, const char *out)
+{
+	const char *initrd = guest_initrd();
+	char args[1024];
+
+	ASSERT_NE(NULL, initrd);
+	snprintf(args, sizeof(args),
+		 "--vfio %s --initrd %s --cmdline 'quiet guest.script=vfio-guest.sh vfio.nvme=1 vfio.pause=0 vfio.alive=300'",
+		 self->bdf[0], initrd);
+	ASSERT_EQ(0, vmm_start_out(&self->v, name, args, out));
+}
+
+static void wait_alive(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self)
+{
+	if (!wait_log(&self->v, "VFIO-ALIVE 1", BOOT_TIMEOUT)) {
+		dump_log(&self->v);
+		ASSERT_TRUE(false) TH_LOG("the guest never came up with the VF");
+	}
+}
+
+/* SIGKILL: no teardown at all; the kernel gives the VF back. */
+TEST_F_TIMEOUT(vf, killed_vmm_gives_the_vf_back, 900)
+{
+	claimable(_metadata, self->bdf[0]);
+	start_alive_guest(_metadata, self, "sigkill", NULL);
+	wait_alive(_metadata, self);
+	EXPECT_TRUE(log_has(&self->v, "claimed through vfpost"));
+	EXPECT_LT(0, fp_vfpost_irqs()) TH_LOG("the guest's vectors are not on vfpost");
+	ASSERT_EQ(0, kill(self->v.pid, SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, vmm_wait(&self->v, 60));
+	expect_vf_clean(_metadata, self->bdf[0]);
+}
+
+/*
+ * SIGTERM while RAM is being pinned (1 GiB: seconds under TCG): the signal
+ * waits for the step to finish, then vibevmm undoes the setup and exits
+ * 128 + SIGTERM.
+ */
+TEST_F_TIMEOUT(vf, sigterm_while_pinning_ram, 300)
+{
+	char args[256];
+
+	claimable(_metadata, self->bdf[0]);
+	snprintf(args, sizeof(args), "--mem 1G --vfio %s", self->bdf[0]);
+	ASSERT_EQ(0, vmm_start(&self->v, "sigpin", args));
+	ASSERT_TRUE(wait_log(&self->v, "claimed through vfpost", 120)) dump_log(&self->v);
+	ASSERT_EQ(0, kill(self->v.pid, SIGTERM));
+	EXPECT_EQ(128 + SIGTERM, vmm_wait(&self->v, 120));
+	EXPECT_TRUE(log_has(&self->v, "Terminated received during setup; undoing it"))
+		dump_log(&self->v);
+	EXPECT_FALSE(log_has(&self->v, "GUEST"));
+	expect_vf_clean(_metadata, self->bdf[0]);
+}
+
+/*
+ * SIGTERM, then a stream of SIGINT/SIGTERM/SIGHUP through the teardown (the
+ * device reset at exit, the claim release): vibevmm exits by itself with
+ * 128 + the first stop signal it took (SIGINT may overtake SIGTERM on a busy
+ * lab: pending signals are taken lowest first), never killed by one.
+ */
+TEST_F_TIMEOUT(vf, signals_during_teardown_change_nothing, 900)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	unsigned int i;
+	int st = -1;
+
+	claimable(_metadata, self->bdf[0]);
+	start_alive_guest(_metadata, self, "sigteardown", NULL);
+	wait_alive(_metadata, self);
+	ASSERT_EQ(0, kill(self->v.pid, SIGTERM));
+	for (i = 0; i < 20000; i++) {
+		if (waitpid(self->v.pid, &st, WNOHANG) == self->v.pid) {
+			self->v.pid = 0;
+			break;
+		}
+		kill(self->v.pid, sigs[i % 3]);
+		usleep(2000);
+	}
+	ASSERT_EQ(0, self->v.pid) TH_LOG("vibevmm did not stop within %u signals", i);
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("killed by signal %d mid-teardown", WTERMSIG(st));
+	st = WEXITSTATUS(st) - 128;
+	EXPECT_TRUE(st == SIGTERM || st == SIGINT || st == SIGHUP) TH_LOG("exit status %d", st + 128);
+	EXPECT_TRUE(log_has(&self->v, " received; stopping the VM"));
+	expect_vf_clean(_metadata, self->bdf[0]);
+}
+
+/*
+ * stdout is a pipe nobody reads any more (full): the vCPU waits for room,
+ * and SIGTERM still stops the VM and tears it down.
+ */
+TEST_F_TIMEOUT(vf, blocked_stdout_does_not_block_sigterm, 900)
+{
+	char fifo[64], buf[4096], seen[8192] = "";
+	struct pollfd p;
+	size_t used = 0;
+	double end;
+	int fd;
+
+	claimable(_metadata, self->bdf[0]);
+	/* in the lab's own /tmp: the project's 9p mount has no FIFOs */
+	snprintf(fifo, sizeof(fifo), "/tmp/vmm_vfio-stdout.fifo");
+	unlink(fifo);
+	ASSERT_EQ(0, mkfifo(fifo, 0600));
+	fd = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, fcntl(fd, F_SETPIPE_SZ, 4096));
+	start_alive_guest(_metadata, self, "sigstdout", fifo);
+	/* read the console until the guest holds the VF */
+	for (end = vmm_now() + BOOT_TIMEOUT; vmm_now() < end && !strstr(seen, "VFIO-ALIVE 1");) {
+		ssize_t n;
+
+		p.fd = fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			continue;
+		if (used + n >= sizeof(seen)) {	/* keep the tail */
+			memmove(seen, seen + used / 2, used - used / 2);
+			used -= used / 2;
+		}
+		memcpy(seen + used, buf, n);
+		used += n;
+		seen[used] = '\0';
+		for (size_t k = 0; k < used; k++)
+			if (!seen[k])
+				seen[k] = ' ';
+	}
+	ASSERT_NE(NULL, strstr(seen, "VFIO-ALIVE 1")) dump_log(&self->v);
+	/* fill the pipe ourselves: the next console byte has no room */
+	memset(buf, '.', sizeof(buf));
+	while (write(fd, buf, sizeof(buf)) > 0)
+		;
+	sleep(3);
+	ASSERT_EQ(0, waitpid(self->v.pid, NULL, WNOHANG));
+	ASSERT_EQ(0, kill(self->v.pid, SIGTERM));
+	EXPECT_EQ(128 + SIGTERM, vmm_wait(&self->v, 60));
+	close(fd);
+	unlink(fifo);
+	expect_vf_clean(_metadata, self->bdf[0]);
 }
 
 TEST_HARNESS_MAIN

@@ -116,7 +116,8 @@ void vfpost_fault_return(void);
 asm(".pushsection .text, \"ax\"\n"
     ".type vfpost_fault_return, @function\n"
     "vfpost_fault_return:\n"
-    ANNOTATE_NOENDBR
+    /* 7.x's ANNOTATE_NOENDBR ends without a newline; 6.x's with one. */
+    ANNOTATE_NOENDBR "\n"
     ASM_RET
     ".size vfpost_fault_return, .-vfpost_fault_return\n"
     ".popsection\n");

@@ -54,8 +54,11 @@ const char *vmm_guest_kernel(void)
 	return path;
 }
 
-/* Start vibevmm with @args (shell words); output to a log named @name. */
-int vmm_start(struct vmm *v, const char *name, const char *args)
+/*
+ * Start vibevmm with @args (shell words), stderr to a log named @name and
+ * stdout to @out (NULL: the same log).
+ */
+int vmm_start_out(struct vmm *v, const char *name, const char *args, const char *out)
 {
 	const char *kernel = vmm_guest_kernel();
 	char cmd[4096];
@@ -67,8 +70,8 @@ int vmm_start(struct vmm *v, const char *name, const char *args)
 	if (unlink(v->log) && errno != ENOENT)
 		return -errno;
 	snprintf(cmd, sizeof(cmd),
-		 "exec %s/user/vibevmm --kernel %s --mem 384M --cpus 1 %s > %s 2>&1",
-		 vmm_build_dir(), kernel, args, v->log);
+		 "exec %s/user/vibevmm --kernel %s --mem 384M --cpus 1 %s > %s 2>%s",
+		 vmm_build_dir(), kernel, args, out ? out : v->log, out ? v->log : "&1");
 	v->status = -1;
 	v->pid = fork();
 	if (v->pid < 0)
@@ -78,6 +81,11 @@ int vmm_start(struct vmm *v, const char *name, const char *args)
 		_exit(127);
 	}
 	return 0;
+}
+
+int vmm_start(struct vmm *v, const char *name, const char *args)
+{
+	return vmm_start_out(v, name, args, NULL);
 }
 
 /* Reap within @timeout seconds, else kill it; returns the exit status or -1. */

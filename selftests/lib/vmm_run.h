@@ -23,6 +23,8 @@ const char *vmm_build_dir(void);
 const char *vmm_guest_kernel(void);
 /* Start vibevmm --kernel K --mem 384M --cpus 1 @args; output to the log @name. */
 int vmm_start(struct vmm *v, const char *name, const char *args);
+/* The same with stdout to @out (a file or FIFO), stderr to the log. */
+int vmm_start_out(struct vmm *v, const char *name, const char *args, const char *out);
 /* Reap within @timeout seconds, else kill it; returns the exit status or -1. */
 int vmm_wait(struct vmm *v, int timeout);
 void vmm_kill(struct vmm *v);

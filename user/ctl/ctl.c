@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfpostctl commands.
+ * vfpostctl commands (Documentation/man/vfpostctl.8.rst).
  *
  *   vfpostctl [-j] list [PF]        VFs (of one PF)
  *   vfpostctl [-j] show BDF         one VF in detail
@@ -25,12 +25,13 @@
 struct ctl {
 	FILE *out, *err;
 	bool json;
+	bool pretty;
 	bool first;
 	unsigned int count;
 };
 
 static const char usage_text[] =
-	"Usage: vfpostctl [-j] COMMAND [ARGS]\n"
+	"Usage: vfpostctl [-j] [-p] COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
 	"  list [PF]      list SR-IOV VFs (of one PF) tracked by vfpost\n"
@@ -45,9 +46,15 @@ static const char usage_text[] =
 	"\n"
 	"Options:\n"
 	"  -j, --json     JSON output (watch: one JSON object per line)\n"
+	"  -p, --pretty   JSON output, indented\n"
+	"  -V, --version  print the version and exit\n"
 	"  -h, --help     this help\n"
 	"\n"
-	"BDF is a PCI address: 0000:00:03.1 or 00:03.1.\n";
+	"BDF is a PCI address as sysfs names it (0000:00:03.1) or lspci's short\n"
+	"form (00:03.1).\n"
+	"\n"
+	"Exit status: 0 done, 1 the command failed (the module refused it or is\n"
+	"not loaded), 2 usage error.\n";
 
 static int fail_open(struct ctl *c, int err)
 {
@@ -93,9 +100,10 @@ static int list_one(const struct vfpost_vf *vf, void *arg)
 }
 
 /*
- * The rows go to a buffer first and to the output only once the whole
- * dump succeeded: a failed list prints its error line and nothing else,
- * never half a table or an unterminated JSON array.
+ * The rows go to a buffer first and to the output only once the dump is
+ * over: a failed list prints its error line and never half a table.  With
+ * -j it always prints one complete array: the VFs received before the
+ * failure (none if the module could not be reached), and exits 1.
  */
 static int cmd_list(struct ctl *c, const char *pf)
 {
@@ -108,37 +116,41 @@ static int cmd_list(struct ctl *c, const char *pf)
 	if (pf && check_bdf(c, pf))
 		return 2;
 	h = vfpost_open(&err);
-	if (!h)
+	if (!h) {
+		if (c->json)
+			fputs("[]\n", out);
 		return fail_open(c, err);
+	}
 	c->out = open_memstream(&buf, &len);
 	if (!c->out) {
 		c->out = out;
-		fprintf(c->err, "vfpostctl: out of memory\n");
-		vfpost_close(h);
-		return 1;
-	}
-	c->first = true;
-	ret = vfpost_vf_list(h, pf, list_one, c);
-	if (fclose(c->out) && !ret) {
+		ret = -ENOMEM;
+	} else {
+		c->first = true;
+		ret = vfpost_vf_list(h, pf, list_one, c);
+		/* Rows lost to a failed buffer: none rather than half of one. */
+		if (fclose(c->out)) {
+			free(buf);
+			buf = NULL;
+			ret = ret ?: -ENOMEM;
+		}
 		c->out = out;
-		free(buf);
-		fprintf(c->err, "vfpostctl: out of memory\n");
-		vfpost_close(h);
-		return 1;
-	}
-	c->out = out;
-	if (ret) {
-		free(buf);
-		return fail(c, h);
 	}
 	if (c->json)
-		fprintf(out, "[%s]\n", buf);
-	else if (c->count)
+		fprintf(out, "[%s]\n", buf ? buf : "");
+	else if (!ret && c->count)
 		fputs(buf, out);
-	else
+	else if (!ret)
 		fprintf(out, "no SR-IOV VFs%s%s\n", pf ? " on " : "",
 			pf ? pf : "");
 	free(buf);
+	if (ret == -ENOMEM && !vfpost_errmsg(h)[0]) {
+		fprintf(c->err, "vfpostctl: out of memory\n");
+		vfpost_close(h);
+		return 1;
+	}
+	if (ret)
+		return fail(c, h);
 	vfpost_close(h);
 	return 0;
 }
@@ -228,12 +240,32 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* One event as JSON, indented with -p. */
+static void watch_json(struct ctl *c, const struct vfpost_event *ev)
+{
+	size_t len = 0;
+	char *buf = NULL;
+	FILE *f;
+
+	f = c->pretty ? open_memstream(&buf, &len) : NULL;
+	if (!f) {
+		fmt_event_json(c->out, ev);
+		return;
+	}
+	fmt_event_json(f, ev);
+	if (!fclose(f))
+		fmt_json_pretty(c->out, buf, len);
+	else
+		fmt_event_json(c->out, ev);
+	free(buf);
+}
+
 static void watch_one(const struct vfpost_event *ev, void *arg)
 {
 	struct ctl *c = arg;
 
 	if (c->json)
-		fmt_event_json(c->out, ev);
+		watch_json(c, ev);
 	else
 		fmt_event_line(c->out, ev);
 	fflush(c->out);
@@ -272,6 +304,8 @@ static int cmd_watch(struct ctl *c)
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, 'p' },
+	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -290,6 +324,60 @@ static int need_args(struct ctl *c, const char *cmd, int have, int min,
 	return 0;
 }
 
+static int run_cmd(struct ctl *c, const char *cmd, int n, char **argv)
+{
+	if (!strcmp(cmd, "list"))
+		return need_args(c, cmd, n, 0, 1) ?: cmd_list(c, n ? argv[0] : NULL);
+	if (!strcmp(cmd, "show"))
+		return need_args(c, cmd, n, 1, 1) ?: cmd_vf(c, OP_SHOW, argv[0]);
+	if (!strcmp(cmd, "claim"))
+		return need_args(c, cmd, n, 1, 1) ?: cmd_vf(c, OP_CLAIM, argv[0]);
+	if (!strcmp(cmd, "release"))
+		return need_args(c, cmd, n, 1, 1) ?:
+			cmd_vf(c, OP_RELEASE, argv[0]);
+	if (!strcmp(cmd, "stats"))
+		return need_args(c, cmd, n, 1, 1) ?: cmd_stats(c, argv[0]);
+	if (!strcmp(cmd, "watch"))
+		return need_args(c, cmd, n, 0, 0) ?: cmd_watch(c);
+	if (!strcmp(cmd, "help")) {
+		fputs(usage_text, c->out);
+		return 0;
+	}
+	fprintf(c->err, "vfpostctl: unknown command '%s' (see vfpostctl --help)\n",
+		cmd);
+	return 2;
+}
+
+/*
+ * -p: the command writes compact JSON to a buffer, re-indented here
+ * (watch indents each event as it comes).
+ */
+static int run_pretty(struct ctl *c, const char *cmd, int n, char **argv)
+{
+	FILE *out = c->out;
+	size_t len = 0;
+	char *buf = NULL;
+	int ret;
+
+	if (!strcmp(cmd, "watch") || !strcmp(cmd, "help"))
+		return run_cmd(c, cmd, n, argv);
+	c->out = open_memstream(&buf, &len);
+	if (!c->out) {
+		fprintf(c->err, "vfpostctl: out of memory\n");
+		return 1;
+	}
+	ret = run_cmd(c, cmd, n, argv);
+	if (fclose(c->out)) {
+		free(buf);
+		fprintf(c->err, "vfpostctl: out of memory\n");
+		return 1;
+	}
+	fmt_json_pretty(out, buf, len);
+	free(buf);
+	c->out = out;
+	return ret;
+}
+
 int vfpostctl_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct ctl c = { .out = out, .err = err };
@@ -298,11 +386,19 @@ int vfpostctl_main(int argc, char **argv, FILE *out, FILE *err)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+jh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+jpVh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			c.json = true;
 			break;
+		case 'p':
+			c.json = true;
+			c.pretty = true;
+			break;
+		case 'V':
+			fprintf(out, "vfpostctl %s (libvfpost %s)\n",
+				LIBVFPOST_VERSION, vfpost_version());
+			return 0;
 		case 'h':
 			fputs(usage_text, out);
 			return 0;
@@ -320,25 +416,7 @@ int vfpostctl_main(int argc, char **argv, FILE *out, FILE *err)
 	cmd = argv[optind];
 	n = argc - optind - 1;
 	argv += optind + 1;
-
-	if (!strcmp(cmd, "list"))
-		return need_args(&c, cmd, n, 0, 1) ?: cmd_list(&c, n ? argv[0] : NULL);
-	if (!strcmp(cmd, "show"))
-		return need_args(&c, cmd, n, 1, 1) ?: cmd_vf(&c, OP_SHOW, argv[0]);
-	if (!strcmp(cmd, "claim"))
-		return need_args(&c, cmd, n, 1, 1) ?: cmd_vf(&c, OP_CLAIM, argv[0]);
-	if (!strcmp(cmd, "release"))
-		return need_args(&c, cmd, n, 1, 1) ?:
-			cmd_vf(&c, OP_RELEASE, argv[0]);
-	if (!strcmp(cmd, "stats"))
-		return need_args(&c, cmd, n, 1, 1) ?: cmd_stats(&c, argv[0]);
-	if (!strcmp(cmd, "watch"))
-		return need_args(&c, cmd, n, 0, 0) ?: cmd_watch(&c);
-	if (!strcmp(cmd, "help")) {
-		fputs(usage_text, out);
-		return 0;
-	}
-	fprintf(err, "vfpostctl: unknown command '%s' (see vfpostctl --help)\n",
-		cmd);
-	return 2;
+	if (c.pretty)
+		return run_pretty(&c, cmd, n, argv);
+	return run_cmd(&c, cmd, n, argv);
 }

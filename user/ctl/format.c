@@ -28,6 +28,15 @@ void fmt_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* ,"@key":"@val" unless @val is empty (absent). */
+static void json_str_field(FILE *f, const char *key, const char *val)
+{
+	if (!*val)
+		return;
+	fprintf(f, ",\"%s\":", key);
+	fmt_json_str(f, val);
+}
+
 void fmt_time(char *buf, size_t len, uint64_t ns)
 {
 	time_t sec = (time_t)(ns / 1000000000ULL);
@@ -82,26 +91,17 @@ void fmt_vf_json(FILE *f, const struct vfpost_vf *vf)
 	fmt_json_str(f, vf->pf_bdf);
 	fprintf(f, ",\"vf_index\":%u,\"vendor\":\"%04x\",\"device\":\"%04x\"",
 		vf->vf_index, vf->vendor, vf->device);
-	fputs(",\"driver\":", f);
-	if (vf->driver[0])
-		fmt_json_str(f, vf->driver);
-	else
-		fputs("null", f);
+	/* Absent values are left out (iproute2 style), never null. */
+	json_str_field(f, "driver", vf->driver);
 	if (vf->iommu_group >= 0)
 		fprintf(f, ",\"iommu_group\":%d", vf->iommu_group);
-	else
-		fputs(",\"iommu_group\":null", f);
 	fprintf(f, ",\"state\":\"%s\"", vfpost_state_name(vf->state));
 	if (vf->owner_pid)
 		fprintf(f, ",\"owner_pid\":%u", vf->owner_pid);
-	else
-		fputs(",\"owner_pid\":null", f);
 	fprintf(f, ",\"claimed\":%s", vf->claimed ? "true" : "false");
 	if (vf->claimed) {
-		fputs(",\"prev_driver\":", f);
-		fmt_json_str(f, vf->prev_driver);
-		fputs(",\"prev_override\":", f);
-		fmt_json_str(f, vf->prev_override);
+		json_str_field(f, "prev_driver", vf->prev_driver);
+		json_str_field(f, "prev_override", vf->prev_override);
 		if (vf->release_on_close)
 			fputs(",\"release_on_close\":true", f);
 	}
@@ -189,15 +189,14 @@ void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n)
 	for (i = 0; i < n; i++, v++) {
 		fprintf(f, "%s{\"vector\":%u,\"host_irq\":%u,\"host_hits\":%"
 			PRIu64 ",\"masked_hits\":%" PRIu64 ",\"masked\":%s,"
-			"\"pending\":%s,\"bypass\":\"%s\",\"last_cpu\":",
+			"\"pending\":%s,\"bypass\":\"%s\"",
 			i ? "," : "", v->index, v->host_irq, v->host_hits,
 			v->masked_hits, v->masked ? "true" : "false",
 			v->pending ? "true" : "false",
 			vfpost_bypass_name(v->bypass));
 		if (v->last_cpu >= 0)
-			fprintf(f, "%d}", v->last_cpu);
-		else
-			fputs("null}", f);
+			fprintf(f, ",\"last_cpu\":%d", v->last_cpu);
+		fputc('}', f);
 	}
 	fputc(']', f);
 }
@@ -263,7 +262,7 @@ void fmt_event_json(FILE *f, const struct vfpost_event *ev)
 		for (i = 0; i < ev->nr_vfs; i++) {
 			if (i)
 				fputc(',', f);
-			fmt_vf_json(f, &ev->vfs[i]);
+			fmt_vf_json(f, vfpost_event_vf(ev, i));
 		}
 		fputs("]}\n", f);
 		return;
@@ -279,8 +278,7 @@ void fmt_event_json(FILE *f, const struct vfpost_event *ev)
 	switch (ev->type) {
 	case VFPOST_EVENT_DRIVER_BOUND:
 	case VFPOST_EVENT_DRIVER_UNBOUND:
-		fputs(",\"driver\":", f);
-		fmt_json_str(f, ev->driver);
+		json_str_field(f, "driver", ev->driver);
 		break;
 	case VFPOST_EVENT_VF_OPENED:
 	case VFPOST_EVENT_VF_CLOSED:
@@ -294,12 +292,74 @@ void fmt_event_json(FILE *f, const struct vfpost_event *ev)
 		fprintf(f, ",\"num_vfs\":%u", ev->num_vfs);
 		break;
 	case VFPOST_EVENT_VF_RELEASED:
-		fputs(",\"driver\":", f);
-		fmt_json_str(f, ev->driver);
+		json_str_field(f, "driver", ev->driver);
 		/* fall through */
 	case VFPOST_EVENT_VF_CLAIMED:
 		fprintf(f, ",\"error\":%d", ev->error);
 		break;
 	}
 	fputs("}\n", f);
+}
+
+static void newline(FILE *f, unsigned int depth)
+{
+	fputc('\n', f);
+	while (depth--)
+		fputs("  ", f);
+}
+
+/*
+ * Re-indent compact JSON (what the fmt_*_json functions write): one member
+ * or element per line, two spaces a level, "key": value.  Strings are
+ * copied as they are; empty objects and arrays stay "{}" and "[]".
+ */
+void fmt_json_pretty(FILE *f, const char *s, size_t len)
+{
+	unsigned int depth = 0;
+	bool in_str = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			fputc(c, f);
+			if (c == '\\' && i + 1 < len)
+				fputc(s[++i], f);
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = true;
+			fputc(c, f);
+			break;
+		case '{':
+		case '[':
+			fputc(c, f);
+			if (i + 1 < len && (s[i + 1] == '}' || s[i + 1] == ']')) {
+				fputc(s[++i], f);
+				break;
+			}
+			newline(f, ++depth);
+			break;
+		case '}':
+		case ']':
+			if (depth)
+				depth--;
+			newline(f, depth);
+			fputc(c, f);
+			break;
+		case ',':
+			fputc(c, f);
+			newline(f, depth);
+			break;
+		case ':':
+			fputs(": ", f);
+			break;
+		default:
+			fputc(c, f);
+		}
+	}
 }

@@ -25,4 +25,7 @@ void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n);
 void fmt_event_line(FILE *f, const struct vfpost_event *ev);
 void fmt_event_json(FILE *f, const struct vfpost_event *ev); /* + newline */
 
+/* Write the compact JSON @s (@len bytes) indented, for -p. */
+void fmt_json_pretty(FILE *f, const char *s, size_t len);
+
 #endif /* _VFPOSTCTL_FORMAT_H */

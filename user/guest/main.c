@@ -26,6 +26,12 @@
  *                      disabled and enabled (vectors detached and attached
  *                      again), vector 0 re-aimed at another CPU vector (a
  *                      new route for its irqfd), vector 1 masked or unmasked
+ *   guest.mode=chatter guest.count=N console lines as fast as the UART takes
+ *                      them (vibevmm's console with a slow or closed stdout)
+ *   guest.mode=triplefault  load an empty IDT and trap: a fatal vCPU exit
+ *                      (a triple fault, or KVM's internal error where it
+ *                      emulates the delivery), which vibevmm must report as
+ *                      a failure (status 1)
  *   guest.hold_ms=H    stay up H ms after the result line before powering
  *                      off (with the device live), so the host can sample
  *                      its own per-vector counters
@@ -336,6 +342,26 @@ static void run_hello(void)
 		con_printf(" nvme=none\n");
 }
 
+static void run_chatter(const struct opts *o)
+{
+	uint64_t i;
+
+	for (i = 0; i < o->count; i++)
+		con_printf("GUEST-BENCH: chatter line %lu of %lu, padding to make it longer\n",
+			   i + 1, o->count);
+	con_printf("GUEST-BENCH: chatter done\n");
+}
+
+static void run_triplefault(void)
+{
+	static const struct { uint16_t limit; uint64_t base; } __attribute__((packed))
+		empty = { 0, 0 };
+
+	con_printf("GUEST-BENCH: triple fault next\n");
+	__asm__ volatile("lidt %0; int3" : : "m"(empty));
+	guest_fail("still running after a trap with an empty IDT\n");
+}
+
 void guest_main(const uint8_t *boot_params);
 
 void guest_main(const uint8_t *boot_params)
@@ -360,8 +386,12 @@ void guest_main(const uint8_t *boot_params)
 		run_hostile(o.seed, o.ops);
 	else if (streq(o.mode, "soak"))
 		run_soak(&o);
+	else if (streq(o.mode, "chatter"))
+		run_chatter(&o);
+	else if (streq(o.mode, "triplefault"))
+		run_triplefault();
 	else
-		guest_fail("unknown guest.mode=%s; use hello, irq, storm, hostile or soak\n",
+		guest_fail("unknown guest.mode=%s; use hello, irq, storm, hostile, soak, chatter or triplefault\n",
 			   o.mode);
 	if (o.hold_ms) {
 		uint64_t until = deadline_after_us(o.hold_ms * 1000);

@@ -1,9 +1,10 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libvfpost: requests (get, dump, stats, claim, release) and lifecycle
  * event subscription over libnl-genl-3.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,13 +16,27 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
-#include "libvfpost.h"
+#include "decode.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
 
 #define ERRMSG_LEN 512
+
+#ifndef LIBVFPOST_VERSION
+#error "LIBVFPOST_VERSION is set by user/Makefile"
+#endif
+
+/* The first versions of the structures: callers are never smaller. */
+#define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+#define VF_SIZE_MIN	END_OF(struct vfpost_vf, seq)
+#define VEC_SIZE_MIN	END_OF(struct vfpost_vector, last_cpu)
+
+const char *vfpost_version(void)
+{
+	return LIBVFPOST_VERSION;
+}
 
 struct vfpost {
 	struct nl_sock *sk;
@@ -323,59 +338,104 @@ static int norm_bdf(struct vfpost *h, const char *bdf, char *out)
 	return 0;
 }
 
+/* Copy the library's @src into the caller's @dst of @size bytes. */
+static void copy_out(void *dst, const void *src, size_t size, size_t full)
+{
+	uint32_t n = size < full ? size : full;
+
+	memcpy(dst, src, n);
+	memcpy(dst, &n, sizeof(n));	/* ->size, the first member */
+}
+
 static int vf_cmd(struct vfpost *h, int cmd, const char *bdf,
-		  struct vfpost_vf *vf, struct vfpost_vector *vec,
+		  struct vfpost_vf *vf, size_t vf_size,
+		  struct vfpost_vector *vec, size_t vec_size,
 		  unsigned int max, int flag)
 {
+	struct vfpost_vector *v = NULL;
 	struct vfpost_vf tmp;
 	char b[VFPOST_BDF_LEN];
 	struct reply_ctx ctx = {
-		.h = h, .what = b, .fn = one_vf, .vf = vf ? vf : &tmp,
-		.vec = vec, .max = max,
+		.h = h, .what = b, .fn = one_vf, .vf = &tmp,
 	};
+	unsigned int i;
 	int ret;
 
+	h->errmsg[0] = '\0';
+	if ((vf && vf_size < VF_SIZE_MIN) || (vec && vec_size < VEC_SIZE_MIN)) {
+		set_err(h->errmsg, sizeof(h->errmsg),
+			"%s: structure size %zu is smaller than libvfpost's first version",
+			bdf ? bdf : "(null)", vf && vf_size < VF_SIZE_MIN ?
+			vf_size : vec_size);
+		return -EINVAL;
+	}
 	ret = norm_bdf(h, bdf, b);
 	if (ret)
 		return ret;
+	if (vec && max) {
+		v = calloc(max, sizeof(*v));
+		if (!v) {
+			set_err(h->errmsg, sizeof(h->errmsg), "%s: %s", b,
+				strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		ctx.vec = v;
+		ctx.max = max;
+	}
 	ret = request(&ctx, cmd, 0, b, NULL, flag);
-	if (ret)
-		return ret;
-	return ctx.nr_vec;
+	if (!ret) {
+		if (vf)
+			copy_out(vf, &tmp, vf_size, sizeof(tmp));
+		for (i = 0; v && i < max && i < ctx.nr_vec; i++)
+			copy_out((char *)vec + i * vec_size, &v[i], vec_size,
+				 sizeof(*v));
+		ret = ctx.nr_vec;
+	}
+	free(v);
+	return ret;
 }
 
-int vfpost_vf_get(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
+int vfpost_vf_get_sized(struct vfpost *h, const char *bdf,
+			struct vfpost_vf *vf, size_t vf_size)
 {
-	int ret = vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, NULL, 0, 0);
+	int ret = vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, vf_size, NULL, 0, 0,
+			 0);
 
 	return ret < 0 ? ret : 0;
 }
 
-int vfpost_vf_stats(struct vfpost *h, const char *bdf, struct vfpost_vf *vf,
-		    struct vfpost_vector *vec, unsigned int max)
+int vfpost_vf_stats_sized(struct vfpost *h, const char *bdf,
+			  struct vfpost_vf *vf, size_t vf_size,
+			  struct vfpost_vector *vec, size_t vec_size,
+			  unsigned int max)
 {
-	return vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, vec, max, VFPOST_A_STATS);
+	return vf_cmd(h, VFPOST_CMD_VF_GET, bdf, vf, vf_size, vec, vec_size,
+		      max, VFPOST_A_STATS);
 }
 
-int vfpost_claim(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
+int vfpost_claim_sized(struct vfpost *h, const char *bdf,
+		       struct vfpost_vf *vf, size_t vf_size)
 {
-	int ret = vf_cmd(h, VFPOST_CMD_VF_CLAIM, bdf, vf, NULL, 0, 0);
+	int ret = vf_cmd(h, VFPOST_CMD_VF_CLAIM, bdf, vf, vf_size, NULL, 0, 0,
+			 0);
 
 	return ret < 0 ? ret : 0;
 }
 
-int vfpost_claim_until_close(struct vfpost *h, const char *bdf,
-			     struct vfpost_vf *vf)
+int vfpost_claim_until_close_sized(struct vfpost *h, const char *bdf,
+				   struct vfpost_vf *vf, size_t vf_size)
 {
-	int ret = vf_cmd(h, VFPOST_CMD_VF_CLAIM, bdf, vf, NULL, 0,
+	int ret = vf_cmd(h, VFPOST_CMD_VF_CLAIM, bdf, vf, vf_size, NULL, 0, 0,
 			 VFPOST_A_RELEASE_ON_CLOSE);
 
 	return ret < 0 ? ret : 0;
 }
 
-int vfpost_release(struct vfpost *h, const char *bdf, struct vfpost_vf *vf)
+int vfpost_release_sized(struct vfpost *h, const char *bdf,
+			 struct vfpost_vf *vf, size_t vf_size)
 {
-	int ret = vf_cmd(h, VFPOST_CMD_VF_RELEASE, bdf, vf, NULL, 0, 0);
+	int ret = vf_cmd(h, VFPOST_CMD_VF_RELEASE, bdf, vf, vf_size, NULL, 0,
+			 0, 0);
 
 	return ret < 0 ? ret : 0;
 }
@@ -582,7 +642,9 @@ const char *vfpost_events_errmsg(const struct vfpost_events *e)
 /* After ENOBUFS: re-read the sequence and the VFs, report a RESYNC. */
 static int resync(struct vfpost_events *e)
 {
-	struct vfpost_event ev = { .type = VFPOST_EVENT_LIB_RESYNC };
+	struct vfpost_event ev = {
+		.size = sizeof(ev), .type = VFPOST_EVENT_LIB_RESYNC,
+	};
 	struct vf_array a = { 0 };
 	uint64_t seq;
 	int ret;
@@ -602,7 +664,9 @@ static int resync(struct vfpost_events *e)
 
 static int deliver(struct vfpost_events *e, const struct nlmsghdr *nlh)
 {
-	struct vfpost_event ev, gap = { .type = VFPOST_EVENT_LIB_GAP };
+	struct vfpost_event ev, gap = {
+		.size = sizeof(gap), .type = VFPOST_EVENT_LIB_GAP,
+	};
 	int n = 0, ret;
 
 	ret = vfpost_decode_event(nlh, &ev);

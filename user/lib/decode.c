@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libvfpost: pure helpers -- PCI address parsing, enum names and decoding
  * of the family's messages.  No socket here, so the host unit tests can
@@ -8,9 +8,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <netlink/genl/genl.h>
 
-#include "libvfpost.h"
+#include "decode.h"
 
 static int hex_field(const char *s, size_t len, size_t min, size_t max,
 		     unsigned long *val)
@@ -30,10 +31,17 @@ static int hex_field(const char *s, size_t len, size_t min, size_t max,
 	return 0;
 }
 
+/*
+ * The kernel names a PCI device "%04x:%02x:%02x.%d" (domain, bus, device,
+ * function): exactly that (in either case), or without "0000:".  A domain
+ * above 0xffff prints more than 4 digits, never with a leading zero, so
+ * the address must print back to itself.
+ */
 int vfpost_parse_bdf(const char *s, char out[VFPOST_BDF_LEN])
 {
 	unsigned long dom = 0, bus, dev, fn;
-	const char *c1, *c2, *dot;
+	const char *c1, *c2, *dot, *b = s;
+	char norm[VFPOST_BDF_LEN];
 
 	if (!s)
 		return -EINVAL;
@@ -42,23 +50,23 @@ int vfpost_parse_bdf(const char *s, char out[VFPOST_BDF_LEN])
 		return -EINVAL;
 	c2 = strchr(c1 + 1, ':');
 	if (c2) {			/* domain:bus:dev.fn */
-		if (hex_field(s, c1 - s, 1, 8, &dom))
+		if (hex_field(s, c1 - s, 4, 8, &dom))
 			return -EINVAL;
+		b = c1 + 1;
 	} else {			/* bus:dev.fn, domain 0 */
 		c2 = c1;
-		c1 = s - 1;
 	}
 	dot = strchr(c2 + 1, '.');
-	if (!dot || strchr(dot + 1, ':') || strchr(dot + 1, '.'))
+	if (!dot || hex_field(b, c2 - b, 2, 2, &bus) ||
+	    hex_field(c2 + 1, dot - c2 - 1, 2, 2, &dev) ||
+	    hex_field(dot + 1, strlen(dot + 1), 1, 1, &fn) ||
+	    dev > 0x1f || fn > 7)
 		return -EINVAL;
-	if (hex_field(c1 + 1, c2 - c1 - 1, 1, 2, &bus) ||
-	    hex_field(c2 + 1, dot - c2 - 1, 1, 2, &dev) ||
-	    hex_field(dot + 1, strlen(dot + 1), 1, 1, &fn))
-		return -EINVAL;
-	if (dev > 0x1f || fn > 7)
-		return -EINVAL;
-	snprintf(out, VFPOST_BDF_LEN, "%04lx:%02lx:%02lx.%lx", dom, bus, dev,
+	snprintf(norm, sizeof(norm), "%04lx:%02lx:%02lx.%lx", dom, bus, dev,
 		 fn);
+	if (strcasecmp(s, b == s ? norm + 5 : norm))
+		return -EINVAL;
+	memcpy(out, norm, sizeof(norm));
 	return 0;
 }
 
@@ -182,6 +190,7 @@ static int decode_vector(struct nlattr *nest, struct vfpost_vector *v)
 	    !tb[VFPOST_VEC_A_INDEX])
 		return -EINVAL;
 	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
 	v->index = nla_get_u32(tb[VFPOST_VEC_A_INDEX]);
 	v->last_cpu = -1;
 	if (tb[VFPOST_VEC_A_HOST_IRQ])
@@ -220,6 +229,7 @@ int vfpost_decode_vf(const struct nlmsghdr *nlh, struct vfpost_vf *vf,
 	if (!tb[VFPOST_A_BDF] || !tb[VFPOST_A_PF_BDF] || !tb[VFPOST_A_STATE])
 		return -EINVAL;
 	memset(vf, 0, sizeof(*vf));
+	vf->size = sizeof(*vf);
 	if (get_str(tb[VFPOST_A_BDF], vf->bdf, sizeof(vf->bdf)) ||
 	    get_str(tb[VFPOST_A_PF_BDF], vf->pf_bdf, sizeof(vf->pf_bdf)) ||
 	    get_str(tb[VFPOST_A_DRIVER], vf->driver, sizeof(vf->driver)) ||
@@ -273,6 +283,7 @@ int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev)
 	    !tb[VFPOST_A_TIMESTAMP_NS] || !tb[VFPOST_A_PF_BDF])
 		return -EINVAL;
 	memset(ev, 0, sizeof(*ev));
+	ev->size = sizeof(*ev);
 	ev->type = nla_get_u32(tb[VFPOST_A_EVENT]);
 	ev->seq = nla_get_u64(tb[VFPOST_A_SEQ]);
 	ev->timestamp_ns = nla_get_u64(tb[VFPOST_A_TIMESTAMP_NS]);

@@ -1,25 +1,50 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvfpost: userspace client of the vfpost generic netlink family
- * (uapi/linux/vfpost.h) on libnl-3 / libnl-genl-3.
+ * (linux/vfpost.h) on libnl-3 / libnl-genl-3.
+ *
+ * Build with: pkg-config --cflags --libs libvfpost
  *
  * Conventions: functions return 0 (or a count) on success and a negative
  * errno on failure.  After a failure, vfpost_errmsg() returns one line that
  * names the object and includes the kernel's extack text when it sent one.
  * A handle is not thread safe; use one per thread.
+ *
+ * ABI: the handles (struct vfpost, struct vfpost_events) are opaque.  The
+ * data structures below only ever grow at their end, and each starts with
+ * its size:
+ *  - a structure the library fills in the caller's memory is filled up to
+ *    the size the caller was compiled with (the inline wrappers below pass
+ *    sizeof), and ->size is set to the bytes filled;
+ *  - a structure the library hands to a callback has ->size set to the
+ *    library's own size: a field newer than the caller's oldest supported
+ *    library is there only if VFPOST_HAS(ptr, field).
  */
-#ifndef _LIBVFPOST_H
-#define _LIBVFPOST_H
+#ifndef LIBVFPOST_H
+#define LIBVFPOST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <linux/vfpost.h>
 
-struct nlmsghdr;
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Whether the structure @p of type @type (with its ->size) carries @field:
+ * VFPOST_HAS(struct vfpost_vf, vf, seq).
+ */
+#define VFPOST_HAS(type, p, field) \
+	((p)->size >= offsetof(type, field) + sizeof((p)->field))
+
+/* The library's version, "MAJOR.MINOR.PATCH" (MAJOR is the soname's). */
+const char *vfpost_version(void);
 
 /* One tracked VF, as in a VF message (uapi "VF message"). */
 struct vfpost_vf {
+	uint32_t size;				/* bytes valid, see above */
 	char bdf[VFPOST_BDF_LEN];
 	char pf_bdf[VFPOST_BDF_LEN];
 	uint32_t vf_index;
@@ -40,6 +65,7 @@ struct vfpost_vf {
 
 /* Per-vector statistics (uapi enum vfpost_vector_attr). */
 struct vfpost_vector {
+	uint32_t size;				/* bytes valid, see above */
 	uint32_t index;
 	uint32_t host_irq;
 	uint64_t host_hits;
@@ -63,6 +89,7 @@ struct vfpost_vector {
 
 /* One lifecycle event (uapi "Event message"). */
 struct vfpost_event {
+	uint32_t size;				/* bytes valid, see above */
 	int type;				/* enum vfpost_event_type or LIB_* */
 	uint64_t seq;
 	uint64_t timestamp_ns;			/* CLOCK_REALTIME */
@@ -80,15 +107,30 @@ struct vfpost_event {
 						 * it succeeded
 						 */
 	uint64_t lost;				/* LIB_GAP */
-	const struct vfpost_vf *vfs;		/* LIB_RESYNC: the VFs now */
+	const struct vfpost_vf *vfs;		/* LIB_RESYNC: the VFs now,
+						 * vfs[0].size bytes apart:
+						 * use vfpost_event_vf()
+						 */
 	unsigned int nr_vfs;			/* LIB_RESYNC */
 };
+
+/* The @i-th VF of a LIB_RESYNC event (i < ev->nr_vfs). */
+static inline const struct vfpost_vf *
+vfpost_event_vf(const struct vfpost_event *ev, unsigned int i)
+{
+	return (const struct vfpost_vf *)(const void *)
+		((const char *)ev->vfs + (size_t)i * ev->vfs[0].size);
+}
 
 /* ---- pure helpers (no kernel needed) ---- */
 
 /*
- * Normalize a PCI address: "dddd:bb:dd.f" or "bb:dd.f" (domain 0), any hex
- * case -> "dddd:bb:dd.f" lower case.  Returns 0 or -EINVAL.
+ * Parse a PCI address as the kernel names PCI devices in sysfs:
+ * "dddd:bb:dd.f" (domain: 4 hex digits, or more without a leading zero
+ * for domains above 0xffff; bus and device: 2 hex digits, device at most
+ * 1f; function: 0-7), or "bb:dd.f" for domain 0000 (lspci's short form).
+ * Hex digits in either case; nothing else (no spaces, no shorter fields).
+ * Stores the sysfs name in lower case in @out.  Returns 0 or -EINVAL.
  */
 int vfpost_parse_bdf(const char *s, char out[VFPOST_BDF_LEN]);
 
@@ -96,33 +138,6 @@ int vfpost_parse_bdf(const char *s, char out[VFPOST_BDF_LEN]);
 const char *vfpost_state_name(int state);
 const char *vfpost_event_name(int type);
 const char *vfpost_bypass_name(int bypass);
-
-/*
- * Decode one genetlink message of the family (header included).  Returns 0,
- * -EINVAL if it is malformed or not the expected command.  Vectors: up to
- * @max into @vec, *nr_vec = how many the message had (may exceed @max).
- */
-int vfpost_decode_vf(const struct nlmsghdr *nlh, struct vfpost_vf *vf,
-		     struct vfpost_vector *vec, unsigned int max,
-		     unsigned int *nr_vec);
-/*
- * Decode one event: 0, -EINVAL if malformed, -EOPNOTSUPP for a well-formed
- * event of a type newer than this library (only ev->type, ev->seq and
- * ev->timestamp_ns are set: skip it, but count its sequence number).
- */
-int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev);
-
-/*
- * The outcome of an NLMSG_ERROR (an ACK or a refused request) or an
- * NLMSG_DONE (the end of a dump: a dump the kernel refuses ends with a
- * DONE that carries the negative errno instead of an NLMSG_ERROR).
- * Returns its error (0 or -errno; -EPROTO if @nlh is neither or is
- * truncated) and points *@msg at the extack message (NLMSGERR_ATTR_MSG),
- * or NULL if the message carries none.  Works for capped and uncapped
- * ACKs, with or without the offset attribute (6.1's DONE has only the
- * message).
- */
-int vfpost_decode_ack(const struct nlmsghdr *nlh, const char **msg);
 
 /* ---- requests ---- */
 
@@ -141,7 +156,31 @@ const char *vfpost_errmsg(const struct vfpost *h);
 /* A failure of vfpost_open()/vfpost_events_open() as one line. */
 const char *vfpost_strerror(int err);
 
-int vfpost_vf_get(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
+/*
+ * The functions that fill a struct vfpost_vf (and vectors) in the caller's
+ * memory take its size: call them through the inline wrappers, which pass
+ * the size the caller was compiled with.  -EINVAL for a size smaller than
+ * the first version of the structure.
+ */
+int vfpost_vf_get_sized(struct vfpost *h, const char *bdf,
+			struct vfpost_vf *vf, size_t vf_size);
+int vfpost_vf_stats_sized(struct vfpost *h, const char *bdf,
+			  struct vfpost_vf *vf, size_t vf_size,
+			  struct vfpost_vector *vec, size_t vec_size,
+			  unsigned int max);
+int vfpost_claim_sized(struct vfpost *h, const char *bdf,
+		       struct vfpost_vf *vf, size_t vf_size);
+int vfpost_claim_until_close_sized(struct vfpost *h, const char *bdf,
+				   struct vfpost_vf *vf, size_t vf_size);
+int vfpost_release_sized(struct vfpost *h, const char *bdf,
+			 struct vfpost_vf *vf, size_t vf_size);
+
+/* One VF by its PCI address. */
+static inline int vfpost_vf_get(struct vfpost *h, const char *bdf,
+				struct vfpost_vf *vf)
+{
+	return vfpost_vf_get_sized(h, bdf, vf, sizeof(*vf));
+}
 
 /* Sequence number of the last event sent, and how many VFs are tracked. */
 int vfpost_status(struct vfpost *h, uint64_t *seq, uint32_t *nr_vfs);
@@ -163,23 +202,41 @@ int vfpost_vf_list(struct vfpost *h, const char *pf_bdf, vfpost_vf_fn cb,
  * the VF is not bound to vfpost, -EPERM without CAP_NET_ADMIN, -EMSGSIZE
  * when the VF has more vectors than one reply can carry).
  */
-int vfpost_vf_stats(struct vfpost *h, const char *bdf, struct vfpost_vf *vf,
-		    struct vfpost_vector *vec, unsigned int max);
+static inline int vfpost_vf_stats(struct vfpost *h, const char *bdf,
+				  struct vfpost_vf *vf,
+				  struct vfpost_vector *vec, unsigned int max)
+{
+	return vfpost_vf_stats_sized(h, bdf, vf, sizeof(*vf), vec,
+				     sizeof(*vec), max);
+}
 
 /* Claim (bind to vfpost) / release (restore the previous driver).  @vf may
  * be NULL; otherwise it receives the VF's state after the operation.  Both
  * need CAP_SYS_ADMIN (-EPERM; vfpost_errmsg() then reads "BDF: Operation
  * not permitted: <the module's reason>").
  */
-int vfpost_claim(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
+static inline int vfpost_claim(struct vfpost *h, const char *bdf,
+			       struct vfpost_vf *vf)
+{
+	return vfpost_claim_sized(h, bdf, vf, sizeof(*vf));
+}
+
 /*
  * Claim tied to @h: the kernel releases the VF when @h's socket closes
  * (vfpost_close(), exit, or the process being killed), as soon as no VMM
  * has it open.  Keep @h open for as long as the VF is to stay claimed.
  */
-int vfpost_claim_until_close(struct vfpost *h, const char *bdf,
-			     struct vfpost_vf *vf);
-int vfpost_release(struct vfpost *h, const char *bdf, struct vfpost_vf *vf);
+static inline int vfpost_claim_until_close(struct vfpost *h, const char *bdf,
+					   struct vfpost_vf *vf)
+{
+	return vfpost_claim_until_close_sized(h, bdf, vf, sizeof(*vf));
+}
+
+static inline int vfpost_release(struct vfpost *h, const char *bdf,
+				 struct vfpost_vf *vf)
+{
+	return vfpost_release_sized(h, bdf, vf, sizeof(*vf));
+}
 
 /* ---- lifecycle events ---- */
 
@@ -210,4 +267,8 @@ int vfpost_events_process(struct vfpost_events *e);
 int vfpost_events_wait(struct vfpost_events *e, int timeout_ms);
 const char *vfpost_events_errmsg(const struct vfpost_events *e);
 
-#endif /* _LIBVFPOST_H */
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBVFPOST_H */

@@ -74,14 +74,15 @@ TEST(vf_json_object)
 		     "\"vf_index\":0,\"vendor\":\"1b36\",\"device\":\"0010\","
 		     "\"driver\":\"vfpost\",\"iommu_group\":6,\"state\":\"open\","
 		     "\"owner_pid\":812,\"claimed\":true,"
-		     "\"prev_driver\":\"vfio-pci\",\"prev_override\":\"\","
+		     "\"prev_driver\":\"vfio-pci\","
 		     "\"created_ns\":1795446202613940848,"
 		     "\"changed_ns\":1795446202613940848,\"seq\":3}",
 		     buf_str(&b));
 	buf_close(&b);
 }
 
-TEST(vf_json_nulls_for_absent_fields)
+/* iproute2 style: an absent value is left out, never null. */
+TEST(vf_json_leaves_out_absent_fields)
 {
 	struct vfpost_vf vf = sample;
 	struct buf b;
@@ -92,10 +93,19 @@ TEST(vf_json_nulls_for_absent_fields)
 	vf.claimed = false;
 	ASSERT_NE(NULL, buf_open(&b));
 	fmt_vf_json(b.f, &vf);
-	EXPECT_NE(NULL, strstr(buf_str(&b), "\"driver\":null,"));
-	EXPECT_NE(NULL, strstr(buf_str(&b), "\"iommu_group\":null,"));
-	EXPECT_NE(NULL, strstr(buf_str(&b), "\"owner_pid\":null,"));
-	EXPECT_EQ(NULL, strstr(buf_str(&b), "prev_driver"));
+	EXPECT_EQ(NULL, strstr(buf_str(&b), "null"));
+	EXPECT_EQ(NULL, strstr(buf_str(&b), "driver"));
+	EXPECT_EQ(NULL, strstr(buf_str(&b), "iommu_group"));
+	EXPECT_EQ(NULL, strstr(buf_str(&b), "owner_pid"));
+	EXPECT_NE(NULL, strstr(buf_str(&b), "\"state\":\"open\",\"claimed\":false,"));
+	buf_close(&b);
+
+	/* Claimed without a previous override: no empty string either. */
+	vf = sample;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vf_json(b.f, &vf);
+	EXPECT_EQ(NULL, strstr(buf_str(&b), "prev_override"));
+	EXPECT_NE(NULL, strstr(buf_str(&b), "\"prev_driver\":\"vfio-pci\","));
 	buf_close(&b);
 }
 
@@ -139,7 +149,7 @@ TEST(vectors_table_and_json)
 		     "\"bypass\":\"connected\",\"last_cpu\":1},"
 		     "{\"vector\":1,\"host_irq\":42,\"host_hits\":0,"
 		     "\"masked_hits\":0,\"masked\":true,\"pending\":false,"
-		     "\"bypass\":\"none\",\"last_cpu\":null}]", buf_str(&b));
+		     "\"bypass\":\"none\"}]", buf_str(&b));
 	buf_close(&b);
 
 	ASSERT_NE(NULL, buf_open(&b));
@@ -320,6 +330,74 @@ TEST(usage_errors_are_one_line_and_exit_2)
 	EXPECT_EQ(2, RUN(&o, &e, "-j"));
 	EXPECT_STREQ("vfpostctl: no command given (see vfpostctl --help)\n",
 		     buf_str(&e));
+	buf_close(&o);
+	buf_close(&e);
+}
+
+TEST(json_pretty_indents_and_keeps_strings)
+{
+	static const char in[] = "{\"a\":[1,{\"b\":\"x,{y}:\\\"z\"}],\"e\":[],\"o\":{}}\n";
+	struct buf b;
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_json_pretty(b.f, in, sizeof(in) - 1);
+	EXPECT_STREQ("{\n"
+		     "  \"a\": [\n"
+		     "    1,\n"
+		     "    {\n"
+		     "      \"b\": \"x,{y}:\\\"z\"\n"
+		     "    }\n"
+		     "  ],\n"
+		     "  \"e\": [],\n"
+		     "  \"o\": {}\n"
+		     "}\n", buf_str(&b));
+	buf_close(&b);
+}
+
+/*
+ * With -j, list prints one complete array whatever happens (here, on a
+ * host without the module: an empty one, and exit 1 with one error line).
+ */
+TEST(list_json_is_complete_when_the_command_fails)
+{
+	struct buf o, e;
+	const char *s;
+	int ret;
+
+	ret = RUN(&o, &e, "-j", "list");
+	s = buf_str(&o);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ('[', s[0]);
+	EXPECT_STREQ("]\n", s + strlen(s) - 2);
+	if (ret) {
+		EXPECT_EQ(1, ret);
+		EXPECT_STREQ("[]\n", s);
+		EXPECT_NE(NULL, strstr(buf_str(&e), "vfpostctl: "));
+		EXPECT_EQ(strlen(buf_str(&e)) - 1,
+			  (size_t)(strchr(buf_str(&e), '\n') - buf_str(&e)));
+	}
+	buf_close(&o);
+	buf_close(&e);
+
+	ret = RUN(&o, &e, "-p", "list");
+	EXPECT_EQ('[', buf_str(&o)[0]);
+	buf_close(&o);
+	buf_close(&e);
+}
+
+TEST(version_names_program_and_library)
+{
+	struct buf o, e;
+	char want[64];
+
+	snprintf(want, sizeof(want), "vfpostctl %s (libvfpost %s)\n",
+		 LIBVFPOST_VERSION, vfpost_version());
+	EXPECT_EQ(0, RUN(&o, &e, "-V"));
+	EXPECT_STREQ(want, buf_str(&o));
+	buf_close(&o);
+	buf_close(&e);
+	EXPECT_EQ(0, RUN(&o, &e, "--version"));
+	EXPECT_STREQ(want, buf_str(&o));
 	buf_close(&o);
 	buf_close(&e);
 }

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libvfpost: PCI address parsing and enum names. */
+/*
+ * libvfpost: PCI address parsing (the one parser of vfpostctl and vibevmm:
+ * the kernel's sysfs names, or lspci's short form) and enum names.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -29,13 +32,39 @@ TEST(upper_case_is_lowered)
 TEST(domain_defaults_to_zero)
 {
 	expect_bdf(_metadata, "00:03.1", "0000:00:03.1");
-	expect_bdf(_metadata, "3:0.2", "0000:03:00.2");
+	expect_bdf(_metadata, "ff:1f.7", "0000:ff:1f.7");
 }
 
 TEST(large_domain_keeps_all_digits)
 {
 	expect_bdf(_metadata, "10000:01:00.0", "10000:01:00.0");
-	expect_bdf(_metadata, "1:01:00.0", "0001:01:00.0");
+	expect_bdf(_metadata, "ffffffff:01:00.0", "ffffffff:01:00.0");
+	expect_bdf(_metadata, "ABCD:Ff:1F.0", "abcd:ff:1f.0");
+}
+
+static void expect_rejected(struct __test_metadata *_metadata,
+			    const char * const *bad, unsigned int n)
+{
+	char out[VFPOST_BDF_LEN] = "";
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = vfpost_parse_bdf(bad[i], out);
+		EXPECT_EQ(-EINVAL, ret) TH_LOG("input %u was accepted", i);
+	}
+}
+
+/* Each field has the width the kernel prints: no shorter, no longer. */
+TEST(short_fields_are_rejected)
+{
+	static const char * const bad[] = {
+		"0000:00:3.1", "0000:0:03.1", "000:00:03.1", "1:01:00.0",
+		"3:0.2", "0:3.1", "00:3.1", "0:03.1", "0000:00:03.01",
+		"00000:01:00.0", "01000:01:00.0", "100000000:01:00.0",
+	};
+
+	expect_rejected(_metadata, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 TEST(malformed_addresses_are_rejected)
@@ -46,15 +75,12 @@ TEST(malformed_addresses_are_rejected)
 		"0000:100:03.1", "123456789:00:00.0", "0000:00:03:1",
 		":00:03.1", "0000::03.1", "g000:00:03.1", "0000:00:03.-1",
 		" 0000:00:03.1", "0000:00:03.1 ", "0000:0:03.1:1",
+		"0000:00:03.1\n", "+000:00:03.1", "0x00:00:03.1", "0000:00:03.",
+		"1:0000:00:03.1", "0000:00.03:1", "0000:00:0g.1",
 	};
 	char out[VFPOST_BDF_LEN] = "";
-	unsigned int i;
-	int ret;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ret = vfpost_parse_bdf(bad[i], out);
-		EXPECT_EQ(-EINVAL, ret) TH_LOG("input %u was accepted", i);
-	}
+	expect_rejected(_metadata, bad, sizeof(bad) / sizeof(bad[0]));
 	EXPECT_EQ(-EINVAL, vfpost_parse_bdf(NULL, out));
 }
 

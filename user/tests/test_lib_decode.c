@@ -8,7 +8,7 @@
 #include <netlink/genl/genl.h>
 
 #include "kselftest_harness.h"
-#include "libvfpost.h"
+#include "lib/decode.h"
 
 #define FAMILY 0x1234
 

@@ -15,7 +15,7 @@
 #include <netlink/genl/genl.h>
 
 #include "kselftest_harness.h"
-#include "libvfpost.h"
+#include "lib/decode.h"
 #include "../kmod/nlsize.h"
 
 /* Offset of the end of @msg's data from @from. */

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bzImage header parsing, boot_params, e820, initrd placement, page tables. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* the harness defines non-static helpers without prototypes */
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include "kselftest_harness.h"
 #include "vmm/boot.h"
+#include "vmm/cli.h"
+#include "vmm/log.h"
 #include "vmm/vm.h"
 
 #define IMG_SIZE	(64 * 1024)
@@ -287,6 +292,155 @@ TEST(sregs_long_mode)
 	EXPECT_EQ(0x8bULL, (gdt[s.tr.selector >> 3] >> 40) & 0xff);
 	EXPECT_EQ((uint64_t)BOOT_GDT_ADDR, s.gdt.base);
 	free(ram);
+}
+
+/* ---- boot_files_load: every boot file checked before the VM exists ---- */
+
+struct files {
+	char dir[64], kernel[96], initrd[96], notimg[96];
+};
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		abort();
+	close(fd);
+}
+
+static void make_files(struct files *f, size_t initrd_size)
+{
+	uint8_t *img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	uint8_t *rd = calloc(1, initrd_size);
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vibevmm-boot-XXXXXX");
+	if (!mkdtemp(f->dir) || !rd)
+		abort();
+	snprintf(f->kernel, sizeof(f->kernel), "%s/bzImage", f->dir);
+	snprintf(f->initrd, sizeof(f->initrd), "%s/initrd", f->dir);
+	snprintf(f->notimg, sizeof(f->notimg), "%s/text", f->dir);
+	write_file(f->kernel, img, IMG_SIZE);
+	write_file(f->initrd, rd, initrd_size);
+	write_file(f->notimg, "hello\n", 6);
+	free(img);
+	free(rd);
+}
+
+static void remove_files(struct files *f)
+{
+	unlink(f->kernel);
+	unlink(f->initrd);
+	unlink(f->notimg);
+	rmdir(f->dir);
+}
+
+/* boot_files_load() with its stderr captured into @out. */
+static int load_captured(const struct vmm_config *cfg, struct boot_files *bf,
+			 char *out, size_t len)
+{
+	int fds[2], saved = dup(STDERR_FILENO), ret;
+	ssize_t n;
+
+	if (saved < 0 || pipe(fds) || dup2(fds[1], STDERR_FILENO) < 0)
+		abort();
+	ret = boot_files_load(cfg, bf);
+	dup2(saved, STDERR_FILENO);
+	close(fds[1]);
+	close(saved);
+	n = read(fds[0], out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	return ret;
+}
+
+static void base_cfg(struct vmm_config *cfg, const struct files *f)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->kernel = f->kernel;
+	cfg->initrd = f->initrd;
+	cfg->mem = 256ULL << 20;
+	cfg->cmdline = "quiet";
+}
+
+TEST(boot_files_good)
+{
+	struct vmm_config cfg;
+	struct boot_files bf;
+	struct files f;
+	char out[512];
+
+	make_files(&f, 3 << 20);
+	base_cfg(&cfg, &f);
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_STREQ("", out);
+	EXPECT_EQ(IMG_SIZE, bf.ksize);
+	EXPECT_EQ(3u << 20, bf.isize);
+	EXPECT_EQ(BOOT_KERNEL_ADDR + 0x1000000ULL, bf.kernel_end);
+	EXPECT_EQ((256ULL << 20) - (3 << 20), bf.initrd_addr);
+	EXPECT_STREQ("console=ttyS0 quiet", bf.cmdline);
+	EXPECT_EQ(strlen("console=ttyS0 quiet") + 1, bf.clen);
+	boot_files_free(&bf);
+	EXPECT_EQ(NULL, bf.kimg);
+	remove_files(&f);
+}
+
+TEST(boot_files_every_error)
+{
+	struct files f;
+	char *longline = malloc(4000);
+	/* NULL: the good file; "@dir", "@text": the directory, a text file */
+	const struct {
+		const char *kernel, *initrd, *cmdline;
+		uint64_t mem_mb;
+		const char *pre, *arg, *post;	/* expected line: pre, @arg's path, post */
+	} cases[] = {
+		{ "/nonexistent/bzImage", NULL, NULL, 256,
+		  "vibevmm: --kernel '/nonexistent/bzImage': No such file or directory; give an existing, readable file\n", NULL, "" },
+		{ "@text", NULL, NULL, 256,
+		  "vibevmm: --kernel '", f.notimg, "' is too small to be a bzImage (6 bytes)\n" },
+		{ "@dir", NULL, NULL, 256,
+		  "vibevmm: --kernel '", f.dir, "': not a regular file; give a file\n" },
+		{ NULL, "/nonexistent/initrd", NULL, 256,
+		  "vibevmm: --initrd '/nonexistent/initrd': No such file or directory; give an existing, readable file\n", NULL, "" },
+		/* the kernel unpacks to 17M: 16M of RAM cannot hold it */
+		{ NULL, NULL, NULL, 16,
+		  "vibevmm: --mem 16M: too small for kernel '", f.kernel, "' (needs 18M to unpack); give more --mem\n" },
+		/* 40M of initrd above a 17M kernel in 48M of RAM */
+		{ NULL, NULL, NULL, 48,
+		  "vibevmm: --initrd '", f.initrd, "': 40M does not fit in low guest RAM next to the kernel; give more --mem\n" },
+		{ NULL, NULL, longline, 256,
+		  "vibevmm: --cmdline: 4013 bytes is longer than kernel '", f.kernel, "' accepts (2047); shorten it\n" },
+	};
+	unsigned int i;
+
+	ASSERT_NE(NULL, longline);
+	memset(longline, 'x', 3999);
+	longline[3999] = '\0';
+	make_files(&f, 40 << 20);
+	log_level = LOG_ERR;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vmm_config cfg;
+		struct boot_files bf;
+		char out[512], want[512];
+		const char *k = cases[i].kernel;
+
+		base_cfg(&cfg, &f);
+		if (k)
+			cfg.kernel = !strcmp(k, "@text") ? f.notimg : !strcmp(k, "@dir") ? f.dir : k;
+		if (cases[i].initrd)
+			cfg.initrd = cases[i].initrd;
+		if (cases[i].cmdline)
+			cfg.cmdline = cases[i].cmdline;
+		cfg.mem = cases[i].mem_mb << 20;
+		EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("case %u", i);
+		snprintf(want, sizeof(want), "%s%s%s", cases[i].pre,
+			 cases[i].arg ? cases[i].arg : "", cases[i].post);
+		EXPECT_STREQ(want, out);
+	}
+	log_level = LOG_INFO;
+	free(longline);
+	remove_files(&f);
 }
 
 TEST_HARNESS_MAIN

@@ -37,6 +37,7 @@ TEST(defaults)
 	EXPECT_EQ(2, cfg.log);
 	EXPECT_EQ((int)IRQ_PATH_AUTO, (int)cfg.irq_path);
 	EXPECT_EQ((int)VFIO_BACKEND_AUTO, (int)cfg.vfio_backend);
+	EXPECT_FALSE(cfg.no_seccomp);
 }
 
 TEST(vfio_backend)
@@ -52,6 +53,16 @@ TEST(vfio_backend)
 		EXPECT_EQ(i, (int)cfg.vfio_backend);
 		EXPECT_STREQ(names[i], vfio_backend_name(cfg.vfio_backend));
 	}
+}
+
+TEST(no_seccomp_and_page_multiples)
+{
+	struct vmm_config cfg;
+	char err[512];
+
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "k", "--no-seccomp", "--mem", "100004K"));
+	EXPECT_TRUE(cfg.no_seccomp);
+	EXPECT_EQ(100004ULL << 10, cfg.mem);
 }
 
 TEST(seed_command_line)
@@ -160,6 +171,9 @@ static const struct bad_case bad_cases[] = {
 	{ { "--vfio-backend", "iommufd", "--kernel", "k" }, "--vfio-backend iommufd: no --vfio device to apply it to; add --vfio BDF or drop --vfio-backend" },
 	{ { "--mem", "2G" }, "no kernel given; use --kernel PATH with a bzImage, e.g. /boot/vmlinuz-$(uname -r)" },
 	{ { "--initrd=", "--kernel", "k" }, "--initrd: empty path; give an initrd file or leave the option out" },
+	{ { "--mem", "100001K", "--kernel", "k" }, "--mem '100001K': not a multiple of the 4K page size; round it, e.g. --mem 100004K" },
+	{ { "--mem", "33554433", "--kernel", "k" }, "--mem '33554433': not a multiple of the 4K page size; round it, e.g. --mem 32772K" },
+	{ { "--no-seccomp=1", "--kernel", "k" }, "option '--no-seccomp' takes no value; remove '=1'" },
 };
 
 TEST(every_error_message)

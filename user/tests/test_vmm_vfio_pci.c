@@ -90,6 +90,7 @@ TEST_F(vfio, assign_maps_ram_and_release_leaves_nothing)
 	EXPECT_EQ(VM_HIGH_RAM_BASE, fk.cont[0].map_iova[1]);
 	EXPECT_TRUE(fk.dev[0].open);
 	EXPECT_EQ(1u, fk.dev[0].resets);		/* before the guest sees it */
+	EXPECT_EQ(0, fk.dev[0].maps_at_reset);	/* and before guest RAM is mapped */
 	EXPECT_EQ(0x10ca8086u, ecam_read(self->a, PCI_VENDOR_ID, 4));
 	EXPECT_NE(-1, fk.dev[0].req_fd);	/* listens for removal requests */
 	EXPECT_EQ(IRQ_PATH_VFIO, (int)self->a->path);
@@ -437,6 +438,27 @@ TEST_F(vfio, vfio_pci_built_in_is_known_by_name)
 	ASSERT_NE(NULL, self->a);
 }
 
+/*
+ * vfio_precheck() (run for every --vfio device before the VM exists) uses
+ * the same sysfs detection as vfio_assign(): a variant driver passes, a
+ * host driver (even one named like VFIO's) and a missing device do not, a
+ * driver that is not vfpost fails --irq-path vfpost; and nothing is opened.
+ */
+TEST_F(vfio, precheck_decides_as_assign_and_touches_nothing)
+{
+	fk_add_dev(VF, 12, "mlx5_vfio_pci", true);
+	fk_add_dev("0000:03:00.0", 14, "nvme", false);
+	fk_add_dev("0000:03:00.1", 15, "vfio-pci-lookalike", false);
+	EXPECT_EQ(0, vfio_precheck(VF, IRQ_PATH_AUTO));
+	EXPECT_EQ(-1, vfio_precheck(VF, IRQ_PATH_VFPOST));
+	EXPECT_EQ(-1, vfio_precheck("0000:03:00.0", IRQ_PATH_AUTO));
+	EXPECT_EQ(-1, vfio_precheck("0000:03:00.1", IRQ_PATH_AUTO));
+	EXPECT_EQ(-1, vfio_precheck("0000:09:00.0", IRQ_PATH_AUTO));
+	EXPECT_EQ(0u, fk.ioctls);
+	EXPECT_FALSE(fk.dev[0].open);
+	EXPECT_TRUE(fk_clean());
+}
+
 TEST_F(vfio, a_host_driver_is_refused_by_name)
 {
 	fk_add_dev("0000:03:00.0", 14, "nvme", false);
@@ -586,6 +608,9 @@ TEST_F(two, auto_picks_iommufd_one_ioas_ram_mapped_once)
 	EXPECT_TRUE(fk.dev[0].cdev_bound && fk.dev[1].cdev_bound);
 	EXPECT_EQ(fk.cont[0].ioas, (uint32_t)fk.dev[0].attached_ioas);
 	EXPECT_EQ(fk.cont[0].ioas, (uint32_t)fk.dev[1].attached_ioas);
+	/* the first device is reset before guest RAM is mapped */
+	EXPECT_EQ(0, fk.dev[0].maps_at_reset);
+	EXPECT_EQ(2, fk.dev[1].maps_at_reset);
 	/* the device works as through a group: config space, MSI-X */
 	EXPECT_EQ(0x10ca8086u, ecam_read(self->b, PCI_VENDOR_ID, 4));
 	EXPECT_EQ(IRQ_PATH_VFPOST, (int)self->b->path);

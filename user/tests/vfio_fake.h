@@ -62,6 +62,7 @@ struct fk_dev {
 	int attached_ioas;	/* 0: none */
 	uint8_t cfg[4096];
 	unsigned int resets;
+	int maps_at_reset;	/* DMA maps issued by the first reset, -1: none yet */
 	/* MSI-X trigger eventfds as VFIO holds them; count enabled */
 	int msix_fd[FK_NR_VEC];
 	unsigned int msix_enabled;
@@ -531,7 +532,8 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 		case VFIO_DEVICE_SET_IRQS:
 			return fk_set_irqs(di, arg);
 		case VFIO_DEVICE_RESET:
-			d->resets++;
+			if (!d->resets++)
+				d->maps_at_reset = fk.map_dma_calls + fk.ioas_map_calls;
 			return 0;
 		}
 		return -ENOTTY;
@@ -928,6 +930,7 @@ static int fk_add_dev(const char *bdf, int group, const char *driver, bool is_vf
 	d->is_vf = is_vf;
 	d->noresize = true;
 	d->req_fd = -1;
+	d->maps_at_reset = -1;
 	d->cfg[PCI_VENDOR_ID] = 0x86;
 	d->cfg[PCI_VENDOR_ID + 1] = 0x80;
 	d->cfg[PCI_DEVICE_ID] = 0xca;

@@ -242,63 +242,83 @@ static uint8_t *read_file(const char *opt, const char *path, size_t *size)
 	return buf;
 }
 
-int boot_load_linux(struct vm *vm, const struct vmm_config *cfg, struct boot_info *bi)
+void boot_files_free(struct boot_files *bf)
 {
-	uint64_t low_end = vm_low_ram_end(vm), kernel_end, initrd_addr = 0;
-	size_t ksize, isize = 0, clen;
-	uint8_t *kimg, *initrd = NULL, *ram;
-	struct bzimage bz;
-	char err[160], *cmdline;
-	int ret = -1;
+	free(bf->kimg);
+	free(bf->initrd);
+	free(bf->cmdline);
+	memset(bf, 0, sizeof(*bf));
+}
 
-	ram = vm_gpa_to_hva(vm, 0, 0x100000);
-	kimg = read_file("--kernel", cfg->kernel, &ksize);
-	if (!kimg)
+int boot_files_load(const struct vmm_config *cfg, struct boot_files *bf)
+{
+	uint64_t low_end = cfg->mem < VM_LOW_RAM_MAX ? cfg->mem : VM_LOW_RAM_MAX;
+	struct bzimage *bz = &bf->bz;
+	char err[160];
+
+	memset(bf, 0, sizeof(*bf));
+	bf->kimg = read_file("--kernel", cfg->kernel, &bf->ksize);
+	if (!bf->kimg)
 		return -1;
-	if (boot_parse_bzimage(kimg, ksize, &bz, err, sizeof(err))) {
+	if (boot_parse_bzimage(bf->kimg, bf->ksize, bz, err, sizeof(err))) {
 		log_err("--kernel '%s' %s", cfg->kernel, err);
-		goto out;
+		goto fail;
 	}
-	kernel_end = BOOT_KERNEL_ADDR +
-		(bz.hdr.init_size > bz.kernel_size ? bz.hdr.init_size : bz.kernel_size);
-	if (kernel_end > low_end) {
+	bf->kernel_end = BOOT_KERNEL_ADDR +
+		(bz->hdr.init_size > bz->kernel_size ? bz->hdr.init_size : bz->kernel_size);
+	if (bf->kernel_end > low_end) {
 		log_err("--mem %lluM: too small for kernel '%s' (needs %lluM to unpack); give more --mem",
-			(unsigned long long)(vm_ram_size(vm) >> 20), cfg->kernel,
-			(unsigned long long)(kernel_end >> 20) + 1);
-		goto out;
+			(unsigned long long)(cfg->mem >> 20), cfg->kernel,
+			(unsigned long long)(bf->kernel_end >> 20) + 1);
+		goto fail;
 	}
-	memcpy(vm_gpa_to_hva(vm, BOOT_KERNEL_ADDR, bz.kernel_size), bz.kernel, bz.kernel_size);
-
 	if (cfg->initrd) {
-		initrd = read_file("--initrd", cfg->initrd, &isize);
-		if (!initrd)
-			goto out;
-		initrd_addr = boot_initrd_addr(&bz, low_end, kernel_end, isize);
-		if (!initrd_addr) {
+		bf->initrd = read_file("--initrd", cfg->initrd, &bf->isize);
+		if (!bf->initrd)
+			goto fail;
+		bf->initrd_addr = boot_initrd_addr(bz, low_end, bf->kernel_end, bf->isize);
+		if (!bf->initrd_addr) {
 			log_err("--initrd '%s': %zuM does not fit in low guest RAM next to the kernel; give more --mem",
-				cfg->initrd, isize >> 20);
-			goto out;
+				cfg->initrd, bf->isize >> 20);
+			goto fail;
 		}
-		memcpy(vm_gpa_to_hva(vm, initrd_addr, isize), initrd, isize);
-		log_verbose("initrd at %#llx, %zu bytes", (unsigned long long)initrd_addr, isize);
 	}
-
-	if (asprintf(&cmdline, "%s%s%s", BOOT_DEFAULT_CMDLINE, cfg->cmdline ? " " : "",
-		     cfg->cmdline ? cfg->cmdline : "") < 0)
-		goto out;
-	clen = strlen(cmdline) + 1;
-	if (clen > BOOT_CMDLINE_MAX || (bz.hdr.cmdline_size && clen > bz.hdr.cmdline_size + 1)) {
+	if (asprintf(&bf->cmdline, "%s%s%s", BOOT_DEFAULT_CMDLINE, cfg->cmdline ? " " : "",
+		     cfg->cmdline ? cfg->cmdline : "") < 0) {
+		bf->cmdline = NULL;
+		log_err("--cmdline: out of memory");
+		goto fail;
+	}
+	bf->clen = strlen(bf->cmdline) + 1;
+	if (bf->clen > BOOT_CMDLINE_MAX ||
+	    (bz->hdr.cmdline_size && bf->clen > bz->hdr.cmdline_size + 1ULL)) {
 		log_err("--cmdline: %zu bytes is longer than kernel '%s' accepts (%u); shorten it",
-			clen - 1, cfg->kernel, bz.hdr.cmdline_size);
-		free(cmdline);
-		goto out;
+			bf->clen - 1, cfg->kernel, bz->hdr.cmdline_size);
+		goto fail;
 	}
-	memcpy(ram + BOOT_CMDLINE_ADDR, cmdline, clen);
-	log_verbose("kernel cmdline: %s", cmdline);
-	free(cmdline);
+	return 0;
+fail:
+	boot_files_free(bf);
+	return -1;
+}
 
-	boot_build_params((struct boot_params *)(ram + BOOT_PARAMS_ADDR), &bz,
-			  BOOT_CMDLINE_ADDR, initrd_addr, isize, low_end,
+int boot_load_linux(struct vm *vm, const struct boot_files *bf, struct boot_info *bi)
+{
+	uint64_t low_end = vm_low_ram_end(vm);
+	const struct bzimage *bz = &bf->bz;
+	uint8_t *ram = vm_gpa_to_hva(vm, 0, 0x100000);
+
+	memcpy(vm_gpa_to_hva(vm, BOOT_KERNEL_ADDR, bz->kernel_size), bz->kernel, bz->kernel_size);
+	if (bf->initrd) {
+		memcpy(vm_gpa_to_hva(vm, bf->initrd_addr, bf->isize), bf->initrd, bf->isize);
+		log_verbose("initrd at %#llx, %zu bytes", (unsigned long long)bf->initrd_addr,
+			    bf->isize);
+	}
+	memcpy(ram + BOOT_CMDLINE_ADDR, bf->cmdline, bf->clen);
+	log_verbose("kernel cmdline: %s", bf->cmdline);
+
+	boot_build_params((struct boot_params *)(ram + BOOT_PARAMS_ADDR), bz,
+			  BOOT_CMDLINE_ADDR, bf->initrd_addr, bf->isize, low_end,
 			  vm_high_ram_end(vm), ACPI_RSDP_ADDR);
 	boot_build_page_tables(ram);
 	boot_build_gdt(ram);
@@ -307,11 +327,7 @@ int boot_load_linux(struct vm *vm, const struct vmm_config *cfg, struct boot_inf
 	bi->stack = BOOT_STACK_ADDR;
 	bi->pml4 = BOOT_PML4_ADDR;
 	log_verbose("kernel: boot protocol %u.%02u, %zu bytes at %#x, entry %#llx",
-		    bz.hdr.version >> 8, bz.hdr.version & 0xff, bz.kernel_size,
+		    bz->hdr.version >> 8, bz->hdr.version & 0xff, bz->kernel_size,
 		    BOOT_KERNEL_ADDR, (unsigned long long)bi->entry);
-	ret = 0;
-out:
-	free(kimg);
-	free(initrd);
-	return ret;
+	return 0;
 }

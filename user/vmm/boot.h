@@ -77,7 +77,26 @@ void boot_build_page_tables(uint8_t *ram);
 void boot_build_gdt(uint8_t *ram);
 void boot_setup_sregs(struct kvm_sregs *s, const struct boot_info *bi);
 
-/* Load --kernel/--initrd/--cmdline into the VM; prints errors. */
-int boot_load_linux(struct vm *vm, const struct vmm_config *cfg, struct boot_info *bi);
+/*
+ * --kernel, --initrd and --cmdline read and checked against --mem before
+ * anything else happens (no VM, no device touched): a command line that
+ * cannot boot fails here, with one line naming the option.
+ */
+struct boot_files {
+	uint8_t *kimg, *initrd;
+	size_t ksize, isize;
+	struct bzimage bz;		/* points into kimg */
+	uint64_t kernel_end;		/* GPA past the unpacked kernel */
+	uint64_t initrd_addr;		/* GPA of the initrd, 0 if none */
+	char *cmdline;			/* full kernel command line */
+	size_t clen;			/* its size with the NUL */
+};
+
+/* Read and check the files for @cfg; 0, or -1 after one error line. */
+int boot_files_load(const struct vmm_config *cfg, struct boot_files *bf);
+void boot_files_free(struct boot_files *bf);
+
+/* Copy checked files into the VM's RAM and build the zero page. */
+int boot_load_linux(struct vm *vm, const struct boot_files *bf, struct boot_info *bi);
 
 #endif

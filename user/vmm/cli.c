@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "libvfpost.h"
 
 #ifndef VIBEVMM_VERSION
 #define VIBEVMM_VERSION "0.1"
@@ -45,10 +46,13 @@ void cli_usage(FILE *out)
 "                     (/dev/iommu and /dev/vfio/devices/vfioN), container\n"
 "                     (/dev/vfio/vfio and the IOMMU group) or auto (default:\n"
 "                     iommufd where the kernel has it, else container)\n"
+"  --no-seccomp       do not confine vibevmm with its seccomp filter once\n"
+"                     the VM is built (for debugging only)\n"
 "  -h, --help         show this help and exit\n"
 "  -V, --version      show the version and exit\n"
 "\n"
-"Guest poweroff or reboot ends vibevmm with exit status 0.\n",
+"Exit status: 0 guest poweroff or reboot, 1 VMM failure or guest crash,\n"
+"2 bad command line, 128+N stopped by signal N.\n",
 		VMM_MAX_CPUS, VMM_MAX_VFIO);
 }
 
@@ -93,44 +97,14 @@ int cli_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-static int hexfield(const char *s, size_t n, unsigned long max, unsigned long *v)
-{
-	size_t i;
-
-	if (n == 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-	*v = strtoul(s, NULL, 16);
-	return *v <= max ? 0 : -1;
-}
-
+/* libvfpost's parser, the one vfpostctl uses; @out holds 15 characters. */
 int cli_parse_bdf(const char *s, char out[16])
 {
-	unsigned long dom = 0, bus, dev, fn;
-	const char *c1, *c2, *dot;
-	size_t len = strlen(s);
+	char b[VFPOST_BDF_LEN];
 
-	if (len > 12)
+	if (vfpost_parse_bdf(s, b) || strlen(b) >= 16)
 		return -1;
-	dot = strchr(s, '.');
-	c1 = strchr(s, ':');
-	if (!dot || !c1 || strchr(dot + 1, '.'))
-		return -1;
-	c2 = strchr(c1 + 1, ':');
-	if (c2) {
-		if (strchr(c2 + 1, ':') || hexfield(s, c1 - s, 0xffff, &dom) ||
-		    c1 - s != 4)
-			return -1;
-		s = c1 + 1;
-		c1 = c2;
-	}
-	if (c1 > dot || hexfield(s, c1 - s, 0xff, &bus) || c1 - s != 2 ||
-	    hexfield(c1 + 1, dot - c1 - 1, 0x1f, &dev) || dot - c1 - 1 != 2 ||
-	    hexfield(dot + 1, strlen(dot + 1), 7, &fn) || strlen(dot + 1) != 1)
-		return -1;
-	snprintf(out, 16, "%04lx:%02lx:%02lx.%lx", dom, bus, dev, fn);
+	memcpy(out, b, strlen(b) + 1);
 	return 0;
 }
 
@@ -163,7 +137,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_MEM, OPT_CPUS, OPT_VFIO, OPT_CONSOLE,
-	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_HELP, OPT_VERSION,
+	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_NO_SECCOMP, OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct {
@@ -181,6 +156,7 @@ static const struct {
 	{ "cmdline", OPT_CMDLINE, true },
 	{ "irq-path", OPT_IRQ_PATH, true },
 	{ "vfio-backend", OPT_VFIO_BACKEND, true },
+	{ "no-seccomp", OPT_NO_SECCOMP, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 };
@@ -268,6 +244,11 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 			if (cfg->mem > VMM_MAX_MEM)
 				return fail(err, errlen, "--mem '%s': more than vibevmm supports; give at most %lluG",
 					    val, VMM_MAX_MEM >> 30);
+			if (cfg->mem % VMM_PAGE_SIZE)
+				return fail(err, errlen, "--mem '%s': not a multiple of the %lluK page size; round it, e.g. --mem %lluK",
+					    val, VMM_PAGE_SIZE >> 10,
+					    (unsigned long long)(cfg->mem / VMM_PAGE_SIZE + 1) *
+					    (VMM_PAGE_SIZE >> 10));
 			break;
 		case OPT_CPUS:
 			if (parse_int(val, 1, VMM_MAX_CPUS, &n))
@@ -318,6 +299,9 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 				cfg->vfio_backend = VFIO_BACKEND_IOMMUFD;
 			else
 				return fail(err, errlen, "--vfio-backend '%s': unknown backend; use auto, container or iommufd", val);
+			break;
+		case OPT_NO_SECCOMP:
+			cfg->no_seccomp = true;
 			break;
 		case OPT_HELP:
 			cli_usage(out);

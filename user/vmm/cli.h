@@ -4,7 +4,7 @@
  *   --kernel PATH --initrd PATH --mem SIZE[K|M|G] --cpus N --vfio BDF
  *   (repeatable) --console --log 0..4 --cmdline STR
  *   --irq-path vfpost|vfio|relay --vfio-backend auto|container|iommufd
- *   --help --version
+ *   --no-seccomp --help --version
  */
 #ifndef VIBEVMM_CLI_H
 #define VIBEVMM_CLI_H
@@ -18,6 +18,7 @@
 #define VMM_MAX_CPUS		64
 #define VMM_MIN_MEM		(32ULL << 20)
 #define VMM_DEFAULT_MEM		(512ULL << 20)
+#define VMM_PAGE_SIZE		4096ULL	/* --mem must be a multiple */
 /* Guest physical address space we lay out (RAM + PCI windows < 1 TiB). */
 #define VMM_MAX_MEM		(512ULL << 30)
 
@@ -32,6 +33,7 @@ struct vmm_config {
 	const char *vfio[VMM_MAX_VFIO];	/* normalized "DDDD:BB:DD.F" */
 	int nr_vfio;
 	bool console;
+	bool no_seccomp;	/* --no-seccomp: stay unconfined (debugging) */
 	int log;
 	enum irq_path irq_path;
 	enum vfio_backend vfio_backend;
@@ -55,7 +57,10 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 
 /* "2G", "512M", "65536K", "1073741824": bytes, or -1 if malformed/overflow. */
 int cli_parse_size(const char *s, uint64_t *bytes);
-/* "0000:00:03.1" or "00:03.1" -> normalized "0000:00:03.1"; -1 if malformed. */
+/*
+ * "0000:00:03.1" or "00:03.1" -> normalized "0000:00:03.1"; -1 if malformed
+ * (vfpost_parse_bdf()) or longer than 15 characters.
+ */
 int cli_parse_bdf(const char *s, char out[16]);
 const char *irq_path_name(enum irq_path p);
 const char *vfio_backend_name(enum vfio_backend b);

@@ -41,6 +41,7 @@ struct serial {
 	pthread_t input;
 	bool input_started;
 	bool ctrl_a;
+	bool out_closed;	/* under lock: stdout gone, output dropped */
 };
 
 void uart_init(struct uart *u)
@@ -198,13 +199,35 @@ static void fatal_signal(int sig)
 	raise(sig);
 }
 
+/*
+ * Called with s->lock held, from a vCPU thread.  A slow stdout slows the
+ * guest down (no output is lost), but the wait is bounded: the thread polls
+ * for room and gives up as soon as the VM is stopping, so a stdout nobody
+ * reads never keeps the lock (nor the vCPU) past vm_request_exit().  A
+ * closed stdout (EPIPE; SIGPIPE is ignored) drops the output from then on.
+ */
 static void serial_tx(void *opaque, uint8_t c)
 {
+	struct serial *s = opaque;
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
 	ssize_t n;
+	int r;
 
-	do {
+	while (!s->out_closed && !vm_exiting(s->vm)) {
+		r = poll(&p, 1, 200);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
 		n = write(STDOUT_FILENO, &c, 1);
-	} while (n < 0 && errno == EINTR);
+		if (n == 1)
+			return;
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		s->out_closed = true;
+		log_warn("console: stdout: %s; dropping the guest's console output from now on",
+			 n < 0 ? strerror(errno) : "nothing written");
+	}
 }
 
 static void serial_irq(void *opaque, int level)

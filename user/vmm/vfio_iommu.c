@@ -12,8 +12,8 @@
  *             bound to the iommufd (VFIO_DEVICE_BIND_IOMMUFD) and attached
  *             to the IOAS (VFIO_DEVICE_ATTACH_IOMMUFD_PT).
  *
- * Either way guest RAM is pinned and mapped once (IOVA = GPA), with the
- * first device.  Everything lives as long as a device uses it; the last
+ * Either way guest RAM is pinned and mapped once (IOVA = GPA), after the
+ * first device is open and reset (vfio_iommu_map_ram()).  Everything lives as long as a device uses it; the last
  * device closed closes the container or the iommufd (which drops the
  * mappings).
  *
@@ -271,15 +271,6 @@ static int container_open_device(struct vfio_assigned *a)
 		ret = -err;
 		goto put_group;
 	}
-	/* Guest RAM is pinned and mapped once, for every device. */
-	if (!ctr.ram_mapped) {
-		ret = vfio_host->for_each_ram(a->vm, dma_map_type1, a->bdf);
-		if (ret) {
-			vfio_host->close(fd);
-			goto put_group;
-		}
-		ctr.ram_mapped = true;
-	}
 	a->fd = fd;
 	a->group = nr;
 	goto out;
@@ -375,12 +366,6 @@ static int iommufd_open_device(struct vfio_assigned *a)
 		ret = -err;
 		goto close_fd;
 	}
-	if (!ctr.ram_mapped) {
-		ret = vfio_host->for_each_ram(a->vm, dma_map_ioas, a->bdf);
-		if (ret)
-			goto close_fd;
-		ctr.ram_mapped = true;
-	}
 	a->fd = fd;
 	ctr.users++;
 	return 0;
@@ -439,6 +424,20 @@ int vfio_iommu_open_device(struct vfio_assigned *a)
 	else
 		ret = container_open_device(a);
 out:
+	pthread_mutex_unlock(&ctr.lock);
+	return ret;
+}
+
+int vfio_iommu_map_ram(struct vfio_assigned *a)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&ctr.lock);
+	if (!ctr.ram_mapped) {
+		ret = vfio_host->for_each_ram(a->vm, ctr.backend == VFIO_BACKEND_IOMMUFD ?
+					      dma_map_ioas : dma_map_type1, a->bdf);
+		ctr.ram_mapped = !ret;
+	}
 	pthread_mutex_unlock(&ctr.lock);
 	return ret;
 }

@@ -6,7 +6,6 @@
  * for the locking rules, vfio_priv.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -613,6 +612,27 @@ static void destroy(struct vfio_assigned *a)
 	free(a);
 }
 
+int vfio_precheck(const char *bdf, enum irq_path path)
+{
+	struct vfio_facts f;
+	char drv[64], err[512];
+	enum vfio_plan plan;
+
+	read_facts(bdf, &f, drv, sizeof(drv));
+	plan = vfio_plan(bdf, &f, err, sizeof(err));
+	if (plan == VFIO_PLAN_ERROR) {
+		log_err("%s", err);
+		return -1;
+	}
+	/* a claim binds it to vfpost */
+	if (irqpath_select(path, plan == VFIO_PLAN_CLAIM ? "vfpost" : drv, err,
+			   sizeof(err)) < 0) {
+		log_err("%s: %s", bdf, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int acquire(struct vfio_assigned *a, enum irq_path path)
 {
 	struct vfio_facts f;
@@ -672,7 +692,6 @@ static int setup_bars(struct vfio_assigned *a)
 		log_err("%s: config region info: %s", a->bdf, strerror(-ret));
 		return ret;
 	}
-	reset_device(a, "start");
 	ret = vcfg_init(&a->cfg, &cfg_backend, a, &cfg_ops, a, sizes,
 			a->is_vf || !a->has_intx);
 	if (ret) {
@@ -763,6 +782,14 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 	pthread_mutex_init(&a->lock, NULL);
 
 	if (acquire(a, path) || open_vfio(a))
+		goto fail;
+	/*
+	 * Reset before guest RAM is mapped: no DMA the device had in flight
+	 * may reach it.  (A later device joins a container or IOAS that is
+	 * already mapped: its reset comes right after its open.)
+	 */
+	reset_device(a, "start");
+	if (vfio_iommu_map_ram(a))
 		goto fail;
 	if (a->info.num_irqs > VFIO_PCI_INTX_IRQ_INDEX && !a->is_vf) {
 		struct vfio_irq_info irq = { .argsz = sizeof(irq),

@@ -3,11 +3,12 @@
  * VFIO passthrough of a PCI function (--vfio BDF).
  *
  * vfio_assign() claims the device through vfpost when vfpost is loaded and
- * the VF is not bound to a VFIO driver, opens it through the VM's one type1
- * container (its group added once, viability checked; all guest RAM
- * DMA-mapped with the first device, IOVA = GPA), resets it, and adds it to the guest's PCI bus with emulated
- * config space, BARs mmapped into memslots as the guest enables decoding,
- * and MSI-X/MSI/INTx wired to KVM along the chosen interrupt path.
+ * the VF is not bound to a VFIO driver, opens it through the VM's one
+ * container or IOAS (--vfio-backend; its IOMMU group added once, viability
+ * checked), resets it, DMA-maps all guest RAM (IOVA = GPA) if no device did
+ * yet, and adds it to the guest's PCI bus with emulated config space, BARs
+ * mmapped into memslots as the guest enables decoding, and MSI-X/MSI/INTx
+ * wired to KVM along the chosen interrupt path.
  *
  * A removal request from the host (VFIO request interrupt, or vfpost's
  * remove-requested event) detaches the device while the VM keeps running:
@@ -23,7 +24,14 @@ struct vm;
 struct vfio_assigned;
 
 /*
- * Open, check, claim (through vfpost if loaded), DMA-map all RAM, reset,
+ * The checks of vfio_assign() that touch nothing (sysfs only: the device,
+ * its IOMMU group, its driver, the interrupt path): run for every device
+ * before the first is claimed, so that a command line naming one bad
+ * device claims, resets and pins none.  0, or -1 after one error line.
+ */
+int vfio_precheck(const char *bdf, enum irq_path path);
+/*
+ * Check, claim (through vfpost if loaded), open, reset, DMA-map all RAM,
  * add to the bus.  On failure prints one clear line naming the BDF and
  * what to do, returns NULL.
  */

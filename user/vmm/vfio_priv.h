@@ -135,10 +135,17 @@ void vfio_detach(struct vfio_assigned *a, const char *why);
  * Open @a's device (a->fd) through the VM's backend, chosen with the first
  * device from a->backend (then set to the one in use): the container (its
  * group added if new, a->group) or iommufd (its cdev bound and attached to
- * the one IOAS).  Guest RAM is DMA-mapped with the first device.  Returns
- * 0 or -errno after one log line; on failure nothing is left.
+ * the one IOAS).  Returns 0 or -errno after one log line; on failure
+ * nothing is left.
  */
 int vfio_iommu_open_device(struct vfio_assigned *a);
+/*
+ * DMA-map all guest RAM (IOVA = GPA) into the VM's container or IOAS if no
+ * device did yet: called once @a is open and reset.  0 or -errno after one
+ * log line; a partial mapping goes with the container or iommufd when
+ * vfio_iommu_close_device() closes the last device.
+ */
+int vfio_iommu_map_ram(struct vfio_assigned *a);
 /* Close a->fd; a group and the container close with their last device. */
 void vfio_iommu_close_device(struct vfio_assigned *a);
 

@@ -20,12 +20,14 @@
 
 #include "acpi.h"
 #include "boot.h"
+#include "exits.h"
 #include "cli.h"
 #include "gsi.h"
 #include "io.h"
 #include "log.h"
 #include "pci.h"
 #include "serial.h"
+#include "signals.h"
 #include "vm.h"
 
 #define VM_MAX_SLOTS		64
@@ -222,7 +224,7 @@ void vm_request_exit(struct vm *vm, int status)
 		if (v->run)
 			v->run->immediate_exit = 1;
 		if (v->started && !pthread_equal(v->thread, pthread_self()))
-			pthread_kill(v->thread, SIGUSR1);
+			pthread_kill(v->thread, SIGNALS_KICK);
 	}
 	pthread_mutex_unlock(&vm->exit_lock);
 }
@@ -409,10 +411,6 @@ static void *alloc_ram(uint64_t size)
 		return NULL;
 	madvise(p, size, MADV_HUGEPAGE);
 	return p;
-}
-
-static void sigusr1_handler(int sig)
-{
 }
 
 static int create_vcpus(struct vm *vm)
@@ -644,7 +642,7 @@ void vm_destroy(struct vm *vm)
 
 /* ---- boot ---- */
 
-int vm_load(struct vm *vm, const struct vmm_config *cfg)
+int vm_load(struct vm *vm, const struct boot_files *bf)
 {
 	struct boot_info bi;
 	struct kvm_sregs sregs;
@@ -654,7 +652,7 @@ int vm_load(struct vm *vm, const struct vmm_config *cfg)
 	uint64_t m32, m32sz, m64, m64sz;
 	uint32_t io, iosz;
 
-	if (boot_load_linux(vm, cfg, &bi))
+	if (boot_load_linux(vm, bf, &bi))
 		return -1;
 	pci_bus_windows(vm->pci, &m32, &m32sz, &m64, &m64sz, &io, &iosz);
 	if (acpi_build(vm, vm->nr_cpus, m32, m32sz, m64, m64sz))
@@ -739,14 +737,12 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 	struct kvm_run *run = v->run;
+	struct exit_verdict verdict;
 	char name[16];
-	sigset_t set;
 
 	snprintf(name, sizeof(name), "vcpu%d", v->id);
 	pthread_setname_np(pthread_self(), name);
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	signals_unblock_kick();
 
 	while (!vm_exiting(vm)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -765,33 +761,17 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_MMIO:
 			handle_mmio(v);
 			break;
-		case KVM_EXIT_INTR:
-			break;
-		case KVM_EXIT_SHUTDOWN:
-			log_err("vCPU %d: guest triple fault (CPU shutdown); stopping the VM", v->id);
-			dump_regs(v);
-			vm_request_exit(vm, 1);
-			break;
-		case KVM_EXIT_SYSTEM_EVENT:
-			log_info("guest system event %u; stopping the VM", run->system_event.type);
-			vm_request_exit(vm, 0);
-			break;
-		case KVM_EXIT_FAIL_ENTRY:
-			log_err("vCPU %d: VM entry failed (reason %#llx)", v->id,
-				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-			dump_regs(v);
-			vm_request_exit(vm, 1);
-			break;
-		case KVM_EXIT_INTERNAL_ERROR:
-			log_err("vCPU %d: KVM internal error (suberror %u)", v->id,
-				run->internal.suberror);
-			dump_regs(v);
-			vm_request_exit(vm, 1);
-			break;
 		default:
-			log_err("vCPU %d: unexpected KVM exit reason %u", v->id, run->exit_reason);
-			dump_regs(v);
-			vm_request_exit(vm, 1);
+			exit_decide(run, v->id, &verdict);
+			if (!verdict.stop)
+				break;
+			if (verdict.error)
+				log_err("%s", verdict.msg);
+			else
+				log_info("%s", verdict.msg);
+			if (verdict.dump_regs)
+				dump_regs(v);
+			vm_request_exit(vm, verdict.status);
 			break;
 		}
 	}
@@ -800,27 +780,15 @@ static void *vcpu_thread(void *arg)
 
 int vm_run(struct vm *vm)
 {
-	struct sigaction sa = { .sa_handler = sigusr1_handler };
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };
-	sigset_t stop, old;
 	int i, sig;
 
-	/* vCPU threads get SIGUSR1 (kick, no SA_RESTART); the main thread
-	 * takes the stop signals synchronously. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	sigaddset(&stop, SIGQUIT);
-	sigaddset(&stop, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &stop, &old);
-
-	if (serial_start(vm->serial)) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/*
+	 * The stop signals and the kick are blocked in every thread since
+	 * signals_init(); vCPU threads unblock the kick, this thread takes the
+	 * stop signals synchronously and leaves them blocked for the teardown.
+	 */
+	if (serial_start(vm->serial))
 		return 1;
-	}
 	for (i = 0; i < vm->nr_cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		int err = pthread_create(&v->thread, NULL, vcpu_thread, v);
@@ -834,10 +802,9 @@ int vm_run(struct vm *vm)
 		v->started = true;
 		pthread_mutex_unlock(&vm->exit_lock);
 	}
-	sigdelset(&stop, SIGUSR1);
 	while (!vm_exiting(vm)) {
-		sig = sigtimedwait(&stop, NULL, &ts);
-		if (sig > 0) {
+		sig = signals_wait_stop(200);
+		if (sig) {
 			log_info("%s received; stopping the VM", strsignal(sig));
 			vm_request_exit(vm, 128 + sig);
 		}
@@ -855,6 +822,5 @@ int vm_run(struct vm *vm)
 			pthread_join(v->thread, NULL);
 	}
 	serial_stop(vm->serial);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return vm->exit_status;
 }

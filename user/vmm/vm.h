@@ -26,6 +26,7 @@
 
 struct vm;
 struct vmm_config;
+struct boot_files;
 
 #define VM_PCI_MMIO32_BASE	0xc0000000ULL
 #define VM_PCI_MMIO32_SIZE	0x20000000ULL
@@ -41,8 +42,8 @@ struct vmm_config;
 
 struct vm *vm_create(const struct vmm_config *cfg);
 void vm_destroy(struct vm *vm);
-/* Load kernel/initrd, build boot_params, ACPI; set up the BSP. */
-int vm_load(struct vm *vm, const struct vmm_config *cfg);
+/* Load the checked kernel/initrd, build boot_params, ACPI; set up the BSP. */
+int vm_load(struct vm *vm, const struct boot_files *bf);
 /* Start the vCPU threads and wait until vm_request_exit(); returns status. */
 int vm_run(struct vm *vm);
 
