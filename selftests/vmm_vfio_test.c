@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +35,7 @@
 #include "vfio_dev.h"
 #include "libvfpost.h"
 #include "vfpost_lab.h"
+#include "vmm_run.h"
 
 #define BOOT_TIMEOUT	600	/* seconds for an L2 boot + test under TCG */
 #define GUEST_PAUSE	10	/* s the guest idles after its counts; the host polls at 5 Hz */
@@ -43,179 +43,17 @@
 #define MAX_DEV		4
 #define PF_SYS		"/sys/bus/pci/devices/" LAB_PF_BDF
 
-struct vmm {
-	pid_t pid;
-	char log[1024];
-	int status;		/* exit status once reaped, -1 before */
-};
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static const char *build_dir(void)
-{
-	static char path[512];
-
-	snprintf(path, sizeof(path), "%s", getenv("BUILD") ? getenv("BUILD") :
-		 "build");
-	return path;
-}
-
 /* Build the guest initrd once per test (cheap); returns its path or NULL. */
 static const char *guest_initrd(void)
 {
 	static char path[1024];
 
-	snprintf(path, sizeof(path), "%s/selftests/vmm_vfio-initrd.cpio.gz", build_dir());
+	snprintf(path, sizeof(path), "%s/selftests/vmm_vfio-initrd.cpio.gz", vmm_build_dir());
 	if (lab_sh("%s/scripts/mkinitrd-guest --modules 'nvme uio_pci_generic' "
 		   "--script %s/selftests/guest/vfio-guest.sh -o %s >/dev/null",
 		   lab_root(), lab_root(), path))
 		return NULL;
 	return path;
-}
-
-/*
- * Start vibevmm with @args (shell words), stderr to a log named @name and
- * stdout to @out (NULL: the same log).
- */
-static int vmm_start_out(struct vmm *v, const char *name, const char *args, const char *out)
-{
-	struct utsname u;
-	char cmd[4096];
-
-	if (uname(&u))
-		return -errno;
-	snprintf(v->log, sizeof(v->log), "%s/selftests/vmm_vfio-%s.log", build_dir(), name);
-	/* Never let a previous run's log answer for this one. */
-	if (unlink(v->log) && errno != ENOENT)
-		return -errno;
-	snprintf(cmd, sizeof(cmd),
-		 "exec %s/user/vibevmm --kernel /boot/vmlinuz-%s --mem 384M --cpus 1 %s > %s 2>%s",
-		 build_dir(), u.release, args, out ? out : v->log, out ? v->log : "&1");
-	v->status = -1;
-	v->pid = fork();
-	if (v->pid < 0)
-		return -errno;
-	if (v->pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	return 0;
-}
-
-static int vmm_start(struct vmm *v, const char *name, const char *args)
-{
-	return vmm_start_out(v, name, args, NULL);
-}
-
-/* Reap within @timeout seconds, else kill it; returns the exit status or -1. */
-static int vmm_wait(struct vmm *v, int timeout)
-{
-	double end = now() + timeout;
-	int st;
-
-	if (v->pid <= 0)
-		return v->status;
-	while (now() < end) {
-		pid_t r = waitpid(v->pid, &st, WNOHANG);
-
-		if (r == v->pid) {
-			v->pid = 0;
-			v->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			return v->status;
-		}
-		usleep(200000);
-	}
-	fprintf(stderr, "# vibevmm did not finish within %d s: killed\n", timeout);
-	kill(v->pid, SIGKILL);
-	waitpid(v->pid, &st, 0);
-	v->pid = 0;
-	v->status = -1;
-	return -1;
-}
-
-static void vmm_kill(struct vmm *v)
-{
-	if (v->pid > 0) {
-		kill(v->pid, SIGKILL);
-		waitpid(v->pid, NULL, 0);
-		v->pid = 0;
-	}
-}
-
-/* The whole log, NUL-terminated, malloc'ed (NULL if unreadable). */
-static char *read_log(const struct vmm *v)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = fopen(v->log, "r");
-
-	if (!f)
-		return NULL;
-	buf = malloc(1 << 20);
-	if (buf) {
-		len = fread(buf, 1, (1 << 20) - 1, f);
-		buf[len] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
-static bool log_has(const struct vmm *v, const char *needle)
-{
-	char *buf = read_log(v);
-	bool found = buf && strstr(buf, needle);
-
-	free(buf);
-	return found;
-}
-
-/* The log's "BDF: assigned as ..." line for @bdf contains @needle. */
-static bool assigned_has(const struct vmm *v, const char *bdf, const char *needle)
-{
-	char *buf = read_log(v), *line, *end, key[64];
-	bool found = false;
-
-	snprintf(key, sizeof(key), "%s: assigned as ", bdf);
-	line = buf ? strstr(buf, key) : NULL;
-	if (line) {
-		end = strchr(line, '\n');
-		if (end)
-			*end = '\0';
-		found = strstr(line, needle);
-	}
-	free(buf);
-	return found;
-}
-
-/* Wait until the log contains @needle, or the VMM exits, or @timeout. */
-static bool wait_log(struct vmm *v, const char *needle, int timeout)
-{
-	double end = now() + timeout;
-
-	while (now() < end) {
-		if (log_has(v, needle))
-			return true;
-		if (v->pid > 0 && waitpid(v->pid, &v->status, WNOHANG) == v->pid) {
-			v->pid = 0;
-			v->status = WIFEXITED(v->status) ? WEXITSTATUS(v->status) : -1;
-			return log_has(v, needle);
-		}
-		usleep(200000);
-	}
-	return false;
-}
-
-/* Print the interesting lines of the log (and its tail) as TAP comments. */
-static void dump_log(const struct vmm *v)
-{
-	lab_sh("grep -a -e '^vibevmm' -e VFIO- -e GUEST- '%s' | tail -n 40 | sed 's/^/#   /' >&2",
-	       v->log);
 }
 
 /* Host-side MSI-X counts of @bdf from /proc/interrupts ("...[N](bdf)"). */
@@ -426,6 +264,7 @@ FIXTURE(vf) {
 	struct vmm v;
 	bool sata_to_vfio;	/* error_group_not_viable bound ICH9_SATA to vfio-pci */
 	bool smbus_probed;	/* ... and ICH9_SMBUS, driverless before, to its driver */
+	bool smbus_to_vfio;	/* one_group_two_functions bound ICH9_SMBUS to vfio-pci */
 };
 
 FIXTURE_SETUP(vf)
@@ -453,6 +292,8 @@ FIXTURE_TEARDOWN(vf)
 	vfpost_unload();
 	if (self->sata_to_vfio)
 		lab_bind(ICH9_SATA, "");
+	if (self->smbus_to_vfio)
+		lab_bind(ICH9_SMBUS, "");
 	if (self->smbus_probed)
 		lab_sh("echo %s > /sys/bus/pci/devices/%s/driver/unbind", ICH9_SMBUS, ICH9_SMBUS);
 }
@@ -649,6 +490,59 @@ TEST_F_TIMEOUT(vf, error_group_not_viable, 300)
 		 "%s: IOMMU group %d is not viable: %s (%s) not bound to VFIO; bind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
 		 ICH9_SATA, group, ICH9_SMBUS, drv, group);
 	expect_error(_metadata, &self->v, "viable", args, msg);
+}
+
+/* "vvvv:dddd" of @bdf from sysfs. */
+static int pci_id(const char *bdf, char *out, size_t len)
+{
+	char path[128], ven[8], dev[8];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
+	if (lab_read_file(path, ven, sizeof(ven)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", bdf);
+	if (lab_read_file(path, dev, sizeof(dev)))
+		return -ENOENT;
+	ven[strcspn(ven, "\n")] = dev[strcspn(dev, "\n")] = '\0';
+	snprintf(out, len, "%s:%s", ven + 2, dev + 2);
+	return 0;
+}
+
+/*
+ * Both functions of one IOMMU group (q35's ICH9 SATA and SMBus) in one
+ * guest: the group is opened once, both devices share the VM's container,
+ * and the guest finds both on its bus.
+ */
+TEST_F_TIMEOUT(vf, one_group_two_functions, 900)
+{
+	int group = lab_iommu_group(ICH9_SATA);
+	const char *initrd = guest_initrd();
+	char sata[32], smbus[32], args[1024], seen[64];
+
+	ASSERT_NE(NULL, initrd);
+	if (group < 0 || group != lab_iommu_group(ICH9_SMBUS))
+		SKIP(return, "%s and %s are not in one IOMMU group on this machine",
+		     ICH9_SATA, ICH9_SMBUS);
+	ASSERT_EQ(0, pci_id(ICH9_SATA, sata, sizeof(sata)));
+	ASSERT_EQ(0, pci_id(ICH9_SMBUS, smbus, sizeof(smbus)));
+	ASSERT_EQ(0, lab_bind(ICH9_SATA, "vfio-pci"));
+	self->sata_to_vfio = true;
+	ASSERT_EQ(0, lab_bind(ICH9_SMBUS, "vfio-pci"));
+	self->smbus_to_vfio = true;
+	snprintf(args, sizeof(args),
+		 "--vfio %s --vfio %s --initrd %s --cmdline 'quiet guest.script=vfio-guest.sh vfio.ids=%s,%s vfio.pause=0'",
+		 ICH9_SATA, ICH9_SMBUS, initrd, sata, smbus);
+	ASSERT_EQ(0, vmm_start(&self->v, "group", args));
+	EXPECT_EQ(0, vmm_wait(&self->v, BOOT_TIMEOUT));
+	if (self->v.status || !log_has(&self->v, "VFIO-GUEST-OK"))
+		dump_log(&self->v);
+	EXPECT_TRUE(log_has(&self->v, "VFIO-GUEST-OK"));
+	EXPECT_TRUE(log_has(&self->v, ICH9_SATA ": assigned as"));
+	EXPECT_TRUE(log_has(&self->v, ICH9_SMBUS ": assigned as"));
+	snprintf(seen, sizeof(seen), "VFIO-SEEN %s at", sata);
+	EXPECT_TRUE(log_has(&self->v, seen));
+	snprintf(seen, sizeof(seen), "VFIO-SEEN %s at", smbus);
+	EXPECT_TRUE(log_has(&self->v, seen));
 }
 
 /* ---- clean on every exit (issue 13, section 2) ---- */
@@ -889,7 +783,7 @@ TEST_F_TIMEOUT(vf, blocked_stdout_does_not_block_sigterm, 900)
 	ASSERT_LT(0, fcntl(fd, F_SETPIPE_SZ, 4096));
 	start_alive_guest(_metadata, self, "sigstdout", fifo);
 	/* read the console until the guest holds the VF */
-	for (end = now() + BOOT_TIMEOUT; now() < end && !strstr(seen, "VFIO-ALIVE 1");) {
+	for (end = vmm_now() + BOOT_TIMEOUT; vmm_now() < end && !strstr(seen, "VFIO-ALIVE 1");) {
 		ssize_t n;
 
 		p.fd = fd;

@@ -14,17 +14,30 @@
 #                  3 INTx interrupts through uio_pci_generic ("VFIO-EDU-INTX
 #                  ok: ..."); needs uio_pci_generic in the initrd
 #   vfio.alive=S   afterwards print "VFIO-ALIVE i" every second for S seconds
+#   vfio.ids=V:D,...  a PCI function with each vendor:device ID (hex, as in
+#                  sysfs without 0x) must be on the bus ("VFIO-SEEN V:D at
+#                  <pci addr>")
 # Ends with "VFIO-GUEST-OK", or "VFIO-GUEST-FAIL: why" and exit 1.
 fail() { echo "VFIO-GUEST-FAIL: $*"; exit 1; }
 
-nvme=0 edu=0 alive=0 pause=30
+nvme=0 edu=0 alive=0 pause=30 ids=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	vfio.nvme=*) nvme=${arg#vfio.nvme=} ;;
 	vfio.edu=*) edu=${arg#vfio.edu=} ;;
 	vfio.alive=*) alive=${arg#vfio.alive=} ;;
 	vfio.pause=*) pause=${arg#vfio.pause=} ;;
+	vfio.ids=*) ids=${arg#vfio.ids=} ;;
 	esac
+done
+
+for id in $(echo "$ids" | tr ',' ' '); do
+	at=
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x${id%:*}:0x${id#*:}" ] && at=$(basename "$d")
+	done
+	[ -n "$at" ] || fail "no $id device on the bus"
+	echo "VFIO-SEEN $id at $at"
 done
 
 if [ "$edu" = 1 ]; then

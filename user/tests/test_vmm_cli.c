@@ -36,7 +36,23 @@ TEST(defaults)
 	EXPECT_FALSE(cfg.console);
 	EXPECT_EQ(2, cfg.log);
 	EXPECT_EQ((int)IRQ_PATH_AUTO, (int)cfg.irq_path);
+	EXPECT_EQ((int)VFIO_BACKEND_AUTO, (int)cfg.vfio_backend);
 	EXPECT_FALSE(cfg.no_seccomp);
+}
+
+TEST(vfio_backend)
+{
+	static char *names[] = { "auto", "container", "iommufd" };
+	struct vmm_config cfg;
+	char err[512];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "k", "--vfio", "00:03.1",
+					 "--vfio-backend", names[i]));
+		EXPECT_EQ(i, (int)cfg.vfio_backend);
+		EXPECT_STREQ(names[i], vfio_backend_name(cfg.vfio_backend));
+	}
 }
 
 TEST(no_seccomp_and_page_multiples)
@@ -151,6 +167,8 @@ static const struct bad_case bad_cases[] = {
 	{ { "--log", "5", "--kernel", "k" }, "--log '5': not a log level; give 0 (errors) to 4 (debug)" },
 	{ { "--irq-path", "fast", "--kernel", "k" }, "--irq-path 'fast': unknown path; use vfpost, vfio or relay" },
 	{ { "--irq-path", "vfio", "--kernel", "k" }, "--irq-path vfio: no --vfio device to apply it to; add --vfio BDF or drop --irq-path" },
+	{ { "--vfio-backend", "legacy", "--kernel", "k" }, "--vfio-backend 'legacy': unknown backend; use auto, container or iommufd" },
+	{ { "--vfio-backend", "iommufd", "--kernel", "k" }, "--vfio-backend iommufd: no --vfio device to apply it to; add --vfio BDF or drop --vfio-backend" },
 	{ { "--mem", "2G" }, "no kernel given; use --kernel PATH with a bzImage, e.g. /boot/vmlinuz-$(uname -r)" },
 	{ { "--initrd=", "--kernel", "k" }, "--initrd: empty path; give an initrd file or leave the option out" },
 	{ { "--mem", "100001K", "--kernel", "k" }, "--mem '100001K': not a multiple of the 4K page size; round it, e.g. --mem 100004K" },

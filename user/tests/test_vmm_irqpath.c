@@ -50,14 +50,21 @@ TEST(path_names)
 TEST(plan_open_when_bound_to_vfio_driver)
 {
 	struct vfio_facts f = { .exists = true, .is_vf = true, .driver = "vfio-pci",
-				.iommu_group = true };
+				.is_vfio = true, .iommu_group = true };
 	char err[256] = "";
 
 	EXPECT_EQ(VFIO_PLAN_OPEN, (int)vfio_plan(BDF, &f, err, sizeof(err)));
 	f.driver = "vfpost";
 	f.vfpost_loaded = true;
 	EXPECT_EQ(VFIO_PLAN_OPEN, (int)vfio_plan(BDF, &f, err, sizeof(err)));
+	/* a variant driver is a VFIO driver too: what sysfs says, not the name */
+	f.driver = "mlx5_vfio_pci";
+	f.vfpost_loaded = false;
+	EXPECT_EQ(VFIO_PLAN_OPEN, (int)vfio_plan(BDF, &f, err, sizeof(err)));
 	EXPECT_STREQ("", err);
+	f.driver = "vfio-pci";
+	f.is_vfio = false;
+	EXPECT_EQ(VFIO_PLAN_ERROR, (int)vfio_plan(BDF, &f, err, sizeof(err)));
 }
 
 TEST(plan_claim_unbound_vf_when_vfpost_loaded)
@@ -92,7 +99,8 @@ TEST(plan_errors_name_the_device_and_the_fix)
 
 	f.driver = "nvme";
 	EXPECT_EQ(VFIO_PLAN_ERROR, (int)vfio_plan(BDF, &f, err, sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "vfpost is not loaded; bound to nvme: bind it to vfio-pci"));
+	EXPECT_NE(NULL, strstr(err, "vfpost is not loaded; bound to nvme, which is not a VFIO driver"));
+	EXPECT_NE(NULL, strstr(err, ": bind it to vfio-pci"));
 
 	f.driver = "nvme";
 	f.is_vf = false;

@@ -42,6 +42,10 @@ void cli_usage(FILE *out)
 "  --irq-path P       MSI-X delivery for --vfio devices: vfpost (default when\n"
 "                     the device is bound to vfpost), vfio (vfio-pci + irqfd)\n"
 "                     or relay (a VMM thread injects with KVM_SIGNAL_MSI)\n"
+"  --vfio-backend B   how --vfio devices are opened and DMA-mapped: iommufd\n"
+"                     (/dev/iommu and /dev/vfio/devices/vfioN), container\n"
+"                     (/dev/vfio/vfio and the IOMMU group) or auto (default:\n"
+"                     iommufd where the kernel has it, else container)\n"
 "  --no-seccomp       do not confine vibevmm with its seccomp filter once\n"
 "                     the VM is built (for debugging only)\n"
 "  -h, --help         show this help and exit\n"
@@ -136,7 +140,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_MEM, OPT_CPUS, OPT_VFIO, OPT_CONSOLE,
-	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_NO_SECCOMP, OPT_HELP, OPT_VERSION,
+	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_NO_SECCOMP, OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct {
@@ -153,6 +158,7 @@ static const struct {
 	{ "log", OPT_LOG, true },
 	{ "cmdline", OPT_CMDLINE, true },
 	{ "irq-path", OPT_IRQ_PATH, true },
+	{ "vfio-backend", OPT_VFIO_BACKEND, true },
 	{ "no-seccomp", OPT_NO_SECCOMP, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
@@ -287,6 +293,16 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 			else
 				return fail(err, errlen, "--irq-path '%s': unknown path; use vfpost, vfio or relay", val);
 			break;
+		case OPT_VFIO_BACKEND:
+			if (!strcmp(val, "auto"))
+				cfg->vfio_backend = VFIO_BACKEND_AUTO;
+			else if (!strcmp(val, "container"))
+				cfg->vfio_backend = VFIO_BACKEND_CONTAINER;
+			else if (!strcmp(val, "iommufd"))
+				cfg->vfio_backend = VFIO_BACKEND_IOMMUFD;
+			else
+				return fail(err, errlen, "--vfio-backend '%s': unknown backend; use auto, container or iommufd", val);
+			break;
 		case OPT_NO_SECCOMP:
 			cfg->no_seccomp = true;
 			break;
@@ -303,5 +319,18 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 	if (cfg->irq_path != IRQ_PATH_AUTO && !cfg->nr_vfio)
 		return fail(err, errlen, "--irq-path %s: no --vfio device to apply it to; add --vfio BDF or drop --irq-path",
 			    irq_path_name(cfg->irq_path));
+	if (cfg->vfio_backend != VFIO_BACKEND_AUTO && !cfg->nr_vfio)
+		return fail(err, errlen, "--vfio-backend %s: no --vfio device to apply it to; add --vfio BDF or drop --vfio-backend",
+			    vfio_backend_name(cfg->vfio_backend));
 	return CLI_RUN;
+}
+
+const char *vfio_backend_name(enum vfio_backend b)
+{
+	switch (b) {
+	case VFIO_BACKEND_AUTO: return "auto";
+	case VFIO_BACKEND_CONTAINER: return "container";
+	case VFIO_BACKEND_IOMMUFD: return "iommufd";
+	}
+	return "?";
 }

@@ -3,7 +3,8 @@
  * vibevmm command line (seed-compatible):
  *   --kernel PATH --initrd PATH --mem SIZE[K|M|G] --cpus N --vfio BDF
  *   (repeatable) --console --log 0..4 --cmdline STR
- *   --irq-path vfpost|vfio|relay --no-seccomp --help --version
+ *   --irq-path vfpost|vfio|relay --vfio-backend auto|container|iommufd
+ *   --no-seccomp --help --version
  */
 #ifndef VIBEVMM_CLI_H
 #define VIBEVMM_CLI_H
@@ -22,6 +23,8 @@
 #define VMM_MAX_MEM		(512ULL << 30)
 
 enum irq_path { IRQ_PATH_AUTO, IRQ_PATH_VFPOST, IRQ_PATH_VFIO, IRQ_PATH_RELAY };
+/* How --vfio devices are opened and their DMA mapped (vfio_iommu.c). */
+enum vfio_backend { VFIO_BACKEND_AUTO, VFIO_BACKEND_CONTAINER, VFIO_BACKEND_IOMMUFD };
 
 struct vmm_config {
 	const char *kernel, *initrd, *cmdline;
@@ -33,6 +36,7 @@ struct vmm_config {
 	bool no_seccomp;	/* --no-seccomp: stay unconfined (debugging) */
 	int log;
 	enum irq_path irq_path;
+	enum vfio_backend vfio_backend;
 	/* storage behind vfio[] */
 	char vfio_bdf[VMM_MAX_VFIO][16];
 };
@@ -59,6 +63,7 @@ int cli_parse_size(const char *s, uint64_t *bytes);
  */
 int cli_parse_bdf(const char *s, char out[16]);
 const char *irq_path_name(enum irq_path p);
+const char *vfio_backend_name(enum vfio_backend b);
 void cli_usage(FILE *out);
 
 #endif

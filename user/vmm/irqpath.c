@@ -19,11 +19,6 @@ const char *irqpath_name(enum irq_path path)
 	return "?";
 }
 
-bool vfio_driver_is_vfio(const char *driver)
-{
-	return driver && (!strcmp(driver, "vfio-pci") || !strcmp(driver, "vfpost"));
-}
-
 int irqpath_select(enum irq_path req, const char *driver, char *err, size_t errlen)
 {
 	bool vfpost = driver && !strcmp(driver, "vfpost");
@@ -64,17 +59,19 @@ enum vfio_plan vfio_plan(const char *bdf, const struct vfio_facts *f,
 			 bdf);
 		return VFIO_PLAN_ERROR;
 	}
-	if (vfio_driver_is_vfio(drv))
+	if (f->is_vfio && *drv)
 		return VFIO_PLAN_OPEN;
 	if (f->vfpost_loaded && f->is_vf)
 		return VFIO_PLAN_CLAIM;
 	if (f->vfpost_loaded)
 		snprintf(err, errlen,
-			 "%s: not a VF and %s%s: vfpost claims only VFs; bind it to vfio-pci (driver_override, then drivers_probe)",
-			 bdf, *drv ? "bound to " : "not bound to a driver", drv);
+			 "%s: not a VF and %s%s%s: vfpost claims only VFs; bind it to vfio-pci (driver_override, then drivers_probe)",
+			 bdf, *drv ? "bound to " : "not bound to a driver", drv,
+			 *drv ? ", which is not a VFIO driver" : "");
 	else
 		snprintf(err, errlen,
-			 "%s: not bound to a VFIO driver and vfpost is not loaded%s%s: bind it to vfio-pci (driver_override, then drivers_probe) or load vfpost.ko",
-			 bdf, *drv ? "; bound to " : "", drv);
+			 "%s: not bound to a VFIO driver and vfpost is not loaded%s%s%s: bind it to vfio-pci (driver_override, then drivers_probe) or load vfpost.ko",
+			 bdf, *drv ? "; bound to " : "", drv,
+			 *drv ? ", which is not a VFIO driver (no vfio-dev in sysfs, not built on vfio_pci_core)" : "");
 	return VFIO_PLAN_ERROR;
 }

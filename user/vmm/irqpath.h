@@ -35,6 +35,7 @@ struct vfio_facts {
 	bool exists;		/* /sys/bus/pci/devices/BDF */
 	bool is_vf;		/* has physfn */
 	const char *driver;	/* bound driver name, "" if none */
+	bool is_vfio;		/* that driver is a VFIO driver (vfio_is_vfio_device) */
 	bool vfpost_loaded;	/* /sys/module/vfpost */
 	bool iommu_group;	/* has an iommu_group link */
 };
@@ -45,7 +46,6 @@ enum vfio_plan {
 	VFIO_PLAN_CLAIM,	/* claim through vfpost, release at exit */
 };
 
-bool vfio_driver_is_vfio(const char *driver);
 enum vfio_plan vfio_plan(const char *bdf, const struct vfio_facts *f,
 			 char *err, size_t errlen);
 

@@ -4,9 +4,9 @@
  *
  * Order: the command line, the boot files (kernel, initrd, --mem) and what
  * sysfs says of every --vfio device (vfio_precheck()) are checked before
- * any host side effect; then the VM, then the devices
- * (claim, DMA mapping, reset), then the guest is loaded, vibevmm confines
- * itself (seccomp) and runs the VM.  A stop signal during setup is taken
+ * any host side effect; then the VM, then the devices (claim, open,
+ * reset, DMA mapping), then the guest is loaded, vibevmm confines itself
+ * (seccomp) and runs the VM.  A stop signal during setup is taken
  * between steps and undoes what was done.
  *
  * Exit status: the guest's poweroff/reboot -> 0; VMM error, bad boot file
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		ret = setup_stopped();
 		if (ret)
 			goto out;
-		vf[n] = vfio_assign(vm, cfg.vfio[n], cfg.irq_path);
+		vf[n] = vfio_assign(vm, cfg.vfio[n], cfg.irq_path, cfg.vfio_backend);
 		if (!vf[n]) {
 			ret = 1;
 			goto out;

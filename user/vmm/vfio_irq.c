@@ -10,9 +10,11 @@
  *  vfpost: vectors attach one at a time (VFIO_IRQ_SET with start = vector);
  *          mask/unmask are VFIO_IRQ_SET_ACTION_MASK/UNMASK on the MSI-X
  *          index; the irqfd stays for the vector's lifetime.
- *  vfio:   stock vfio-pci cannot grow an enabled MSI-X block, so attaching
- *          a vector beyond it disables MSI-X and enables it again with every
- *          attached eventfd (what QEMU does).  Masking detaches the irqfd;
+ *  vfio:   vfio-pci before 6.5 cannot grow an enabled MSI-X block
+ *          (VFIO_IRQ_INFO_NORESIZE), so attaching a vector beyond it
+ *          disables MSI-X and enables it again with every attached eventfd
+ *          (what QEMU does); where NORESIZE is absent the vector is added
+ *          alone, MSI-X staying enabled.  Masking detaches the irqfd;
  *          the eventfd keeps counting and KVM delivers on re-attach.
  *  relay:  no irqfd: the service thread reads the eventfds and injects with
  *          KVM_SIGNAL_MSI, or sets the pending bit while masked.
@@ -24,12 +26,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "gsi.h"
 #include "log.h"
+#include "vfio_host.h"
 #include "vfio_priv.h"
 #include "vm.h"
 
@@ -46,14 +47,13 @@ static int kvm_irqfd(struct vfio_assigned *a, int efd, int gsi, bool assign, int
 		irqfd.flags = KVM_IRQFD_FLAG_RESAMPLE;
 		irqfd.resamplefd = resample;
 	}
-	if (ioctl(vm_fd(a->vm), KVM_IRQFD, &irqfd)) {
-		int err = errno;
+	int ret;
 
+	ret = vfio_host->irqfd(a->vm, &irqfd);
+	if (ret)
 		log_warn_rl("%s: KVM_IRQFD %s gsi %d: %s", a->bdf, assign ? "assign" : "deassign",
-			    gsi, strerror(err));
-		return -err;
-	}
-	return 0;
+			    gsi, strerror(-ret));
+	return ret;
 }
 
 static void signal_msi(struct vfio_assigned *a, uint64_t addr, uint32_t data)
@@ -64,8 +64,10 @@ static void signal_msi(struct vfio_assigned *a, uint64_t addr, uint32_t data)
 		.data = data,
 	};
 
-	if (ioctl(vm_fd(a->vm), KVM_SIGNAL_MSI, &msi) < 0)
-		log_debug_rl("%s: KVM_SIGNAL_MSI: %s", a->bdf, strerror(errno));
+	int ret = vfio_host->signal_msi(a->vm, &msi);
+
+	if (ret)
+		log_debug_rl("%s: KVM_SIGNAL_MSI: %s", a->bdf, strerror(-ret));
 }
 
 static void ep_ctl(struct vfio_assigned *a, int op, int fd, uint32_t tag)
@@ -101,7 +103,7 @@ static int vec_get(struct vfio_assigned *a, struct vfio_vector *v, uint32_t tag,
 		ep_ctl(a, EPOLL_CTL_ADD, v->efd, tag);
 		return 0;
 	}
-	v->gsi = gsi_alloc_msi(a->vm, addr, data);
+	v->gsi = vfio_host->gsi_alloc_msi(a->vm, addr, data);
 	if (v->gsi < 0)
 		return v->gsi;
 	ret = kvm_irqfd(a, v->efd, v->gsi, true, -1);
@@ -119,7 +121,7 @@ static void vec_put(struct vfio_assigned *a, struct vfio_vector *v, uint32_t tag
 	if (v->irqfd)
 		kvm_irqfd(a, v->efd, v->gsi, false, -1);
 	if (v->gsi >= 0)
-		gsi_free(a->vm, v->gsi);
+		vfio_host->gsi_free(a->vm, v->gsi);
 	if (a->path == IRQ_PATH_RELAY)
 		ep_ctl(a, EPOLL_CTL_DEL, v->efd, tag);
 	close(v->efd);
@@ -182,21 +184,27 @@ static int msix_vfio_reenable(struct vfio_assigned *a, unsigned int n)
 	return ret;
 }
 
+/*
+ * Give VFIO vector @vec's eventfd.  Within the enabled block, or where the
+ * device can grow it (vfpost; no VFIO_IRQ_INFO_NORESIZE), the vector alone
+ * (start = vec): MSI-X stays enabled and the other vectors undisturbed.
+ * Else, or if that is refused, disable and re-enable with every vector.
+ */
 static int msix_vfio_connect(struct vfio_assigned *a, unsigned int vec)
 {
+	bool grow = vec >= a->vfio_msix_count;
 	int ret = -EINVAL;
 
-	if (a->path == IRQ_PATH_VFPOST || vec < a->vfio_msix_count) {
+	if (a->path == IRQ_PATH_VFPOST || !grow || a->msix_resizable) {
 		ret = vfio_set_irqs(a, VFIO_PCI_MSIX_IRQ_INDEX, SET_TRIGGER, vec, 1,
 				    &a->vec[vec].efd);
 		if (!ret) {
-			if (vec >= a->vfio_msix_count)
+			if (grow)
 				a->vfio_msix_count = vec + 1;
 			return 0;
 		}
-		if (a->path == IRQ_PATH_VFPOST)
-			log_warn_rl("%s: vfpost refused attaching vector %u alone (%s); re-enabling MSI-X",
-				    a->bdf, vec, strerror(-ret));
+		log_warn_rl("%s: %s refused adding MSI-X vector %u alone (%s); re-enabling MSI-X",
+			    a->bdf, a->driver, vec, strerror(-ret));
 	}
 	return msix_vfio_reenable(a, vec + 1 > a->vfio_msix_count ? vec + 1 : a->vfio_msix_count);
 }
@@ -239,7 +247,7 @@ static void op_vector_update(void *opaque, unsigned int vec, uint64_t addr, uint
 
 	if (a->vec[vec].gsi < 0)
 		return;
-	ret = gsi_update_msi(a->vm, a->vec[vec].gsi, addr, data);
+	ret = vfio_host->gsi_update_msi(a->vm, a->vec[vec].gsi, addr, data);
 	if (ret)
 		log_warn_rl("%s: MSI-X vector %u route update: %s", a->bdf, vec, strerror(-ret));
 }
@@ -330,7 +338,7 @@ static uint64_t op_pba_read(void *opaque, unsigned int qword)
 		return 0;
 	switch (a->path) {
 	case IRQ_PATH_VFPOST:
-		if (pread(a->fd, &v, sizeof(v), a->bar[a->msix_bar].offset + a->msix_pba_off +
+		if (vfio_host->pread(a->fd, &v, sizeof(v), a->bar[a->msix_bar].offset + a->msix_pba_off +
 			  8ull * qword) != sizeof(v))
 			v = 0;
 		return v;
@@ -405,7 +413,7 @@ void vfio_irq_msi_update(struct vfio_assigned *a, bool enabled, uint64_t addr, u
 			log_debug_rl("%s: MSI enabled (gsi %d)", a->bdf, a->msi.gsi);
 		}
 	} else if (a->msi.gsi >= 0) {
-		ret = gsi_update_msi(a->vm, a->msi.gsi, addr, data);
+		ret = vfio_host->gsi_update_msi(a->vm, a->msi.gsi, addr, data);
 		if (ret)
 			log_warn_rl("%s: MSI route update: %s", a->bdf, strerror(-ret));
 	}

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VFIO passthrough: device acquisition, type1 container/group/device, DMA
- * mapping of guest RAM, config space glue, BAR memslots and traps, removal
- * while the VM runs.  Interrupts live in vfio_irq.c.  See vfio_pci.h and,
+ * VFIO passthrough: device acquisition and setup, config space glue, BAR
+ * memslots and traps, removal while the VM runs.  The container, groups
+ * and DMA mapping of guest RAM live in vfio_iommu.c.  Interrupts live in vfio_irq.c.  See vfio_pci.h and,
  * for the locking rules, vfio_priv.h.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -15,14 +13,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/pci_regs.h>
 
 #include "irqpath.h"
 #include "log.h"
+#include "vfio_host.h"
 #include "vfio_pci.h"
 #include "vfio_priv.h"
 #include "vm.h"
@@ -34,73 +31,65 @@
 static bool sys_exists(const char *bdf, const char *attr)
 {
 	char path[PATH_MAX];
-	struct stat st;
 
 	snprintf(path, sizeof(path), SYS_PCI "%s%s%s", bdf, *attr ? "/" : "", attr);
-	return !stat(path, &st);
+	return vfio_host->exists(path);
 }
 
 /* Basename of the symlink SYS_PCI/bdf/attr into @out ("" if absent). */
-static void sys_link_name(const char *bdf, const char *attr, char *out, size_t len)
+void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
 
 	out[0] = '\0';
 	snprintf(path, sizeof(path), SYS_PCI "%s/%s", bdf, attr);
-	n = readlink(path, target, sizeof(target) - 1);
+	n = vfio_host->readlink(path, target, sizeof(target) - 1);
 	if (n <= 0)
 		return;
 	target[n] = '\0';
 	snprintf(out, len, "%s", basename(target));
 }
 
+/*
+ * Whether @bdf, bound to @driver, is a VFIO device, whatever the driver's
+ * name: vfio-pci, vfpost, or a variant driver such as mlx5_vfio_pci.
+ *  - kernels with VFIO_DEVICE_CDEV (6.6+) give a VFIO device a vfio-dev
+ *    directory (vfio-dev/vfioN);
+ *  - before that, every VFIO PCI driver is built on vfio_pci_core: its
+ *    module holds vfio_pci_core (/sys/module/vfio_pci_core/holders/MOD);
+ *  - a vfio-pci built into the kernel has no module: its name is the last
+ *    resort.
+ */
+bool vfio_is_vfio_device(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], mod[64];
+
+	if (!driver || !*driver)
+		return false;
+	if (sys_exists(bdf, "vfio-dev"))
+		return true;
+	vfio_sys_link_name(bdf, "driver/module", mod, sizeof(mod));
+	if (mod[0]) {
+		snprintf(path, sizeof(path), "/sys/module/vfio_pci_core/holders/%s", mod);
+		return vfio_host->exists(path);
+	}
+	return !strcmp(driver, "vfio-pci");
+}
+
 static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t drvlen)
 {
 	char grp[32];
-	struct stat st;
 
 	memset(f, 0, sizeof(*f));
 	f->exists = sys_exists(bdf, "");
 	f->is_vf = sys_exists(bdf, "physfn");
-	sys_link_name(bdf, "driver", drv, drvlen);
+	vfio_sys_link_name(bdf, "driver", drv, drvlen);
 	f->driver = drv;
-	sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
+	f->is_vfio = vfio_is_vfio_device(bdf, drv);
+	vfio_sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
 	f->iommu_group = grp[0] != '\0';
-	f->vfpost_loaded = !stat("/sys/module/vfpost", &st);
-}
-
-static int iommu_group_of(const char *bdf)
-{
-	char grp[32];
-
-	sys_link_name(bdf, "iommu_group", grp, sizeof(grp));
-	return grp[0] ? atoi(grp) : -1;
-}
-
-/* One line listing the devices of @group not bound to a VFIO driver. */
-static void group_offenders(int group, char *out, size_t len)
-{
-	char path[64], drv[64];
-	struct dirent *de;
-	size_t used = 0;
-	DIR *d;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		sys_link_name(de->d_name, "driver", drv, sizeof(drv));
-		if (!drv[0] || vfio_driver_is_vfio(drv))
-			continue;
-		used += snprintf(out + used, len > used ? len - used : 0, "%s%s (%s)",
-				 used ? ", " : "", de->d_name, drv);
-	}
-	closedir(d);
+	f->vfpost_loaded = vfio_host->exists("/sys/module/vfpost");
 }
 
 /* ---- VFIO plumbing ---- */
@@ -122,7 +111,7 @@ int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
 	s->count = count;
 	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
 		memcpy(s->data, fds, count * sizeof(int32_t));
-	ret = ioctl(a->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+	ret = vfio_host->ioctl(a->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
 	free(s);
 	return ret;
 }
@@ -140,7 +129,7 @@ static int region_info(struct vfio_assigned *a, unsigned int index, struct vfio_
 			return -ENOMEM;
 		ri->argsz = sz;
 		ri->index = index;
-		if (ioctl(a->fd, VFIO_DEVICE_GET_REGION_INFO, ri)) {
+		if (vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_REGION_INFO, ri)) {
 			int err = -errno;
 
 			free(ri);
@@ -199,8 +188,7 @@ static void region_mmap(struct vfio_assigned *a, struct vfio_region *r)
 		r->map[i] = NULL;
 		if ((r->mmap[i].off | r->mmap[i].size) & (page - 1))
 			continue;
-		p = mmap(NULL, r->mmap[i].size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd,
-			 r->offset + r->mmap[i].off);
+		p = vfio_host->mmap(r->mmap[i].size, a->fd, r->offset + r->mmap[i].off);
 		if (p == MAP_FAILED) {
 			log_warn("%s: mmap of BAR area +0x%llx failed (%s); accesses will be trapped",
 				 a->bdf, (unsigned long long)r->mmap[i].off, strerror(errno));
@@ -216,7 +204,7 @@ static void region_munmap(struct vfio_region *r)
 
 	for (i = 0; i < r->nr_mmap; i++) {
 		if (r->map[i])
-			munmap(r->map[i], r->mmap[i].size);
+			vfio_host->munmap(r->map[i], r->mmap[i].size);
 		r->map[i] = NULL;
 	}
 }
@@ -224,7 +212,7 @@ static void region_munmap(struct vfio_region *r)
 static int cfg_be_read(void *opaque, unsigned int off, void *buf, unsigned int len)
 {
 	struct vfio_assigned *a = opaque;
-	ssize_t n = pread(a->fd, buf, len, a->cfg_region.offset + off);
+	ssize_t n = vfio_host->pread(a->fd, buf, len, a->cfg_region.offset + off);
 
 	return n == (ssize_t)len ? 0 : -EIO;
 }
@@ -232,7 +220,7 @@ static int cfg_be_read(void *opaque, unsigned int off, void *buf, unsigned int l
 static int cfg_be_write(void *opaque, unsigned int off, const void *buf, unsigned int len)
 {
 	struct vfio_assigned *a = opaque;
-	ssize_t n = pwrite(a->fd, buf, len, a->cfg_region.offset + off);
+	ssize_t n = vfio_host->pwrite(a->fd, buf, len, a->cfg_region.offset + off);
 
 	return n == (ssize_t)len ? 0 : -EIO;
 }
@@ -259,7 +247,8 @@ static void bar_forward(struct vfio_assigned *a, int bar, uint64_t off, void *da
 			memset(data, 0xff, len);
 		return;
 	}
-	n = is_write ? pwrite(a->fd, data, len, pos) : pread(a->fd, data, len, pos);
+	n = is_write ? vfio_host->pwrite(a->fd, data, len, pos) :
+		   vfio_host->pread(a->fd, data, len, pos);
 	if (n != (ssize_t)len && !is_write)
 		memset(data, 0xff, len);
 }
@@ -303,11 +292,11 @@ static void bar_unmap(struct vfio_assigned *a, int bar)
 	if (!bs->on)
 		return;
 	if (bs->trapped && bs->pio)
-		vm_unregister_pio(a->vm, bs->gpa, bar_ctx(a, bar));
+		vfio_host->unregister_pio(a->vm, bs->gpa, bar_ctx(a, bar));
 	else if (bs->trapped)
-		vm_unregister_mmio(a->vm, bs->gpa, bar_ctx(a, bar));
+		vfio_host->unregister_mmio(a->vm, bs->gpa, bar_ctx(a, bar));
 	for (i = 0; i < bs->nr_slots; i++)
-		vm_unmap_memslot(a->vm, bs->slot[i]);
+		vfio_host->unmap_memslot(a->vm, bs->slot[i]);
 	bs->nr_slots = 0;
 	bs->trapped = false;
 	bs->on = false;
@@ -345,7 +334,7 @@ static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
 
 			if (r->mmap[j].off != mm[k].off || !r->map[j])
 				continue;
-			slot = vm_map_memslot(a->vm, gpa + out[i].off, out[i].size,
+			slot = vfio_host->map_memslot(a->vm, gpa + out[i].off, out[i].size,
 					      (char *)r->map[j] + (out[i].off - mm[k].off));
 			if (slot < 0)
 				log_warn_rl("%s: BAR%d memslot at 0x%llx: %s; trapped instead",
@@ -360,7 +349,7 @@ static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
 	 * Record only what was registered: the guest may have put the BAR
 	 * over another trap (ECAM, another device's BAR).
 	 */
-	bs->trapped = !vm_register_mmio(a->vm, gpa, r->size, bar_io, bar_ctx(a, bar));
+	bs->trapped = !vfio_host->register_mmio(a->vm, gpa, r->size, bar_io, bar_ctx(a, bar));
 	if (!bs->trapped)
 		log_warn_rl("%s: BAR%d: cannot trap MMIO at 0x%llx", a->bdf, bar,
 			    (unsigned long long)gpa);
@@ -382,7 +371,7 @@ static void cfg_bar_map(void *opaque, int bar, uint64_t addr, bool on)
 	if (!on)
 		return;
 	if (a->cfg.bar[bar].io) {
-		if (vm_register_pio(a->vm, addr, a->cfg.bar[bar].size, bar_io, bar_ctx(a, bar))) {
+		if (vfio_host->register_pio(a->vm, addr, a->cfg.bar[bar].size, bar_io, bar_ctx(a, bar))) {
 			log_warn_rl("%s: BAR%d: cannot trap I/O ports at 0x%llx", a->bdf, bar,
 				    (unsigned long long)addr);
 			return;
@@ -440,103 +429,19 @@ static struct bar_ctx *bar_ctx(struct vfio_assigned *a, int bar)
 	return &f->ctx[bar];
 }
 
-/* ---- DMA ---- */
-
-static int dma_map_one(void *opaque, uint64_t gpa, void *hva, uint64_t size)
-{
-	struct vfio_assigned *a = opaque;
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)hva,
-		.iova = gpa,
-		.size = size,
-	};
-
-	if (ioctl(a->container, VFIO_IOMMU_MAP_DMA, &map)) {
-		int err = errno;
-
-		log_err("%s: DMA mapping of guest RAM 0x%llx+0x%llx failed: %s%s", a->bdf,
-			(unsigned long long)gpa, (unsigned long long)size, strerror(err),
-			err == ENOMEM ? " (raise the locked-memory limit: ulimit -l)" : "");
-		return -err;
-	}
-	return 0;
-}
-
 /* ---- open / close ---- */
 
 static int open_vfio(struct vfio_assigned *a)
 {
-	struct vfio_group_status gs = { .argsz = sizeof(gs) };
-	char path[64], who[512];
-	int group, iommu;
+	int ret = vfio_iommu_open_device(a);
 
-	group = iommu_group_of(a->bdf);
-	if (group < 0) {
-		log_err("%s: no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on)",
-			a->bdf);
-		return -ENODEV;
-	}
-	a->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (a->container < 0) {
-		log_err("%s: cannot open /dev/vfio/vfio: %s (modprobe vfio-pci)", a->bdf,
-			strerror(errno));
-		return -errno;
-	}
-	if (ioctl(a->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
-		log_err("%s: unsupported VFIO API version", a->bdf);
-		return -EINVAL;
-	}
-	if (ioctl(a->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
-		iommu = VFIO_TYPE1v2_IOMMU;
-	else if (ioctl(a->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
-		iommu = VFIO_TYPE1_IOMMU;
-	else {
-		log_err("%s: no VFIO type1 IOMMU backend (modprobe vfio_iommu_type1; is the IOMMU enabled?)",
-			a->bdf);
-		return -ENODEV;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
-	a->group = open(path, O_RDWR | O_CLOEXEC);
-	if (a->group < 0) {
-		int err = errno;
-
-		log_err("%s: cannot open %s: %s%s", a->bdf, path, strerror(err),
-			err == EBUSY ? " (the group is in use by another process)" :
-			err == ENOENT ? " (bind the device to vfio-pci)" : "");
-		return -err;
-	}
-	if (ioctl(a->group, VFIO_GROUP_GET_STATUS, &gs)) {
-		log_err("%s: VFIO_GROUP_GET_STATUS: %s", a->bdf, strerror(errno));
-		return -errno;
-	}
-	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		group_offenders(group, who, sizeof(who));
-		log_err("%s: IOMMU group %d is not viable: %s%sbind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
-			a->bdf, group, who, who[0] ? " not bound to VFIO; " : "", group);
-		return -EPERM;
-	}
-	if (ioctl(a->group, VFIO_GROUP_SET_CONTAINER, &a->container)) {
-		log_err("%s: VFIO_GROUP_SET_CONTAINER: %s", a->bdf, strerror(errno));
-		return -errno;
-	}
-	if (ioctl(a->container, VFIO_SET_IOMMU, iommu)) {
-		log_err("%s: VFIO_SET_IOMMU: %s", a->bdf, strerror(errno));
-		return -errno;
-	}
-	a->fd = ioctl(a->group, VFIO_GROUP_GET_DEVICE_FD, a->bdf);
-	if (a->fd < 0) {
-		int err = errno;
-
-		log_err("%s: cannot open the VFIO device: %s%s", a->bdf, strerror(err),
-			err == EBUSY ? " (already open, by another VMM?)" : "");
-		return -err;
-	}
+	if (ret)
+		return ret;
 	a->info.argsz = sizeof(a->info);
-	if (ioctl(a->fd, VFIO_DEVICE_GET_INFO, &a->info)) {
-		log_err("%s: VFIO_DEVICE_GET_INFO: %s", a->bdf, strerror(errno));
-		return -errno;
+	if (vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_INFO, &a->info)) {
+		ret = -errno;
+		log_err("%s: VFIO_DEVICE_GET_INFO: %s", a->bdf, strerror(-ret));
+		return ret;
 	}
 	if (!(a->info.flags & VFIO_DEVICE_FLAGS_PCI) ||
 	    a->info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
@@ -550,7 +455,7 @@ static void reset_device(struct vfio_assigned *a, const char *when)
 {
 	if (a->fd < 0 || !(a->info.flags & VFIO_DEVICE_FLAGS_RESET))
 		return;
-	if (ioctl(a->fd, VFIO_DEVICE_RESET))
+	if (vfio_host->ioctl(a->fd, VFIO_DEVICE_RESET, NULL))
 		log_warn("%s: reset at %s failed: %s", a->bdf, when, strerror(errno));
 	else
 		log_debug("%s: reset at %s", a->bdf, when);
@@ -610,7 +515,7 @@ static int start_service(struct vfio_assigned *a)
 		return ret;
 	/* VFIO's device request interrupt: the host wants the device back. */
 	if (a->info.num_irqs > VFIO_PCI_REQ_IRQ_INDEX &&
-	    !ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count) {
+	    !vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count) {
 		a->req_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (a->req_efd < 0)
 			return -errno;
@@ -622,7 +527,7 @@ static int start_service(struct vfio_assigned *a)
 		if (ret)
 			log_warn("%s: no device request channel (%s)", a->bdf, strerror(-ret));
 	}
-	if (vfio_vfpost_loaded()) {
+	if (a->vfpost_loaded) {
 		a->vp = vfio_vfpost_subscribe(a->bdf);
 		if (a->vp && ep_add(a, vfio_vfpost_fd(a->vp), VFIO_EP_VFPOST))
 			log_warn("%s: cannot watch vfpost events", a->bdf);
@@ -657,7 +562,7 @@ static void close_device(struct vfio_assigned *a, bool reset)
 	int i;
 
 	if (a->on_bus) {
-		pci_bus_remove(vm_pci_bus(a->vm), &a->pdev);
+		pci_bus_remove(vfio_host->pci_bus(a->vm), &a->pdev);
 		a->on_bus = false;
 	}
 	for (i = 0; i < VCFG_NR_BARS; i++)
@@ -672,13 +577,7 @@ static void close_device(struct vfio_assigned *a, bool reset)
 		reset_device(a, "exit");
 	for (i = 0; i < VCFG_NR_BARS; i++)
 		region_munmap(&a->bar[i]);
-	if (a->fd >= 0)
-		close(a->fd);
-	if (a->group >= 0)
-		close(a->group);
-	if (a->container >= 0)
-		close(a->container);
-	a->fd = a->group = a->container = -1;
+	vfio_iommu_close_device(a);
 }
 
 void vfio_detach(struct vfio_assigned *a, const char *why)
@@ -742,6 +641,7 @@ static int acquire(struct vfio_assigned *a, enum irq_path path)
 
 	read_facts(a->bdf, &f, a->driver, sizeof(a->driver));
 	a->is_vf = f.is_vf;
+	a->vfpost_loaded = f.vfpost_loaded;
 	switch (vfio_plan(a->bdf, &f, err, sizeof(err))) {
 	case VFIO_PLAN_ERROR:
 		log_err("%s", err);
@@ -774,7 +674,7 @@ static int acquire(struct vfio_assigned *a, enum irq_path path)
 static int setup_bars(struct vfio_assigned *a)
 {
 	uint64_t sizes[VCFG_NR_BARS] = { 0 };
-	struct pci_bus *bus = vm_pci_bus(a->vm);
+	struct pci_bus *bus = vfio_host->pci_bus(a->vm);
 	int i, ret;
 
 	for (i = 0; i < VCFG_NR_BARS; i++) {
@@ -839,6 +739,13 @@ static int setup_msix(struct vfio_assigned *a)
 	ret = msix_init(&a->msix, nr, &vfio_msix_ops, a);
 	if (ret)
 		return ret;
+	if (a->info.num_irqs > VFIO_PCI_MSIX_IRQ_INDEX) {
+		struct vfio_irq_info irq = { .argsz = sizeof(irq),
+					     .index = VFIO_PCI_MSIX_IRQ_INDEX };
+
+		a->msix_resizable = !vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) &&
+				    !(irq.flags & VFIO_IRQ_INFO_NORESIZE);
+	}
 	a->vec = calloc(nr, sizeof(*a->vec));
 	if (!a->vec)
 		return -ENOMEM;
@@ -850,7 +757,8 @@ static int setup_msix(struct vfio_assigned *a)
 	return 0;
 }
 
-struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path)
+struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path,
+				  enum vfio_backend backend)
 {
 	struct vfio_assigned_full *full = calloc(1, sizeof(*full));
 	struct vfio_assigned *a = &full->a;
@@ -865,8 +773,9 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 		full->ctx[i].bar = i;
 	}
 	a->vm = vm;
+	a->backend = backend;
 	snprintf(a->bdf, sizeof(a->bdf), "%s", bdf);
-	a->container = a->group = a->fd = -1;
+	a->group = a->fd = -1;
 	a->epfd = a->stop_efd = a->req_efd = -1;
 	a->intx_efd = a->intx_resample = -1;
 	a->msi.efd = a->msi.gsi = -1;
@@ -874,23 +783,26 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 
 	if (acquire(a, path) || open_vfio(a))
 		goto fail;
-	/* Reset first: no DMA the device had in flight may reach guest RAM. */
+	/*
+	 * Reset before guest RAM is mapped: no DMA the device had in flight
+	 * may reach it.  (A later device joins a container or IOAS that is
+	 * already mapped: its reset comes right after its open.)
+	 */
 	reset_device(a, "start");
-	ret = vm_for_each_ram(vm, dma_map_one, a);
-	if (ret)
+	if (vfio_iommu_map_ram(a))
 		goto fail;
 	if (a->info.num_irqs > VFIO_PCI_INTX_IRQ_INDEX && !a->is_vf) {
 		struct vfio_irq_info irq = { .argsz = sizeof(irq),
 					     .index = VFIO_PCI_INTX_IRQ_INDEX };
 
-		a->has_intx = !ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count;
+		a->has_intx = !vfio_host->ioctl(a->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) && irq.count;
 	}
 	if (setup_bars(a) || setup_msix(a))
 		goto fail;
 	a->has_msi = a->cfg.msi_cap != 0;
 	a->pdev.ops = &pci_ops;
 	a->pdev.priv = a;
-	ret = pci_bus_add(vm_pci_bus(vm), &a->pdev);
+	ret = pci_bus_add(vfio_host->pci_bus(vm), &a->pdev);
 	if (ret) {
 		log_err("%s: no free slot on the guest's PCI bus", bdf);
 		goto fail;
@@ -907,10 +819,10 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 		log_err("%s: cannot start its service thread: %s", bdf, strerror(-ret));
 		goto fail;
 	}
-	log_info("%s: assigned as 00:%02x.0 (driver %s, irq path %s, %s%s%s)", bdf,
+	log_info("%s: assigned as 00:%02x.0 (driver %s, irq path %s%s%s%s, DMA through %s)", bdf,
 		 a->pdev.devfn >> 3, a->driver, irqpath_name(a->path),
-		 a->has_msix ? "MSI-X" : "", a->has_msi ? (a->has_msix ? ", MSI" : "MSI") : "",
-		 a->has_intx ? ", INTx" : "");
+		 a->has_msix ? ", MSI-X" : "", a->has_msi ? ", MSI" : "",
+		 a->has_intx ? ", INTx" : "", vfio_backend_name(a->backend));
 	return a;
 fail:
 	destroy(a);

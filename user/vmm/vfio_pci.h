@@ -2,12 +2,13 @@
 /*
  * VFIO passthrough of a PCI function (--vfio BDF).
  *
- * vfio_assign() opens the device through a type1 container of its own
- * (group viability checked), claims it through vfpost when vfpost is
- * loaded and the VF is not bound to a VFIO driver, resets it, DMA-maps all
- * guest RAM (IOVA = GPA), and adds it to the guest's PCI bus with emulated
- * config space, BARs mmapped into memslots as the guest enables decoding,
- * and MSI-X/MSI/INTx wired to KVM along the chosen interrupt path.
+ * vfio_assign() claims the device through vfpost when vfpost is loaded and
+ * the VF is not bound to a VFIO driver, opens it through the VM's one
+ * container or IOAS (--vfio-backend; its IOMMU group added once, viability
+ * checked), resets it, DMA-maps all guest RAM (IOVA = GPA) if no device did
+ * yet, and adds it to the guest's PCI bus with emulated config space, BARs
+ * mmapped into memslots as the guest enables decoding, and MSI-X/MSI/INTx
+ * wired to KVM along the chosen interrupt path.
  *
  * A removal request from the host (VFIO request interrupt, or vfpost's
  * remove-requested event) detaches the device while the VM keeps running:
@@ -23,18 +24,19 @@ struct vm;
 struct vfio_assigned;
 
 /*
- * Open, check, claim (through vfpost if loaded), reset, DMA-map all RAM,
- * add to the bus.  On failure prints one clear line naming the BDF and
- * what to do, returns NULL.
- */
-/*
  * The checks of vfio_assign() that touch nothing (sysfs only: the device,
  * its IOMMU group, its driver, the interrupt path): run for every device
  * before the first is claimed, so that a command line naming one bad
  * device claims, resets and pins none.  0, or -1 after one error line.
  */
 int vfio_precheck(const char *bdf, enum irq_path path);
-struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path);
+/*
+ * Check, claim (through vfpost if loaded), open, reset, DMA-map all RAM,
+ * add to the bus.  On failure prints one clear line naming the BDF and
+ * what to do, returns NULL.
+ */
+struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path,
+				  enum vfio_backend backend);
 /* Reset, unmap, close, release the claim.  NULL is a no-op. */
 void vfio_release(struct vfio_assigned *a);
 

@@ -71,11 +71,14 @@ struct vfio_assigned {
 	char bdf[16];
 	enum irq_path path;
 	bool is_vf;
+	bool vfpost_loaded;	/* /sys/module/vfpost at assignment */
 	bool claimed;		/* claimed through vfpost: release at exit */
 	struct vfpost *claim;	/* the claim's handle: closing it releases */
 	char driver[64];
 
-	int container, group, fd;
+	enum vfio_backend backend;	/* asked, then the one in use (vfio_iommu.c) */
+	int group;		/* IOMMU group number (container backend), -1 */
+	int fd;			/* the VFIO device, -1 */
 	struct vfio_device_info info;
 	struct vfio_region cfg_region;
 	struct vfio_region bar[VCFG_NR_BARS];
@@ -95,6 +98,7 @@ struct vfio_assigned {
 	struct msix msix;
 	struct vfio_vector *vec;
 	unsigned int vfio_msix_count;	/* vectors enabled in VFIO (0: off) */
+	bool msix_resizable;		/* no VFIO_IRQ_INFO_NORESIZE: vectors add alone */
 	bool no_hw_mask;		/* VFIO refused ACTION_MASK on MSI-X */
 
 	/* MSI (one vector) */
@@ -118,9 +122,32 @@ struct vfio_assigned {
 };
 
 /* vfio_pci.c */
+/* Basename of the symlink /sys/bus/pci/devices/@bdf/@attr ("" if absent). */
+void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len);
+/* Whether @bdf, bound to @driver, is a VFIO device (see vfio_pci.c). */
+bool vfio_is_vfio_device(const char *bdf, const char *driver);
 int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
 		  unsigned int start, unsigned int count, const int32_t *fds);
 void vfio_detach(struct vfio_assigned *a, const char *why);
+
+/* vfio_iommu.c: the container and groups shared by all devices */
+/*
+ * Open @a's device (a->fd) through the VM's backend, chosen with the first
+ * device from a->backend (then set to the one in use): the container (its
+ * group added if new, a->group) or iommufd (its cdev bound and attached to
+ * the one IOAS).  Returns 0 or -errno after one log line; on failure
+ * nothing is left.
+ */
+int vfio_iommu_open_device(struct vfio_assigned *a);
+/*
+ * DMA-map all guest RAM (IOVA = GPA) into the VM's container or IOAS if no
+ * device did yet: called once @a is open and reset.  0 or -errno after one
+ * log line; a partial mapping goes with the container or iommufd when
+ * vfio_iommu_close_device() closes the last device.
+ */
+int vfio_iommu_map_ram(struct vfio_assigned *a);
+/* Close a->fd; a group and the container close with their last device. */
+void vfio_iommu_close_device(struct vfio_assigned *a);
 
 /* vfio_irq.c */
 extern const struct msix_ops vfio_msix_ops;
