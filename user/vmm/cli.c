@@ -46,6 +46,8 @@ void cli_usage(FILE *out)
 "                     (/dev/iommu and /dev/vfio/devices/vfioN), container\n"
 "                     (/dev/vfio/vfio and the IOMMU group) or auto (default:\n"
 "                     iommufd where the kernel has it, else container)\n"
+"  --api-socket PATH  serve the control socket at PATH (a Unix socket, mode\n"
+"                     0600; vibevmm-ctl talks to it)\n"
 "  --no-seccomp       do not confine vibevmm with its seccomp filter once\n"
 "                     the VM is built (for debugging only)\n"
 "  -h, --help         show this help and exit\n"
@@ -140,7 +142,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_MEM, OPT_CPUS, OPT_VFIO, OPT_CONSOLE,
-	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_NO_SECCOMP, OPT_HELP,
+	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_NO_SECCOMP, OPT_API_SOCKET, OPT_HELP,
 	OPT_VERSION,
 };
 
@@ -160,6 +162,7 @@ static const struct {
 	{ "irq-path", OPT_IRQ_PATH, true },
 	{ "vfio-backend", OPT_VFIO_BACKEND, true },
 	{ "no-seccomp", OPT_NO_SECCOMP, false },
+	{ "api-socket", OPT_API_SOCKET, true },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 };
@@ -302,6 +305,11 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 				cfg->vfio_backend = VFIO_BACKEND_IOMMUFD;
 			else
 				return fail(err, errlen, "--vfio-backend '%s': unknown backend; use auto, container or iommufd", val);
+			break;
+		case OPT_API_SOCKET:
+			if (!*val)
+				return fail(err, errlen, "--api-socket: empty path; give the path of the control socket to create");
+			cfg->api_socket = val;
 			break;
 		case OPT_NO_SECCOMP:
 			cfg->no_seccomp = true;

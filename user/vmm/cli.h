@@ -4,7 +4,7 @@
  *   --kernel PATH --initrd PATH --mem SIZE[K|M|G] --cpus N --vfio BDF
  *   (repeatable) --console --log 0..4 --cmdline STR
  *   --irq-path vfpost|vfio|relay --vfio-backend auto|container|iommufd
- *   --no-seccomp --help --version
+ *   --no-seccomp --api-socket PATH --help --version
  */
 #ifndef VIBEVMM_CLI_H
 #define VIBEVMM_CLI_H
@@ -34,6 +34,7 @@ struct vmm_config {
 	int nr_vfio;
 	bool console;
 	bool no_seccomp;	/* --no-seccomp: stay unconfined (debugging) */
+	const char *api_socket;	/* --api-socket PATH, or NULL */
 	int log;
 	enum irq_path irq_path;
 	enum vfio_backend vfio_backend;

@@ -21,13 +21,38 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#include "api.h"
 #include "boot.h"
 #include "cli.h"
+#include "devices.h"
 #include "log.h"
 #include "seccomp.h"
 #include "signals.h"
 #include "vfio_pci.h"
 #include "vm.h"
+
+/* What the control socket acts on. */
+struct vmm_api_ctx {
+	struct vm *vm;
+	struct devtab *devs;
+};
+
+static int api_devices(void *ctx, struct vmm_device_info *out, int max)
+{
+	struct vmm_api_ctx *c = ctx;
+
+	return devtab_snapshot(c->devs, out, max);
+}
+
+static void api_shutdown(void *ctx)
+{
+	struct vmm_api_ctx *c = ctx;
+
+	log_info("shutdown requested on the control socket; stopping the VM");
+	vm_request_exit(c->vm, 0);
+}
+
+static const struct api_ops vmm_api_ops = { api_devices, api_shutdown };
 
 /* A stop signal arrived during setup: its exit status, else 0. */
 static int setup_stopped(void)
@@ -45,9 +70,11 @@ int main(int argc, char **argv)
 	struct vmm_config cfg;
 	struct boot_files bf;
 	char err[512];
-	struct vfio_assigned *vf[VMM_MAX_VFIO] = { NULL };
+	struct vfio_assigned *vf;
+	struct api_server *api = NULL;
+	struct vmm_api_ctx actx = { NULL, NULL };
 	struct vm *vm;
-	int ret, i, n = 0;
+	int ret, n;
 
 	ret = signals_init();
 	if (ret) {
@@ -70,19 +97,30 @@ int main(int argc, char **argv)
 			boot_files_free(&bf);
 			return 1;
 		}
-	n = 0;
 
 	ret = 1;
+	if (cfg.api_socket) {
+		api = api_server_open(cfg.api_socket);
+		if (!api)
+			goto out_files;
+	}
+	actx.devs = devtab_new();
+	if (!actx.devs) {
+		log_err("out of memory");
+		goto out_api;
+	}
 	vm = vm_create(&cfg);
 	if (!vm)
-		goto out_files;
+		goto out_api;
+	actx.vm = vm;
 	for (n = 0; n < cfg.nr_vfio; n++) {
 		ret = setup_stopped();
 		if (ret)
 			goto out;
-		vf[n] = vfio_assign(vm, cfg.vfio[n], cfg.irq_path, cfg.vfio_backend);
-		if (!vf[n]) {
-			ret = 1;
+		vf = vfio_assign(vm, cfg.vfio[n], cfg.irq_path, cfg.vfio_backend);
+		ret = 1;
+		if (!vf || devtab_add(actx.devs, vf)) {
+			vfio_release(vf);
 			goto out;
 		}
 	}
@@ -91,6 +129,8 @@ int main(int argc, char **argv)
 		goto out;
 	ret = 1;
 	if (vm_load(vm, &bf))
+		goto out;
+	if (api && api_server_start(api, &vmm_api_ops, &actx))
 		goto out;
 	if (!cfg.no_seccomp) {
 #if defined(__SANITIZE_ADDRESS__)
@@ -102,15 +142,22 @@ int main(int argc, char **argv)
 		 */
 		__lsan_do_leak_check();
 #endif
+		vmm_seccomp_allow_unlinkat(api_server_dirfd(api));
 		if (vmm_seccomp_install())
 			goto out;
 	}
 	log_verbose("starting %d vCPU%s", cfg.cpus, cfg.cpus > 1 ? "s" : "");
 	ret = vm_run(vm);
 out:
-	for (i = 0; i < n && i < cfg.nr_vfio; i++)
-		vfio_release(vf[i]);
+	/* the control socket first: it reads the devices */
+	api_server_close(api);
+	api = NULL;
+	devtab_free(actx.devs);
+	actx.devs = NULL;
 	vm_destroy(vm);
+out_api:
+	api_server_close(api);
+	devtab_free(actx.devs);
 out_files:
 	boot_files_free(&bf);
 	log_verbose("exit status %d", ret);

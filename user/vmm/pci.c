@@ -126,6 +126,17 @@ void pci_bus_remove(struct pci_bus *bus, struct pci_device *dev)
 	pthread_mutex_unlock(&bus->lock);
 }
 
+uint32_t pci_device_cfg_read(struct pci_bus *bus, struct pci_device *dev, unsigned int off,
+			     unsigned int len)
+{
+	uint32_t v;
+
+	pthread_mutex_lock(&bus->lock);
+	v = dev->ops->cfg_read(dev, off, len);
+	pthread_mutex_unlock(&bus->lock);
+	return v;
+}
+
 static int window_alloc(struct pci_bus *bus, struct pci_window *w, uint64_t size,
 			uint64_t *addr)
 {

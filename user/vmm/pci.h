@@ -33,6 +33,9 @@ struct pci_bus;
 struct pci_bus *vm_pci_bus(struct vm *vm);
 int pci_bus_add(struct pci_bus *bus, struct pci_device *dev);
 void pci_bus_remove(struct pci_bus *bus, struct pci_device *dev);
+/* Read @dev's config space as the guest sees it, under the bus lock. */
+uint32_t pci_device_cfg_read(struct pci_bus *bus, struct pci_device *dev, unsigned int off,
+			     unsigned int len);
 /* Initial BAR placement: 32-bit window below 4 GiB, 64-bit window above RAM. */
 int pci_alloc_bar(struct pci_bus *bus, uint64_t size, bool mem64, uint64_t *gpa);
 int pci_alloc_io(struct pci_bus *bus, uint32_t size, uint16_t *port);

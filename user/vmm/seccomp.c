@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -64,6 +65,8 @@ static const int allowed_syscalls[] = {
 	SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
 	SCMP_SYS(eventfd2),
+	/* json-c (the control socket) seeds its hash tables once */
+	SCMP_SYS(getrandom),
 	/* libvfpost's netlink sockets, opened before: claim release, events */
 	SCMP_SYS(sendmsg), SCMP_SYS(sendto), SCMP_SYS(recvmsg), SCMP_SYS(recvfrom),
 #ifdef VMM_SANITIZED
@@ -77,6 +80,14 @@ static const int allowed_syscalls[] = {
 	SCMP_SYS(getppid),
 #endif
 };
+
+/* api_server.c's socket directory, or -1: see vmm_seccomp_allow_unlinkat(). */
+static int unlink_dirfd = -1;
+
+void vmm_seccomp_allow_unlinkat(int dirfd)
+{
+	unlink_dirfd = dirfd;
+}
 
 static size_t put_str(char *buf, size_t pos, size_t len, const char *s)
 {
@@ -173,6 +184,21 @@ static int add_rules(scmp_filter_ctx ctx)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
 #endif
+	/*
+	 * The control socket (api_server.c): its connections, the peer's
+	 * credentials, and the socket's removal at exit in its directory.
+	 */
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(accept4), 1,
+				       SCMP_A3(SCMP_CMP_EQ, SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,
+				       SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0),
+				       SCMP_A2(SCMP_CMP_EQ, SO_PEERCRED, 0));
+	if (!ret && unlink_dirfd >= 0)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unlinkat), 2,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)unlink_dirfd, 0),
+				       SCMP_A2(SCMP_CMP_EQ, 0, 0));
 	/* pthread_setname_np() on itself */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,

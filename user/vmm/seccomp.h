@@ -10,6 +10,10 @@
  * - mmap()/mprotect() without PROT_EXEC; clone() only for threads (clone3
  *   fails with ENOSYS, so glibc falls back to clone); tgkill() to this
  *   process only;
+ * - for the control socket (--api-socket): accept4() with SOCK_NONBLOCK |
+ *   SOCK_CLOEXEC, getsockopt(SOL_SOCKET, SO_PEERCRED), and unlinkat() in
+ *   the socket's directory only (the fd given to
+ *   vmm_seccomp_allow_unlinkat(), flags 0);
  * - no open(), socket(), execve(), fork, ptrace, ...
  *
  * Any other call traps: a SIGSYS handler writes one line naming the system
@@ -22,6 +26,8 @@
 
 #define VMM_SECCOMP_EXIT	1	/* exit status after a forbidden call */
 
+/* Allow unlinkat(@dirfd, ..., 0) in the filter installed next (-1: none). */
+void vmm_seccomp_allow_unlinkat(int dirfd);
 /* Confine the whole process; 0, or -1 after one error line. */
 int vmm_seccomp_install(void);
 

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VM's passthrough devices as the control socket sees them.
+ *
+ * struct vmm_device_info is a snapshot of one device: what the host gave
+ * it (BDF, driver, interrupt path, DMA backend) and what the guest made of
+ * it (its slot, the command register, MSI-X/MSI enable and mask bits, how
+ * many vectors it unmasked and how many are wired to KVM).  Plain data:
+ * the control protocol (api.c) turns it into JSON and the unit tests make
+ * up their own.
+ *
+ * struct devtab owns the devices assigned at start (main.c hands each one
+ * over) and releases them at exit.  Its lock serializes the control
+ * socket's snapshots against the table's changes.
+ */
+#ifndef VIBEVMM_DEVICES_H
+#define VIBEVMM_DEVICES_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+
+struct vfio_assigned;
+
+struct vmm_device_info {
+	char bdf[16];		/* host "DDDD:BB:DD.F" */
+	char guest[8];		/* guest "00:SS.0", "" when off the bus */
+	char driver[64];	/* host driver bound to it */
+	const char *irq_path;	/* irqpath_name() */
+	const char *backend;	/* vfio_backend_name() */
+	bool attached;		/* false once detached (host removal) */
+	/* guest-visible state (config space as the guest programmed it) */
+	bool mem_enabled, io_enabled, bus_master;
+	bool has_msix, msix_enabled, msix_maskall;
+	unsigned int msix_vectors;	/* table size */
+	unsigned int msix_unmasked;	/* entries the guest unmasked */
+	unsigned int msix_wired;	/* vectors with an eventfd in VFIO */
+	unsigned int msix_irqfd;	/* of those, delivered by KVM irqfd */
+	bool has_msi, msi_enabled;
+	bool has_intx, intx_enabled;
+};
+
+/* vfio_info.c: snapshot @a (takes the bus lock and a->lock in turn). */
+void vfio_describe(struct vfio_assigned *a, struct vmm_device_info *out);
+
+struct devtab;
+
+struct devtab *devtab_new(void);
+/* Release every device (vfio_release()) and free the table.  NULL: no-op. */
+void devtab_free(struct devtab *t);
+/* Take ownership of @a: 0, or -ENOSPC when VMM_MAX_VFIO devices are in. */
+int devtab_add(struct devtab *t, struct vfio_assigned *a);
+/* Snapshot up to @max devices into @out, in assignment order: the count. */
+int devtab_snapshot(struct devtab *t, struct vmm_device_info *out, int max);
+
+#endif
