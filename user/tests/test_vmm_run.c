@@ -8,6 +8,8 @@
  *   (SIGPIPE) nor stops the guest: its output is dropped.
  * - A stdout nobody reads does not keep vibevmm from stopping on SIGTERM.
  * - A guest that faults fatally ends vibevmm with status 1 and one line.
+ * - The control socket (--api-socket) answers vibevmm-ctl while the guest
+ *   runs, confined, and its shutdown command ends vibevmm with status 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -280,6 +282,61 @@ TEST(guest_fault_fails_with_one_line)
 	EXPECT_TRUE(strstr(errlog(&r), "vibevmm: vCPU 0: guest triple fault") ||
 		    strstr(errlog(&r), "vibevmm: vCPU 0: KVM internal error"))
 		TH_LOG("stderr: %s", errlog(&r));
+	finish(&r);
+}
+
+/* Run vibevmm-ctl (next to vibevmm) with @args; its stdout into @out. */
+static int ctl(const char *sock, const char *a1, const char *a2, char *out, size_t len)
+{
+	char prog[PATH_MAX + 8], cmd[2 * PATH_MAX];
+	size_t got = 0;
+	FILE *p;
+	int st;
+
+	snprintf(prog, sizeof(prog), "%s-ctl", vmm);
+	snprintf(cmd, sizeof(cmd), "'%s' -s '%s' %s %s 2>&1", prog, sock, a1, a2 ? a2 : "");
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	got = fread(out, 1, len - 1, p);
+	out[got] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST(api_socket_serves_while_confined)
+{
+	char sock[64], arg[96], out[4096];
+	struct stat st;
+	struct run r;
+	double t;
+
+	NEED_KVM();
+	snprintf(sock, sizeof(sock), "/tmp/vibevmm-api-%d.sock", (int)getpid());
+	snprintf(arg, sizeof(arg), "--api-socket=%s", sock);
+	/* a guest that keeps its vCPU busy: nobody reads its stdout */
+	start(&r, "guest.mode=chatter guest.count=1000000", arg);
+	for (t = now(); now() - t < 20 && lstat(sock, &st); usleep(20000))
+		;
+	ASSERT_EQ(0, lstat(sock, &st)) TH_LOG("no socket: %s", errlog(&r));
+	EXPECT_TRUE(S_ISSOCK(st.st_mode));
+	EXPECT_EQ(0600U, st.st_mode & 07777);
+	/* served once the filter is on: wait for the line that says so */
+	for (t = now(); now() - t < 20 && !strstr(errlog(&r), "seccomp: confined"); usleep(20000))
+		;
+	EXPECT_EQ(0, ctl(sock, "list-devices", NULL, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_STREQ("BDF           GUEST    STATE     DRIVER       IRQ-PATH\n", out);
+	EXPECT_EQ(0, ctl(sock, "-j", "stats", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_STREQ("[]\n", out);
+	EXPECT_EQ(2, ctl(sock, "reboot", NULL, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, waitpid(r.pid, NULL, WNOHANG)) TH_LOG("vibevmm ended early: %s", errlog(&r));
+	EXPECT_EQ(0, ctl(sock, "shutdown", NULL, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, reap(&r, 10)) TH_LOG("stderr: %s", errlog(&r));
+	EXPECT_NE(NULL, strstr(errlog(&r), "vibevmm: shutdown requested on the control socket"))
+		TH_LOG("stderr: %s", errlog(&r));
+	EXPECT_EQ(NULL, strstr(errlog(&r), "forbidden")) TH_LOG("stderr: %s", errlog(&r));
+	EXPECT_EQ(-1, lstat(sock, &st));	/* removed at exit */
+	unlink(sock);
 	finish(&r);
 }
 
