@@ -5,11 +5,14 @@
  *
  * Checks: every input gets exactly one reply, a single line of JSON that
  * parses to an object with a boolean "ok"; an error reply carries a
- * non-empty "error" string and no "result", and changed nothing (the
- * shutdown hook was not called); a successful reply carries "result", and
+ * non-empty "error" string and no "result", and changed nothing (neither
+ * shutdown nor a device added or removed); add-device and remove-device
+ * reach the device layer only with a normalized BDF and a valid interrupt
+ * path; a successful reply carries "result", and
  * only a well-formed shutdown request calls the hook, once.  Handling is
  * deterministic.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,13 +48,39 @@ static void fake_shutdown(void *ctx)
 	shutdowns++;
 }
 
-static const struct api_ops ops = { fake_devices, fake_shutdown };
+static int adds, removes;
+
+/* The device layer refuses 0000:00:04.1 (attached) and accepts any other. */
+static int fake_add(void *ctx, const char *bdf, int path, char *err, size_t errlen)
+{
+	FUZZ_CHECK(strlen(bdf) >= 12 && strlen(bdf) <= 15, "not normalized: %s", bdf);
+	FUZZ_CHECK(path >= -1 && path <= IRQ_PATH_RELAY, "path %d", path);
+	if (!strcmp(bdf, "0000:00:04.1")) {
+		snprintf(err, errlen, "%s is already attached", bdf);
+		return -EEXIST;
+	}
+	adds++;
+	return 0;
+}
+
+static int fake_remove(void *ctx, const char *bdf, char *err, size_t errlen)
+{
+	FUZZ_CHECK(strlen(bdf) >= 12 && strlen(bdf) <= 15, "not normalized: %s", bdf);
+	if (strcmp(bdf, "0000:00:04.1")) {
+		snprintf(err, errlen, "%s is not attached", bdf);
+		return -ENOENT;
+	}
+	removes++;
+	return 0;
+}
+
+static const struct api_ops ops = { fake_devices, fake_shutdown, fake_add, fake_remove };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *reply, *again;
 	json_object *r, *ok, *v;
-	int before = shutdowns;
+	int before = shutdowns, changes = adds + removes;
 
 	reply = api_handle(&ops, NULL, (const char *)data, size);
 	FUZZ_CHECK(reply, "no reply");
@@ -68,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(!json_object_object_get_ex(r, "result", NULL),
 			   "error reply with a result: %s", reply);
 		FUZZ_CHECK(shutdowns == before, "an error reply called shutdown: %s", reply);
+		FUZZ_CHECK(adds + removes == changes, "an error reply changed devices: %s", reply);
 	} else {
 		FUZZ_CHECK(json_object_object_get_ex(r, "result", NULL), "no result: %s", reply);
 		FUZZ_CHECK(shutdowns == before ||

@@ -33,9 +33,10 @@ static void __attribute__((constructor)) ignore_sigpipe(void)
 /* ---- fake devices ---- */
 
 struct fake_vmm {
-	struct vmm_device_info dev[2];
+	struct vmm_device_info dev[3];
 	int nr;
 	int shutdowns;
+	int last_path;		/* of the last add_device */
 	int shutdown_fd;	/* written to on shutdown if >= 0 */
 };
 
@@ -58,12 +59,61 @@ static void fake_shutdown(void *ctx)
 		abort();
 }
 
-static const struct api_ops fake_ops = { fake_devices, fake_shutdown };
+static int fake_find(struct fake_vmm *f, const char *bdf)
+{
+	int i;
+
+	for (i = 0; i < f->nr; i++)
+		if (!strcmp(f->dev[i].bdf, bdf))
+			return i;
+	return -1;
+}
+
+static int fake_add(void *ctx, const char *bdf, int path, char *err, size_t errlen)
+{
+	struct fake_vmm *f = ctx;
+	struct vmm_device_info *d;
+
+	if (fake_find(f, bdf) >= 0) {
+		snprintf(err, errlen, "%s is already attached", bdf);
+		return -EEXIST;
+	}
+	if (f->nr == 3) {
+		snprintf(err, errlen, "%s: the VM is full", bdf);
+		return -ENOSPC;
+	}
+	d = &f->dev[f->nr++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+	snprintf(d->guest, sizeof(d->guest), "00:03.0");
+	d->irq_path = "vfio";
+	d->backend = "container";
+	d->attached = true;
+	f->last_path = path;
+	return 0;
+}
+
+static int fake_remove(void *ctx, const char *bdf, char *err, size_t errlen)
+{
+	struct fake_vmm *f = ctx;
+	int i = fake_find(f, bdf);
+
+	if (i < 0) {
+		snprintf(err, errlen, "%s is not attached to this VM", bdf);
+		return -ENOENT;
+	}
+	memmove(&f->dev[i], &f->dev[i + 1], (f->nr - i - 1) * sizeof(f->dev[0]));
+	memset(&f->dev[--f->nr], 0, sizeof(f->dev[0]));
+	return 0;
+}
+
+static const struct api_ops fake_ops = { fake_devices, fake_shutdown, fake_add, fake_remove };
 
 static void fake_init(struct fake_vmm *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->shutdown_fd = -1;
+	f->last_path = -2;
 	f->nr = 2;
 	snprintf(f->dev[0].bdf, sizeof(f->dev[0].bdf), "0000:00:04.1");
 	snprintf(f->dev[0].guest, sizeof(f->dev[0].guest), "00:01.0");
@@ -184,6 +234,33 @@ TEST(shutdown_command)
 	json_object_put(r);
 }
 
+TEST(add_and_remove_device)
+{
+	struct fake_vmm f;
+	json_object *r;
+
+	fake_init(&f);
+	/* short form normalized; the VM's interrupt path by default */
+	r = handle(&f, "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\"}}",
+		   strlen("{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\"}}"));
+	ASSERT_TRUE(reply_ok(r));
+	EXPECT_STREQ("0000:00:04.3", json_object_get_string(member(member(r, "result"), "bdf")));
+	json_object_put(r);
+	EXPECT_EQ(3, f.nr);
+	EXPECT_EQ(-1, f.last_path);
+	r = handle(&f, "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"0000:00:04.3\"}}",
+		   strlen("{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"0000:00:04.3\"}}"));
+	ASSERT_TRUE(reply_ok(r));
+	json_object_put(r);
+	EXPECT_EQ(2, f.nr);
+	r = handle(&f, "{\"command\":\"add-device\",\"arguments\":{\"irq_path\":\"relay\",\"bdf\":\"0000:00:04.3\"}}",
+		   strlen("{\"command\":\"add-device\",\"arguments\":{\"irq_path\":\"relay\",\"bdf\":\"0000:00:04.3\"}}"));
+	ASSERT_TRUE(reply_ok(r));
+	json_object_put(r);
+	EXPECT_EQ(IRQ_PATH_RELAY, f.last_path);
+	EXPECT_EQ(0, f.shutdowns);
+}
+
 /* Each bad request: one error reply naming the problem, nothing changed. */
 TEST(bad_requests)
 {
@@ -210,6 +287,24 @@ TEST(bad_requests)
 		{ "{\"command\":\"shutdown\",\"arguments\":{\"a\":[[[[[[[[[[1]]]]]]]]]]}}",
 		  "malformed JSON" },
 		{ "{\"command\":\"shut\xff\"}", "malformed JSON" },
+		{ "{\"command\":\"add-device\"}", "needs the argument \"bdf\"" },
+		{ "{\"command\":\"add-device\",\"arguments\":{}}", "needs the argument \"bdf\"" },
+		{ "{\"command\":\"add-device\",\"arguments\":[\"00:04.3\"]}", "must be an object" },
+		{ "{\"command\":\"add-device\",\"arguments\":{\"bdf\":4}}", "must be a string" },
+		{ "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"0000:zz:04.1\"}}",
+		  "'0000:zz:04.1' is not a PCI address" },
+		{ "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"irq_path\":\"fast\"}}",
+		  "irq_path 'fast' is not an interrupt path" },
+		{ "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"force\":true}}",
+		  "add-device takes no argument 'force'" },
+		/* the device layer's refusal, passed on */
+		{ "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.1\"}}",
+		  "add-device: 0000:00:04.1 is already attached" },
+		{ "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:09.0\"}}",
+		  "remove-device: 0000:00:09.0 is not attached to this VM" },
+		{ "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"irq_path\":\"vfio\"}}",
+		  "remove-device takes no argument 'irq_path'" },
+		{ "{\"command\":\"remove-device\"}", "needs the argument \"bdf\"" },
 	};
 	struct fake_vmm f, before;
 	unsigned int i;

@@ -329,6 +329,11 @@ TEST(api_socket_serves_while_confined)
 	EXPECT_EQ(0, ctl(sock, "-j", "stats", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_STREQ("[]\n", out);
 	EXPECT_EQ(2, ctl(sock, "reboot", NULL, out, sizeof(out))) TH_LOG("%s", out);
+	/* confined: a device cannot be added; one not attached cannot be removed */
+	EXPECT_EQ(1, ctl(sock, "add-device", "0000:00:04.1", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "cannot add a device once vibevmm is confined")) TH_LOG("%s", out);
+	EXPECT_EQ(1, ctl(sock, "remove-device", "00:04.1", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "0000:00:04.1 is not attached to this VM")) TH_LOG("%s", out);
 	EXPECT_EQ(0, waitpid(r.pid, NULL, WNOHANG)) TH_LOG("vibevmm ended early: %s", errlog(&r));
 	EXPECT_EQ(0, ctl(sock, "shutdown", NULL, out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_EQ(0, reap(&r, 10)) TH_LOG("stderr: %s", errlog(&r));

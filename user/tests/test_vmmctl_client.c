@@ -12,19 +12,42 @@
 #include "kselftest_harness.h"
 #include "vmmctl/vmmctl.h"
 
+static char *req(char *err, size_t errlen, const char *a0, const char *a1, const char *a2,
+		 const char *a3)
+{
+	char *argv[] = { (char *)a0, (char *)a1, (char *)a2, (char *)a3, NULL };
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	return vmmctl_request(argc, argv, err, errlen);
+}
+
 TEST(requests)
 {
 	char err[256], *r;
 
-	r = vmmctl_request("stats", err, sizeof(err));
+	r = req(err, sizeof(err), "stats", NULL, NULL, NULL);
 	ASSERT_NE(NULL, r);
 	EXPECT_STREQ("{\"command\":\"stats\"}", r);
 	free(r);
-	r = vmmctl_request("list-devices", err, sizeof(err));
+	r = req(err, sizeof(err), "add-device", "00:04.1", "vfio", NULL);
 	ASSERT_NE(NULL, r);
+	EXPECT_STREQ("{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"irq_path\":\"vfio\"}}",
+		     r);
 	free(r);
-	EXPECT_EQ(NULL, vmmctl_request("reboot", err, sizeof(err)));
+	r = req(err, sizeof(err), "remove-device", "0000:00:04.1", NULL, NULL);
+	ASSERT_NE(NULL, r);
+	EXPECT_STREQ("{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"0000:00:04.1\"}}", r);
+	free(r);
+	EXPECT_EQ(NULL, req(err, sizeof(err), "reboot", NULL, NULL, NULL));
 	EXPECT_NE(NULL, strstr(err, "unknown command 'reboot'"));
+	EXPECT_EQ(NULL, req(err, sizeof(err), "add-device", NULL, NULL, NULL));
+	EXPECT_NE(NULL, strstr(err, "missing operands; usage: add-device BDF [IRQ_PATH]"));
+	EXPECT_EQ(NULL, req(err, sizeof(err), "remove-device", "a", "b", NULL));
+	EXPECT_NE(NULL, strstr(err, "too many operands"));
+	EXPECT_EQ(NULL, req(err, sizeof(err), "stats", "x", NULL, NULL));
+	EXPECT_NE(NULL, strstr(err, "too many operands"));
 }
 
 /* The reply written to the other end of a socketpair before the exchange. */
@@ -106,6 +129,10 @@ TEST(tables)
 	EXPECT_NE(NULL, strstr(out, "\n0000:00:04.1  00:01.0  attached  vfpost   M-B    on 65/3/3/2"))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, " off  -\n")) TH_LOG("%s", out);
+	free(out);
+	out = print("add-device", "{\"bdf\":\"0000:00:04.1\"}", &ret, err, sizeof(err));
+	EXPECT_EQ(0, ret);
+	EXPECT_STREQ("0000:00:04.1: added\n", out);
 	free(out);
 	/* shutdown prints nothing */
 	out = print("shutdown", "null", &ret, err, sizeof(err));

@@ -7,11 +7,15 @@
 #include <json.h>
 
 #include "api.h"
+#include "cli.h"
 
 struct api_cmd {
 	const char *name;
+	/* the members "arguments" may have, NULL-terminated; none: no arguments */
+	const char *const *args;
 	/* Fill *result (NULL: JSON null) or return an error reply. */
-	char *(*run)(const struct api_ops *ops, void *ctx, json_object **result);
+	char *(*run)(const struct api_ops *ops, void *ctx, json_object *args,
+		     json_object **result);
 };
 
 static char *reply_string(json_object *reply)
@@ -118,28 +122,137 @@ static char *devices_result(const struct api_ops *ops, void *ctx, json_object **
 	return NULL;
 }
 
-static char *cmd_list(const struct api_ops *ops, void *ctx, json_object **result)
+static char *cmd_list(const struct api_ops *ops, void *ctx, json_object *args,
+		       json_object **result)
 {
 	return devices_result(ops, ctx, result, device_brief);
 }
 
-static char *cmd_stats(const struct api_ops *ops, void *ctx, json_object **result)
+static char *cmd_stats(const struct api_ops *ops, void *ctx, json_object *args,
+		       json_object **result)
 {
 	return devices_result(ops, ctx, result, device_stats);
 }
 
-static char *cmd_shutdown(const struct api_ops *ops, void *ctx, json_object **result)
+static char *cmd_shutdown(const struct api_ops *ops, void *ctx, json_object *args,
+		       json_object **result)
 {
 	ops->shutdown(ctx);
 	return NULL;
 }
 
+/* String member @key of @args: its value, NULL if absent; an error reply in *bad. */
+static const char *str_arg(const char *cmd, json_object *args, const char *key, bool required,
+			   char **bad)
+{
+	json_object *v;
+
+	*bad = NULL;
+	if (!args || !json_object_object_get_ex(args, key, &v)) {
+		if (required)
+			*bad = api_error_reply("%s needs the argument \"%s\"; send {\"command\": \"%s\", \"arguments\": {\"%s\": ...}}",
+					       cmd, key, cmd, key);
+		return NULL;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		*bad = api_error_reply("%s: argument \"%s\" must be a string", cmd, key);
+		return NULL;
+	}
+	return json_object_get_string(v);
+}
+
+/* The normalized BDF of argument "bdf", or an error reply in *bad. */
+static bool bdf_arg(const char *cmd, json_object *args, char bdf[16], char **bad)
+{
+	const char *s = str_arg(cmd, args, "bdf", true, bad);
+
+	if (!s)
+		return false;
+	if (cli_parse_bdf(s, bdf)) {
+		*bad = api_error_reply("%s: '%.32s' is not a PCI address; give DDDD:BB:DD.F or BB:DD.F",
+				       cmd, s);
+		return false;
+	}
+	return true;
+}
+
+static char *cmd_add(const struct api_ops *ops, void *ctx, json_object *args,
+		     json_object **result)
+{
+	static const enum irq_path paths[] = {
+		IRQ_PATH_AUTO, IRQ_PATH_VFPOST, IRQ_PATH_VFIO, IRQ_PATH_RELAY,
+	};
+	char bdf[16], err[512], *bad;
+	const char *p;
+	int path = -1;
+	unsigned int i;
+
+	if (!bdf_arg("add-device", args, bdf, &bad))
+		return bad;
+	p = str_arg("add-device", args, "irq_path", false, &bad);
+	if (bad)
+		return bad;
+	for (i = 0; p && i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (!strcmp(p, irq_path_name(paths[i])))
+			path = paths[i];
+	if (p && path < 0)
+		return api_error_reply("add-device: irq_path '%.32s' is not an interrupt path; use auto, vfpost, vfio or relay",
+				       p);
+	if (ops->add_device(ctx, bdf, path, err, sizeof(err)))
+		return api_error_reply("add-device: %s", err);
+	*result = json_object_new_object();
+	if (*result)
+		json_object_object_add(*result, "bdf", json_object_new_string(bdf));
+	return NULL;
+}
+
+static char *cmd_remove(const struct api_ops *ops, void *ctx, json_object *args,
+			json_object **result)
+{
+	char bdf[16], err[512], *bad;
+
+	if (!bdf_arg("remove-device", args, bdf, &bad))
+		return bad;
+	if (ops->remove_device(ctx, bdf, err, sizeof(err)))
+		return api_error_reply("remove-device: %s", err);
+	return NULL;
+}
+
+static const char *const add_args[] = { "bdf", "irq_path", NULL };
+static const char *const remove_args[] = { "bdf", NULL };
+
 static const struct api_cmd cmds[] = {
-	{ "list-devices", cmd_list },
-	{ "stats", cmd_stats },
-	{ "shutdown", cmd_shutdown },
+	{ "list-devices", NULL, cmd_list },
+	{ "stats", NULL, cmd_stats },
+	{ "shutdown", NULL, cmd_shutdown },
+	{ "add-device", add_args, cmd_add },
+	{ "remove-device", remove_args, cmd_remove },
 };
-#define CMD_NAMES "list-devices, stats or shutdown"
+#define CMD_NAMES "list-devices, stats, shutdown, add-device or remove-device"
+
+/* Check @args against what @cmd takes: NULL, or an error reply. */
+static char *check_args(const struct api_cmd *cmd, json_object *args)
+{
+	unsigned int i;
+
+	if (!args)
+		return NULL;
+	if (!cmd->args && (!json_object_is_type(args, json_type_object) ||
+			   json_object_object_length(args)))
+		return api_error_reply("command '%s' takes no arguments; send {\"command\": \"%s\"}",
+				       cmd->name, cmd->name);
+	if (!json_object_is_type(args, json_type_object))
+		return api_error_reply("%s: \"arguments\" must be an object", cmd->name);
+	json_object_object_foreach(args, key, val) {
+		for (i = 0; cmd->args && cmd->args[i]; i++)
+			if (!strcmp(key, cmd->args[i]))
+				break;
+		if (!cmd->args || !cmd->args[i])
+			return api_error_reply("%s takes no argument '%.64s'", cmd->name, key);
+		(void)val;
+	}
+	return NULL;
+}
 
 /* Parse @line as exactly one JSON value; NULL with @err set otherwise. */
 static json_object *parse(const char *line, size_t len, char *err, size_t errlen)
@@ -226,13 +339,10 @@ char *api_handle(const struct api_ops *ops, void *ctx, const char *line, size_t 
 		bad = api_error_reply("unknown command '%.64s'; use " CMD_NAMES, s);
 		goto out;
 	}
-	if (args && (!json_object_is_type(args, json_type_object) ||
-		     json_object_object_length(args))) {
-		bad = api_error_reply("command '%s' takes no arguments; send {\"command\": \"%s\"}",
-				      cmd->name, cmd->name);
+	bad = check_args(cmd, args);
+	if (bad)
 		goto out;
-	}
-	bad = cmd->run(ops, ctx, &result);
+	bad = cmd->run(ops, ctx, args, &result);
 	if (bad) {
 		json_object_put(result);
 		goto out;

@@ -6,7 +6,8 @@
  *   {"command": NAME}  or  {"command": NAME, "arguments": {...}}
  * and its reply is
  *   {"ok": true, "result": ...}  or  {"ok": false, "error": "one line"}
- * Commands: list-devices, stats, shutdown.  A request that is not one
+ * Commands: list-devices, stats, shutdown, add-device (arguments: "bdf",
+ * optional "irq_path"), remove-device (argument "bdf").  A request that is not one
  * JSON object (malformed, trailing bytes, a NUL byte, nested deeper than
  * API_MAX_DEPTH), names no known command, or carries members the command
  * does not take gets an error reply and changes nothing.
@@ -32,6 +33,12 @@ struct api_ops {
 	int (*devices)(void *ctx, struct vmm_device_info *out, int max);
 	/* Stop the VM (the reply is sent before vibevmm exits). */
 	void (*shutdown)(void *ctx);
+	/*
+	 * Add/remove the device at the normalized @bdf; @path an enum
+	 * irq_path or -1 for the VM's.  0, or -errno with one line in @err.
+	 */
+	int (*add_device)(void *ctx, const char *bdf, int path, char *err, size_t errlen);
+	int (*remove_device)(void *ctx, const char *bdf, char *err, size_t errlen);
 };
 
 /*

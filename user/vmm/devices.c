@@ -2,23 +2,35 @@
 /* The VM's table of passthrough devices; see devices.h. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "devices.h"
+#include "log.h"
 #include "vfio_pci.h"
+#include "vfio_priv.h"
 
 struct devtab {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;	/* dev[], nr; held across snapshots */
+	struct vm *vm;
+	enum irq_path path;	/* --irq-path, for devices added without one */
+	enum vfio_backend backend;
+	bool confined;
 	struct vfio_assigned *dev[VMM_MAX_VFIO];
 	int nr;
 };
 
-struct devtab *devtab_new(void)
+struct devtab *devtab_new(struct vm *vm, enum irq_path path, enum vfio_backend backend)
 {
 	struct devtab *t = calloc(1, sizeof(*t));
 
-	if (t)
-		pthread_mutex_init(&t->lock, NULL);
+	if (!t)
+		return NULL;
+	pthread_mutex_init(&t->lock, NULL);
+	t->vm = vm;
+	t->path = path;
+	t->backend = backend;
 	return t;
 }
 
@@ -32,6 +44,13 @@ void devtab_free(struct devtab *t)
 		vfio_release(t->dev[i]);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
+}
+
+void devtab_set_confined(struct devtab *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->confined = true;
+	pthread_mutex_unlock(&t->lock);
 }
 
 int devtab_add(struct devtab *t, struct vfio_assigned *a)
@@ -56,4 +75,116 @@ int devtab_snapshot(struct devtab *t, struct vmm_device_info *out, int max)
 		vfio_describe(t->dev[i], &out[i]);
 	pthread_mutex_unlock(&t->lock);
 	return i;
+}
+
+/* Index of @bdf in the table, or -1; t->lock held. */
+static int find(struct devtab *t, const char *bdf)
+{
+	int i;
+
+	for (i = 0; i < t->nr; i++)
+		if (!strcmp(t->dev[i]->bdf, bdf))
+			return i;
+	return -1;
+}
+
+/* Take entry @i out of the table (order kept); t->lock held. */
+static struct vfio_assigned *take(struct devtab *t, int i)
+{
+	struct vfio_assigned *a = t->dev[i];
+
+	memmove(&t->dev[i], &t->dev[i + 1], (t->nr - i - 1) * sizeof(t->dev[0]));
+	t->dev[--t->nr] = NULL;
+	return a;
+}
+
+int devtab_attach(struct devtab *t, const char *bdf, int path, char *err, size_t errlen)
+{
+	struct vfio_assigned *a, *stale = NULL;
+	enum irq_path p = path < 0 ? t->path : (enum irq_path)path;
+	char norm[16];
+	int i, ret = -1;
+
+	if (cli_parse_bdf(bdf, norm)) {
+		snprintf(err, errlen, "'%.32s' is not a PCI address; give DDDD:BB:DD.F or BB:DD.F",
+			 bdf);
+		return -EINVAL;
+	}
+	/*
+	 * The table lock is held across the assignment: the control socket's
+	 * one thread is the only caller, and a snapshot waits for it.
+	 */
+	pthread_mutex_lock(&t->lock);
+	if (t->confined) {
+		snprintf(err, errlen, "%s: cannot add a device once vibevmm is confined (its seccomp filter forbids opening devices); start vibevmm with --no-seccomp to add devices at run time, or name it with --vfio",
+			 norm);
+		ret = -EPERM;
+		goto out;
+	}
+	i = find(t, norm);
+	if (i >= 0 && !atomic_load(&t->dev[i]->dead)) {
+		snprintf(err, errlen, "%s is already attached to this VM (guest 00:%02x.0); remove-device it first",
+			 norm, t->dev[i]->pdev.devfn >> 3);
+		ret = -EEXIST;
+		goto out;
+	}
+	if (i >= 0) {
+		stale = take(t, i);	/* detached by the host: its entry gives way */
+		pthread_mutex_unlock(&t->lock);
+		vfio_release(stale);
+		pthread_mutex_lock(&t->lock);
+	}
+	if (t->nr == VMM_MAX_VFIO) {
+		snprintf(err, errlen, "%s: the VM has %d devices, the most it takes; remove one first",
+			 norm, VMM_MAX_VFIO);
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (vfio_precheck(norm, p)) {
+		snprintf(err, errlen, "%s cannot be assigned; vibevmm's log says why", norm);
+		ret = -ENODEV;
+		goto out;
+	}
+	a = vfio_assign(t->vm, norm, p, t->backend);
+	if (!a) {
+		snprintf(err, errlen, "%s: assignment failed and was undone; vibevmm's log says why",
+			 norm);
+		ret = -EIO;
+		goto out;
+	}
+	t->dev[t->nr++] = a;
+	log_info("%s: added at run time as 00:%02x.0", norm, a->pdev.devfn >> 3);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+int devtab_detach(struct devtab *t, const char *bdf, char *err, size_t errlen)
+{
+	struct vfio_assigned *a;
+	char norm[16];
+	int i;
+
+	if (cli_parse_bdf(bdf, norm)) {
+		snprintf(err, errlen, "'%.32s' is not a PCI address; give DDDD:BB:DD.F or BB:DD.F",
+			 bdf);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&t->lock);
+	i = find(t, norm);
+	if (i < 0) {
+		pthread_mutex_unlock(&t->lock);
+		snprintf(err, errlen, "%s is not attached to this VM; list-devices shows those that are",
+			 norm);
+		return -ENOENT;
+	}
+	a = take(t, i);
+	pthread_mutex_unlock(&t->lock);
+	if (!atomic_load(&a->dead))
+		log_warn("%s: removed without telling the guest (forced: no hotplug notification yet); its driver sees the device vanish",
+			 norm);
+	vfio_release(a);
+	log_info("%s: removed from the VM, reset and given back", norm);
+	return 0;
 }

@@ -9,9 +9,10 @@
  * the control protocol (api.c) turns it into JSON and the unit tests make
  * up their own.
  *
- * struct devtab owns the devices assigned at start (main.c hands each one
- * over) and releases them at exit.  Its lock serializes the control
- * socket's snapshots against the table's changes.
+ * struct devtab owns the VM's devices: those assigned at start (main.c
+ * hands each one over) and those the control socket adds; it releases a
+ * removed device at once and the rest at exit.  Its lock serializes the
+ * control socket's snapshots against the table's changes.
  */
 #ifndef VIBEVMM_DEVICES_H
 #define VIBEVMM_DEVICES_H
@@ -45,11 +46,30 @@ void vfio_describe(struct vfio_assigned *a, struct vmm_device_info *out);
 
 struct devtab;
 
-struct devtab *devtab_new(void);
+struct vm;
+
+/* @path and @backend: the VM's (--irq-path, --vfio-backend) for added devices. */
+struct devtab *devtab_new(struct vm *vm, enum irq_path path, enum vfio_backend backend);
 /* Release every device (vfio_release()) and free the table.  NULL: no-op. */
 void devtab_free(struct devtab *t);
 /* Take ownership of @a: 0, or -ENOSPC when VMM_MAX_VFIO devices are in. */
 int devtab_add(struct devtab *t, struct vfio_assigned *a);
+/*
+ * Add the device at @bdf to the running VM along @path (-1: the VM's):
+ * checked, claimed, opened, reset and mapped as at start.  0, or -errno
+ * with one line in @err (the bad BDF, already attached, table full, the
+ * filter on; else vibevmm's log holds the cause and nothing is left).
+ * A device the host detached (state detached) is released first.
+ */
+int devtab_attach(struct devtab *t, const char *bdf, int path, char *err, size_t errlen);
+/*
+ * Remove @bdf: taken out of the table, then everything its assignment set
+ * up undone (vfio_release(): off the bus, BARs unmapped, interrupts torn
+ * down, reset, closed, claim released).  0, or -errno with @err set.
+ */
+int devtab_detach(struct devtab *t, const char *bdf, char *err, size_t errlen);
+/* vibevmm is confined now: devtab_attach() refuses (it would open files). */
+void devtab_set_confined(struct devtab *t);
 /* Snapshot up to @max devices into @out, in assignment order: the count. */
 int devtab_snapshot(struct devtab *t, struct vmm_device_info *out, int max);
 

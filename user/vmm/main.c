@@ -52,7 +52,21 @@ static void api_shutdown(void *ctx)
 	vm_request_exit(c->vm, 0);
 }
 
-static const struct api_ops vmm_api_ops = { api_devices, api_shutdown };
+static int api_add(void *ctx, const char *bdf, int path, char *err, size_t errlen)
+{
+	struct vmm_api_ctx *c = ctx;
+
+	return devtab_attach(c->devs, bdf, path, err, errlen);
+}
+
+static int api_remove(void *ctx, const char *bdf, char *err, size_t errlen)
+{
+	struct vmm_api_ctx *c = ctx;
+
+	return devtab_detach(c->devs, bdf, err, errlen);
+}
+
+static const struct api_ops vmm_api_ops = { api_devices, api_shutdown, api_add, api_remove };
 
 /* A stop signal arrived during setup: its exit status, else 0. */
 static int setup_stopped(void)
@@ -104,15 +118,15 @@ int main(int argc, char **argv)
 		if (!api)
 			goto out_files;
 	}
-	actx.devs = devtab_new();
-	if (!actx.devs) {
-		log_err("out of memory");
-		goto out_api;
-	}
 	vm = vm_create(&cfg);
 	if (!vm)
 		goto out_api;
 	actx.vm = vm;
+	actx.devs = devtab_new(vm, cfg.irq_path, cfg.vfio_backend);
+	if (!actx.devs) {
+		log_err("out of memory");
+		goto out;
+	}
 	for (n = 0; n < cfg.nr_vfio; n++) {
 		ret = setup_stopped();
 		if (ret)
@@ -142,6 +156,8 @@ int main(int argc, char **argv)
 		 */
 		__lsan_do_leak_check();
 #endif
+		/* first: waits for an add-device in progress, refuses the next */
+		devtab_set_confined(actx.devs);
 		vmm_seccomp_allow_unlinkat(api_server_dirfd(api));
 		if (vmm_seccomp_install())
 			goto out;
@@ -157,7 +173,6 @@ out:
 	vm_destroy(vm);
 out_api:
 	api_server_close(api);
-	devtab_free(actx.devs);
 out_files:
 	boot_files_free(&bf);
 	log_verbose("exit status %d", ret);

@@ -13,8 +13,13 @@
 
 #define PCI_SLOTS	32
 
+#define PCI_FREED	32	/* ranges given back per window, kept for reuse */
+
 struct pci_window {
 	uint64_t base, size, next;
+	/* given back by a removed device; an allocation of the same size reuses one */
+	struct { uint64_t addr, size; } freed[PCI_FREED];
+	int nr_freed;
 };
 
 struct pci_bus {
@@ -64,9 +69,9 @@ struct pci_bus *pci_bus_new(uint64_t mmio32_base, uint64_t mmio32_size,
 		return NULL;
 	pthread_mutex_init(&bus->lock, NULL);
 	pthread_mutex_init(&bus->alloc_lock, NULL);
-	bus->mmio32 = (struct pci_window){ mmio32_base, mmio32_size, mmio32_base };
-	bus->mmio64 = (struct pci_window){ mmio64_base, mmio64_size, mmio64_base };
-	bus->io = (struct pci_window){ io_base, io_size, io_base };
+	bus->mmio32 = (struct pci_window){ .base = mmio32_base, .size = mmio32_size, .next = mmio32_base };
+	bus->mmio64 = (struct pci_window){ .base = mmio64_base, .size = mmio64_size, .next = mmio64_base };
+	bus->io = (struct pci_window){ .base = io_base, .size = io_size, .next = io_base };
 	bus->host.ops = &host_ops;
 	bus->host.devfn = 0;
 	bus->host.intx_gsi = -1;
@@ -141,11 +146,19 @@ static int window_alloc(struct pci_bus *bus, struct pci_window *w, uint64_t size
 			uint64_t *addr)
 {
 	uint64_t a;
+	int i;
 
 	/* Power-of-two sizes, naturally aligned (what BARs require). */
 	if (!size || (size & (size - 1)))
 		return -EINVAL;
 	pthread_mutex_lock(&bus->alloc_lock);
+	for (i = 0; i < w->nr_freed; i++)
+		if (w->freed[i].size == size) {
+			*addr = w->freed[i].addr;
+			w->freed[i] = w->freed[--w->nr_freed];
+			pthread_mutex_unlock(&bus->alloc_lock);
+			return 0;
+		}
 	a = (w->next + size - 1) & ~(size - 1);
 	if (a < w->next || a + size < a || a + size > w->base + w->size) {
 		pthread_mutex_unlock(&bus->alloc_lock);
@@ -178,6 +191,45 @@ int pci_alloc_io(struct pci_bus *bus, uint32_t size, uint16_t *port)
 	if (!ret)
 		*port = (uint16_t)a;
 	return ret;
+}
+
+/* Give [addr, addr + size) back to @w for reuse (by size). */
+static void window_free(struct pci_bus *bus, struct pci_window *w, uint64_t addr, uint64_t size)
+{
+	pthread_mutex_lock(&bus->alloc_lock);
+	if (w->nr_freed < PCI_FREED) {
+		w->freed[w->nr_freed].addr = addr;
+		w->freed[w->nr_freed].size = size;
+		w->nr_freed++;
+	} else {
+		log_warn("PCI window 0x%llx: %d ranges already freed; 0x%llx+0x%llx is not reused",
+			 (unsigned long long)w->base, PCI_FREED, (unsigned long long)addr,
+			 (unsigned long long)size);
+	}
+	pthread_mutex_unlock(&bus->alloc_lock);
+}
+
+static bool window_has(const struct pci_window *w, uint64_t addr)
+{
+	return addr >= w->base && addr - w->base < w->size;
+}
+
+void pci_free_bar(struct pci_bus *bus, uint64_t gpa, uint64_t size)
+{
+	if (size && size < 4096)
+		size = 4096;
+	if (window_has(&bus->mmio64, gpa))
+		window_free(bus, &bus->mmio64, gpa, size);
+	else if (window_has(&bus->mmio32, gpa))
+		window_free(bus, &bus->mmio32, gpa, size);
+}
+
+void pci_free_io(struct pci_bus *bus, uint16_t port, uint32_t size)
+{
+	if (size && size < 4)
+		size = 4;
+	if (window_has(&bus->io, port))
+		window_free(bus, &bus->io, port, size);
 }
 
 /* Dispatch one config access to devfn; off within the 4 KiB space. */

@@ -39,6 +39,13 @@ uint32_t pci_device_cfg_read(struct pci_bus *bus, struct pci_device *dev, unsign
 /* Initial BAR placement: 32-bit window below 4 GiB, 64-bit window above RAM. */
 int pci_alloc_bar(struct pci_bus *bus, uint64_t size, bool mem64, uint64_t *gpa);
 int pci_alloc_io(struct pci_bus *bus, uint32_t size, uint16_t *port);
+/*
+ * Give a removed device's BAR back (the address and size it was given):
+ * the next allocation of that size reuses it, so devices added and removed
+ * again and again do not exhaust the windows.
+ */
+void pci_free_bar(struct pci_bus *bus, uint64_t gpa, uint64_t size);
+void pci_free_io(struct pci_bus *bus, uint16_t port, uint32_t size);
 
 /* INTx wiring: slot s, pin p (0 = INTA) -> IOAPIC pin (also in the DSDT _PRT). */
 static inline int pci_intx_gsi(unsigned int slot, unsigned int pin)

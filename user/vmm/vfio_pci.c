@@ -595,6 +595,8 @@ void vfio_detach(struct vfio_assigned *a, const char *why)
 
 static void destroy(struct vfio_assigned *a)
 {
+	int i;
+
 	stop_service(a);
 	close_device(a, !a->dead);
 	if (a->req_efd >= 0)
@@ -606,6 +608,14 @@ static void destroy(struct vfio_assigned *a)
 	if (a->claimed && vfio_vfpost_release(a->bdf, a->claim))
 		log_warn("%s: could not release the vfpost claim (vfpostctl release %s)",
 			 a->bdf, a->bdf);
+	for (i = 0; i < VCFG_NR_BARS; i++) {
+		if (!a->bar_home[i])
+			continue;
+		if (a->cfg.bar[i].io)
+			pci_free_io(vfio_host->pci_bus(a->vm), a->bar_home[i], a->cfg.bar[i].size);
+		else
+			pci_free_bar(vfio_host->pci_bus(a->vm), a->bar_home[i], a->cfg.bar[i].size);
+	}
 	msix_free(&a->msix);
 	free(a->vec);
 	pthread_mutex_destroy(&a->lock);
@@ -718,6 +728,7 @@ static int setup_bars(struct vfio_assigned *a)
 				a->bdf, i, (unsigned long long)b->size);
 			return ret;
 		}
+		a->bar_home[i] = gpa;
 		vcfg_set_bar_addr(&a->cfg, i, gpa);
 	}
 	return 0;

@@ -87,6 +87,7 @@ struct vfio_assigned {
 	bool on_bus;
 	struct vcfg cfg;
 	struct vfio_bar_state bars[VCFG_NR_BARS];
+	uint64_t bar_home[VCFG_NR_BARS];	/* allocated address, 0: none (freed at release) */
 
 	pthread_mutex_t lock;
 	atomic_bool dead;	/* see Locking above */

@@ -10,25 +10,54 @@
 
 #include "vmmctl.h"
 
-static const char *const commands[] = { "list-devices", "stats", "shutdown" };
+/* Each command and how many operands it takes (min, max). */
+static const struct {
+	const char *name;
+	int min, max;
+	const char *usage;
+} commands[] = {
+	{ "list-devices", 0, 0, "list-devices" },
+	{ "stats", 0, 0, "stats" },
+	{ "shutdown", 0, 0, "shutdown" },
+	{ "add-device", 1, 2, "add-device BDF [IRQ_PATH]" },
+	{ "remove-device", 1, 1, "remove-device BDF" },
+};
 
-char *vmmctl_request(const char *cmd, char *err, size_t errlen)
+char *vmmctl_request(int argc, char **argv, char *err, size_t errlen)
 {
-	json_object *req;
+	json_object *req, *args = NULL;
 	char *s = NULL;
 	unsigned int i;
+	int n = argc - 1;
 
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(cmd, commands[i]))
+		if (!strcmp(argv[0], commands[i].name))
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
-		snprintf(err, errlen, "unknown command '%s'; use list-devices, stats or shutdown",
-			 cmd);
+		snprintf(err, errlen, "unknown command '%s'; use list-devices, stats, shutdown, add-device or remove-device",
+			 argv[0]);
+		return NULL;
+	}
+	if (n < commands[i].min || n > commands[i].max) {
+		snprintf(err, errlen, "%s: %s operands; usage: %s", argv[0],
+			 n < commands[i].min ? "missing" : "too many", commands[i].usage);
 		return NULL;
 	}
 	req = json_object_new_object();
-	if (req && !json_object_object_add(req, "command", json_object_new_string(cmd)))
-		s = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+	if (!req || json_object_object_add(req, "command", json_object_new_string(argv[0])))
+		goto out;
+	if (n) {
+		args = json_object_new_object();
+		if (!args || json_object_object_add(req, "arguments", args)) {
+			json_object_put(args);
+			goto out;
+		}
+		json_object_object_add(args, "bdf", json_object_new_string(argv[1]));
+		if (n > 1)
+			json_object_object_add(args, "irq_path", json_object_new_string(argv[2]));
+	}
+	s = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+out:
 	json_object_put(req);
 	if (!s)
 		snprintf(err, errlen, "out of memory");
@@ -197,6 +226,9 @@ int vmmctl_print(FILE *f, const char *cmd, json_object *result, char *err, size_
 		row = print_stats_row;
 		fprintf(f, "%-13s %-8s %-9s %-8s %-6s %-26s %-4s %s\n", "BDF", "GUEST", "STATE",
 			"IRQ-PATH", "DECODE", "MSI-X VEC/UNM/WIRED/IRQFD", "MSI", "INTX");
+	} else if (!strcmp(cmd, "add-device")) {
+		fprintf(f, "%s: added\n", str(result, "bdf"));
+		return 0;
 	} else {
 		return 0;
 	}

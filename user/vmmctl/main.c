@@ -2,7 +2,7 @@
 /*
  * vibevmm-ctl: talk to a running vibevmm through its control socket.
  *
- *   vibevmm-ctl [-j] -s PATH COMMAND
+ *   vibevmm-ctl [-j] -s PATH COMMAND [OPERAND...]
  *
  * Exit status: 0 done; 1 vibevmm answered with an error, or the socket
  * cannot be reached; 2 bad command line.
@@ -26,7 +26,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: vibevmm-ctl [-j] [-s PATH] COMMAND\n"
+"Usage: vibevmm-ctl [-j] [-s PATH] COMMAND [OPERAND...]\n"
 "Talk to a running vibevmm through its control socket (--api-socket).\n"
 "\n"
 "Commands:\n"
@@ -35,6 +35,11 @@ static void usage(FILE *f)
 "  stats          per device: interrupt path, config decode bits, MSI-X\n"
 "                 vectors (table size/unmasked/wired/by irqfd), MSI, INTx\n"
 "  shutdown       stop the VM; vibevmm exits with status 0\n"
+"  add-device BDF [IRQ_PATH]\n"
+"                 add the host device BDF to the running VM (IRQ_PATH:\n"
+"                 auto, vfpost, vfio or relay; default vibevmm's --irq-path)\n"
+"  remove-device BDF\n"
+"                 take BDF out of the VM: reset and given back to the host\n"
 "\n"
 "Options:\n"
 "  -s, --socket PATH  the control socket (default: $VIBEVMM_SOCKET)\n"
@@ -104,9 +109,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "vibevmm-ctl: %s; give one of list-devices, stats, shutdown\n",
-			optind == argc ? "no command" : "one command only");
+	if (optind == argc) {
+		fprintf(stderr, "vibevmm-ctl: no command; give one of list-devices, stats, shutdown, add-device, remove-device\n");
 		return 2;
 	}
 	if (!path || !*path) {
@@ -114,7 +118,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind];
-	req = vmmctl_request(cmd, err, sizeof(err));
+	req = vmmctl_request(argc - optind, argv + optind, err, sizeof(err));
 	if (!req) {
 		fprintf(stderr, "vibevmm-ctl: %s\n", err);
 		return 2;

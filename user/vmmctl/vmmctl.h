@@ -14,8 +14,11 @@
 #define VMMCTL_MAX_REPLY	(16 << 20)
 #define VMMCTL_TIMEOUT_MS	30000
 
-/* The request line (no newline) for @cmd, or NULL after an error in @err. */
-char *vmmctl_request(const char *cmd, char *err, size_t errlen);
+/*
+ * The request line (no newline) for the command @argv[0] and its operands,
+ * or NULL after an error in @err.
+ */
+char *vmmctl_request(int argc, char **argv, char *err, size_t errlen);
 /*
  * Send @req and a newline on @fd, read one reply line and parse it.
  * The reply object, or NULL with one line in @err.

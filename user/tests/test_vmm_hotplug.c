@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Devices added to and removed from a running VM (vmm/devices.c) against
+ * the fake VFIO host and VM (tests/vfio_fake.h): 20 add/remove cycles of
+ * one VF, the guest using it in between (BAR decoding, MSI-X vectors),
+ * leave the fds (the fake's and this process's), memslots, MMIO traps,
+ * irqfds, GSI routes, the bus slot and the BAR window as they were; every
+ * add resets the device before the guest sees it and every removal resets
+ * it before it goes back.  Refusals (bad BDF, already attached, not
+ * attached, confined, a failing assignment) change nothing.
+ */
+#include <dirent.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "vfio_fake.h"
+#include "vmm/devices.h"
+#include "vmm/vfio_pci.h"
+
+#define VF_BDF		"0000:03:00.2"
+#define VF_SHORT	"03:00.2"
+#define SLOT1		(1u << 15)	/* ECAM offset of 00:01.0 */
+
+static uint32_t slot1_read(unsigned int off, unsigned int len)
+{
+	uint32_t v = 0;
+
+	pci_bus_ecam_io(fk.bus, SLOT1 | off, &v, len, false);
+	return v;
+}
+
+static void slot1_write(unsigned int off, unsigned int len, uint32_t v)
+{
+	pci_bus_ecam_io(fk.bus, SLOT1 | off, &v, len, true);
+}
+
+/* This process's open fds (the VMM's eventfds, epoll, threads' fds). */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* opendir's own */
+}
+
+/* The guest: decode BAR0 where the VMM placed it, unmask MSI-X vectors 0, 1. */
+static uint32_t guest_uses_device(void)
+{
+	uint32_t bar = slot1_read(PCI_BASE_ADDRESS_0, 4) & PCI_BASE_ADDRESS_MEM_MASK;
+	unsigned int vec, i;
+
+	slot1_write(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	slot1_write(0x40 + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	for (vec = 0; vec < 2; vec++) {
+		uint32_t e[4] = { 0xfee00000u, 0, 0x40 + vec, 0 };
+
+		for (i = 0; i < 4; i++)
+			fk_mmio(bar + 16 * vec + 4 * i, &e[i], 4, true);
+	}
+	return bar;
+}
+
+static struct devtab *t;
+
+FIXTURE(hotplug) {
+	int fds;
+};
+
+FIXTURE_SETUP(hotplug)
+{
+	fk_reset();
+	fk_add_dev(VF_BDF, 7, "vfio-pci", true);
+	self->fds = open_fds();
+	t = devtab_new(fk_vm(), IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, t);
+}
+
+FIXTURE_TEARDOWN(hotplug)
+{
+	devtab_free(t);
+	t = NULL;
+	fk_teardown();
+}
+
+TEST_F(hotplug, twenty_cycles_leave_nothing)
+{
+	struct vmm_device_info info[2];
+	uint32_t first_bar = 0;
+	char err[512];
+	int cycle;
+
+	ASSERT_TRUE(fk_clean());
+	ASSERT_EQ(0xffffffffu, slot1_read(PCI_VENDOR_ID, 4));	/* empty slot */
+	for (cycle = 0; cycle < 20; cycle++) {
+		uint32_t bar;
+
+		ASSERT_EQ(0, devtab_attach(t, cycle & 1 ? VF_SHORT : VF_BDF, -1, err,
+					   sizeof(err))) TH_LOG("cycle %d: %s", cycle, err);
+		/* reset once on add, before guest RAM is mapped (a fresh container) */
+		EXPECT_EQ(2u * cycle + 1, fk.dev[0].resets);
+		EXPECT_EQ(0, fk.dev[0].maps_at_reset);
+		EXPECT_EQ(0x10ca8086u, slot1_read(PCI_VENDOR_ID, 4));
+		ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+		EXPECT_STREQ(VF_BDF, info[0].bdf);
+		EXPECT_STREQ("00:01.0", info[0].guest);
+		EXPECT_TRUE(info[0].attached);
+
+		bar = guest_uses_device();
+		if (!cycle)
+			first_bar = bar;
+		EXPECT_EQ(first_bar, bar);	/* the window's space is reused */
+		EXPECT_LT(0, fk.memslots_live);
+		EXPECT_EQ(1, fk_io_live());
+		EXPECT_EQ(2, fk.nr_irqfd);
+		EXPECT_NE(-1, fk_irqfd_gsi(fk.dev[0].msix_fd[1]));	/* KVM delivers it */
+		EXPECT_EQ(2, fk.gsi_live);
+		ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+		EXPECT_TRUE(info[0].msix_enabled);
+		EXPECT_EQ(2u, info[0].msix_unmasked);
+		EXPECT_EQ(2u, info[0].msix_irqfd);
+
+		ASSERT_EQ(0, devtab_detach(t, cycle & 2 ? VF_SHORT : VF_BDF, err, sizeof(err)))
+			TH_LOG("cycle %d: %s", cycle, err);
+		/* reset before it went back; everything undone */
+		EXPECT_EQ(2u * cycle + 2, fk.dev[0].resets);
+		EXPECT_FALSE(fk.dev[0].open);
+		EXPECT_TRUE(fk_clean()) TH_LOG("cycle %d: fds %d maps %d io %d slots %d irqfd %d gsi %d",
+					      cycle, fk_open_fds(), fk.mmaps_live, fk_io_live(),
+					      fk.memslots_live, fk.nr_irqfd, fk.gsi_live);
+		EXPECT_EQ(0, fk.cont[0].nr_maps);	/* DMA mappings went with the container */
+		EXPECT_EQ(0xffffffffu, slot1_read(PCI_VENDOR_ID, 4));
+		EXPECT_EQ(0, devtab_snapshot(t, info, 2));
+		EXPECT_EQ(self->fds, open_fds()) TH_LOG("cycle %d leaked an fd", cycle);
+	}
+}
+
+TEST_F(hotplug, refusals_change_nothing)
+{
+	struct vmm_device_info info[2];
+	char err[512];
+
+	EXPECT_EQ(-EINVAL, devtab_attach(t, "03:00", -1, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "'03:00' is not a PCI address"));
+	EXPECT_EQ(-ENOENT, devtab_detach(t, VF_BDF, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, VF_BDF " is not attached to this VM"));
+	/* no such device on the host: refused by the checks, nothing claimed */
+	EXPECT_EQ(-ENODEV, devtab_attach(t, "0000:03:00.5", -1, err, sizeof(err)));
+	EXPECT_EQ(0u, fk.dev[0].resets);
+	EXPECT_TRUE(fk_clean());
+
+	/* the assignment fails half way: undone, not in the table */
+	fk.fail_req = VFIO_DEVICE_GET_REGION_INFO;
+	fk.fail_nth = 1;
+	fk.fail_errno = EIO;
+	EXPECT_EQ(-EIO, devtab_attach(t, VF_BDF, -1, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "assignment failed and was undone"));
+	fk.fail_req = 0;
+	EXPECT_EQ(0, devtab_snapshot(t, info, 2));
+	EXPECT_TRUE(fk_clean());
+	EXPECT_FALSE(fk.dev[0].open);
+
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, IRQ_PATH_VFIO, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(-EEXIST, devtab_attach(t, VF_SHORT, -1, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, VF_BDF " is already attached to this VM (guest 00:01.0)"));
+	EXPECT_EQ(1, devtab_snapshot(t, info, 2));
+	EXPECT_STREQ("vfio", info[0].irq_path);
+
+	/* confined: no more additions; removal still works */
+	devtab_set_confined(t);
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, err, sizeof(err)));
+	EXPECT_EQ(-EPERM, devtab_attach(t, VF_BDF, -1, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--no-seccomp"));
+	EXPECT_TRUE(fk_clean());
+	EXPECT_EQ(self->fds, open_fds());
+}
+
+TEST_F(hotplug, a_device_the_host_took_back_can_be_added_again)
+{
+	struct vmm_device_info info[2];
+	char err[512];
+	uint64_t one = 1;
+	int i;
+
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
+	/* the host asks for it back (VFIO request interrupt) */
+	ASSERT_LE(0, fk.dev[0].req_fd);
+	ASSERT_EQ(8, write(fk.dev[0].req_fd, &one, 8));
+	for (i = 0; i < 500; i++) {
+		ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+		if (!info[0].attached)
+			break;
+		usleep(2000);
+	}
+	ASSERT_FALSE(info[0].attached);
+	EXPECT_STREQ("", info[0].guest);
+	EXPECT_FALSE(fk.dev[0].open);
+	/* its stale entry gives way */
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+	EXPECT_TRUE(info[0].attached);
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, err, sizeof(err)));
+	EXPECT_TRUE(fk_clean());
+	EXPECT_EQ(self->fds, open_fds());
+}
+
+TEST_HARNESS_MAIN
