@@ -4,10 +4,13 @@
  *
  * Order: the command line, the boot files (kernel, initrd, --mem) and what
  * sysfs says of every --vfio device (vfio_precheck()) are checked before
- * any host side effect; then the VM, then the devices (claim, open,
- * reset, DMA mapping), then the guest is loaded, vibevmm confines itself
- * (seccomp) and runs the VM.  A stop signal during setup is taken
- * between steps and undoes what was done.
+ * any host side effect; then the control socket is created (--api-socket:
+ * a bad path fails before any device is touched), the VM, the devices
+ * (claim, open, reset, DMA mapping; kept in the device table), the guest
+ * is loaded, the socket's thread starts, vibevmm confines itself (seccomp)
+ * and runs the VM.  A stop signal during setup is taken between steps and
+ * undoes what was done.  At exit the socket closes before the devices are
+ * released.
  *
  * Exit status: the guest's poweroff/reboot -> 0; VMM error, bad boot file
  * or guest crash -> 1; bad command line -> 2; stopped by a signal -> 128 +
