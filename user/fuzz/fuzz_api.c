@@ -63,8 +63,11 @@ static int fake_add(void *ctx, const char *bdf, int path, char *err, size_t errl
 	return 0;
 }
 
-static int fake_remove(void *ctx, const char *bdf, char *err, size_t errlen)
+static int fake_remove(void *ctx, const char *bdf, unsigned int timeout_ms, bool *ejected,
+		       char *err, size_t errlen)
 {
+	FUZZ_CHECK(timeout_ms <= API_MAX_EJECT_MS, "timeout %u", timeout_ms);
+	*ejected = false;
 	FUZZ_CHECK(strlen(bdf) >= 12 && strlen(bdf) <= 15, "not normalized: %s", bdf);
 	if (strcmp(bdf, "0000:00:04.1")) {
 		snprintf(err, errlen, "%s is not attached", bdf);

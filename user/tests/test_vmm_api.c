@@ -37,6 +37,7 @@ struct fake_vmm {
 	int nr;
 	int shutdowns;
 	int last_path;		/* of the last add_device */
+	unsigned int last_timeout;	/* of the last remove_device */
 	int shutdown_fd;	/* written to on shutdown if >= 0 */
 };
 
@@ -93,7 +94,8 @@ static int fake_add(void *ctx, const char *bdf, int path, char *err, size_t errl
 	return 0;
 }
 
-static int fake_remove(void *ctx, const char *bdf, char *err, size_t errlen)
+static int fake_remove(void *ctx, const char *bdf, unsigned int timeout_ms, bool *ejected,
+		       char *err, size_t errlen)
 {
 	struct fake_vmm *f = ctx;
 	int i = fake_find(f, bdf);
@@ -102,6 +104,8 @@ static int fake_remove(void *ctx, const char *bdf, char *err, size_t errlen)
 		snprintf(err, errlen, "%s is not attached to this VM", bdf);
 		return -ENOENT;
 	}
+	f->last_timeout = timeout_ms;
+	*ejected = timeout_ms > 0;	/* the fake guest ejects when given time */
 	memmove(&f->dev[i], &f->dev[i + 1], (f->nr - i - 1) * sizeof(f->dev[0]));
 	memset(&f->dev[--f->nr], 0, sizeof(f->dev[0]));
 	return 0;
@@ -251,13 +255,22 @@ TEST(add_and_remove_device)
 	r = handle(&f, "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"0000:00:04.3\"}}",
 		   strlen("{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"0000:00:04.3\"}}"));
 	ASSERT_TRUE(reply_ok(r));
+	EXPECT_TRUE(json_object_get_boolean(member(member(r, "result"), "ejected")));
 	json_object_put(r);
 	EXPECT_EQ(2, f.nr);
+	EXPECT_EQ((unsigned int)API_EJECT_MS, f.last_timeout);
 	r = handle(&f, "{\"command\":\"add-device\",\"arguments\":{\"irq_path\":\"relay\",\"bdf\":\"0000:00:04.3\"}}",
 		   strlen("{\"command\":\"add-device\",\"arguments\":{\"irq_path\":\"relay\",\"bdf\":\"0000:00:04.3\"}}"));
 	ASSERT_TRUE(reply_ok(r));
 	json_object_put(r);
 	EXPECT_EQ(IRQ_PATH_RELAY, f.last_path);
+	/* no time for the guest: removed by force, said so */
+	r = handle(&f, "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"timeout_ms\":0}}",
+		   strlen("{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"timeout_ms\":0}}"));
+	ASSERT_TRUE(reply_ok(r));
+	EXPECT_FALSE(json_object_get_boolean(member(member(r, "result"), "ejected")));
+	json_object_put(r);
+	EXPECT_EQ(0u, f.last_timeout);
 	EXPECT_EQ(0, f.shutdowns);
 }
 
@@ -305,6 +318,14 @@ TEST(bad_requests)
 		{ "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"irq_path\":\"vfio\"}}",
 		  "remove-device takes no argument 'irq_path'" },
 		{ "{\"command\":\"remove-device\"}", "needs the argument \"bdf\"" },
+		{ "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"timeout_ms\":-1}}",
+		  "timeout_ms must be an integer from 0 to 600000" },
+		{ "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"timeout_ms\":600001}}",
+		  "timeout_ms must be an integer" },
+		{ "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"timeout_ms\":\"5\"}}",
+		  "timeout_ms must be an integer" },
+		{ "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"timeout_ms\":1.5}}",
+		  "timeout_ms must be an integer" },
 	};
 	struct fake_vmm f, before;
 	unsigned int i;

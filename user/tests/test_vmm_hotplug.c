@@ -7,14 +7,22 @@
  * irqfds, GSI routes, the bus slot and the BAR window as they were; every
  * add resets the device before the guest sees it and every removal resets
  * it before it goes back.  Refusals (bad BDF, already attached, not
- * attached, confined, a failing assignment) change nothing.
+ * attached, confined, a failing assignment) change nothing.  With the ACPI
+ * hotplug registers (vmm/hotplug.c) and a guest thread playing acpiphp:
+ * an add raises GPE 1 and the SCI with the slot in PCIU; a removal asks
+ * the guest (PCID) and waits for its _EJ0 (B0EJ), or detaches by force
+ * when it does not come in time.
  */
 #include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
 #include "vfio_fake.h"
+#include "vmm/acpi.h"
 #include "vmm/devices.h"
+#include "vmm/hotplug.h"
 #include "vmm/vfio_pci.h"
 
 #define VF_BDF		"0000:03:00.2"
@@ -103,6 +111,7 @@ TEST_F(hotplug, twenty_cycles_leave_nothing)
 {
 	struct vmm_device_info info[2];
 	uint32_t first_bar = 0;
+	bool ejected;
 	char err[512];
 	int cycle;
 
@@ -136,7 +145,8 @@ TEST_F(hotplug, twenty_cycles_leave_nothing)
 		EXPECT_EQ(2u, info[0].msix_unmasked);
 		EXPECT_EQ(2u, info[0].msix_irqfd);
 
-		ASSERT_EQ(0, devtab_detach(t, cycle & 2 ? VF_SHORT : VF_BDF, err, sizeof(err)))
+		ASSERT_EQ(0, devtab_detach(t, cycle & 2 ? VF_SHORT : VF_BDF, 0, &ejected, err,
+					   sizeof(err)))
 			TH_LOG("cycle %d: %s", cycle, err);
 		/* reset before it went back; everything undone */
 		EXPECT_EQ(2u * cycle + 2, fk.dev[0].resets);
@@ -154,11 +164,12 @@ TEST_F(hotplug, twenty_cycles_leave_nothing)
 TEST_F(hotplug, refusals_change_nothing)
 {
 	struct vmm_device_info info[2];
+	bool ejected;
 	char err[512];
 
 	EXPECT_EQ(-EINVAL, devtab_attach(t, "03:00", -1, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "'03:00' is not a PCI address"));
-	EXPECT_EQ(-ENOENT, devtab_detach(t, VF_BDF, err, sizeof(err)));
+	EXPECT_EQ(-ENOENT, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, VF_BDF " is not attached to this VM"));
 	/* no such device on the host: refused by the checks, nothing claimed */
 	EXPECT_EQ(-ENODEV, devtab_attach(t, "0000:03:00.5", -1, err, sizeof(err)));
@@ -184,7 +195,7 @@ TEST_F(hotplug, refusals_change_nothing)
 
 	/* confined: no more additions; removal still works */
 	devtab_set_confined(t);
-	ASSERT_EQ(0, devtab_detach(t, VF_BDF, err, sizeof(err)));
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err)));
 	EXPECT_EQ(-EPERM, devtab_attach(t, VF_BDF, -1, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "--no-seccomp"));
 	EXPECT_TRUE(fk_clean());
@@ -196,6 +207,7 @@ TEST_F(hotplug, a_device_the_host_took_back_can_be_added_again)
 	struct vmm_device_info info[2];
 	char err[512];
 	uint64_t one = 1;
+	bool ejected;
 	int i;
 
 	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
@@ -218,9 +230,199 @@ TEST_F(hotplug, a_device_the_host_took_back_can_be_added_again)
 	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
 	ASSERT_EQ(1, devtab_snapshot(t, info, 2));
 	EXPECT_TRUE(info[0].attached);
-	ASSERT_EQ(0, devtab_detach(t, VF_BDF, err, sizeof(err)));
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err)));
 	EXPECT_TRUE(fk_clean());
 	EXPECT_EQ(self->fds, open_fds());
+}
+
+/* ---- ACPI hotplug: the guest's side played by a thread ---- */
+
+static int sci_level;		/* under fk.lock: the fake VM's SCI line */
+
+static int fake_sci(void *opaque, unsigned int gsi, int level)
+{
+	if (gsi != ACPI_SCI_IRQ)
+		return -EINVAL;
+	pthread_mutex_lock(&fk.lock);
+	sci_level = level;
+	pthread_mutex_unlock(&fk.lock);
+	return 0;
+}
+
+static int sci(void)
+{
+	int l;
+
+	pthread_mutex_lock(&fk.lock);
+	l = sci_level;
+	pthread_mutex_unlock(&fk.lock);
+	return l;
+}
+
+static uint32_t reg_read(struct hotplug *hp, unsigned int off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	hotplug_reg_io(hp, off, &v, 4, false);
+	return v;
+}
+
+static void reg_write(struct hotplug *hp, unsigned int off, uint32_t v)
+{
+	hotplug_reg_io(hp, off, &v, 4, true);
+}
+
+static void gpe_write(struct hotplug *hp, unsigned int off, uint16_t v)
+{
+	hotplug_gpe_io(hp, off, &v, 2, true);
+}
+
+/* acpiphp's side of one eject: SCI -> _E01 -> PCNT -> Notify (3) -> _EJ0. */
+struct guest {
+	struct hotplug *hp;
+	pthread_t thread;
+	bool eject;		/* answer with _EJ0 */
+	uint32_t seen_pcid;
+};
+
+static void *guest_thread(void *arg)
+{
+	struct guest *g = arg;
+	int i;
+
+	for (i = 0; i < 2000 && !sci(); i++)
+		usleep(1000);
+	if (!sci())
+		return NULL;
+	gpe_write(g->hp, 0, 1u << ACPI_GPE_HOTPLUG);	/* edge GPE: status cleared first */
+	reg_read(g->hp, ACPI_HP_PCIU);
+	g->seen_pcid = reg_read(g->hp, ACPI_HP_PCID);
+	if (g->eject)
+		reg_write(g->hp, ACPI_HP_B0EJ, g->seen_pcid);	/* driver unbound: _EJ0 */
+	return NULL;
+}
+
+TEST_F(hotplug, acpi_add_announces_and_removal_waits_for_eject)
+{
+	struct hotplug *hp = hotplug_new_with(fake_sci, NULL);
+	struct guest g = { 0 };
+	uint16_t en = 1u << ACPI_GPE_HOTPLUG, sts = 0, w = 0xffff;
+	bool ejected;
+	char err[512];
+
+	ASSERT_NE(NULL, hp);
+	devtab_set_hotplug(t, hp);
+	gpe_write(hp, 2, en);				/* the guest enabled GPE 1 */
+	EXPECT_EQ(0, sci());
+
+	/* add: slot 1 in PCIU (once: reading clears it), GPE 1 and the SCI up */
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(1, sci());
+	hotplug_gpe_io(hp, 0, &sts, 2, false);
+	EXPECT_EQ(1u << ACPI_GPE_HOTPLUG, sts);
+	EXPECT_EQ(1u << 1, reg_read(hp, ACPI_HP_PCIU));
+	EXPECT_EQ(0u, reg_read(hp, ACPI_HP_PCIU));
+	gpe_write(hp, 0, 1u << ACPI_GPE_HOTPLUG);	/* handled: status cleared */
+	EXPECT_EQ(0, sci());
+	/* an _EJ0 nobody asked for is ignored */
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);
+	EXPECT_FALSE(hotplug_wait_eject(hp, 1, 0));
+
+	/* removal: the guest ejects it, then it is released */
+	g.hp = hp;
+	g.eject = true;
+	ASSERT_EQ(0, pthread_create(&g.thread, NULL, guest_thread, &g));
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 5000, &ejected, err, sizeof(err))) TH_LOG("%s", err);
+	pthread_join(g.thread, NULL);
+	EXPECT_TRUE(ejected);
+	EXPECT_EQ(1u << 1, g.seen_pcid);
+	EXPECT_EQ(0u, reg_read(hp, ACPI_HP_PCID));	/* done: no longer asked */
+	EXPECT_EQ(0, sci());
+	EXPECT_TRUE(fk_clean());
+	EXPECT_FALSE(dev_open());
+
+	/* a guest that does not eject: forced after the timeout, nothing left */
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
+	gpe_write(hp, 0, 1u << ACPI_GPE_HOTPLUG);
+	reg_read(hp, ACPI_HP_PCIU);
+	g.eject = false;
+	ASSERT_EQ(0, pthread_create(&g.thread, NULL, guest_thread, &g));
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 100, &ejected, err, sizeof(err))) TH_LOG("%s", err);
+	pthread_join(g.thread, NULL);
+	EXPECT_FALSE(ejected);
+	EXPECT_EQ(1u << 1, g.seen_pcid);		/* it was asked */
+	EXPECT_EQ(0u, reg_read(hp, ACPI_HP_PCID));	/* and the request dropped with the device */
+	EXPECT_TRUE(fk_clean());
+	EXPECT_EQ(self->fds, open_fds());
+
+	/* odd accesses: not dword-sized or aligned, past the end */
+	hotplug_reg_io(hp, ACPI_HP_PCID, &w, 2, false);
+	EXPECT_EQ(0, w);
+	EXPECT_EQ(0u, reg_read(hp, ACPI_HP_LEN));
+	devtab_set_hotplug(t, NULL);
+	hotplug_free(hp);
+}
+
+/* The DSDT's hotplug AML as ACPICA reads it (iasl, from scripts/setup unit). */
+TEST(dsdt_hotplug_aml_compiles)
+{
+	static uint8_t buf[0x20000];
+	struct acpi_layout l = { .nr_cpus = 2, .mmio32_base = VM_PCI_MMIO32_BASE,
+				 .mmio32_size = VM_PCI_MMIO32_SIZE, .mmio64_base = 1ULL << 32,
+				 .mmio64_size = 64ULL << 30, .io_base = VM_PCI_IO_BASE,
+				 .io_size = VM_PCI_IO_SIZE, .ecam_base = VM_ECAM_BASE,
+				 .ioapic_base = VM_IOAPIC_BASE, .lapic_base = VM_LAPIC_BASE };
+	char dir[] = "/tmp/vmm-dsdt.XXXXXX", cmd[512], *dsl = NULL;
+	const uint8_t *fadt = NULL, *dsdt = NULL;
+	size_t n, i, len = 0;
+	uint32_t dlen = 0;
+	FILE *f;
+
+	if (system("command -v iasl > /dev/null 2>&1"))
+		SKIP(return, "iasl (acpica-tools) is not installed: scripts/setup unit");
+	n = acpi_build_tables(buf, 0xe0000, sizeof(buf), &l);
+	ASSERT_LT(0u, n);
+	/* tables are 16-byte aligned; the first hit is the header (the OEM ID repeats it) */
+	for (i = 0; i + 8 < n; i += 16) {
+		if (!fadt && !memcmp(buf + i, "FACP", 4))
+			fadt = buf + i;
+		if (!dsdt && !memcmp(buf + i, "DSDT", 4))
+			dsdt = buf + i;
+	}
+	ASSERT_NE(NULL, fadt);
+	ASSERT_NE(NULL, dsdt);
+	EXPECT_EQ((uint32_t)ACPI_GPE0_PORT, *(const uint32_t *)(fadt + 80));
+	EXPECT_EQ(ACPI_GPE0_LEN, fadt[92]);
+	memcpy(&dlen, dsdt + 4, 4);
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "%s/dsdt.aml", dir);
+	f = fopen(cmd, "w");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1u, fwrite(dsdt, dlen, 1, f));
+	fclose(f);
+	/* disassemble, compile the result again: both without an error */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && iasl -d dsdt.aml > d.log 2>&1 && iasl -p again dsdt.dsl > c.log 2>&1 && grep -q '0 Errors, 0 Warnings' c.log",
+		 dir);
+	EXPECT_EQ(0, system(cmd)) TH_LOG("iasl failed: see %s", dir);
+	snprintf(cmd, sizeof(cmd), "%s/dsdt.dsl", dir);
+	f = fopen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(-1, getdelim(&dsl, &len, '\0', f));
+	fclose(f);
+	EXPECT_NE(NULL, strstr(dsl, "OperationRegion (PHPR, SystemIO, 0x0630, 0x0C)"));
+	EXPECT_NE(NULL, strstr(dsl, "Device (SL01)"));
+	EXPECT_NE(NULL, strstr(dsl, "Device (SL1F)"));
+	EXPECT_NE(NULL, strstr(dsl, "Name (_ADR, 0x001F0000)"));
+	EXPECT_NE(NULL, strstr(dsl, "Method (_EJ0, 1, NotSerialized)"));
+	EXPECT_NE(NULL, strstr(dsl, "B0EJ = 0x80000000"));
+	EXPECT_NE(NULL, strstr(dsl, "Notify (SL1F, 0x03)"));
+	EXPECT_NE(NULL, strstr(dsl, "Notify (SL05, One)"));
+	EXPECT_NE(NULL, strstr(dsl, "Method (_E01, 0, NotSerialized)"));
+	EXPECT_NE(NULL, strstr(dsl, "\\_SB.PCI0.PCNT ()"));
+	free(dsl);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	EXPECT_EQ(0, system(cmd));
 }
 
 TEST_HARNESS_MAIN

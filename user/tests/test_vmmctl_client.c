@@ -44,8 +44,15 @@ TEST(requests)
 	EXPECT_NE(NULL, strstr(err, "unknown command 'reboot'"));
 	EXPECT_EQ(NULL, req(err, sizeof(err), "add-device", NULL, NULL, NULL));
 	EXPECT_NE(NULL, strstr(err, "missing operands; usage: add-device BDF [IRQ_PATH]"));
-	EXPECT_EQ(NULL, req(err, sizeof(err), "remove-device", "a", "b", NULL));
+	EXPECT_EQ(NULL, req(err, sizeof(err), "remove-device", "a", "b", "c"));
 	EXPECT_NE(NULL, strstr(err, "too many operands"));
+	EXPECT_EQ(NULL, req(err, sizeof(err), "remove-device", "00:04.1", "5s", NULL));
+	EXPECT_NE(NULL, strstr(err, "timeout '5s' is not a number of milliseconds"));
+	r = req(err, sizeof(err), "remove-device", "00:04.1", "2500", NULL);
+	ASSERT_NE(NULL, r);
+	EXPECT_STREQ("{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"timeout_ms\":2500}}",
+		     r);
+	free(r);
 	EXPECT_EQ(NULL, req(err, sizeof(err), "stats", "x", NULL, NULL));
 	EXPECT_NE(NULL, strstr(err, "too many operands"));
 }
@@ -133,6 +140,10 @@ TEST(tables)
 	out = print("add-device", "{\"bdf\":\"0000:00:04.1\"}", &ret, err, sizeof(err));
 	EXPECT_EQ(0, ret);
 	EXPECT_STREQ("0000:00:04.1: added\n", out);
+	free(out);
+	out = print("remove-device", "{\"ejected\":false}", &ret, err, sizeof(err));
+	EXPECT_EQ(0, ret);
+	EXPECT_STREQ("removed by force (the guest did not eject it in time)\n", out);
 	free(out);
 	/* shutdown prints nothing */
 	out = print("shutdown", "null", &ret, err, sizeof(err));

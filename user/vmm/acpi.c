@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,6 +298,113 @@ static void res_qword_mem(struct aml *a, uint64_t min, uint64_t len)
 	aml_bytes(a, d, sizeof(d));
 }
 
+/* A NameSeg "SLxx" for slot @slot (hex). */
+static void slot_name(char name[5], unsigned int slot)
+{
+	snprintf(name, 5, "SL%02X", slot);
+}
+
+/*
+ * ACPI PCI hotplug on bus 0 (what Linux's acpiphp drives; the registers are
+ * hotplug.c's), inside PCI0:
+ *   OperationRegion (PHPR, SystemIO, ACPI_HP_PORT, ACPI_HP_LEN)
+ *   Field (PHPR, DWordAcc, NoLock, WriteAsZeros) { PCIU, 32, PCID, 32, B0EJ, 32 }
+ *   Device (SLxx) { Name (_ADR, xx << 16)  Name (_SUN, xx)
+ *                   Method (_EJ0, 1) { Store (1 << xx, B0EJ) } }   for xx in 1..31
+ *   Method (PCNT) { Store (PCIU, Local0)  Store (PCID, Local1)
+ *                   If (And (Local0, 1 << xx)) { Notify (SLxx, 1) }  (device check)
+ *                   If (And (Local1, 1 << xx)) { Notify (SLxx, 3) } }  (eject request)
+ */
+static void build_hotplug(struct aml *a)
+{
+	static const char *const fields[] = { "PCIU", "PCID", "B0EJ" };
+	size_t field, dev, meth, iff;
+	unsigned int slot, i;
+	char name[5];
+
+	aml_bytes(a, "\x5b\x80", 2);		/* OperationRegionOp */
+	aml_name(a, "PHPR");
+	aml_byte(a, 0x01);			/* SystemIO */
+	aml_int(a, ACPI_HP_PORT);
+	aml_int(a, ACPI_HP_LEN);
+	aml_bytes(a, "\x5b\x81", 2);		/* FieldOp */
+	field = aml_open(a);
+	aml_name(a, "PHPR");
+	aml_byte(a, 0x03 | (2 << 5));		/* DWordAcc, NoLock, WriteAsZeros */
+	for (i = 0; i < 3; i++) {
+		aml_name(a, fields[i]);
+		aml_byte(a, 32);		/* bits */
+	}
+	aml_close(a, field);
+
+	for (slot = 1; slot < 32; slot++) {
+		slot_name(name, slot);
+		aml_bytes(a, "\x5b\x82", 2);	/* DeviceOp */
+		dev = aml_open(a);
+		aml_name(a, name);
+		aml_name_int(a, "_ADR", slot << 16);
+		aml_name_int(a, "_SUN", slot);
+		aml_byte(a, 0x14);		/* MethodOp */
+		meth = aml_open(a);
+		aml_name(a, "_EJ0");
+		aml_byte(a, 0x01);		/* one argument, not serialized */
+		aml_byte(a, 0x70);		/* StoreOp */
+		aml_int(a, 1u << slot);
+		aml_name(a, "B0EJ");
+		aml_close(a, meth);
+		aml_close(a, dev);
+	}
+
+	aml_byte(a, 0x14);			/* Method (PCNT, 0) */
+	meth = aml_open(a);
+	aml_name(a, "PCNT");
+	aml_byte(a, 0x00);
+	aml_byte(a, 0x70);			/* Store (PCIU, Local0) */
+	aml_name(a, "PCIU");
+	aml_byte(a, 0x60);
+	aml_byte(a, 0x70);			/* Store (PCID, Local1) */
+	aml_name(a, "PCID");
+	aml_byte(a, 0x61);
+	for (slot = 1; slot < 32; slot++) {
+		slot_name(name, slot);
+		for (i = 0; i < 2; i++) {
+			aml_byte(a, 0xa0);	/* IfOp */
+			iff = aml_open(a);
+			aml_byte(a, 0x7b);	/* And (LocalN, 1 << slot, Zero) */
+			aml_byte(a, 0x60 + i);
+			aml_int(a, 1u << slot);
+			aml_byte(a, 0x00);	/* NullName: no target */
+			aml_byte(a, 0x86);	/* Notify (SLxx, 1 or 3) */
+			aml_name(a, name);
+			aml_int(a, i ? 3 : 1);
+			aml_close(a, iff);
+		}
+	}
+	aml_close(a, meth);
+}
+
+/* Scope (\_GPE) { Method (_E01) { \_SB.PCI0.PCNT () } } */
+static void build_gpe(struct aml *a)
+{
+	size_t scope, meth;
+	char name[5];
+
+	snprintf(name, sizeof(name), "_E%02X", ACPI_GPE_HOTPLUG);
+	aml_byte(a, 0x10);			/* ScopeOp */
+	scope = aml_open(a);
+	aml_bytes(a, "\\_GPE", 5);
+	aml_byte(a, 0x14);			/* MethodOp */
+	meth = aml_open(a);
+	aml_name(a, name);
+	aml_byte(a, 0x00);
+	aml_byte(a, '\\');			/* \_SB_.PCI0.PCNT: root, 3 segments */
+	aml_byte(a, 0x2f);
+	aml_byte(a, 3);
+	aml_bytes(a, "_SB_PCI0PCNT", 12);
+	aml_close(a, meth);
+	aml_close(a, scope);
+}
+
 static void build_pci0(struct aml *a, const struct acpi_layout *l)
 {
 	size_t dev, buf, bufsz_at, res, prt, ent;
@@ -356,6 +464,7 @@ static void build_pci0(struct aml *a, const struct acpi_layout *l)
 		}
 	}
 	aml_close(a, prt);
+	build_hotplug(a);
 	aml_close(a, dev);
 }
 
@@ -381,6 +490,7 @@ static size_t build_dsdt(uint8_t *p, size_t max, const struct acpi_layout *l)
 	aml_int(&a, ACPI_S5_SLP_TYP);
 	aml_int(&a, 0);
 	aml_close(&a, pkg);
+	build_gpe(&a);
 	if (a.overflow)
 		return 0;
 	header((struct acpi_header *)p, "DSDT", a.len, 2);
@@ -439,6 +549,8 @@ size_t acpi_build_tables(uint8_t *buf, uint64_t base, size_t size,
 	fadt->pm1a_cnt_blk = ACPI_PM1A_CNT_PORT;
 	fadt->pm1_evt_len = 4;
 	fadt->pm1_cnt_len = 2;
+	fadt->gpe0_blk = ACPI_GPE0_PORT;
+	fadt->gpe0_blk_len = ACPI_GPE0_LEN;
 	fadt->p_lvl2_lat = 101;			/* > 100: no C2 */
 	fadt->p_lvl3_lat = 1001;		/* > 1000: no C3 */
 	/* no 8042, no VGA, no CMOS RTC; MSI allowed, ASPM not controllable */

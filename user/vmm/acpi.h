@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ACPI tables for the guest: RSDP, XSDT, FADT (with PM1a event/control
- * blocks and a reset register in port I/O space), FACS, DSDT (PCI0 host
- * bridge with _CRS and _PRT, \_S5), MADT (LAPICs, IOAPIC, interrupt source
+ * blocks, a GPE0 block and a reset register in port I/O space), FACS, DSDT
+ * (PCI0 host bridge with _CRS and _PRT, one hotplug slot device per slot
+ * 1..31 with _ADR, _SUN and _EJ0, the PCNT method and \_GPE._E01 that
+ * calls it: ACPI PCI hotplug, see hotplug.c; \_S5), MADT (LAPICs, IOAPIC, interrupt source
  * overrides, LAPIC NMI) and MCFG (ECAM for bus 0).  Tables live in the BIOS
  * area at ACPI_RSDP_ADDR, which the e820 map reserves.
  */
@@ -21,6 +23,20 @@ struct vm;
 #define ACPI_RESET_PORT		0x608		/* 1 byte */
 #define ACPI_RESET_VALUE	0x01
 #define ACPI_SCI_IRQ		9
+/* GPE0 block: status (2 bytes), enable (2 bytes); GPE 1 is PCI hotplug. */
+#define ACPI_GPE0_PORT		0x620
+#define ACPI_GPE0_LEN		4
+#define ACPI_GPE_HOTPLUG	1
+/*
+ * PCI hotplug registers (hotplug.c), 32-bit, bit N for slot N of bus 0:
+ * PCIU (slots to check: reading clears), PCID (slots asked to eject),
+ * B0EJ (written by a slot's _EJ0: the guest released it).
+ */
+#define ACPI_HP_PORT		0x630
+#define ACPI_HP_PCIU		0
+#define ACPI_HP_PCID		4
+#define ACPI_HP_B0EJ		8
+#define ACPI_HP_LEN		12
 #define ACPI_S5_SLP_TYP		5
 
 struct acpi_layout {

@@ -209,17 +209,31 @@ static char *cmd_add(const struct api_ops *ops, void *ctx, json_object *args,
 static char *cmd_remove(const struct api_ops *ops, void *ctx, json_object *args,
 			json_object **result)
 {
+	unsigned int timeout = API_EJECT_MS;
 	char bdf[16], err[512], *bad;
+	bool ejected;
+	json_object *v;
 
 	if (!bdf_arg("remove-device", args, bdf, &bad))
 		return bad;
-	if (ops->remove_device(ctx, bdf, err, sizeof(err)))
+	if (json_object_object_get_ex(args, "timeout_ms", &v)) {
+		int64_t ms = json_object_get_int64(v);
+
+		if (!json_object_is_type(v, json_type_int) || ms < 0 || ms > API_MAX_EJECT_MS)
+			return api_error_reply("remove-device: timeout_ms must be an integer from 0 to %d (milliseconds the guest has to eject the device)",
+					       API_MAX_EJECT_MS);
+		timeout = ms;
+	}
+	if (ops->remove_device(ctx, bdf, timeout, &ejected, err, sizeof(err)))
 		return api_error_reply("remove-device: %s", err);
+	*result = json_object_new_object();
+	if (*result)
+		json_object_object_add(*result, "ejected", json_object_new_boolean(ejected));
 	return NULL;
 }
 
 static const char *const add_args[] = { "bdf", "irq_path", NULL };
-static const char *const remove_args[] = { "bdf", NULL };
+static const char *const remove_args[] = { "bdf", "timeout_ms", NULL };
 
 static const struct api_cmd cmds[] = {
 	{ "list-devices", NULL, cmd_list },

@@ -7,7 +7,8 @@
  * and its reply is
  *   {"ok": true, "result": ...}  or  {"ok": false, "error": "one line"}
  * Commands: list-devices, stats, shutdown, add-device (arguments: "bdf",
- * optional "irq_path"), remove-device (argument "bdf").  A request that is not one
+ * optional "irq_path"), remove-device (argument "bdf", optional
+ * "timeout_ms").  A request that is not one
  * JSON object (malformed, trailing bytes, a NUL byte, nested deeper than
  * API_MAX_DEPTH), names no known command, or carries members the command
  * does not take gets an error reply and changes nothing.
@@ -26,6 +27,8 @@
 #define API_MAX_LINE	(64 * 1024)	/* request bytes, newline excluded */
 #define API_MAX_DEPTH	8
 #define API_MAX_CLIENTS	4
+#define API_EJECT_MS	10000		/* remove-device: default wait for the guest */
+#define API_MAX_EJECT_MS 600000
 
 /* What the commands act on; the VMM's are in main.c, the tests' fake. */
 struct api_ops {
@@ -38,7 +41,12 @@ struct api_ops {
 	 * irq_path or -1 for the VM's.  0, or -errno with one line in @err.
 	 */
 	int (*add_device)(void *ctx, const char *bdf, int path, char *err, size_t errlen);
-	int (*remove_device)(void *ctx, const char *bdf, char *err, size_t errlen);
+	/*
+	 * Removal first asks the guest to eject and waits up to @timeout_ms;
+	 * *@ejected: the guest released it (else it was detached by force).
+	 */
+	int (*remove_device)(void *ctx, const char *bdf, unsigned int timeout_ms, bool *ejected,
+			     char *err, size_t errlen);
 };
 
 /*

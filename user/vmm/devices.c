@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "devices.h"
+#include "hotplug.h"
 #include "log.h"
 #include "vfio_pci.h"
 #include "vfio_priv.h"
@@ -17,6 +18,7 @@ struct devtab {
 	enum irq_path path;	/* --irq-path, for devices added without one */
 	enum vfio_backend backend;
 	bool confined;
+	struct hotplug *hp;	/* the guest's notification, or NULL */
 	struct vfio_assigned *dev[VMM_MAX_VFIO];
 	int nr;
 };
@@ -44,6 +46,13 @@ void devtab_free(struct devtab *t)
 		vfio_release(t->dev[i]);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
+}
+
+void devtab_set_hotplug(struct devtab *t, struct hotplug *hp)
+{
+	pthread_mutex_lock(&t->lock);
+	t->hp = hp;
+	pthread_mutex_unlock(&t->lock);
 }
 
 void devtab_set_confined(struct devtab *t)
@@ -153,19 +162,25 @@ int devtab_attach(struct devtab *t, const char *bdf, int path, char *err, size_t
 		goto out;
 	}
 	t->dev[t->nr++] = a;
-	log_info("%s: added at run time as 00:%02x.0", norm, a->pdev.devfn >> 3);
+	log_info("%s: added at run time as 00:%02x.0%s", norm, a->pdev.devfn >> 3,
+		 t->hp ? "; the guest is told to check the slot" : "");
+	hotplug_announce(t->hp, a->pdev.devfn >> 3);
 	ret = 0;
 out:
 	pthread_mutex_unlock(&t->lock);
 	return ret;
 }
 
-int devtab_detach(struct devtab *t, const char *bdf, char *err, size_t errlen)
+int devtab_detach(struct devtab *t, const char *bdf, unsigned int timeout_ms, bool *ejected,
+		  char *err, size_t errlen)
 {
 	struct vfio_assigned *a;
+	struct hotplug *hp;
+	unsigned int slot;
 	char norm[16];
 	int i;
 
+	*ejected = false;
 	if (cli_parse_bdf(bdf, norm)) {
 		snprintf(err, errlen, "'%.32s' is not a PCI address; give DDDD:BB:DD.F or BB:DD.F",
 			 bdf);
@@ -179,12 +194,31 @@ int devtab_detach(struct devtab *t, const char *bdf, char *err, size_t errlen)
 			 norm);
 		return -ENOENT;
 	}
+	a = t->dev[i];
+	hp = t->hp;
+	slot = a->pdev.devfn >> 3;
+	pthread_mutex_unlock(&t->lock);
+	/*
+	 * Ask the guest first, without the table lock (stats go on).  Only
+	 * the control socket's thread removes entries, so @a stays.
+	 */
+	if (hp && !atomic_load(&a->dead)) {
+		log_info("%s: asking the guest to eject slot %u (waiting up to %u ms)", norm, slot,
+			 timeout_ms);
+		hotplug_request_eject(hp, slot);
+		*ejected = hotplug_wait_eject(hp, slot, timeout_ms);
+		if (*ejected)
+			log_info("%s: the guest ejected it", norm);
+	}
+	if (!*ejected && !atomic_load(&a->dead))
+		log_warn("%s: %s; detaching it by force: its driver sees the device vanish", norm,
+			 hp ? "the guest did not eject it in time" : "no guest notification");
+	pthread_mutex_lock(&t->lock);
+	i = find(t, norm);
 	a = take(t, i);
 	pthread_mutex_unlock(&t->lock);
-	if (!atomic_load(&a->dead))
-		log_warn("%s: removed without telling the guest (forced: no hotplug notification yet); its driver sees the device vanish",
-			 norm);
 	vfio_release(a);
+	hotplug_forget(hp, slot);
 	log_info("%s: removed from the VM, reset and given back", norm);
 	return 0;
 }

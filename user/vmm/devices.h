@@ -63,11 +63,18 @@ int devtab_add(struct devtab *t, struct vfio_assigned *a);
  */
 int devtab_attach(struct devtab *t, const char *bdf, int path, char *err, size_t errlen);
 /*
- * Remove @bdf: taken out of the table, then everything its assignment set
- * up undone (vfio_release(): off the bus, BARs unmapped, interrupts torn
- * down, reset, closed, claim released).  0, or -errno with @err set.
+ * Remove @bdf.  With a hotplug notifier (devtab_set_hotplug()) the guest
+ * is first asked to eject the slot and given up to @timeout_ms to release
+ * it (*@ejected: it did); else, or then, the device is detached by force
+ * (logged).  Then it is taken out of the table and vfio_release() undoes
+ * everything (off the bus, BARs unmapped, interrupts torn down, reset,
+ * closed, claim released).  0, or -errno with @err set.
  */
-int devtab_detach(struct devtab *t, const char *bdf, char *err, size_t errlen);
+int devtab_detach(struct devtab *t, const char *bdf, unsigned int timeout_ms, bool *ejected,
+		  char *err, size_t errlen);
+struct hotplug;
+/* Tell the guest of additions and ask it before removals through @hp. */
+void devtab_set_hotplug(struct devtab *t, struct hotplug *hp);
 /* vibevmm is confined now: devtab_attach() refuses (it would open files). */
 void devtab_set_confined(struct devtab *t);
 /* Snapshot up to @max devices into @out, in assignment order: the count. */

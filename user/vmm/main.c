@@ -28,6 +28,7 @@
 #include "boot.h"
 #include "cli.h"
 #include "devices.h"
+#include "hotplug.h"
 #include "log.h"
 #include "seccomp.h"
 #include "signals.h"
@@ -62,11 +63,12 @@ static int api_add(void *ctx, const char *bdf, int path, char *err, size_t errle
 	return devtab_attach(c->devs, bdf, path, err, errlen);
 }
 
-static int api_remove(void *ctx, const char *bdf, char *err, size_t errlen)
+static int api_remove(void *ctx, const char *bdf, unsigned int timeout_ms, bool *ejected,
+		      char *err, size_t errlen)
 {
 	struct vmm_api_ctx *c = ctx;
 
-	return devtab_detach(c->devs, bdf, err, errlen);
+	return devtab_detach(c->devs, bdf, timeout_ms, ejected, err, errlen);
 }
 
 static const struct api_ops vmm_api_ops = { api_devices, api_shutdown, api_add, api_remove };
@@ -89,6 +91,7 @@ int main(int argc, char **argv)
 	char err[512];
 	struct vfio_assigned *vf;
 	struct api_server *api = NULL;
+	struct hotplug *hp = NULL;
 	struct vmm_api_ctx actx = { NULL, NULL };
 	struct vm *vm;
 	int ret, n;
@@ -125,11 +128,16 @@ int main(int argc, char **argv)
 	if (!vm)
 		goto out_api;
 	actx.vm = vm;
+	/* the registers behind the DSDT's hotplug slots and GPE: always there */
+	hp = hotplug_new(vm);
+	if (!hp)
+		goto out;
 	actx.devs = devtab_new(vm, cfg.irq_path, cfg.vfio_backend);
 	if (!actx.devs) {
 		log_err("out of memory");
 		goto out;
 	}
+	devtab_set_hotplug(actx.devs, hp);
 	for (n = 0; n < cfg.nr_vfio; n++) {
 		ret = setup_stopped();
 		if (ret)
@@ -173,6 +181,7 @@ out:
 	api = NULL;
 	devtab_free(actx.devs);
 	actx.devs = NULL;
+	hotplug_free(hp);
 	vm_destroy(vm);
 out_api:
 	api_server_close(api);

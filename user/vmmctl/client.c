@@ -20,7 +20,7 @@ static const struct {
 	{ "stats", 0, 0, "stats" },
 	{ "shutdown", 0, 0, "shutdown" },
 	{ "add-device", 1, 2, "add-device BDF [IRQ_PATH]" },
-	{ "remove-device", 1, 1, "remove-device BDF" },
+	{ "remove-device", 1, 2, "remove-device BDF [TIMEOUT_MS]" },
 };
 
 char *vmmctl_request(int argc, char **argv, char *err, size_t errlen)
@@ -53,14 +53,26 @@ char *vmmctl_request(int argc, char **argv, char *err, size_t errlen)
 			goto out;
 		}
 		json_object_object_add(args, "bdf", json_object_new_string(argv[1]));
-		if (n > 1)
+		if (n > 1 && !strcmp(argv[0], "add-device")) {
 			json_object_object_add(args, "irq_path", json_object_new_string(argv[2]));
+		} else if (n > 1) {
+			char *end;
+			long long ms = strtoll(argv[2], &end, 10);
+
+			if (!*argv[2] || *end || ms < 0) {
+				snprintf(err, errlen, "%s: timeout '%s' is not a number of milliseconds",
+					 argv[0], argv[2]);
+				goto out_err;
+			}
+			json_object_object_add(args, "timeout_ms", json_object_new_int64(ms));
+		}
 	}
 	s = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
 out:
-	json_object_put(req);
 	if (!s)
 		snprintf(err, errlen, "out of memory");
+out_err:
+	json_object_put(req);
 	return s;
 }
 
@@ -228,6 +240,10 @@ int vmmctl_print(FILE *f, const char *cmd, json_object *result, char *err, size_
 			"IRQ-PATH", "DECODE", "MSI-X VEC/UNM/WIRED/IRQFD", "MSI", "INTX");
 	} else if (!strcmp(cmd, "add-device")) {
 		fprintf(f, "%s: added\n", str(result, "bdf"));
+		return 0;
+	} else if (!strcmp(cmd, "remove-device")) {
+		fprintf(f, "%s\n", yes(result, "ejected") ? "ejected by the guest, removed" :
+			"removed by force (the guest did not eject it in time)");
 		return 0;
 	} else {
 		return 0;
