@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmm_hotplug_test: a lab VF added to and removed from a running vibevmm
+ * through its control socket (--api-socket, vibevmm-ctl), with the bench
+ * guest (user/guest) as the L2 payload.
+ *
+ * - 20 add/remove cycles of one VF, claimed through vfpost each time:
+ *   each add shows the VF attached in the guest's slot 1, each removal
+ *   gives it back (claim released, driver none again); vibevmm's open fds
+ *   and the host's vfio/vfpost lines in /proc/interrupts are as before;
+ *   then a new VM takes the VF and every completion arrives as an MSI-X
+ *   interrupt.
+ * - Confined (the default), add-device is refused with its line, and a VF
+ *   given with --vfio is removed (forced) and usable by a new VM.
+ * - With a Linux L2 guest (selftests/guest/vfio-guest.sh): the VF added
+ *   to the running guest is announced by ACPI hotplug, its nvme driver
+ *   binds and does I/O with MSI-X; remove-device asks the guest, which
+ *   ejects it (acpiphp, _EJ0) within the timeout, the VM keeps running,
+ *   and the VF is usable by a new VM.
+ *
+ * The bench guest does no ACPI, so it never answers an eject request:
+ * removals are forced (after a 0 or 300 ms wait); this tests the VMM
+ * side.  The guest side (acpiphp) needs an L2 Linux guest.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "lab.h"
+#include "vmm_run.h"
+
+#define OUT_LEN		4096
+#define CYCLES		20
+
+struct running {
+	pid_t pid;
+	char sock[128], log[512];
+};
+
+/*
+ * Start vibevmm on the bench guest with the control socket; its stdout is
+ * a pipe nobody reads, so the chattering guest soon blocks on it (idle).
+ */
+static int start_vmm(struct running *r, const char *args)
+{
+	char cmd[2048];
+	int pfd[2];
+
+	snprintf(r->sock, sizeof(r->sock), "/tmp/vmm-hotplug-%d.sock", (int)getpid());
+	snprintf(r->log, sizeof(r->log), "%s/selftests/vmm_hotplug.log", vmm_build_dir());
+	unlink(r->sock);
+	snprintf(cmd, sizeof(cmd),
+		 "exec %s/user/vibevmm --kernel %s/user/guest/bench-guest.bzImage --mem 64M "
+		 "--api-socket %s %s --cmdline 'guest.mode=chatter guest.count=100000000' 2>%s",
+		 vmm_build_dir(), vmm_build_dir(), r->sock, args, r->log);
+	if (pipe(pfd))
+		return -errno;
+	r->pid = fork();
+	if (r->pid < 0)
+		return -errno;
+	if (r->pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		close(pfd[0]);
+		close(pfd[1]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	/* pfd[0] stays open (and unread) in this process until it exits */
+	return 0;
+}
+
+/* vibevmm-ctl on @sock with @args; its output (stdout and stderr) into @out. */
+static int ctl_at(const char *sock, char *out, const char *args)
+{
+	return lab_sh_out(out, OUT_LEN, "%s/user/vibevmm-ctl -s %s %s 2>&1", vmm_build_dir(),
+			  sock, args);
+}
+
+static int ctl(const struct running *r, char *out, const char *args)
+{
+	return ctl_at(r->sock, out, args);
+}
+
+static bool wait_socket(const struct running *r, int secs)
+{
+	char out[OUT_LEN];
+	int i;
+
+	for (i = 0; i < secs * 10; i++) {
+		if (!ctl(r, out, "list-devices"))
+			return true;
+		if (waitpid(r->pid, NULL, WNOHANG) == r->pid)
+			return false;
+		usleep(100000);
+	}
+	return false;
+}
+
+static int stop_vmm(struct running *r)
+{
+	char out[OUT_LEN];
+	int st, i;
+
+	ctl(r, out, "shutdown");
+	for (i = 0; i < 300; i++) {
+		if (waitpid(r->pid, &st, WNOHANG) == r->pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(100000);
+	}
+	kill(r->pid, SIGKILL);
+	waitpid(r->pid, &st, 0);
+	return -1;
+}
+
+static int open_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Lines of /proc/interrupts that are VFIO's or vfpost's. */
+static int vfio_irq_lines(void)
+{
+	char out[OUT_LEN];
+
+	if (lab_sh_out(out, sizeof(out), "grep -cE 'vfio|vfpost' /proc/interrupts || true"))
+		return -1;
+	return atoi(out);
+}
+
+static void dump(const struct running *r)
+{
+	char out[OUT_LEN];
+
+	lab_sh_out(out, sizeof(out), "tail -n 30 %s | sed 's/^/# /'", r->log);
+	printf("# vibevmm log:\n%s", out);
+}
+
+/* A new VM takes @bdf and every completion arrives as an interrupt. */
+static void usable_by_new_vm(struct __test_metadata *_metadata, const char *bdf)
+{
+	char out[OUT_LEN];
+
+	ASSERT_EQ(0, lab_sh_out(out, sizeof(out),
+				"timeout 120 %s/user/vibevmm --kernel %s/user/guest/bench-guest.bzImage "
+				"--mem 64M --vfio %s --cmdline 'guest.mode=irq guest.count=20 "
+				"guest.irq_wait_us=1000000' 2>&1",
+				vmm_build_dir(), vmm_build_dir(), bdf)) TH_LOG("%s", out);
+	EXPECT_EQ(20, lab_value_of(out, "GUEST-BENCH: irq", "completions=")) TH_LOG("%s", out);
+	EXPECT_EQ(20, lab_value_of(out, "GUEST-BENCH: irq", "interrupts=")) TH_LOG("%s", out);
+}
+
+FIXTURE(vf) {
+	char bdf[1][LAB_BDF_LEN];
+};
+
+FIXTURE_SETUP(vf)
+{
+	ASSERT_EQ(0, lab_modprobe("kvm_amd"));
+	ASSERT_EQ(0, lab_modprobe("vfio-pci"));
+	ASSERT_EQ(0, lab_sh("insmod %s", lab_vfpost_ko()));
+	ASSERT_EQ(1, lab_vfs_up(1, self->bdf));
+	ASSERT_EQ(0, lab_bind(self->bdf[0], ""));	/* free: vibevmm claims it */
+}
+
+FIXTURE_TEARDOWN(vf)
+{
+	lab_bind(self->bdf[0], "");
+	lab_vfs_down();
+	lab_sh("rmmod vfpost");
+}
+
+TEST_F_TIMEOUT(vf, twenty_add_remove_cycles_leak_nothing, 600)
+{
+	char out[OUT_LEN], cmd[128], drv[64];
+	int fds0, irqs0, fds, irqs, i;
+	struct running r;
+
+	irqs0 = vfio_irq_lines();
+	ASSERT_EQ(0, start_vmm(&r, "--no-seccomp"));
+	ASSERT_TRUE(wait_socket(&r, 60)) { dump(&r); }
+	EXPECT_EQ(0, ctl(&r, out, "-j list-devices")) TH_LOG("%s", out);
+	EXPECT_STREQ("[]\n", out);
+	fds0 = open_fds(r.pid);
+	for (i = 0; i < CYCLES; i++) {
+		snprintf(cmd, sizeof(cmd), "add-device %s", self->bdf[0]);
+		ASSERT_EQ(0, ctl(&r, out, cmd)) { TH_LOG("cycle %d: %s", i, out); dump(&r); }
+		ASSERT_EQ(0, ctl(&r, out, "list-devices")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, " 00:01.0  attached  vfpost")) TH_LOG("cycle %d: %s", i, out);
+		ASSERT_EQ(0, lab_driver_of(self->bdf[0], drv, sizeof(drv)));
+		EXPECT_STREQ("vfpost", drv);	/* claimed */
+		/* a second add of the same VF: one error, nothing changed */
+		EXPECT_EQ(1, ctl(&r, out, cmd)) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "is already attached")) TH_LOG("%s", out);
+
+		/* the bench guest does not do ACPI: no time for an eject */
+		snprintf(cmd, sizeof(cmd), "remove-device %s 0", self->bdf[0]);
+		ASSERT_EQ(0, ctl(&r, out, cmd)) { TH_LOG("cycle %d: %s", i, out); dump(&r); }
+		EXPECT_NE(NULL, strstr(out, "removed by force")) TH_LOG("%s", out);
+		ASSERT_EQ(0, ctl(&r, out, "-j list-devices")) TH_LOG("%s", out);
+		EXPECT_STREQ("[]\n", out);
+		ASSERT_EQ(0, lab_driver_of(self->bdf[0], drv, sizeof(drv)));
+		EXPECT_STREQ("", drv) TH_LOG("cycle %d: the claim was not released", i);
+		fds = open_fds(r.pid);
+		irqs = vfio_irq_lines();
+		EXPECT_EQ(fds0, fds) TH_LOG("cycle %d: vibevmm has %d fds, had %d", i, fds, fds0);
+		EXPECT_EQ(irqs0, irqs) TH_LOG("cycle %d: %d vfio/vfpost irq lines, had %d", i,
+					      irqs, irqs0);
+	}
+	EXPECT_EQ(0, waitpid(r.pid, NULL, WNOHANG)) TH_LOG("vibevmm ended early");
+	EXPECT_EQ(0, stop_vmm(&r)) dump(&r);
+	usable_by_new_vm(_metadata, self->bdf[0]);
+}
+
+TEST_F_TIMEOUT(vf, confined_refuses_add_and_removes_by_force, 300)
+{
+	char out[OUT_LEN], cmd[160];
+	struct running r;
+
+	snprintf(cmd, sizeof(cmd), "--vfio %s", self->bdf[0]);
+	ASSERT_EQ(0, start_vmm(&r, cmd));
+	ASSERT_TRUE(wait_socket(&r, 60)) { dump(&r); }
+	ASSERT_EQ(0, ctl(&r, out, "list-devices")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, " 00:01.0  attached  vfpost")) TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), "remove-device %s 300", self->bdf[0]);
+	EXPECT_EQ(0, ctl(&r, out, cmd)) { TH_LOG("%s", out); dump(&r); }
+	EXPECT_NE(NULL, strstr(out, "removed by force")) TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), "add-device %s", self->bdf[0]);
+	EXPECT_EQ(1, ctl(&r, out, cmd)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "cannot add a device once vibevmm is confined")) TH_LOG("%s", out);
+	EXPECT_EQ(0, waitpid(r.pid, NULL, WNOHANG)) TH_LOG("vibevmm ended (seccomp?)");
+	EXPECT_EQ(0, stop_vmm(&r)) dump(&r);
+	usable_by_new_vm(_metadata, self->bdf[0]);
+}
+
+TEST_F_TIMEOUT(vf, linux_guest_binds_a_hot_added_vf_and_ejects_it, 1100)
+{
+	char out[OUT_LEN], cmd[160], args[1024], sock[128], initrd[600];
+	struct vmm v;
+
+	snprintf(initrd, sizeof(initrd), "%s/selftests/vmm_hotplug-initrd.cpio.gz", vmm_build_dir());
+	ASSERT_EQ(0, lab_sh("%s/scripts/mkinitrd-guest --modules nvme --script %s/selftests/guest/vfio-guest.sh -o %s >/dev/null",
+			    lab_root(), lab_root(), initrd));
+	snprintf(sock, sizeof(sock), "/tmp/vmm-hotplug-l2-%d.sock", (int)getpid());
+	unlink(sock);
+	/* the guest waits 60 s for one NVMe namespace, then I/O, then stays up */
+	snprintf(args, sizeof(args),
+		 "--no-seccomp --api-socket %s --initrd %s --cmdline 'quiet guest.script=vfio-guest.sh vfio.nvme=1 vfio.pause=0 vfio.alive=600'",
+		 sock, initrd);
+	ASSERT_EQ(0, vmm_start(&v, "hotplug-l2", args));
+	if (!wait_log(&v, "GUEST-INIT: up", 600)) {
+		dump_log(&v);
+		vmm_kill(&v);
+		ASSERT_TRUE(false) TH_LOG("the L2 guest never came up");
+	}
+	snprintf(cmd, sizeof(cmd), "add-device %s", self->bdf[0]);
+	EXPECT_EQ(0, ctl_at(sock, out, cmd)) TH_LOG("%s", out);
+	if (!wait_log(&v, "VFIO-COUNTS", 240)) {
+		dump_log(&v);
+		vmm_kill(&v);
+		ASSERT_TRUE(false) TH_LOG("the guest's nvme driver did not bind and do I/O");
+	}
+	EXPECT_TRUE(log_has(&v, "VFIO-IO-OK 0000:00:01.0"));
+	EXPECT_TRUE(log_has(&v, "VFIO-IRQ 0000:00:01.0 1 ")) TH_LOG("no I/O queue vector");
+	EXPECT_EQ(0, ctl_at(sock, out, "stats")) TH_LOG("%s", out);
+	TH_LOG("%s", out);
+	EXPECT_TRUE(wait_log(&v, "VFIO-ALIVE 1", 60));
+	snprintf(cmd, sizeof(cmd), "remove-device %s 120000", self->bdf[0]);
+	EXPECT_EQ(0, ctl_at(sock, out, cmd)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "ejected by the guest")) { TH_LOG("%s", out); dump_log(&v); }
+	EXPECT_TRUE(log_has(&v, "the guest ejected it"));
+	/* the VM keeps running without it */
+	EXPECT_TRUE(wait_log(&v, "VFIO-ALIVE 20", 120)) dump_log(&v);
+	EXPECT_FALSE(log_has(&v, "VFIO-GUEST-FAIL"));
+	EXPECT_EQ(0, ctl_at(sock, out, "shutdown")) TH_LOG("%s", out);
+	EXPECT_EQ(0, vmm_wait(&v, 120)) dump_log(&v);
+	usable_by_new_vm(_metadata, self->bdf[0]);
+}
+
+TEST_HARNESS_MAIN
