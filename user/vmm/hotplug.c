@@ -162,32 +162,29 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 		log_verbose("hotplug: the guest ejected slot mask 0x%08x", v);
 }
 
-/* Set @bit in PCIU or PCID and raise GPE 1; hp->lock held. */
+/* Set @slot in PCIU or PCID (a new event: its eject record goes), raise GPE 1. */
 static void signal_slot(struct hotplug *hp, uint32_t *reg, unsigned int slot)
 {
+	if (!hp || !SLOT_OK(slot))
+		return;
+	pthread_mutex_lock(&hp->lock);
+	hp->ejected &= ~(1u << slot);
 	*reg |= 1u << slot;
 	hp->gpe_sts |= GPE_BIT;
 	update_sci(hp);
+	pthread_mutex_unlock(&hp->lock);
 }
 
 void hotplug_announce(struct hotplug *hp, unsigned int slot)
 {
-	if (!hp || !SLOT_OK(slot))
-		return;
-	pthread_mutex_lock(&hp->lock);
-	hp->ejected &= ~(1u << slot);
-	signal_slot(hp, &hp->up, slot);
-	pthread_mutex_unlock(&hp->lock);
+	if (hp)
+		signal_slot(hp, &hp->up, slot);
 }
 
 void hotplug_request_eject(struct hotplug *hp, unsigned int slot)
 {
-	if (!hp || !SLOT_OK(slot))
-		return;
-	pthread_mutex_lock(&hp->lock);
-	hp->ejected &= ~(1u << slot);
-	signal_slot(hp, &hp->down, slot);
-	pthread_mutex_unlock(&hp->lock);
+	if (hp)
+		signal_slot(hp, &hp->down, slot);
 }
 
 bool hotplug_wait_eject(struct hotplug *hp, unsigned int slot, unsigned int timeout_ms)
