@@ -688,18 +688,31 @@ TEST_F(vfio, guest_flr_is_a_vfio_reset_with_msix_back_to_reset_state)
 	EXPECT_TRUE(fk_clean());
 }
 
-TEST_F(vfio, pm_state_writes_and_pm_reset)
+/*
+ * A VF with PCI Express (FLR capable) whose VFIO reset works or not,
+ * assigned on the vfio path; returns its PM capability's offset (0: none).
+ */
+static unsigned int assign_pcie_vf(struct __test_metadata *_metadata,
+				   struct vfio_assigned **a, bool no_reset)
 {
 	uint8_t ids[16], pos[16];
-	unsigned int pm;
 	int n;
 
 	fk_add_dev(VF, 12, "vfio-pci", true);
 	fk_add_pcie(0, true);
-	self->a = assign(VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
+	fk.dev[0].no_reset = no_reset;
+	*a = assign(VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
+	if (!*a)
+		return 0;
+	n = walk_caps(_metadata, *a, ids, pos);
+	return cap_pos(ids, pos, n, PCI_CAP_ID_PM);
+}
+
+TEST_F(vfio, pm_state_writes_and_pm_reset)
+{
+	unsigned int pm = assign_pcie_vf(_metadata, &self->a, false);
+
 	ASSERT_NE(NULL, self->a);
-	n = walk_caps(_metadata, self->a, ids, pos);
-	pm = cap_pos(ids, pos, n, PCI_CAP_ID_PM);
 	ASSERT_NE(0u, pm);
 	EXPECT_EQ(3u, ecam_read(self->a, pm + PCI_PM_PMC, 2) & PCI_PM_CAP_VER_MASK);
 	EXPECT_EQ(0u, ecam_read(self->a, pm + PCI_PM_CTRL, 2));	/* D0, soft reset */
@@ -722,19 +735,11 @@ TEST_F(vfio, pm_state_writes_and_pm_reset)
 
 TEST_F(vfio, no_vfio_reset_no_flr_and_no_soft_reset)
 {
-	uint8_t ids[16], pos[16];
-	unsigned int pm;
-	int n;
+	unsigned int pm = assign_pcie_vf(_metadata, &self->a, true);
 
-	fk_add_dev(VF, 12, "vfio-pci", true);
-	fk_add_pcie(0, true);
-	fk.dev[0].no_reset = true;
-	self->a = assign(VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
-	EXPECT_EQ(0u, ecam_read(self->a, PCIE_CAP + PCI_EXP_DEVCAP, 4) & PCI_EXP_DEVCAP_FLR);
-	n = walk_caps(_metadata, self->a, ids, pos);
-	pm = cap_pos(ids, pos, n, PCI_CAP_ID_PM);
 	ASSERT_NE(0u, pm);
+	EXPECT_EQ(0u, ecam_read(self->a, PCIE_CAP + PCI_EXP_DEVCAP, 4) & PCI_EXP_DEVCAP_FLR);
 	EXPECT_EQ((unsigned int)PCI_PM_CTRL_NO_SOFT_RESET, ecam_read(self->a, pm + PCI_PM_CTRL, 2));
 	guest_enable_bar0(self->a);
 	ecam_write(self->a, PCIE_CAP + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);

@@ -102,12 +102,15 @@ static bool range_free(const struct vcfg *c, unsigned int pos, unsigned int len)
 	return pos >= 0x40 && pos + len <= 256;
 }
 
-/* No two kept capabilities share a register. */
-static bool ranges_disjoint(const struct vcfg *c)
+/* Every kept capability ends by 0xff and no two share a register. */
+static bool ranges_valid(const struct vcfg *c)
 {
 	struct cap_range r[4];
 	int i, j, n = kept_ranges(c, r);
 
+	for (i = 0; i < n; i++)
+		if (r[i].pos + r[i].len > 256)
+			return false;
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++)
 			if (r[i].pos < r[j].pos + r[j].len && r[j].pos < r[i].pos + r[i].len)
@@ -164,11 +167,9 @@ static int init_caps(struct vcfg *c)
 			c->msi_size = c->msi_64 ? 14 : 10;
 			if (flags & PCI_MSI_FLAGS_MASKBIT)
 				c->msi_size += 10;
-			/* registers past 0xff would be extended space */
-			if (pos + c->msi_size > 256)
-				return -EINVAL;
 			keep = true;
 		} else if (id == PCI_CAP_ID_MSIX && !c->msix_cap) {
+			/* registers past 0xff would be extended space */
 			if (pos + PCI_CAP_MSIX_SIZEOF > 256)
 				return -EINVAL;
 			c->msix_cap = pos;
@@ -189,12 +190,8 @@ static int init_caps(struct vcfg *c)
 			/* an integrated endpoint's registers end there */
 			c->pcie_size = c->pcie_vers == 2 ? PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V2 :
 				       PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V1;
-			if (pos + c->pcie_size > 256)
-				return -EINVAL;
 			keep = true;
 		} else if (id == PCI_CAP_ID_PM && !c->pm_cap) {
-			if (pos + PCI_PM_SIZEOF > 256)
-				return -EINVAL;
 			c->pm_cap = pos;
 			keep = true;
 		} else if (nr_dropped < (int)sizeof(dropped)) {
@@ -204,8 +201,8 @@ static int init_caps(struct vcfg *c)
 			link_cap(c, pos, &prev);
 		pos = next;
 	}
-	/* one capability's registers would hide another's */
-	if (!ranges_disjoint(c))
+	/* past 0xff (extended space), or hiding another's registers */
+	if (!ranges_valid(c))
 		return -EINVAL;
 	if (!c->pm_cap) {
 		pos = pm_room(c, dropped, nr_dropped);
