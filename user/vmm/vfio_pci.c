@@ -399,7 +399,7 @@ static void cfg_msix(void *opaque, bool enabled, bool maskall)
 	vfio_irq_msix_ctrl(opaque, enabled, maskall);
 }
 
-static void reset_device(struct vfio_assigned *a, const char *when);
+static int device_reset(struct vfio_assigned *a);
 
 /*
  * The guest reset the function (FLR, PM D3hot -> D0): vcfg has put back its
@@ -412,9 +412,16 @@ static void cfg_reset(void *opaque)
 
 	pthread_mutex_lock(&a->lock);
 	if (!a->dead) {
+		int ret;
+
 		if (a->has_msix)
 			msix_reset(&a->msix);
-		reset_device(a, "the guest's request");
+		ret = device_reset(a);
+		if (ret)	/* the guest can ask again and again */
+			log_warn_rl("%s: reset asked by the guest failed: %s", a->bdf,
+				    strerror(-ret));
+		else
+			log_debug_rl("%s: reset asked by the guest", a->bdf);
 	}
 	pthread_mutex_unlock(&a->lock);
 }
@@ -475,12 +482,22 @@ static int open_vfio(struct vfio_assigned *a)
 	return 0;
 }
 
-static void reset_device(struct vfio_assigned *a, const char *when)
+/* VFIO_DEVICE_RESET: 0, -ENOTTY without reset support, or -errno. */
+static int device_reset(struct vfio_assigned *a)
 {
 	if (a->fd < 0 || !(a->info.flags & VFIO_DEVICE_FLAGS_RESET))
+		return -ENOTTY;
+	return vfio_host->ioctl(a->fd, VFIO_DEVICE_RESET, NULL) ? -errno : 0;
+}
+
+static void reset_device(struct vfio_assigned *a, const char *when)
+{
+	int ret = device_reset(a);
+
+	if (ret == -ENOTTY)
 		return;
-	if (vfio_host->ioctl(a->fd, VFIO_DEVICE_RESET, NULL))
-		log_warn("%s: reset at %s failed: %s", a->bdf, when, strerror(errno));
+	if (ret)
+		log_warn("%s: reset at %s failed: %s", a->bdf, when, strerror(-ret));
 	else
 		log_debug("%s: reset at %s", a->bdf, when);
 }
