@@ -299,7 +299,7 @@ FIXTURE_TEARDOWN(vf)
 }
 
 static void one_vf_io(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
-		      const char *name, const char *path)
+		      const char *name, const char *path, const char *guest_args)
 {
 	struct dev_counts d[1] = { 0 };
 	char extra[64];
@@ -307,17 +307,29 @@ static void one_vf_io(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
 	snprintf(d[0].bdf, sizeof(d[0].bdf), "%s", self->bdf[0]);
 	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
 	snprintf(extra, sizeof(extra), "--irq-path %s", path);
-	ASSERT_EQ(0, run_io_guest(_metadata, &self->v, name, d, 1, extra, "", false));
+	ASSERT_EQ(0, run_io_guest(_metadata, &self->v, name, d, 1, extra, guest_args, false));
 	ASSERT_TRUE(log_has(&self->v, "VFIO-GUEST-OK"));
 	ASSERT_TRUE(log_has(&self->v, "GUEST-SCRIPT: exit=0"));
 	check_counts(_metadata, &self->v, d, 1);
 }
 
-/* Plain vfio-pci, a VMM thread relays every interrupt with KVM_SIGNAL_MSI. */
+/*
+ * Plain vfio-pci, a VMM thread relays every interrupt with KVM_SIGNAL_MSI.
+ * Before its I/O the guest checks the capabilities it sees (MSI-X, PCI
+ * Express as an integrated endpoint offering FLR, PM in D0 with soft
+ * reset) and resets the VF by FLR: the I/O and the MSI-X counts after it
+ * show the controller and its vectors back.
+ */
 TEST_F_TIMEOUT(vf, relay_path, 900)
 {
-	one_vf_io(_metadata, self, "relay", "relay");
+	one_vf_io(_metadata, self, "relay", "relay", "vfio.flr=1");
 	EXPECT_TRUE(assigned_has(&self->v, self->bdf[0], "irq path relay,"));
+	ASSERT_TRUE(log_has(&self->v, "VFIO-CAPS "));
+	EXPECT_TRUE(log_has(&self->v, " msix")) TH_LOG("no MSI-X capability in the guest");
+	EXPECT_TRUE(log_has(&self->v, " pcie-type=9 flr=1"))
+		TH_LOG("no PCIe integrated endpoint with FLR in the guest");
+	EXPECT_TRUE(log_has(&self->v, " pm=D0 no-soft-reset=0")) TH_LOG("no PM capability");
+	EXPECT_TRUE(log_has(&self->v, "VFIO-FLR-OK ")) TH_LOG("the guest's FLR did not bring it back");
 }
 
 /* vfpost loaded, VF unbound: vibevmm claims it, uses vfpost, releases it. */

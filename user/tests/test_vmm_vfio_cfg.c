@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Config space emulation for assigned devices (user/vmm/vfio_cfg.c) over a
- * fake device: BAR sizing and relocation, command forwarding, ROM and
- * extended space hidden, capability list filtered to MSI and MSI-X, MSI and
- * MSI-X control virtualized, everything else passed through.
+ * fake device: BAR sizing and relocation, command forwarding, ROM shown or
+ * hidden, extended space hidden, capability list filtered to MSI, MSI-X,
+ * PCI Express and PM, all virtualized (FLR and PM reset included),
+ * everything else passed through.
  */
 #include <stdint.h>
 #include <string.h>
@@ -21,14 +22,16 @@ struct fake {
 	/* callbacks seen */
 	int maps, unmaps, last_bar;
 	uint64_t last_addr;
-	uint64_t bar_addr[VCFG_NR_BARS];
-	bool bar_on[VCFG_NR_BARS];
+	uint64_t bar_addr[VCFG_NR_BARS + 1];
+	bool bar_on[VCFG_NR_BARS + 1];
 	int msi_calls;
 	bool msi_en;
 	uint64_t msi_addr;
 	uint32_t msi_data;
 	int msix_calls;
 	bool msix_en, msix_mask;
+	int resets;
+	uint16_t cmd_at_reset;
 };
 
 static int fk_read(void *o, unsigned int off, void *buf, unsigned int len)
@@ -87,8 +90,16 @@ static void cb_msix(void *o, bool en, bool mask)
 	f->msix_mask = mask;
 }
 
+static void cb_reset(void *o)
+{
+	struct fake *f = o;
+
+	f->resets++;
+	memcpy(&f->cmd_at_reset, f->cfg + PCI_COMMAND, 2);
+}
+
 static const struct vcfg_backend be = { fk_read, fk_write };
-static const struct vcfg_ops ops = { cb_bar, cb_msi, cb_msix };
+static const struct vcfg_ops ops = { cb_bar, cb_msi, cb_msix, cb_reset };
 
 static void put16(struct fake *f, unsigned int off, uint16_t v)
 {
@@ -279,7 +290,7 @@ TEST_F(cfg, rom_and_extended_space_hidden)
 	EXPECT_EQ(0xffffffffu, vcfg_read(&self->c, VCFG_SIZE, 4));
 }
 
-TEST_F(cfg, capability_walk_lists_only_msi_and_msix)
+TEST_F(cfg, capability_walk_lists_pm_msi_pcie_msix)
 {
 	unsigned int pos, ids[8], n = 0;
 
@@ -288,23 +299,35 @@ TEST_F(cfg, capability_walk_lists_only_msi_and_msix)
 		ids[n++] = vcfg_read(&self->c, pos, 1);
 		pos = vcfg_read(&self->c, pos + 1, 1);
 	}
-	ASSERT_EQ(2u, n);
-	EXPECT_EQ((unsigned int)PCI_CAP_ID_MSI, ids[0]);
-	EXPECT_EQ((unsigned int)PCI_CAP_ID_MSIX, ids[1]);
-	EXPECT_EQ(0x50u, vcfg_read(&self->c, PCI_CAPABILITY_LIST, 1));
+	ASSERT_EQ(4u, n);
+	EXPECT_EQ((unsigned int)PCI_CAP_ID_PM, ids[0]);
+	EXPECT_EQ((unsigned int)PCI_CAP_ID_MSI, ids[1]);
+	EXPECT_EQ((unsigned int)PCI_CAP_ID_EXP, ids[2]);
+	EXPECT_EQ((unsigned int)PCI_CAP_ID_MSIX, ids[3]);
+	EXPECT_EQ(0x40u, vcfg_read(&self->c, PCI_CAPABILITY_LIST, 1));
 }
 
-TEST(cfg_no_caps_clears_status_bit)
+/* Without any capability kept, an emulated PM one over a hidden one. */
+TEST(cfg_no_caps_but_an_emulated_pm)
 {
 	struct fake f;
 	struct vcfg c;
 
 	fake_init(&f);
-	f.cfg[0x50] = 0x09;	/* vendor-specific instead of MSI */
+	f.cfg[0x40] = 0x09;	/* vendor-specific instead of PM */
+	f.cfg[0x50] = 0x09;	/* instead of MSI */
+	f.cfg[0x70] = 0x09;	/* instead of PCI Express */
 	f.cfg[0x80] = 0x09;	/* and instead of MSI-X */
 	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
-	EXPECT_EQ(0u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
-	EXPECT_EQ(0u, vcfg_read(&c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	EXPECT_EQ(0x40u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
+	EXPECT_EQ((unsigned int)PCI_CAP_ID_PM, vcfg_read(&c, 0x40, 1));
+	EXPECT_EQ(0u, vcfg_read(&c, 0x41, 1));
+	EXPECT_NE(0u, vcfg_read(&c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	/* no list at all: PM in the highest free slot */
+	f.cfg[PCI_STATUS] = 0;
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0xf8u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
+	EXPECT_NE(0u, vcfg_read(&c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
 }
 
 TEST(cfg_capability_loop_terminates)
@@ -315,9 +338,88 @@ TEST(cfg_capability_loop_terminates)
 	fake_init(&f);
 	f.cfg[0x81] = 0x40;	/* MSI-X points back to PM: a loop */
 	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
-	EXPECT_EQ(0x50u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
-	EXPECT_EQ(0x80u, vcfg_read(&c, 0x51, 1));
+	EXPECT_EQ(0x40u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
+	EXPECT_EQ(0x50u, vcfg_read(&c, 0x41, 1));
+	EXPECT_EQ(0x70u, vcfg_read(&c, 0x51, 1));
+	EXPECT_EQ(0x80u, vcfg_read(&c, 0x71, 1));
 	EXPECT_EQ(0u, vcfg_read(&c, 0x81, 1));
+}
+
+TEST_F(cfg, pcie_flr_resets_the_emulated_state_then_the_owner)
+{
+	uint32_t devcap = 0x00008001u | PCI_EXP_DEVCAP_FLR;
+
+	put16(&self->f, 0x72, 1 | PCI_EXP_TYPE_ENDPOINT << 4);	/* v1: 12 bytes */
+	memcpy(self->f.cfg + 0x74, &devcap, 4);
+	ASSERT_EQ(0, vcfg_init(&self->c, &be, &self->f, &ops, &self->f, sizes, false));
+	EXPECT_EQ(1u | PCI_EXP_TYPE_RC_END << 4, vcfg_read(&self->c, 0x72, 2));
+	/* not resettable: no FLR shown, none done */
+	EXPECT_EQ(0u, vcfg_read(&self->c, 0x74, 4) & PCI_EXP_DEVCAP_FLR);
+	vcfg_write(&self->c, 0x78, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_EQ(0, self->f.resets);
+	vcfg_set_resettable(&self->c, true);
+	EXPECT_EQ(devcap, vcfg_read(&self->c, 0x74, 4));
+	/* decoding, MSI and MSI-X on; then FLR */
+	vcfg_write(&self->c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
+	vcfg_write(&self->c, 0x54, 4, 0xfee00000);
+	vcfg_write(&self->c, 0x52, 2, PCI_MSI_FLAGS_ENABLE);
+	vcfg_write(&self->c, 0x82, 2, PCI_MSIX_FLAGS_ENABLE);
+	ASSERT_TRUE(self->f.msi_en && self->f.msix_en);
+	vcfg_write(&self->c, 0x78, 2, 0x2810 | PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_EQ(1, self->f.resets);
+	EXPECT_EQ(0x2810, self->f.cfg[0x78] | self->f.cfg[0x79] << 8);	/* FLR bit kept back */
+	EXPECT_EQ(0, self->f.cmd_at_reset & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO));
+	EXPECT_FALSE(self->f.msi_en);
+	EXPECT_FALSE(self->f.msix_en);
+	EXPECT_FALSE(self->f.bar_on[0] || self->f.bar_on[2] || self->f.bar_on[3]);
+	EXPECT_EQ(0u, vcfg_read(&self->c, 0x54, 4));
+	EXPECT_EQ(0u, vcfg_read(&self->c, 0x78, 2) & PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_EQ(1u, vcfg_read(&self->c, 0x82, 2));	/* table size only */
+	/* a v2 capability runs into MSI-X at 0x80 here: refused */
+	put16(&self->f, 0x72, 2 | PCI_EXP_TYPE_ENDPOINT << 4);
+	EXPECT_EQ(-EINVAL, vcfg_init(&self->c, &be, &self->f, &ops, &self->f, sizes, false));
+}
+
+TEST_F(cfg, pm_d3hot_to_d0_resets_unless_no_soft_reset)
+{
+	EXPECT_EQ((unsigned int)PCI_PM_CTRL_NO_SOFT_RESET, vcfg_read(&self->c, 0x44, 2));
+	vcfg_write(&self->c, 0x44, 2, 3);
+	EXPECT_EQ(3u | PCI_PM_CTRL_NO_SOFT_RESET, vcfg_read(&self->c, 0x44, 2));
+	vcfg_write(&self->c, 0x44, 2, 0);
+	EXPECT_EQ(0, self->f.resets);
+	vcfg_set_resettable(&self->c, true);
+	EXPECT_EQ(0u, vcfg_read(&self->c, 0x44, 2));
+	vcfg_write(&self->c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	vcfg_write(&self->c, 0x44, 2, 2);	/* D2: not offered */
+	EXPECT_EQ(0u, vcfg_read(&self->c, 0x44, 2));
+	vcfg_write(&self->c, 0x44, 1, 3);
+	EXPECT_EQ(0, self->f.resets);
+	vcfg_write(&self->c, 0x44, 1, 0);
+	EXPECT_EQ(1, self->f.resets);
+	EXPECT_EQ(0u, vcfg_read(&self->c, PCI_COMMAND, 2));
+	EXPECT_FALSE(self->f.writes && self->f.last_off == 0x44);	/* never forwarded */
+}
+
+TEST_F(cfg, rom_bar_sized_placed_and_decoding)
+{
+	EXPECT_EQ(-EINVAL, vcfg_set_rom(&self->c, 0x400, 0));	/* under 2 KiB */
+	EXPECT_EQ(-EINVAL, vcfg_set_rom(&self->c, 0x3000, 0));
+	ASSERT_EQ(0, vcfg_set_rom(&self->c, 0x10000, 0xfeb00000));
+	EXPECT_EQ(0xfeb00000u, vcfg_read(&self->c, PCI_ROM_ADDRESS, 4));
+	vcfg_write(&self->c, PCI_ROM_ADDRESS, 4, 0xfffff800);
+	EXPECT_EQ(0xffff0000u, vcfg_read(&self->c, PCI_ROM_ADDRESS, 4));
+	vcfg_write(&self->c, PCI_ROM_ADDRESS, 4, 0xfe800001);
+	EXPECT_EQ(0, self->f.maps);	/* memory decoding off */
+	vcfg_write(&self->c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	EXPECT_TRUE(self->f.bar_on[VCFG_ROM]);
+	EXPECT_EQ(0xfe800000u, self->f.bar_addr[VCFG_ROM]);
+	EXPECT_TRUE(vcfg_bar_decoding(&self->c, VCFG_ROM));
+	vcfg_write(&self->c, PCI_ROM_ADDRESS, 4, 0xfe900001);	/* moved */
+	EXPECT_EQ(0xfe900000u, self->f.bar_addr[VCFG_ROM]);
+	EXPECT_TRUE(self->f.bar_on[VCFG_ROM]);
+	vcfg_write(&self->c, PCI_ROM_ADDRESS, 4, 0xfe900000);	/* disabled */
+	EXPECT_FALSE(self->f.bar_on[VCFG_ROM]);
+	EXPECT_EQ(0xfeb00001u, *(uint32_t *)(self->f.cfg + PCI_ROM_ADDRESS));	/* never written */
 }
 
 TEST_F(cfg, msi_virtualized_single_vector)
@@ -409,10 +511,10 @@ TEST_F(cfg, other_writes_pass_through)
 	EXPECT_EQ(0xc0u, self->f.last_off);
 	EXPECT_EQ(1u, self->f.last_len);
 	EXPECT_EQ(0x12, self->f.cfg[0xc0]);
-	/* a filtered capability's body is the device's */
-	vcfg_write(&self->c, 0x74, 2, 0x1234);
+	/* bytes outside the kept capabilities are the device's */
+	vcfg_write(&self->c, 0x6c, 2, 0x1234);
 	EXPECT_EQ(2u, self->f.writes);
-	EXPECT_EQ(0x1234u, vcfg_read(&self->c, 0x74, 2));
+	EXPECT_EQ(0x1234u, vcfg_read(&self->c, 0x6c, 2));
 	/* cache line size kept locally */
 	vcfg_write(&self->c, PCI_CACHE_LINE_SIZE, 1, 0x10);
 	EXPECT_EQ(0x10u, vcfg_read(&self->c, PCI_CACHE_LINE_SIZE, 1));

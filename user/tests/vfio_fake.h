@@ -61,7 +61,11 @@ struct fk_dev {
 	bool cdev_open;		/* opened through its cdev (not its group) */
 	int attached_ioas;	/* 0: none */
 	uint8_t cfg[4096];
+	uint64_t bar2_size;	/* 0: only BAR0 */
+	uint64_t rom_size;	/* 0: no ROM region */
+	bool no_reset;		/* no VFIO_DEVICE_FLAGS_RESET */
 	unsigned int resets;
+	unsigned int msix_at_reset;	/* MSI-X vectors enabled at the last reset */
 	int maps_at_reset;	/* DMA maps issued by the first reset, -1: none yet */
 	/* MSI-X trigger eventfds as VFIO holds them; count enabled */
 	int msix_fd[FK_NR_VEC];
@@ -313,6 +317,13 @@ static int fk_region_info(struct fk_dev *d, struct vfio_region_info *ri)
 		ri->size = FK_BAR0_SIZE;
 		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
 			    VFIO_REGION_INFO_FLAG_MMAP;
+	} else if (ri->index == VFIO_PCI_BAR2_REGION_INDEX && d->bar2_size) {
+		ri->size = d->bar2_size;
+		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+			    VFIO_REGION_INFO_FLAG_MMAP;
+	} else if (ri->index == VFIO_PCI_ROM_REGION_INDEX) {
+		ri->size = d->rom_size;
+		ri->flags = d->rom_size ? VFIO_REGION_INFO_FLAG_READ : 0;
 	} else if (ri->index == VFIO_PCI_CONFIG_REGION_INDEX) {
 		ri->size = sizeof(d->cfg);
 		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
@@ -520,7 +531,8 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 		case VFIO_DEVICE_GET_INFO: {
 			struct vfio_device_info *info = arg;
 
-			info->flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+			info->flags = VFIO_DEVICE_FLAGS_PCI |
+				      (d->no_reset ? 0 : VFIO_DEVICE_FLAGS_RESET);
 			info->num_regions = VFIO_PCI_NUM_REGIONS;
 			info->num_irqs = VFIO_PCI_NUM_IRQS;
 			return 0;
@@ -532,6 +544,9 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 		case VFIO_DEVICE_SET_IRQS:
 			return fk_set_irqs(di, arg);
 		case VFIO_DEVICE_RESET:
+			if (d->no_reset)
+				return -ENOTTY;
+			d->msix_at_reset = d->msix_enabled;
 			if (!d->resets++)
 				d->maps_at_reset = fk.map_dma_calls + fk.ioas_map_calls;
 			return 0;
@@ -575,9 +590,22 @@ static ssize_t fk_rw(int fd, void *buf, size_t len, off_t off, bool write)
 		else
 			memcpy(buf, p, len);
 		ret = len;
-	} else if ((uint64_t)off + len <= FK_BAR0_SIZE) {
+	} else if ((uint64_t)off + len <= FK_BAR0_SIZE ||
+		   ((uint64_t)off >= FK_REGION(VFIO_PCI_BAR2_REGION_INDEX) &&
+		    (uint64_t)off + len <= FK_REGION(VFIO_PCI_BAR2_REGION_INDEX) +
+		    fk.dev[di].bar2_size)) {
 		if (!write)
 			memset(buf, 0, len);
+		ret = len;
+	} else if (!write && (uint64_t)off >= FK_REGION(VFIO_PCI_ROM_REGION_INDEX) &&
+		   (uint64_t)off + len <= FK_REGION(VFIO_PCI_ROM_REGION_INDEX) +
+		   fk.dev[di].rom_size) {
+		uint64_t at = off - FK_REGION(VFIO_PCI_ROM_REGION_INDEX);
+		size_t i;
+
+		for (i = 0; i < len; i++)	/* 55 aa, then the offset's low byte */
+			((uint8_t *)buf)[i] = at + i == 0 ? 0x55 : at + i == 1 ? 0xaa :
+					      (uint8_t)(at + i);
 		ret = len;
 	}
 out:

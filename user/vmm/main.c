@@ -5,7 +5,8 @@
  * Order: the command line, the boot files (kernel, initrd, --mem) and what
  * sysfs says of every --vfio device (vfio_precheck()) are checked before
  * any host side effect; then the VM, then the devices (claim, open,
- * reset, DMA mapping), then the guest is loaded, vibevmm confines itself
+ * reset), then the DMA mapping of guest RAM (after every device is
+ * reset), then the guest is loaded, vibevmm confines itself
  * (seccomp) and runs the VM.  A stop signal during setup is taken
  * between steps and undoes what was done.
  *
@@ -66,7 +67,7 @@ int main(int argc, char **argv)
 	if (boot_files_load(&cfg, &bf))
 		return 1;
 	for (n = 0; n < cfg.nr_vfio; n++)
-		if (vfio_precheck(cfg.vfio[n], cfg.irq_path)) {
+		if (vfio_precheck(cfg.vfio[n], cfg.irq_path, cfg.vfio_backend)) {
 			boot_files_free(&bf);
 			return 1;
 		}
@@ -80,12 +81,20 @@ int main(int argc, char **argv)
 		ret = setup_stopped();
 		if (ret)
 			goto out;
-		vf[n] = vfio_assign(vm, cfg.vfio[n], cfg.irq_path, cfg.vfio_backend);
+		vf[n] = vfio_assign(vm, cfg.vfio[n], cfg.irq_path, cfg.vfio_backend,
+				    &cfg.vfio_opts[n]);
 		if (!vf[n]) {
 			ret = 1;
 			goto out;
 		}
 	}
+	/* every device is reset: now guest RAM may be mapped for DMA */
+	ret = setup_stopped();
+	if (ret)
+		goto out;
+	ret = 1;
+	if (n && vfio_map_guest_ram(vf[0]))
+		goto out;
 	ret = setup_stopped();
 	if (ret)
 		goto out;

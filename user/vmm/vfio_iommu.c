@@ -12,10 +12,10 @@
  *             bound to the iommufd (VFIO_DEVICE_BIND_IOMMUFD) and attached
  *             to the IOAS (VFIO_DEVICE_ATTACH_IOMMUFD_PT).
  *
- * Either way guest RAM is pinned and mapped once (IOVA = GPA), after the
- * first device is open and reset (vfio_iommu_map_ram()).  Everything lives as long as a device uses it; the last
- * device closed closes the container or the iommufd (which drops the
- * mappings).
+ * Either way guest RAM is pinned and mapped once (IOVA = GPA), after every
+ * device is open and reset (vfio_iommu_map_ram()).  Everything lives as
+ * long as a device uses it; the last device closed closes the container or
+ * the iommufd (which drops the mappings).
  *
  * Devices are opened by the main thread and may be closed by their service
  * thread (removal while the VM runs): the state is under one mutex.
@@ -380,6 +380,15 @@ out:
  * The backend for the first device: iommufd if asked, or on auto where the
  * kernel has /dev/iommu and the device a cdev; else the container.
  */
+int vfio_iommu_precheck(const char *bdf, enum vfio_backend b)
+{
+	if (b != VFIO_BACKEND_IOMMUFD || vfio_host->exists("/dev/iommu"))
+		return 0;
+	log_err("%s: --vfio-backend iommufd: /dev/iommu does not exist: this kernel has no IOMMUFD (CONFIG_IOMMUFD, modprobe iommufd); use --vfio-backend container or auto",
+		bdf);
+	return -ENODEV;
+}
+
 static int choose_backend(const struct vfio_assigned *a)
 {
 	char name[32];
@@ -388,11 +397,8 @@ static int choose_backend(const struct vfio_assigned *a)
 	case VFIO_BACKEND_CONTAINER:
 		return VFIO_BACKEND_CONTAINER;
 	case VFIO_BACKEND_IOMMUFD:
-		if (!vfio_host->exists("/dev/iommu")) {
-			log_err("%s: --vfio-backend iommufd: /dev/iommu does not exist: this kernel has no IOMMUFD (CONFIG_IOMMUFD, modprobe iommufd); use --vfio-backend container or auto",
-				a->bdf);
+		if (vfio_iommu_precheck(a->bdf, a->backend))
 			return -ENODEV;
-		}
 		return VFIO_BACKEND_IOMMUFD;
 	case VFIO_BACKEND_AUTO:
 		break;

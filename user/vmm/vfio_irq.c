@@ -338,7 +338,7 @@ static uint64_t op_pba_read(void *opaque, unsigned int qword)
 		return 0;
 	switch (a->path) {
 	case IRQ_PATH_VFPOST:
-		if (vfio_host->pread(a->fd, &v, sizeof(v), a->bar[a->msix_bar].offset + a->msix_pba_off +
+		if (vfio_host->pread(a->fd, &v, sizeof(v), a->bar[a->msix_pba_bar].offset + a->msix_pba_off +
 			  8ull * qword) != sizeof(v))
 			v = 0;
 		return v;

@@ -242,6 +242,8 @@ static void bar_forward(struct vfio_assigned *a, int bar, uint64_t off, void *da
 	uint64_t pos = a->bar[bar].offset + off;
 	ssize_t n;
 
+	if (is_write && bar == VCFG_ROM)
+		return;		/* read-only */
 	if (off + len > a->bar[bar].size) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -259,10 +261,12 @@ static void bar_io(void *opaque, uint64_t off, void *data, unsigned int len, boo
 	struct vfio_assigned *a = ctx->a;
 	int bar = ctx->bar;
 
-	if (a->has_msix && bar == a->msix_bar) {
+	if (a->has_msix && (bar == a->msix_bar || bar == a->msix_pba_bar)) {
 		uint64_t t = a->msix_table_off, p = a->msix_pba_off;
-		bool in_table = off >= t && off < t + msix_table_size(&a->msix);
-		bool in_pba = off >= p && off < p + msix_pba_size(&a->msix);
+		bool in_table = bar == a->msix_bar && off >= t &&
+				off < t + msix_table_size(&a->msix);
+		bool in_pba = bar == a->msix_pba_bar && off >= p &&
+			      off < p + msix_pba_size(&a->msix);
 
 		if (in_table || in_pba) {
 			pthread_mutex_lock(&a->lock);
@@ -316,7 +320,7 @@ static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
 	if (a->has_msix && bar == a->msix_bar) {
 		trap[nr_trap++] = (struct bar_area){ a->msix_table_off, msix_table_size(&a->msix) };
 	}
-	if (a->has_msix && bar == (int)(a->cfg.msix_pba & PCI_MSIX_PBA_BIR))
+	if (a->has_msix && bar == a->msix_pba_bar)
 		trap[nr_trap++] = (struct bar_area){ a->msix_pba_off, msix_pba_size(&a->msix) };
 	n = vfio_bar_plan(mm, nr_mm, trap, nr_trap, sysconf(_SC_PAGESIZE), out,
 			  VFIO_MAX_AREAS * 3);
@@ -370,7 +374,7 @@ static void cfg_bar_map(void *opaque, int bar, uint64_t addr, bool on)
 	bar_unmap(a, bar);
 	if (!on)
 		return;
-	if (a->cfg.bar[bar].io) {
+	if (bar < VCFG_NR_BARS && a->cfg.bar[bar].io) {
 		if (vfio_host->register_pio(a->vm, addr, a->cfg.bar[bar].size, bar_io, bar_ctx(a, bar))) {
 			log_warn_rl("%s: BAR%d: cannot trap I/O ports at 0x%llx", a->bdf, bar,
 				    (unsigned long long)addr);
@@ -395,7 +399,34 @@ static void cfg_msix(void *opaque, bool enabled, bool maskall)
 	vfio_irq_msix_ctrl(opaque, enabled, maskall);
 }
 
-static const struct vcfg_ops cfg_ops = { cfg_bar_map, cfg_msi, cfg_msix };
+static int device_reset(struct vfio_assigned *a);
+
+/*
+ * The guest reset the function (FLR, PM D3hot -> D0): vcfg has put back its
+ * registers (decoding, MSI and MSI-X off: vectors detached, INTx back);
+ * the MSI-X table goes back to its reset state and the device is reset.
+ */
+static void cfg_reset(void *opaque)
+{
+	struct vfio_assigned *a = opaque;
+
+	pthread_mutex_lock(&a->lock);
+	if (!a->dead) {
+		int ret;
+
+		if (a->has_msix)
+			msix_reset(&a->msix);
+		ret = device_reset(a);
+		if (ret)	/* the guest can ask again and again */
+			log_warn_rl("%s: reset asked by the guest failed: %s", a->bdf,
+				    strerror(-ret));
+		else
+			log_debug_rl("%s: reset asked by the guest", a->bdf);
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
+static const struct vcfg_ops cfg_ops = { cfg_bar_map, cfg_msi, cfg_msix, cfg_reset };
 
 static uint32_t pci_cfg_read(struct pci_device *dev, unsigned int off, unsigned int len)
 {
@@ -419,7 +450,7 @@ static const struct pci_device_ops pci_ops = { pci_cfg_read, pci_cfg_write };
 /* Per-BAR handler contexts live beside the device. */
 struct vfio_assigned_full {
 	struct vfio_assigned a;
-	struct bar_ctx ctx[VCFG_NR_BARS];
+	struct bar_ctx ctx[VCFG_NR_BARS + 1];	/* [VCFG_ROM]: the ROM */
 };
 
 static struct bar_ctx *bar_ctx(struct vfio_assigned *a, int bar)
@@ -451,12 +482,22 @@ static int open_vfio(struct vfio_assigned *a)
 	return 0;
 }
 
-static void reset_device(struct vfio_assigned *a, const char *when)
+/* VFIO_DEVICE_RESET: 0, -ENOTTY without reset support, or -errno. */
+static int device_reset(struct vfio_assigned *a)
 {
 	if (a->fd < 0 || !(a->info.flags & VFIO_DEVICE_FLAGS_RESET))
+		return -ENOTTY;
+	return vfio_host->ioctl(a->fd, VFIO_DEVICE_RESET, NULL) ? -errno : 0;
+}
+
+static void reset_device(struct vfio_assigned *a, const char *when)
+{
+	int ret = device_reset(a);
+
+	if (ret == -ENOTTY)
 		return;
-	if (vfio_host->ioctl(a->fd, VFIO_DEVICE_RESET, NULL))
-		log_warn("%s: reset at %s failed: %s", a->bdf, when, strerror(errno));
+	if (ret)
+		log_warn("%s: reset at %s failed: %s", a->bdf, when, strerror(-ret));
 	else
 		log_debug("%s: reset at %s", a->bdf, when);
 }
@@ -565,7 +606,7 @@ static void close_device(struct vfio_assigned *a, bool reset)
 		pci_bus_remove(vfio_host->pci_bus(a->vm), &a->pdev);
 		a->on_bus = false;
 	}
-	for (i = 0; i < VCFG_NR_BARS; i++)
+	for (i = 0; i <= VCFG_ROM; i++)
 		bar_unmap(a, i);
 	pthread_mutex_lock(&a->lock);
 	vfio_irq_teardown(a);
@@ -612,7 +653,7 @@ static void destroy(struct vfio_assigned *a)
 	free(a);
 }
 
-int vfio_precheck(const char *bdf, enum irq_path path)
+int vfio_precheck(const char *bdf, enum irq_path path, enum vfio_backend backend)
 {
 	struct vfio_facts f;
 	char drv[64], err[512];
@@ -630,7 +671,7 @@ int vfio_precheck(const char *bdf, enum irq_path path)
 		log_err("%s: %s", bdf, err);
 		return -1;
 	}
-	return 0;
+	return vfio_iommu_precheck(bdf, backend) ? -1 : 0;
 }
 
 static int acquire(struct vfio_assigned *a, enum irq_path path)
@@ -669,6 +710,39 @@ static int acquire(struct vfio_assigned *a, enum irq_path path)
 	}
 	a->path = p;
 	return 0;
+}
+
+/*
+ * The ROM BAR, read-only and trapped (never mmapped), unless hidden or
+ * absent; placed in the 32-bit window, disabled, as firmware would.
+ */
+static int setup_rom(struct vfio_assigned *a)
+{
+	struct vfio_region *r = &a->bar[VCFG_ROM];
+	uint64_t gpa;
+	int ret;
+
+	if (a->rom_off || a->info.num_regions <= VFIO_PCI_ROM_REGION_INDEX)
+		return 0;
+	ret = region_info(a, VFIO_PCI_ROM_REGION_INDEX, r);
+	if (ret || !r->size || !(r->flags & VFIO_REGION_INFO_FLAG_READ)) {
+		memset(r, 0, sizeof(*r));
+		return 0;	/* no ROM */
+	}
+	r->nr_mmap = 0;
+	if (vcfg_set_rom(&a->cfg, r->size, 0)) {
+		log_warn("%s: ROM of %llu bytes is not a power of two from 2 KiB to 2 GiB; hidden",
+			 a->bdf, (unsigned long long)r->size);
+		memset(r, 0, sizeof(*r));
+		return 0;
+	}
+	ret = pci_alloc_bar(vfio_host->pci_bus(a->vm), r->size, false, &gpa);
+	if (ret) {
+		log_err("%s: no room for its %llu-byte ROM in the guest's PCI window; hide it with --vfio %s,rom=off",
+			a->bdf, (unsigned long long)r->size, a->bdf);
+		return ret;
+	}
+	return vcfg_set_rom(&a->cfg, r->size, gpa);
 }
 
 static int setup_bars(struct vfio_assigned *a)
@@ -720,7 +794,15 @@ static int setup_bars(struct vfio_assigned *a)
 		}
 		vcfg_set_bar_addr(&a->cfg, i, gpa);
 	}
-	return 0;
+	vcfg_set_resettable(&a->cfg, a->info.flags & VFIO_DEVICE_FLAGS_RESET);
+	return setup_rom(a);
+}
+
+static bool msix_in_bar(const struct vfio_assigned *a, int bar, uint32_t off, unsigned int len)
+{
+	const struct vcfg_bar *b = &a->cfg.bar[bar];
+
+	return b->size && !b->io && !b->upper && off + (uint64_t)len <= b->size;
 }
 
 static int setup_msix(struct vfio_assigned *a)
@@ -731,14 +813,17 @@ static int setup_msix(struct vfio_assigned *a)
 	if (!vcfg_msix_table(&a->cfg, &a->msix_bar, &a->msix_table_off, &nr))
 		return 0;
 	vcfg_msix_pba(&a->cfg, &pba_bar, &a->msix_pba_off);
-	if (pba_bar != a->msix_bar || !a->cfg.bar[a->msix_bar].size) {
-		/* The table and PBA must be in the same BAR here. */
-		log_err("%s: MSI-X table and PBA in different BARs are not supported", a->bdf);
-		return -ENOTSUP;
-	}
 	ret = msix_init(&a->msix, nr, &vfio_msix_ops, a);
 	if (ret)
 		return ret;
+	/* table and PBA each inside a memory BAR (the same one or not) */
+	if (!msix_in_bar(a, a->msix_bar, a->msix_table_off, msix_table_size(&a->msix)) ||
+	    !msix_in_bar(a, pba_bar, a->msix_pba_off, msix_pba_size(&a->msix))) {
+		log_err("%s: MSI-X table (BAR%d+0x%x) or PBA (BAR%d+0x%x) lies outside its memory BAR",
+			a->bdf, a->msix_bar, a->msix_table_off, pba_bar, a->msix_pba_off);
+		return -ENOTSUP;
+	}
+	a->msix_pba_bar = pba_bar;
 	if (a->info.num_irqs > VFIO_PCI_MSIX_IRQ_INDEX) {
 		struct vfio_irq_info irq = { .argsz = sizeof(irq),
 					     .index = VFIO_PCI_MSIX_IRQ_INDEX };
@@ -758,7 +843,7 @@ static int setup_msix(struct vfio_assigned *a)
 }
 
 struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path,
-				  enum vfio_backend backend)
+				  enum vfio_backend backend, const struct vfio_dev_opts *opts)
 {
 	struct vfio_assigned_full *full = calloc(1, sizeof(*full));
 	struct vfio_assigned *a = &full->a;
@@ -768,12 +853,13 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 		log_err("%s: out of memory", bdf);
 		return NULL;
 	}
-	for (i = 0; i < VCFG_NR_BARS; i++) {
+	for (i = 0; i <= VCFG_ROM; i++) {
 		full->ctx[i].a = a;
 		full->ctx[i].bar = i;
 	}
 	a->vm = vm;
 	a->backend = backend;
+	a->rom_off = opts && opts->rom_off;
 	snprintf(a->bdf, sizeof(a->bdf), "%s", bdf);
 	a->group = a->fd = -1;
 	a->epfd = a->stop_efd = a->req_efd = -1;
@@ -784,13 +870,10 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 	if (acquire(a, path) || open_vfio(a))
 		goto fail;
 	/*
-	 * Reset before guest RAM is mapped: no DMA the device had in flight
-	 * may reach it.  (A later device joins a container or IOAS that is
-	 * already mapped: its reset comes right after its open.)
+	 * Reset before guest RAM is mapped (vfio_map_guest_ram(), after the
+	 * last device): no DMA a device had in flight may reach it.
 	 */
 	reset_device(a, "start");
-	if (vfio_iommu_map_ram(a))
-		goto fail;
 	if (a->info.num_irqs > VFIO_PCI_INTX_IRQ_INDEX && !a->is_vf) {
 		struct vfio_irq_info irq = { .argsz = sizeof(irq),
 					     .index = VFIO_PCI_INTX_IRQ_INDEX };
@@ -827,6 +910,11 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 fail:
 	destroy(a);
 	return NULL;
+}
+
+int vfio_map_guest_ram(struct vfio_assigned *a)
+{
+	return vfio_iommu_map_ram(a);
 }
 
 void vfio_release(struct vfio_assigned *a)

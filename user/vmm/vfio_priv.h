@@ -68,7 +68,7 @@ struct vfpost;
 
 struct vfio_assigned {
 	struct vm *vm;
-	char bdf[16];
+	char bdf[VMM_BDF_LEN];
 	enum irq_path path;
 	bool is_vf;
 	bool vfpost_loaded;	/* /sys/module/vfpost at assignment */
@@ -81,19 +81,20 @@ struct vfio_assigned {
 	int fd;			/* the VFIO device, -1 */
 	struct vfio_device_info info;
 	struct vfio_region cfg_region;
-	struct vfio_region bar[VCFG_NR_BARS];
+	struct vfio_region bar[VCFG_NR_BARS + 1];	/* [VCFG_ROM]: the ROM */
+	bool rom_off;		/* --vfio BDF,rom=off: ROM BAR hidden */
 
 	struct pci_device pdev;
 	bool on_bus;
 	struct vcfg cfg;
-	struct vfio_bar_state bars[VCFG_NR_BARS];
+	struct vfio_bar_state bars[VCFG_NR_BARS + 1];
 
 	pthread_mutex_t lock;
 	atomic_bool dead;	/* see Locking above */
 
 	/* MSI-X */
 	bool has_msix;
-	int msix_bar;
+	int msix_bar, msix_pba_bar;	/* may differ */
 	uint32_t msix_table_off, msix_pba_off;
 	struct msix msix;
 	struct vfio_vector *vec;
@@ -128,6 +129,8 @@ void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len
 bool vfio_is_vfio_device(const char *bdf, const char *driver);
 int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
 		  unsigned int start, unsigned int count, const int32_t *fds);
+/* Whether vfio_iommu.c can serve --vfio-backend @b here; one line if not. */
+int vfio_iommu_precheck(const char *bdf, enum vfio_backend b);
 void vfio_detach(struct vfio_assigned *a, const char *why);
 
 /* vfio_iommu.c: the container and groups shared by all devices */
@@ -141,7 +144,7 @@ void vfio_detach(struct vfio_assigned *a, const char *why);
 int vfio_iommu_open_device(struct vfio_assigned *a);
 /*
  * DMA-map all guest RAM (IOVA = GPA) into the VM's container or IOAS if no
- * device did yet: called once @a is open and reset.  0 or -errno after one
+ * device did yet: called once every device is open and reset.  0 or -errno after one
  * log line; a partial mapping goes with the container or iommufd when
  * vfio_iommu_close_device() closes the last device.
  */
