@@ -225,21 +225,45 @@ static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
  *
  * - the iommufd ops (6.2; mandatory for a physical device from 6.6 when
  *   CONFIG_IOMMUFD is set; without it the helpers are typed NULL macros,
- *   which is what the core expects then), and their PASID variants (6.15),
- *   VFPOST_HAVE_VFIO_IOMMUFD_OPS and VFPOST_HAVE_VFIO_PASID_OPS;
+ *   which is what the core expects then), detach_ioas among them only from
+ *   6.6, and their PASID variants (6.15): VFPOST_HAVE_VFIO_IOMMUFD_OPS,
+ *   VFPOST_HAVE_VFIO_DETACH_IOAS and VFPOST_HAVE_VFIO_PASID_OPS;
  * - get_region_info_caps (6.19): the core answers VFIO_DEVICE_GET_REGION_INFO
  *   itself and fails it with -EINVAL when the driver lacks the op
  *   (VFPOST_HAVE_VFIO_GET_REGION_INFO_CAPS);
- * - match_token_uuid (6.17): the VF token check of a cdev bind; without the
- *   op the core refuses any bind that passes a token
- *   (VFPOST_HAVE_VFIO_MATCH_TOKEN_UUID).
+ * - match_token_uuid (6.17): vfio_pci_core_match(), vfpost's .match, calls
+ *   it without a NULL check, so a driver without it oopses on every open of
+ *   the device through its group (VFPOST_HAVE_VFIO_MATCH_TOKEN_UUID).
+ *
+ * A member probe that missed (a declaration rewrapped upstream) would ship
+ * a module that oopses or fails every VMM, so Kbuild also finds the helper
+ * each member is set to, and the build stops if the two disagree.
  */
+#if defined(VFPOST_HAVE_VFIO_IOMMUFD_OPS) != \
+	defined(VFPOST_HAVE_IOMMUFD_PHYSICAL_BIND) || \
+	defined(VFPOST_HAVE_VFIO_DETACH_IOAS) != \
+	defined(VFPOST_HAVE_IOMMUFD_PHYSICAL_DETACH) || \
+	defined(VFPOST_HAVE_VFIO_PASID_OPS) != \
+	defined(VFPOST_HAVE_IOMMUFD_PHYSICAL_PASID) || \
+	defined(VFPOST_HAVE_VFIO_GET_REGION_INFO_CAPS) != \
+	defined(VFPOST_HAVE_PCI_GET_REGION_INFO) || \
+	defined(VFPOST_HAVE_VFIO_MATCH_TOKEN_UUID) != \
+	defined(VFPOST_HAVE_PCI_MATCH_TOKEN_UUID)
+#error "kmod/Kbuild: a vfio_device_ops member and its helper probe disagree"
+#endif
+
 #ifdef VFPOST_HAVE_VFIO_IOMMUFD_OPS
+#ifdef VFPOST_HAVE_VFIO_DETACH_IOAS
+#define VFPOST_DETACH_IOAS_OP \
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#else
+#define VFPOST_DETACH_IOAS_OP
+#endif
 #define VFPOST_IOMMUFD_OPS					\
 	.bind_iommufd	= vfio_iommufd_physical_bind,		\
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,		\
 	.attach_ioas	= vfio_iommufd_physical_attach_ioas,	\
-	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+	VFPOST_DETACH_IOAS_OP
 #else
 #define VFPOST_IOMMUFD_OPS
 #endif

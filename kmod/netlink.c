@@ -80,10 +80,6 @@ static const struct nla_policy vfpost_status_policy[VFPOST_A_MAX + 1] = {
 
 static struct genl_family vfpost_family;
 
-/* Protects vfpost_registered; taken inside the registry lock. */
-static DEFINE_MUTEX(vfpost_nl_lock);
-static bool vfpost_registered;
-
 /* The BDF attribute of a request as a registry key, or -errno + extack. */
 static int vfpost_nl_key(struct genl_info *info, u64 *key)
 {
@@ -525,23 +521,23 @@ static struct genl_family vfpost_family __ro_after_init = {
 };
 
 /*
- * Called with the registry lock held.  Never blocks on listeners: the
+ * The registry's listener: called with the registry lock held, only while
+ * the family is registered (installed after genl_register_family(), removed
+ * before genl_unregister_family()).  Never blocks on listeners: the
  * broadcast drops the message for a socket whose buffer is full (that
  * listener then reads ENOBUFS and sees a sequence gap).
  */
-void vfpost_netlink_event(const struct vfpost_event_info *ev)
+static void vfpost_netlink_event(const struct vfpost_event_info *ev)
 {
 	struct sk_buff *skb;
 	void *hdr;
 
-	mutex_lock(&vfpost_nl_lock);
-	if (!vfpost_registered ||
-	    !genl_has_listeners(&vfpost_family, &init_net,
+	if (!genl_has_listeners(&vfpost_family, &init_net,
 				VFPOST_MCGRP_LIFECYCLE_ID))
-		goto unlock;
+		return;
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
-		goto unlock;
+		return;
 	hdr = genlmsg_put(skb, 0, 0, &vfpost_family, 0, VFPOST_CMD_EVENT);
 	if (!hdr)
 		goto err;
@@ -568,11 +564,9 @@ void vfpost_netlink_event(const struct vfpost_event_info *ev)
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast(&vfpost_family, skb, 0, VFPOST_MCGRP_LIFECYCLE_ID,
 			  GFP_KERNEL);
-	goto unlock;
+	return;
 err:
 	nlmsg_free(skb);
-unlock:
-	mutex_unlock(&vfpost_nl_lock);
 }
 
 int vfpost_netlink_init(void)
@@ -582,16 +576,12 @@ int vfpost_netlink_init(void)
 	ret = genl_register_family(&vfpost_family);
 	if (ret)
 		return ret;
-	mutex_lock(&vfpost_nl_lock);
-	vfpost_registered = true;
-	mutex_unlock(&vfpost_nl_lock);
+	vfpost_registry_set_listener(vfpost_netlink_event);
 	return 0;
 }
 
 void vfpost_netlink_exit(void)
 {
-	mutex_lock(&vfpost_nl_lock);
-	vfpost_registered = false;
-	mutex_unlock(&vfpost_nl_lock);
+	vfpost_registry_set_listener(NULL);
 	genl_unregister_family(&vfpost_family);
 }

@@ -4,7 +4,9 @@
  *
  *   main.c      module init/exit, the order below
  *   registry.c  VF lifecycle tracker (bus notifier, inventory, events)
- *   netlink.c   the generic netlink family of uapi/linux/vfpost.h
+ *   netlink.c   the generic netlink family of uapi/linux/vfpost.h; it
+ *               installs the registry's event listener, so the registry
+ *               knows nothing of netlink
  *   driver.c    the VFIO PCI variant driver and its MSI-X fast path
  *
  * Init order is registry, netlink, driver; exit is the reverse.
@@ -108,8 +110,14 @@ struct vfpost_claimant {
 int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 			  struct netlink_ext_ack *extack);
 int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack);
-/* Multicast one event; called with the registry lock held. */
-void vfpost_netlink_event(const struct vfpost_event_info *ev);
+/*
+ * Where the registry sends its events: one listener (netlink.c installs
+ * it), called with the registry lock held, so it must not take that lock
+ * nor wait for a device lock or a listener.  Installing NULL returns once
+ * no call to the old listener is running.
+ */
+typedef void (*vfpost_event_fn)(const struct vfpost_event_info *ev);
+void vfpost_registry_set_listener(vfpost_event_fn fn);
 
 /* driver.c: the VFIO variant driver (part 2). */
 int vfpost_driver_init(void);
