@@ -1085,6 +1085,43 @@ TEST_F(two, backend_choice)
 	EXPECT_EQ(VFIO_BACKEND_CONTAINER, (int)self->b->backend);
 }
 
+/*
+ * /dev/iommu and the cdevs are root-only by default, /dev/vfio/vfio is not:
+ * on auto, a refused open means the container, not a failure; forced
+ * iommufd still fails.  Other errors are not a reason to switch.
+ */
+TEST_F(two, auto_falls_back_to_the_container_when_iommufd_is_refused)
+{
+	static const int refused[] = { EACCES, EPERM };
+	unsigned int i, which;
+
+	fk.iommufd_present = true;
+	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+	fk.dev[0].vfio_dev = true;
+	for (which = 0; which < 2; which++) {
+		for (i = 0; i < 2; i++) {
+			fk.iommufd_open_errno = which ? 0 : refused[i];
+			fk.cdev_open_errno = which ? refused[i] : 0;
+			self->a = assign("0000:05:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+			ASSERT_NE(NULL, self->a);
+			EXPECT_EQ(VFIO_BACKEND_CONTAINER, (int)self->a->backend);
+			EXPECT_EQ(0, fds_of(FK_IOMMUFD));
+			vfio_release(self->a);
+			self->a = NULL;
+			EXPECT_EQ(NULL, assign("0000:05:00.0", IRQ_PATH_AUTO,
+					       VFIO_BACKEND_IOMMUFD));
+			EXPECT_TRUE(fk_clean());
+		}
+	}
+	/* allowed again: iommufd, and no descriptor of the probe is left */
+	fk.iommufd_open_errno = fk.cdev_open_errno = 0;
+	self->a = assign("0000:05:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, self->a);
+	EXPECT_EQ(VFIO_BACKEND_IOMMUFD, (int)self->a->backend);
+	EXPECT_EQ(1, fds_of(FK_IOMMUFD));
+	EXPECT_EQ(1, fds_of(FK_DEVICE));
+}
+
 TEST_F(two, every_failing_iommufd_ioctl_leaves_no_half_state)
 {
 	static const struct fail_case cases[] = {

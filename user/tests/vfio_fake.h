@@ -115,6 +115,8 @@ struct fake {
 	int fail_nth, fail_errno, seen;
 	bool fail_irqfd, fail_gsi, fail_mmap, fail_open_container;
 	bool iommufd_present;	/* /dev/iommu and device cdevs */
+	int iommufd_open_errno;	/* opening /dev/iommu fails with it */
+	int cdev_open_errno;	/* opening a device cdev fails with it */
 
 	/* what happened */
 	unsigned int map_dma_calls, ioas_map_calls, ioctls;
@@ -191,6 +193,10 @@ static int fk_open(const char *path, int flags)
 		errno = ENOENT;
 		if (!fk.iommufd_present)
 			goto out;
+		if (fk.iommufd_open_errno) {
+			errno = fk.iommufd_open_errno;
+			goto out;
+		}
 		for (i = 0; i < FK_MAX_CONT; i++)
 			if (!fk.cont[i].open) {
 				ret = fk_newfd(FK_IOMMUFD, i);
@@ -205,6 +211,10 @@ static int fk_open(const char *path, int flags)
 	if (sscanf(path, "/dev/vfio/devices/vfio%d", &nr) == 1) {
 		if (!fk.iommufd_present || nr < 0 || nr >= fk.nr_dev || !fk.dev[nr].vfio_dev)
 			goto out;
+		if (fk.cdev_open_errno) {
+			errno = fk.cdev_open_errno;
+			goto out;
+		}
 		if (fk.dev[nr].open) {
 			errno = EBUSY;
 			goto out;

@@ -325,6 +325,32 @@ static int device_cdev(const char *bdf, char *out, size_t len)
 	return vfio_host->dir_first(path, "vfio", out, len);
 }
 
+/*
+ * Why a VFIO_DEVICE_BIND_IOMMUFD failed, in one line: EBUSY when another
+ * device of the IOMMU group has a host driver (non-ACS ports,
+ * multifunction devices) or the group is a VFIO group opened elsewhere;
+ * EPERM when the IOMMU cannot remap MSIs.
+ */
+static void bind_error(const char *bdf, int err)
+{
+	char who[512] = "";
+	int group = iommu_group_of(bdf);
+
+	if (err == EBUSY && group >= 0)
+		group_offenders(group, who, sizeof(who));
+	if (who[0])
+		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s: IOMMU group %d has devices with host drivers: %s; bind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
+			bdf, strerror(err), group, who, group);
+	else if (err == EBUSY)
+		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s (its IOMMU group is in use elsewhere: another VMM, or its /dev/vfio group file open)",
+			bdf, strerror(err));
+	else if (err == EPERM)
+		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s (the IOMMU cannot remap interrupts: enable interrupt remapping, or accept the risk with iommufd.allow_unsafe_interrupts=1)",
+			bdf, strerror(err));
+	else
+		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s", bdf, strerror(err));
+}
+
 /* iommufd backend: the device through its cdev; see above. */
 static int iommufd_open_device(struct vfio_assigned *a)
 {
@@ -354,8 +380,7 @@ static int iommufd_open_device(struct vfio_assigned *a)
 	bind.iommufd = ctr.iommufd;
 	if (vfio_host->ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
 		err = errno;
-		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s%s", a->bdf, strerror(err),
-			err == EBUSY ? " (its IOMMU group is in use elsewhere)" : "");
+		bind_error(a->bdf, err);
 		ret = -err;
 		goto close_fd;
 	}
@@ -389,6 +414,38 @@ int vfio_iommu_precheck(const char *bdf, enum vfio_backend b)
 	return -ENODEV;
 }
 
+/*
+ * Whether this process may open /dev/iommu and the device cdev @name.  Both
+ * are root-only by default while /dev/vfio/vfio is world-usable, so a setup
+ * that was handed /dev/vfio/<group> (as libvirt does) works only through the
+ * container: on auto, a refused open falls back to it (before anything is
+ * set up) instead of failing.  Other errors are left to the open path.
+ */
+static bool iommufd_permitted(const char *bdf, const char *name)
+{
+	const char *paths[2] = { "/dev/iommu", NULL };
+	char cdev[64];
+	unsigned int i;
+	int fd, err;
+
+	snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s", name);
+	paths[1] = cdev;
+	for (i = 0; i < 2; i++) {
+		fd = vfio_host->open(paths[i], O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			vfio_host->close(fd);
+			continue;
+		}
+		err = errno;
+		if (err != EACCES && err != EPERM)
+			continue;
+		log_info("%s: %s: %s; using the VFIO container backend (give this user access to it for iommufd)",
+			 bdf, paths[i], strerror(err));
+		return false;
+	}
+	return true;
+}
+
 static int choose_backend(const struct vfio_assigned *a)
 {
 	char name[32];
@@ -403,7 +460,8 @@ static int choose_backend(const struct vfio_assigned *a)
 	case VFIO_BACKEND_AUTO:
 		break;
 	}
-	if (vfio_host->exists("/dev/iommu") && !device_cdev(a->bdf, name, sizeof(name)))
+	if (vfio_host->exists("/dev/iommu") && !device_cdev(a->bdf, name, sizeof(name)) &&
+	    iommufd_permitted(a->bdf, name))
 		return VFIO_BACKEND_IOMMUFD;
 	return VFIO_BACKEND_CONTAINER;
 }
