@@ -42,6 +42,21 @@ struct iommu_ioas_map {
 	__aligned_u64 iova;
 };
 #define IOMMU_IOAS_MAP			_IO(IOMMUFD_TYPE, 0x85)
+
+struct iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+struct iommu_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+#define IOMMU_IOAS_IOVA_RANGES		_IO(IOMMUFD_TYPE, 0x84)
 #endif
 
 #ifndef VFIO_DEVICE_BIND_IOMMUFD

@@ -203,6 +203,93 @@ fail:
 	return -err;
 }
 
+#define VMM_MAX_IOVA_RANGES 8
+
+/* The type1 container's usable IOVA ranges (inclusive); count, 0 if unknown. */
+static int iova_ranges_type1(struct iommu_iova_range *r, int max)
+{
+	struct vfio_iommu_type1_info *info = NULL;
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_info_cap_header *hdr;
+	uint32_t len = sizeof(*info), off, i;
+	int n = 0, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		free(info);
+		info = calloc(1, len);
+		if (!info)
+			return 0;
+		info->argsz = len;
+		if (vfio_host->ioctl(ctr.container, VFIO_IOMMU_GET_INFO, info))
+			goto out;
+		if (info->argsz <= len)
+			break;
+		len = info->argsz;
+	}
+	if (tries == 2 || !(info->flags & VFIO_IOMMU_INFO_CAPS))
+		goto out;
+	/* The chain is the kernel's; still, every step stays inside the buffer. */
+	for (off = info->cap_offset; off >= sizeof(*info) && off + sizeof(*hdr) <= len;
+	     off = hdr->next > off ? hdr->next : 0) {
+		hdr = (void *)((char *)info + off);
+		if (hdr->id != VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE ||
+		    off + sizeof(*cap) > len)
+			continue;
+		cap = (void *)hdr;
+		for (i = 0; i < cap->nr_iovas && n < max &&
+		     off + sizeof(*cap) + (i + 1) * sizeof(cap->iova_ranges[0]) <= len; i++)
+			r[n++] = (struct iommu_iova_range){ cap->iova_ranges[i].start,
+							    cap->iova_ranges[i].end };
+		break;
+	}
+out:
+	free(info);
+	return n;
+}
+
+/* The IOAS's usable IOVA ranges (inclusive); count, 0 if unknown. */
+static int iova_ranges_ioas(struct iommu_iova_range *r, int max)
+{
+	struct iommu_ioas_iova_ranges q = {
+		.size = sizeof(q),
+		.ioas_id = ctr.ioas,
+		.num_iovas = max,
+		.allowed_iovas = (uintptr_t)r,
+	};
+
+	if (vfio_host->ioctl(ctr.iommufd, IOMMU_IOAS_IOVA_RANGES, &q) && errno != EMSGSIZE)
+		return 0;
+	return q.num_iovas < (uint32_t)max ? (int)q.num_iovas : max;
+}
+
+/*
+ * After a failed mapping: if guest RAM [@gpa, @gpa + @size) is not inside
+ * one of the IOVA ranges the host IOMMU allows (a 39-bit VT-d, AMD's
+ * reserved window below 1 TiB, an MSI window), say so with the ranges.
+ */
+static bool report_iova_outside(const char *bdf, uint64_t gpa, uint64_t size)
+{
+	struct iommu_iova_range r[VMM_MAX_IOVA_RANGES];
+	char list[VMM_MAX_IOVA_RANGES * 40];
+	size_t used = 0;
+	int n, i;
+
+	n = ctr.backend == VFIO_BACKEND_IOMMUFD ? iova_ranges_ioas(r, VMM_MAX_IOVA_RANGES) :
+						  iova_ranges_type1(r, VMM_MAX_IOVA_RANGES);
+	for (i = 0; i < n; i++)
+		if (gpa >= r[i].start && gpa + size - 1 <= r[i].last)
+			return false;
+	if (!n)
+		return false;
+	for (i = 0; i < n; i++)
+		used += snprintf(list + used, sizeof(list) - used, "%s0x%llx-0x%llx",
+				 i ? ", " : "", (unsigned long long)r[i].start,
+				 (unsigned long long)r[i].last);
+	log_err("%s: guest RAM 0x%llx-0x%llx is outside the IOVA ranges the host IOMMU allows (%s): give less --mem",
+		bdf, (unsigned long long)gpa, (unsigned long long)(gpa + size - 1), list);
+	return true;
+}
+
 /* Issue one DMA mapping ioctl (@req on @fd); one line on failure. */
 static int map_ram(const char *bdf, int fd, unsigned long req, void *arg, uint64_t gpa,
 		   uint64_t size)
@@ -212,6 +299,8 @@ static int map_ram(const char *bdf, int fd, unsigned long req, void *arg, uint64
 	if (!vfio_host->ioctl(fd, req, arg))
 		return 0;
 	err = errno;
+	if (report_iova_outside(bdf, gpa, size))
+		return -err;
 	log_err("%s: DMA mapping of guest RAM 0x%llx+0x%llx failed: %s%s", bdf,
 		(unsigned long long)gpa, (unsigned long long)size, strerror(err),
 		err == ENOMEM ? " (raise the locked-memory limit: ulimit -l)" : "");
