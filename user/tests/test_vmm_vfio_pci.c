@@ -1085,6 +1085,114 @@ TEST_F(two, backend_choice)
 	EXPECT_EQ(VFIO_BACKEND_CONTAINER, (int)self->b->backend);
 }
 
+/*
+ * /dev/iommu and the cdevs are root-only by default, /dev/vfio/vfio is not:
+ * on auto, a refused open means the container, not a failure; forced
+ * iommufd still fails.  Other errors are not a reason to switch.
+ */
+TEST_F(two, auto_falls_back_to_the_container_when_iommufd_is_refused)
+{
+	static const int refused[] = { EACCES, EPERM };
+	unsigned int i, which;
+
+	fk.iommufd_present = true;
+	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+	fk.dev[0].vfio_dev = true;
+	for (which = 0; which < 2; which++) {
+		for (i = 0; i < 2; i++) {
+			fk.iommufd_open_errno = which ? 0 : refused[i];
+			fk.cdev_open_errno = which ? refused[i] : 0;
+			self->a = assign("0000:05:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+			ASSERT_NE(NULL, self->a);
+			EXPECT_EQ(VFIO_BACKEND_CONTAINER, (int)self->a->backend);
+			EXPECT_EQ(0, fds_of(FK_IOMMUFD));
+			vfio_release(self->a);
+			self->a = NULL;
+			EXPECT_EQ(NULL, assign("0000:05:00.0", IRQ_PATH_AUTO,
+					       VFIO_BACKEND_IOMMUFD));
+			EXPECT_TRUE(fk_clean());
+		}
+	}
+	/* allowed again: iommufd, and no descriptor of the probe is left */
+	fk.iommufd_open_errno = fk.cdev_open_errno = 0;
+	self->a = assign("0000:05:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+	ASSERT_NE(NULL, self->a);
+	EXPECT_EQ(VFIO_BACKEND_IOMMUFD, (int)self->a->backend);
+	EXPECT_EQ(1, fds_of(FK_IOMMUFD));
+	EXPECT_EQ(1, fds_of(FK_DEVICE));
+}
+
+/* What vibevmm prints on stderr while @fn(@arg) runs, into @out. */
+static int with_stderr(int (*fn)(struct vfio_assigned *), struct vfio_assigned *arg,
+		       char *out, size_t len)
+{
+	FILE *tmp = tmpfile();
+	int saved, ret;
+	size_t n;
+
+	if (!tmp)
+		return -1000;
+	fflush(stderr);
+	saved = dup(2);
+	if (saved < 0 || dup2(fileno(tmp), 2) < 0)
+		return -1000;
+	ret = fn(arg);
+	fflush(stderr);
+	if (dup2(saved, 2) < 0)
+		ret = -1000;
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, len - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	return ret;
+}
+
+/*
+ * Guest RAM the host IOMMU cannot map (a 39-bit VT-d, AMD's window below
+ * 1 TiB): the error names the region and the ranges the IOMMU allows,
+ * asked of the container (type1 IOVA range capability) or of the IOAS.
+ */
+TEST_F(two, ram_outside_the_iommus_iova_ranges_is_named)
+{
+	static const enum vfio_backend backends[] = {
+		VFIO_BACKEND_CONTAINER, VFIO_BACKEND_IOMMUFD };
+	char err[1024];
+	unsigned int i;
+
+	fk.iommufd_present = true;
+	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+	fk.dev[0].vfio_dev = true;
+	for (i = 0; i < 2; i++) {
+		/* ranges that hold all RAM: no question asked */
+		fk.nr_iova = 1;
+		fk.iova[0].start = 0;
+		fk.iova[0].last = (1ULL << 39) - 1;
+		fk.iova_queries = 0;
+		self->a = assign("0000:05:00.0", IRQ_PATH_AUTO, backends[i]);
+		ASSERT_NE(NULL, self->a);
+		EXPECT_EQ(0, vfio_map_guest_ram(self->a));
+		EXPECT_EQ(0u, fk.iova_queries);
+		vfio_release(self->a);
+		self->a = NULL;
+
+		/* high RAM (4 GiB up) beyond a 2 GiB range, and a second range */
+		fk.nr_iova = 2;
+		fk.iova[0].last = 0x7fffffff;
+		fk.iova[1].start = 0xfee00000;
+		fk.iova[1].last = 0xfeefffff;
+		self->a = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_AUTO, backends[i], NULL);
+		ASSERT_NE(NULL, self->a);
+		EXPECT_EQ(-EINVAL, with_stderr(vfio_map_guest_ram, self->a, err, sizeof(err)));
+		EXPECT_NE(0u, fk.iova_queries);
+		EXPECT_NE(NULL, strstr(err, "guest RAM 0x100000000-0x103ffffff is outside the IOVA ranges the host IOMMU allows (0x0-0x7fffffff, 0xfee00000-0xfeefffff)"))
+			TH_LOG("%s", err);
+		vfio_release(self->a);
+		self->a = NULL;
+		EXPECT_TRUE(fk_clean());
+	}
+}
+
 TEST_F(two, every_failing_iommufd_ioctl_leaves_no_half_state)
 {
 	static const struct fail_case cases[] = {

@@ -115,9 +115,14 @@ struct fake {
 	int fail_nth, fail_errno, seen;
 	bool fail_irqfd, fail_gsi, fail_mmap, fail_open_container;
 	bool iommufd_present;	/* /dev/iommu and device cdevs */
+	int iommufd_open_errno;	/* opening /dev/iommu fails with it */
+	int cdev_open_errno;	/* opening a device cdev fails with it */
+	/* the host IOMMU's usable IOVA ranges (inclusive); none: no limit */
+	struct { uint64_t start, last; } iova[4];
+	int nr_iova;
 
 	/* what happened */
-	unsigned int map_dma_calls, ioas_map_calls, ioctls;
+	unsigned int map_dma_calls, ioas_map_calls, ioctls, iova_queries;
 	struct fk_set sets[FK_MAX_SETS];
 	int nr_sets;
 	int mmaps_live;
@@ -191,6 +196,10 @@ static int fk_open(const char *path, int flags)
 		errno = ENOENT;
 		if (!fk.iommufd_present)
 			goto out;
+		if (fk.iommufd_open_errno) {
+			errno = fk.iommufd_open_errno;
+			goto out;
+		}
 		for (i = 0; i < FK_MAX_CONT; i++)
 			if (!fk.cont[i].open) {
 				ret = fk_newfd(FK_IOMMUFD, i);
@@ -205,6 +214,10 @@ static int fk_open(const char *path, int flags)
 	if (sscanf(path, "/dev/vfio/devices/vfio%d", &nr) == 1) {
 		if (!fk.iommufd_present || nr < 0 || nr >= fk.nr_dev || !fk.dev[nr].vfio_dev)
 			goto out;
+		if (fk.cdev_open_errno) {
+			errno = fk.cdev_open_errno;
+			goto out;
+		}
 		if (fk.dev[nr].open) {
 			errno = EBUSY;
 			goto out;
@@ -393,6 +406,11 @@ static int fk_add_map(struct fk_cont *ct, uint64_t iova, uint64_t size)
 {
 	int i;
 
+	for (i = 0; i < fk.nr_iova; i++)
+		if (iova >= fk.iova[i].start && iova + size - 1 <= fk.iova[i].last)
+			break;
+	if (fk.nr_iova && i == fk.nr_iova)
+		return -EINVAL;	/* type1 and iommufd refuse it so */
 	for (i = 0; i < ct->nr_maps; i++)
 		if (iova < ct->map_iova[i] + ct->map_size[i] && ct->map_iova[i] < iova + size)
 			return -EEXIST;
@@ -400,6 +418,38 @@ static int fk_add_map(struct fk_cont *ct, uint64_t iova, uint64_t size)
 		return -ENOSPC;
 	ct->map_iova[ct->nr_maps] = iova;
 	ct->map_size[ct->nr_maps++] = size;
+	return 0;
+}
+
+/* VFIO_IOMMU_GET_INFO as type1 answers it: argsz grows to fit the caps. */
+static int fk_type1_info(struct vfio_iommu_type1_info *info)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	uint32_t need = sizeof(*info) + sizeof(*cap) +
+			fk.nr_iova * sizeof(cap->iova_ranges[0]);
+	int i;
+
+	fk.iova_queries++;
+	if (info->argsz < sizeof(*info))
+		return -EINVAL;
+	info->flags = VFIO_IOMMU_INFO_PGSIZES;
+	info->iova_pgsizes = 4096;
+	info->cap_offset = 0;
+	if (!fk.nr_iova)
+		return 0;
+	info->flags |= VFIO_IOMMU_INFO_CAPS;
+	if (info->argsz < need) {
+		info->argsz = need;
+		return 0;
+	}
+	info->cap_offset = sizeof(*info);
+	cap = (void *)(info + 1);
+	cap->header = (struct vfio_info_cap_header){
+		.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, .version = 1 };
+	cap->nr_iovas = fk.nr_iova;
+	for (i = 0; i < fk.nr_iova; i++)
+		cap->iova_ranges[i] = (struct vfio_iova_range){ fk.iova[i].start,
+								fk.iova[i].last };
 	return 0;
 }
 
@@ -426,6 +476,8 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 				return -EINVAL;
 			ct->iommu = true;
 			return 0;
+		case VFIO_IOMMU_GET_INFO:
+			return fk_type1_info(arg);
 		case VFIO_IOMMU_MAP_DMA: {
 			struct vfio_iommu_type1_dma_map *m = arg;
 
@@ -449,6 +501,20 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 			ct->ioas = 100 + c;
 			al->out_ioas_id = ct->ioas;
 			return 0;
+		}
+		case IOMMU_IOAS_IOVA_RANGES: {
+			struct iommu_ioas_iova_ranges *q = arg;
+			struct iommu_iova_range *out = (void *)(uintptr_t)q->allowed_iovas;
+
+			fk.iova_queries++;
+			if (q->ioas_id != ct->ioas || q->size < sizeof(*q))
+				return -EINVAL;
+			for (i = 0; i < fk.nr_iova && i < (int)q->num_iovas; i++)
+				out[i] = (struct iommu_iova_range){ fk.iova[i].start,
+								    fk.iova[i].last };
+			i = q->num_iovas < (uint32_t)fk.nr_iova;
+			q->num_iovas = fk.nr_iova;
+			return i ? -EMSGSIZE : 0;
 		}
 		case IOMMU_IOAS_MAP: {
 			struct iommu_ioas_map *m = arg;
