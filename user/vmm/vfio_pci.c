@@ -2,8 +2,9 @@
 /*
  * VFIO passthrough: device acquisition and setup, config space glue, BAR
  * memslots and traps, removal while the VM runs.  The container, groups
- * and DMA mapping of guest RAM live in vfio_iommu.c.  Interrupts live in vfio_irq.c.  See vfio_pci.h and,
- * for the locking rules, vfio_priv.h.
+ * and DMA mapping of guest RAM live in vfio_iommu.c, interrupts in
+ * vfio_irq.c, sysfs facts in vfio_sysfs.c.  See vfio_pci.h and, for the
+ * locking rules, vfio_priv.h.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -24,66 +25,15 @@
 #include "vfio_priv.h"
 #include "vm.h"
 
-#define SYS_PCI "/sys/bus/pci/devices/"
-
 /* ---- sysfs ---- */
-
-static bool sys_exists(const char *bdf, const char *attr)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), SYS_PCI "%s%s%s", bdf, *attr ? "/" : "", attr);
-	return vfio_host->exists(path);
-}
-
-/* Basename of the symlink SYS_PCI/bdf/attr into @out ("" if absent). */
-void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), SYS_PCI "%s/%s", bdf, attr);
-	n = vfio_host->readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	snprintf(out, len, "%s", basename(target));
-}
-
-/*
- * Whether @bdf, bound to @driver, is a VFIO device, whatever the driver's
- * name: vfio-pci, vfpost, or a variant driver such as mlx5_vfio_pci.
- *  - kernels with VFIO_DEVICE_CDEV (6.6+) give a VFIO device a vfio-dev
- *    directory (vfio-dev/vfioN);
- *  - before that, every VFIO PCI driver is built on vfio_pci_core: its
- *    module holds vfio_pci_core (/sys/module/vfio_pci_core/holders/MOD);
- *  - a vfio-pci built into the kernel has no module: its name is the last
- *    resort.
- */
-bool vfio_is_vfio_device(const char *bdf, const char *driver)
-{
-	char path[PATH_MAX], mod[64];
-
-	if (!driver || !*driver)
-		return false;
-	if (sys_exists(bdf, "vfio-dev"))
-		return true;
-	vfio_sys_link_name(bdf, "driver/module", mod, sizeof(mod));
-	if (mod[0]) {
-		snprintf(path, sizeof(path), "/sys/module/vfio_pci_core/holders/%s", mod);
-		return vfio_host->exists(path);
-	}
-	return !strcmp(driver, "vfio-pci");
-}
 
 static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t drvlen)
 {
 	char grp[32];
 
 	memset(f, 0, sizeof(*f));
-	f->exists = sys_exists(bdf, "");
-	f->is_vf = sys_exists(bdf, "physfn");
+	f->exists = vfio_sys_exists(bdf, "");
+	f->is_vf = vfio_sys_exists(bdf, "physfn");
 	vfio_sys_link_name(bdf, "driver", drv, drvlen);
 	f->driver = drv;
 	f->is_vfio = vfio_is_vfio_device(bdf, drv);
@@ -93,28 +43,6 @@ static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t 
 }
 
 /* ---- VFIO plumbing ---- */
-
-int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
-		  unsigned int start, unsigned int count, const int32_t *fds)
-{
-	size_t sz = sizeof(struct vfio_irq_set) +
-		    ((flags & VFIO_IRQ_SET_DATA_EVENTFD) ? count * sizeof(int32_t) : 0);
-	struct vfio_irq_set *s = calloc(1, sz);
-	int ret;
-
-	if (!s)
-		return -ENOMEM;
-	s->argsz = sz;
-	s->flags = flags;
-	s->index = index;
-	s->start = start;
-	s->count = count;
-	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
-		memcpy(s->data, fds, count * sizeof(int32_t));
-	ret = vfio_host->ioctl(a->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
-	free(s);
-	return ret;
-}
 
 static int region_info(struct vfio_assigned *a, unsigned int index, struct vfio_region *r)
 {

@@ -122,13 +122,19 @@ struct vfio_assigned {
 	struct vfio_vfpost *vp;
 };
 
-/* vfio_pci.c */
+/* vfio_sysfs.c */
+/* Whether /sys/bus/pci/devices/@bdf/@attr (@attr "" for the device) exists. */
+bool vfio_sys_exists(const char *bdf, const char *attr);
 /* Basename of the symlink /sys/bus/pci/devices/@bdf/@attr ("" if absent). */
 void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len);
-/* Whether @bdf, bound to @driver, is a VFIO device (see vfio_pci.c). */
+/* Whether @bdf, bound to @driver, is a VFIO device (see vfio_sysfs.c). */
 bool vfio_is_vfio_device(const char *bdf, const char *driver);
+
+/* vfio_irq.c: VFIO_DEVICE_SET_IRQS for @a; 0 or -errno. */
 int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
 		  unsigned int start, unsigned int count, const int32_t *fds);
+
+/* vfio_pci.c */
 /* Whether vfio_iommu.c can serve --vfio-backend @b here; one line if not. */
 int vfio_iommu_precheck(const char *bdf, enum vfio_backend b);
 void vfio_detach(struct vfio_assigned *a, const char *why);
