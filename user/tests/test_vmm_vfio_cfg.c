@@ -113,10 +113,13 @@ static void put32(struct fake *f, unsigned int off, uint32_t v)
 
 /*
  * Device: 1b36:0010, class NVMe, caps 0x40 PM -> 0x50 MSI (64-bit, PVM)
- * -> 0x70 PCIe -> 0x80 MSI-X (2 vectors, table BAR0+0x2000, PBA BAR0+0x3000).
+ * -> 0xc4 PCIe v2 (an endpoint with a link, to 0xff) -> 0x80 MSI-X
+ * (2 vectors, table BAR0+0x2000, PBA BAR0+0x3000).
  * BAR0 64-bit memory 16 KiB, BAR2 I/O 32 bytes, BAR3 32-bit prefetchable
  * 1 MiB.  Extended capability at 0x100.
  */
+#define PCIE	0xc4
+
 static void fake_init(struct fake *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -135,10 +138,15 @@ static void fake_init(struct fake *f)
 	f->cfg[0x40] = PCI_CAP_ID_PM;
 	f->cfg[0x41] = 0x50;
 	f->cfg[0x50] = PCI_CAP_ID_MSI;
-	f->cfg[0x51] = 0x70;
+	f->cfg[0x51] = PCIE;
 	put16(f, 0x52, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT | 0x6 /* MMC 8 */);
-	f->cfg[0x70] = PCI_CAP_ID_EXP;
-	f->cfg[0x71] = 0x80;
+	f->cfg[PCIE] = PCI_CAP_ID_EXP;
+	f->cfg[PCIE + 1] = 0x80;
+	put16(f, PCIE + PCI_EXP_FLAGS, 2 | PCI_EXP_TYPE_ENDPOINT << 4);
+	put32(f, PCIE + PCI_EXP_LNKCAP, 0x00437c12);
+	put32(f, PCIE + PCI_EXP_LNKCAP2, 0x0000001e);
+	put16(f, PCIE + PCI_EXP_LNKCTL2, 0x0004);
+	put32(f, PCIE + PCI_EXP_SLTCAP2, 0x00000001);
 	f->cfg[0x80] = PCI_CAP_ID_MSIX;
 	f->cfg[0x81] = 0;
 	put16(f, 0x82, 1);
@@ -316,7 +324,7 @@ TEST(cfg_no_caps_but_an_emulated_pm)
 	fake_init(&f);
 	f.cfg[0x40] = 0x09;	/* vendor-specific instead of PM */
 	f.cfg[0x50] = 0x09;	/* instead of MSI */
-	f.cfg[0x70] = 0x09;	/* instead of PCI Express */
+	f.cfg[PCIE] = 0x09;	/* instead of PCI Express */
 	f.cfg[0x80] = 0x09;	/* and instead of MSI-X */
 	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
 	EXPECT_EQ(0x40u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
@@ -340,8 +348,8 @@ TEST(cfg_capability_loop_terminates)
 	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
 	EXPECT_EQ(0x40u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
 	EXPECT_EQ(0x50u, vcfg_read(&c, 0x41, 1));
-	EXPECT_EQ(0x70u, vcfg_read(&c, 0x51, 1));
-	EXPECT_EQ(0x80u, vcfg_read(&c, 0x71, 1));
+	EXPECT_EQ((unsigned int)PCIE, vcfg_read(&c, 0x51, 1));
+	EXPECT_EQ(0x80u, vcfg_read(&c, PCIE + 1, 1));
 	EXPECT_EQ(0u, vcfg_read(&c, 0x81, 1));
 }
 
@@ -349,35 +357,88 @@ TEST_F(cfg, pcie_flr_resets_the_emulated_state_then_the_owner)
 {
 	uint32_t devcap = 0x00008001u | PCI_EXP_DEVCAP_FLR;
 
-	put16(&self->f, 0x72, 1 | PCI_EXP_TYPE_ENDPOINT << 4);	/* v1: 12 bytes */
-	memcpy(self->f.cfg + 0x74, &devcap, 4);
+	put16(&self->f, PCIE + PCI_EXP_FLAGS, 1 | PCI_EXP_TYPE_ENDPOINT << 4);	/* v1 */
+	memcpy(self->f.cfg + PCIE + PCI_EXP_DEVCAP, &devcap, 4);
 	ASSERT_EQ(0, vcfg_init(&self->c, &be, &self->f, &ops, &self->f, sizes, false));
-	EXPECT_EQ(1u | PCI_EXP_TYPE_RC_END << 4, vcfg_read(&self->c, 0x72, 2));
+	EXPECT_EQ(1u | PCI_EXP_TYPE_RC_END << 4, vcfg_read(&self->c, PCIE + PCI_EXP_FLAGS, 2));
 	/* not resettable: no FLR shown, none done */
-	EXPECT_EQ(0u, vcfg_read(&self->c, 0x74, 4) & PCI_EXP_DEVCAP_FLR);
-	vcfg_write(&self->c, 0x78, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_EQ(0u, vcfg_read(&self->c, PCIE + PCI_EXP_DEVCAP, 4) & PCI_EXP_DEVCAP_FLR);
+	vcfg_write(&self->c, PCIE + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);
 	EXPECT_EQ(0, self->f.resets);
 	vcfg_set_resettable(&self->c, true);
-	EXPECT_EQ(devcap, vcfg_read(&self->c, 0x74, 4));
+	EXPECT_EQ(devcap, vcfg_read(&self->c, PCIE + PCI_EXP_DEVCAP, 4));
 	/* decoding, MSI and MSI-X on; then FLR */
 	vcfg_write(&self->c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
 	vcfg_write(&self->c, 0x54, 4, 0xfee00000);
 	vcfg_write(&self->c, 0x52, 2, PCI_MSI_FLAGS_ENABLE);
 	vcfg_write(&self->c, 0x82, 2, PCI_MSIX_FLAGS_ENABLE);
 	ASSERT_TRUE(self->f.msi_en && self->f.msix_en);
-	vcfg_write(&self->c, 0x78, 2, 0x2810 | PCI_EXP_DEVCTL_BCR_FLR);
+	vcfg_write(&self->c, PCIE + PCI_EXP_DEVCTL, 2, 0x2810 | PCI_EXP_DEVCTL_BCR_FLR);
 	EXPECT_EQ(1, self->f.resets);
-	EXPECT_EQ(0x2810, self->f.cfg[0x78] | self->f.cfg[0x79] << 8);	/* FLR bit kept back */
+	EXPECT_EQ(0x2810, self->f.cfg[PCIE + PCI_EXP_DEVCTL] |
+		  self->f.cfg[PCIE + PCI_EXP_DEVCTL + 1] << 8);	/* FLR bit kept back */
 	EXPECT_EQ(0, self->f.cmd_at_reset & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO));
 	EXPECT_FALSE(self->f.msi_en);
 	EXPECT_FALSE(self->f.msix_en);
 	EXPECT_FALSE(self->f.bar_on[0] || self->f.bar_on[2] || self->f.bar_on[3]);
 	EXPECT_EQ(0u, vcfg_read(&self->c, 0x54, 4));
-	EXPECT_EQ(0u, vcfg_read(&self->c, 0x78, 2) & PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_EQ(0u, vcfg_read(&self->c, PCIE + PCI_EXP_DEVCTL, 2) & PCI_EXP_DEVCTL_BCR_FLR);
 	EXPECT_EQ(1u, vcfg_read(&self->c, 0x82, 2));	/* table size only */
-	/* a v2 capability runs into MSI-X at 0x80 here: refused */
-	put16(&self->f, 0x72, 2 | PCI_EXP_TYPE_ENDPOINT << 4);
+	/* MSI-X at 0xe0, inside the v2 capability's registers: refused */
+	put16(&self->f, PCIE + PCI_EXP_FLAGS, 2 | PCI_EXP_TYPE_ENDPOINT << 4);
+	self->f.cfg[PCIE + 1] = 0xe0;
+	memcpy(self->f.cfg + 0xe0, self->f.cfg + 0x80, PCI_CAP_MSIX_SIZEOF);
 	EXPECT_EQ(-EINVAL, vcfg_init(&self->c, &be, &self->f, &ops, &self->f, sizes, false));
+}
+
+/*
+ * The whole PCI Express capability (v2: 0x3c bytes) is emulated: Link
+ * Capabilities 2, Link Control 2 and Slot Capabilities 2 read 0 and are
+ * never written to the device; an emulated PM capability is never put
+ * inside it.
+ */
+TEST(cfg_pcie_v2_whole_capability_emulated)
+{
+	unsigned int off, pos, pm = 0;
+	struct fake f;
+	struct vcfg c;
+
+	fake_init(&f);
+	f.cfg[PCI_CAPABILITY_LIST] = 0x50;	/* no PM: one is emulated */
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	for (off = PCIE + PCI_EXP_LNKCAP2; off < PCIE + 0x3c; off += 4) {
+		EXPECT_EQ(0u, vcfg_read(&c, off, 4)) TH_LOG("at 0x%x", off);
+		vcfg_write(&c, off, 4, 0xffffffff);
+		vcfg_write(&c, off, 2, 0xffff);
+	}
+	EXPECT_EQ(0u, f.writes);
+	EXPECT_EQ(0x1eu, f.cfg[PCIE + PCI_EXP_LNKCAP2]);
+	EXPECT_EQ(0x04u, f.cfg[PCIE + PCI_EXP_LNKCTL2]);
+	for (pos = vcfg_read(&c, PCI_CAPABILITY_LIST, 1); pos; pos = vcfg_read(&c, pos + 1, 1))
+		if (vcfg_read(&c, pos, 1) == PCI_CAP_ID_PM)
+			pm = pos;
+	EXPECT_TRUE(pm + PCI_PM_SIZEOF <= PCIE) TH_LOG("PM at 0x%x inside PCIe", pm);
+}
+
+/* Version 1: to Root Status (0x24), the link registers 0 and kept back. */
+TEST(cfg_pcie_v1_link_registers_emulated)
+{
+	struct fake f;
+	struct vcfg c;
+
+	fake_init(&f);
+	put16(&f, PCIE + PCI_EXP_FLAGS, 1 | PCI_EXP_TYPE_ENDPOINT << 4);
+	put16(&f, PCIE + PCI_EXP_LNKCTL, 0x0040);
+	put32(&f, PCIE + PCI_EXP_RTSTA, 0x12345678);
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0u, vcfg_read(&c, PCIE + PCI_EXP_LNKCAP, 4));
+	EXPECT_EQ(0u, vcfg_read(&c, PCIE + PCI_EXP_LNKCTL, 4));
+	EXPECT_EQ(0u, vcfg_read(&c, PCIE + PCI_EXP_RTSTA, 4));
+	vcfg_write(&c, PCIE + PCI_EXP_LNKCTL, 2, 0x3);
+	vcfg_write(&c, PCIE + PCI_EXP_RTCTL, 2, 0x3);
+	EXPECT_EQ(0u, f.writes);
+	/* past 0x24 the bytes are the device's again */
+	EXPECT_EQ(0x1eu, vcfg_read(&c, PCIE + PCI_EXP_LNKCAP2, 4));
 }
 
 TEST_F(cfg, pm_d3hot_to_d0_resets_unless_no_soft_reset)

@@ -145,6 +145,35 @@ static uint8_t pm_room(const struct vcfg *c, const uint8_t *dropped, int nr_drop
 	return 0;
 }
 
+/*
+ * The whole PCI Express capability is emulated, so that none of its
+ * registers reaches the device unseen: version 2 has them all (to Slot
+ * Control 2, 0x3c); version 1 to Root Status (0x24), or to the next
+ * capability if one starts earlier, but at least its link registers.
+ */
+#define PCIE_V2_SIZE	0x3c
+#define PCIE_V1_SIZE	0x24
+
+static unsigned int pcie_size(const struct vcfg *c, const uint8_t *dropped, int nr_dropped)
+{
+	unsigned int caps[3] = { c->msi_cap, c->msix_cap, c->pm_cap };
+	unsigned int end = c->pcie_cap + PCIE_V1_SIZE;
+	int i;
+
+	if (c->pcie_vers == 2)
+		return PCIE_V2_SIZE;
+	for (i = 0; i < 3 + nr_dropped; i++) {
+		unsigned int p = i < 3 ? caps[i] : dropped[i - 3];
+
+		if (p > c->pcie_cap && p < end)
+			end = p;
+	}
+	if (end > 256)
+		end = 256;
+	end -= c->pcie_cap;
+	return end < PCI_CAP_EXP_ENDPOINT_SIZEOF_V1 ? PCI_CAP_EXP_ENDPOINT_SIZEOF_V1 : end;
+}
+
 static int init_caps(struct vcfg *c)
 {
 	uint8_t pos, prev = 0, dropped[48];
@@ -187,9 +216,6 @@ static int init_caps(struct vcfg *c)
 
 			c->pcie_cap = pos;
 			c->pcie_vers = (flags & PCI_EXP_FLAGS_VERS) >= 2 ? 2 : 1;
-			/* an integrated endpoint's registers end there */
-			c->pcie_size = c->pcie_vers == 2 ? PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V2 :
-				       PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V1;
 			keep = true;
 		} else if (id == PCI_CAP_ID_PM && !c->pm_cap) {
 			c->pm_cap = pos;
@@ -201,6 +227,8 @@ static int init_caps(struct vcfg *c)
 			link_cap(c, pos, &prev);
 		pos = next;
 	}
+	if (c->pcie_cap)
+		c->pcie_size = pcie_size(c, dropped, nr_dropped);
 	/* past 0xff (extended space), or hiding another's registers */
 	if (!ranges_valid(c))
 		return -EINVAL;
@@ -320,7 +348,10 @@ static uint32_t msix_dword(struct vcfg *c, unsigned int d)
 	return c->msix_pba;
 }
 
-/* The function as a Root Complex Integrated Endpoint: no link, no slot. */
+/*
+ * The function as a Root Complex Integrated Endpoint: no link, no slot, no
+ * root registers, their "2" versions included (they read 0).
+ */
 static uint32_t pcie_dword(struct vcfg *c, unsigned int d)
 {
 	unsigned int rel = d - c->pcie_cap;
@@ -340,7 +371,7 @@ static uint32_t pcie_dword(struct vcfg *c, unsigned int d)
 	case PCI_EXP_DEVCTL2:
 		return c->pcie_vers == 2 ? phys_read(c, d, 4) : 0;
 	}
-	return 0;	/* link, slot and root registers: none */
+	return 0;	/* link, slot and root registers (1 and 2): none */
 }
 
 static uint32_t pm_dword(struct vcfg *c, unsigned int d)
