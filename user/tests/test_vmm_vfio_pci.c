@@ -710,7 +710,7 @@ static unsigned int assign_pcie_vf(struct __test_metadata *_metadata,
 
 TEST_F(vfio, pm_state_writes_and_pm_reset)
 {
-	unsigned int pm = assign_pcie_vf(_metadata, &self->a, false);
+	unsigned int pm = assign_pcie_vf(_metadata, &self->a, false), i;
 
 	ASSERT_NE(NULL, self->a);
 	ASSERT_NE(0u, pm);
@@ -731,6 +731,10 @@ TEST_F(vfio, pm_state_writes_and_pm_reset)
 	/* D0 -> D0 is no reset */
 	ecam_write(self->a, pm + PCI_PM_CTRL, 2, 0);
 	EXPECT_EQ(2u, fk.dev[0].resets);
+	/* PM control/status never reached the device; the command register did */
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0u, fk.dev[0].cfg_writes[pm + PCI_PM_CTRL + i]) TH_LOG("byte %u", i);
+	EXPECT_LT(0u, fk.dev[0].cfg_writes[PCI_COMMAND]);
 }
 
 TEST_F(vfio, no_vfio_reset_no_flr_and_no_soft_reset)

@@ -61,6 +61,7 @@ struct fk_dev {
 	bool cdev_open;		/* opened through its cdev (not its group) */
 	int attached_ioas;	/* 0: none */
 	uint8_t cfg[4096];
+	uint16_t cfg_writes[256];	/* writes through VFIO to each config byte */
 	uint64_t bar2_size;	/* 0: only BAR0 */
 	uint64_t rom_size;	/* 0: no ROM region */
 	bool no_reset;		/* no VFIO_DEVICE_FLAGS_RESET */
@@ -649,12 +650,17 @@ static ssize_t fk_rw(int fd, void *buf, size_t len, off_t off, bool write)
 	errno = EINVAL;
 	if ((uint64_t)off >= FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX) &&
 	    (uint64_t)off + len <= FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX) + 4096) {
-		uint8_t *p = fk.dev[di].cfg + (off - FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX));
+		uint64_t at = off - FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX);
+		uint8_t *p = fk.dev[di].cfg + at;
+		size_t i;
 
-		if (write)
+		if (write) {
 			memcpy(p, buf, len);
-		else
+			for (i = 0; i < len && at + i < 256; i++)
+				fk.dev[di].cfg_writes[at + i]++;
+		} else {
 			memcpy(buf, p, len);
+		}
 		ret = len;
 	} else if ((uint64_t)off + len <= FK_BAR0_SIZE ||
 		   ((uint64_t)off >= FK_REGION(VFIO_PCI_BAR2_REGION_INDEX) &&
