@@ -737,6 +737,54 @@ TEST_F(vfio, pm_state_writes_and_pm_reset)
 	EXPECT_LT(0u, fk.dev[0].cfg_writes[PCI_COMMAND]);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+static void *guest_flr(void *arg)
+{
+	ecam_write(arg, PCIE_CAP + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	return NULL;
+}
+
+/*
+ * A guest reset runs VFIO_DEVICE_RESET (here 200 ms) without the device's
+ * lock: the relay thread is not held up meanwhile (its interrupts are
+ * dropped: they predate the reset).  The PCI bus lock is held throughout
+ * (vibevmm-vfio.rst, Guest resets).
+ */
+TEST_F(vfio, guest_reset_does_not_block_the_relay)
+{
+	uint64_t t0, waited;
+	pthread_t th;
+	bool during;
+
+	assign_pcie_vf(_metadata, &self->a, false);
+	ASSERT_NE(NULL, self->a);
+	guest_enable_bar0(self->a);
+	fk.reset_ms = 200;
+	ASSERT_EQ(0, pthread_create(&th, NULL, guest_flr, self->a));
+	t0 = now_ms();
+	while (!fk.in_reset && now_ms() - t0 < 2000)
+		usleep(1000);
+	ASSERT_TRUE((bool)fk.in_reset);
+	t0 = now_ms();
+	vfio_irq_relay_event(self->a, VFIO_EP_MSI);
+	vfio_irq_relay_event(self->a, 0);
+	waited = now_ms() - t0;
+	during = fk.in_reset;
+	pthread_join(th, NULL);
+	EXPECT_TRUE(during) TH_LOG("the relay waited %llu ms, for the reset to end",
+				   (unsigned long long)waited);
+	EXPECT_LT(waited, 100u);
+	EXPECT_EQ(2u, fk.dev[0].resets);
+	EXPECT_FALSE(self->a->resetting);
+}
+
 TEST_F(vfio, no_vfio_reset_no_flr_and_no_soft_reset)
 {
 	unsigned int pm = assign_pcie_vf(_metadata, &self->a, true);

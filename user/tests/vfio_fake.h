@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,9 @@ struct fake {
 	unsigned long fail_req;
 	int fail_nth, fail_errno, seen;
 	bool fail_irqfd, fail_gsi, fail_mmap, fail_open_container;
+	/* VFIO_DEVICE_RESET takes this long (outside fk.lock), in_reset meanwhile */
+	unsigned int reset_ms;
+	atomic_bool in_reset;
 	bool iommufd_present;	/* /dev/iommu and device cdevs */
 	int iommufd_open_errno;	/* opening /dev/iommu fails with it */
 	int cdev_open_errno;	/* opening a device cdev fails with it */
@@ -627,6 +631,14 @@ static int fk_ioctl(int fd, unsigned long req, void *arg)
 {
 	int ret;
 
+	if (req == VFIO_DEVICE_RESET && fk.reset_ms) {
+		struct timespec ts = { fk.reset_ms / 1000, fk.reset_ms % 1000 * 1000000l };
+
+		fk.in_reset = true;
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		fk.in_reset = false;
+	}
 	pthread_mutex_lock(&fk.lock);
 	ret = fk_ioctl_locked(fd, req, arg);
 	pthread_mutex_unlock(&fk.lock);

@@ -333,25 +333,38 @@ static int device_reset(struct vfio_assigned *a);
  * The guest reset the function (FLR, PM D3hot -> D0): vcfg has put back its
  * registers (decoding, MSI and MSI-X off: vectors detached, INTx back);
  * the MSI-X table goes back to its reset state and the device is reset.
+ *
+ * VFIO_DEVICE_RESET takes 100 ms or more (up to a minute for a device slow
+ * to come back): it runs without a->lock, with a->resetting set, so that
+ * the relay and the MSI-X traps go on meanwhile.  The PCI bus lock stays
+ * held (pci.c calls us under it): see "Guest resets" in vibevmm-vfio.rst.
+ * The device cannot go away meanwhile: close_device() first takes it off
+ * the bus, which waits for the bus lock.
  */
 static void cfg_reset(void *opaque)
 {
 	struct vfio_assigned *a = opaque;
+	int ret;
 
 	pthread_mutex_lock(&a->lock);
-	if (!a->dead) {
-		int ret;
-
-		if (a->has_msix)
-			msix_reset(&a->msix);
-		ret = device_reset(a);
-		if (ret)	/* the guest can ask again and again */
-			log_warn_rl("%s: reset asked by the guest failed: %s", a->bdf,
-				    strerror(-ret));
-		else
-			log_debug_rl("%s: reset asked by the guest", a->bdf);
+	if (a->dead) {
+		pthread_mutex_unlock(&a->lock);
+		return;
 	}
+	if (a->has_msix)
+		msix_reset(&a->msix);
+	a->resetting = true;
 	pthread_mutex_unlock(&a->lock);
+
+	ret = device_reset(a);
+
+	pthread_mutex_lock(&a->lock);
+	a->resetting = false;
+	pthread_mutex_unlock(&a->lock);
+	if (ret)	/* the guest can ask again and again */
+		log_warn_rl("%s: reset asked by the guest failed: %s", a->bdf, strerror(-ret));
+	else
+		log_debug_rl("%s: reset asked by the guest", a->bdf);
 }
 
 static const struct vcfg_ops cfg_ops = { cfg_bar_map, cfg_msi, cfg_msix, cfg_reset };
