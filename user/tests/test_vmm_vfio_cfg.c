@@ -32,6 +32,7 @@ struct fake {
 	int msix_calls;
 	bool msix_en, msix_mask;
 	int resets;
+	int reset_ret;		/* what the owner's reset returns */
 	uint16_t cmd_at_reset;
 };
 
@@ -94,12 +95,13 @@ static void cb_msix(void *o, bool en, bool mask)
 	f->msix_mask = mask;
 }
 
-static void cb_reset(void *o)
+static int cb_reset(void *o)
 {
 	struct fake *f = o;
 
 	f->resets++;
 	memcpy(&f->cmd_at_reset, f->cfg + PCI_COMMAND, 2);
+	return f->reset_ret;
 }
 
 static const struct vcfg_backend be = { fk_read, fk_write };
@@ -465,6 +467,31 @@ TEST_F(cfg, pm_d3hot_to_d0_resets_unless_no_soft_reset)
 	/* the PM control/status register never reaches the device */
 	EXPECT_EQ(0u, self->f.wr[0x44] + self->f.wr[0x45] + self->f.wr[0x46] + self->f.wr[0x47]);
 	EXPECT_LT(0u, self->f.wr[PCI_COMMAND]);	/* while the command register did */
+}
+
+/*
+ * A reset that fails leaves the device as the guest set it up: Bus Master
+ * is kept off in what reaches it (the guest sees its bit) until a reset
+ * succeeds.
+ */
+TEST_F(cfg, failed_reset_keeps_bus_master_off_in_the_device)
+{
+	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+
+	vcfg_set_resettable(&self->c, true);
+	self->f.reset_ret = -EAGAIN;
+	vcfg_write(&self->c, 0x44, 2, 3);
+	vcfg_write(&self->c, 0x44, 2, 0);	/* D3hot -> D0: reset, failed */
+	ASSERT_EQ(1, self->f.resets);
+	vcfg_write(&self->c, PCI_COMMAND, 2, cmd);
+	EXPECT_EQ(cmd, vcfg_read(&self->c, PCI_COMMAND, 2));
+	EXPECT_EQ(PCI_COMMAND_MEMORY, self->f.cfg[PCI_COMMAND] | self->f.cfg[PCI_COMMAND + 1] << 8);
+	/* a reset that works lifts it */
+	self->f.reset_ret = 0;
+	vcfg_write(&self->c, 0x44, 2, 3);
+	vcfg_write(&self->c, 0x44, 2, 0);
+	vcfg_write(&self->c, PCI_COMMAND, 2, cmd);
+	EXPECT_EQ(cmd, self->f.cfg[PCI_COMMAND] | self->f.cfg[PCI_COMMAND + 1] << 8);
 }
 
 TEST_F(cfg, rom_bar_sized_placed_and_decoding)

@@ -785,6 +785,46 @@ TEST_F(vfio, guest_reset_does_not_block_the_relay)
 	EXPECT_FALSE(self->a->resetting);
 }
 
+/*
+ * VFIO_DEVICE_RESET fails -EAGAIN while the host holds the device lock: a
+ * guest reset tries again; when it never works, Bus Master is kept off in
+ * what reaches the device (the guest still sees its bit).
+ */
+TEST_F(vfio, guest_reset_retries_eagain_then_keeps_bus_master_off)
+{
+	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, dev_cmd;
+	uint64_t t0;
+
+	assign_pcie_vf(_metadata, &self->a, false);
+	ASSERT_NE(NULL, self->a);
+	guest_enable_bar0(self->a);
+	fk.reset_eagain = 1;
+	ecam_write(self->a, PCIE_CAP + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_EQ(1u, fk.reset_eagains);
+	EXPECT_EQ(2u, fk.dev[0].resets);	/* at start, then the retry */
+	ecam_write(self->a, PCI_COMMAND, 2, cmd);
+	memcpy(&dev_cmd, fk.dev[0].cfg + PCI_COMMAND, 2);
+	EXPECT_EQ(cmd, dev_cmd & cmd);
+	/* never works: bounded tries, no bus mastering in the device */
+	fk.reset_eagain = -1;
+	t0 = now_ms();
+	ecam_write(self->a, PCIE_CAP + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_LT(now_ms() - t0, 500u);
+	EXPECT_EQ(6u, fk.reset_eagains);
+	EXPECT_EQ(2u, fk.dev[0].resets);
+	ecam_write(self->a, PCI_COMMAND, 2, cmd);
+	EXPECT_EQ(cmd, ecam_read(self->a, PCI_COMMAND, 2));
+	memcpy(&dev_cmd, fk.dev[0].cfg + PCI_COMMAND, 2);
+	EXPECT_EQ(PCI_COMMAND_MEMORY, dev_cmd & cmd);
+	/* the next reset that works lets it through again */
+	fk.reset_eagain = 0;
+	ecam_write(self->a, PCIE_CAP + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_EQ(3u, fk.dev[0].resets);
+	ecam_write(self->a, PCI_COMMAND, 2, cmd);
+	memcpy(&dev_cmd, fk.dev[0].cfg + PCI_COMMAND, 2);
+	EXPECT_EQ(cmd, dev_cmd & cmd);
+}
+
 TEST_F(vfio, no_vfio_reset_no_flr_and_no_soft_reset)
 {
 	unsigned int pm = assign_pcie_vf(_metadata, &self->a, true);

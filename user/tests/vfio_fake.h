@@ -119,6 +119,8 @@ struct fake {
 	/* VFIO_DEVICE_RESET takes this long (outside fk.lock), in_reset meanwhile */
 	unsigned int reset_ms;
 	atomic_bool in_reset;
+	int reset_eagain;		/* resets failing -EAGAIN first (-1: all) */
+	unsigned int reset_eagains;	/* how many did */
 	bool iommufd_present;	/* /dev/iommu and device cdevs */
 	int iommufd_open_errno;	/* opening /dev/iommu fails with it */
 	int cdev_open_errno;	/* opening a device cdev fails with it */
@@ -617,6 +619,11 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 		case VFIO_DEVICE_RESET:
 			if (d->no_reset)
 				return -ENOTTY;
+			if (fk.reset_eagain) {	/* the host holds the device lock */
+				fk.reset_eagain -= fk.reset_eagain > 0;
+				fk.reset_eagains++;
+				return -EAGAIN;
+			}
 			d->msix_at_reset = d->msix_enabled;
 			if (!d->resets++)
 				d->maps_at_reset = fk.map_dma_calls + fk.ioas_map_calls;

@@ -484,12 +484,13 @@ static void bar_write(struct vcfg *c, int i, uint32_t v)
 
 static void command_write(struct vcfg *c, uint16_t cmd)
 {
-	uint16_t old = c->command, changed;
+	uint16_t old = c->command, changed, fwd = cmd & CMD_FORWARD;
 	int i;
 
 	c->command = cmd & CMD_EMULATED;
-	phys_write(c, PCI_COMMAND, 2,
-		   (phys_read(c, PCI_COMMAND, 2) & ~CMD_FORWARD) | (cmd & CMD_FORWARD));
+	if (c->master_blocked)	/* not reset: no DMA with the guest's setup */
+		fwd &= ~PCI_COMMAND_MASTER;
+	phys_write(c, PCI_COMMAND, 2, (phys_read(c, PCI_COMMAND, 2) & ~CMD_FORWARD) | fwd);
 	changed = old ^ c->command;
 	if (!(changed & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) || !c->ops->bar_map)
 		return;
@@ -577,7 +578,9 @@ static void msix_write(struct vcfg *c, unsigned int d, uint32_t v, uint32_t mask
 /*
  * A function reset: the emulated registers as a reset leaves them, each
  * change told through the callbacks; then the owner resets the device.
- * BAR bases are kept (the guest restores them anyway).
+ * BAR bases are kept (the guest restores them anyway).  If the device
+ * could not be reset, it keeps the state the guest gave it: Bus Master
+ * stays off in what reaches it (the guest still sees its own bit).
  */
 static void function_reset(struct vcfg *c)
 {
@@ -597,8 +600,9 @@ static void function_reset(struct vcfg *c)
 			c->ops->msix_ctrl(c->opaque, false, false);
 	}
 	c->pm_state = VCFG_D0;
+	/* the command register reached the device as 0: nothing to rewrite */
 	if (c->ops->reset)
-		c->ops->reset(c->opaque);
+		c->master_blocked = c->ops->reset(c->opaque) != 0;
 }
 
 /* PCI Express: Device Control (FLR) and Status, Device Control 2. */

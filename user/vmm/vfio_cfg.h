@@ -64,9 +64,11 @@ struct vcfg_ops {
 	/*
 	 * The guest reset the function (FLR or D3hot -> D0); only called
 	 * after vcfg_set_resettable(c, true).  The emulated registers are
-	 * already reset: reset the device and the interrupt state.
+	 * already reset: reset the device and the interrupt state.  0, or
+	 * -errno if the device could not be reset: then Bus Master is kept
+	 * off in what reaches the device until a reset succeeds.
 	 */
-	void (*reset)(void *opaque);
+	int (*reset)(void *opaque);
 };
 
 struct vcfg_bar {
@@ -112,6 +114,7 @@ struct vcfg {
 	uint8_t pm_state;	/* VCFG_D0 or VCFG_D3HOT */
 
 	bool can_reset;		/* vcfg_set_resettable() */
+	bool master_blocked;	/* the last reset failed: Bus Master kept off */
 	uint64_t rom_size;	/* 0: no ROM BAR shown */
 	uint32_t rom;		/* ROM BAR register: base | enable */
 };

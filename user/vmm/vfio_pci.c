@@ -329,6 +329,10 @@ static void cfg_msix(void *opaque, bool enabled, bool maskall)
 
 static int device_reset(struct vfio_assigned *a);
 
+/* A guest reset meeting -EAGAIN: tried 5 times, 5+10+20+40 ms apart. */
+#define RESET_TRIES		5
+#define RESET_BACKOFF_US	5000
+
 /*
  * The guest reset the function (FLR, PM D3hot -> D0): vcfg has put back its
  * registers (decoding, MSI and MSI-X off: vectors detached, INTx back);
@@ -341,30 +345,35 @@ static int device_reset(struct vfio_assigned *a);
  * The device cannot go away meanwhile: close_device() first takes it off
  * the bus, which waits for the bus lock.
  */
-static void cfg_reset(void *opaque)
+static int cfg_reset(void *opaque)
 {
 	struct vfio_assigned *a = opaque;
-	int ret;
+	int ret, i;
 
 	pthread_mutex_lock(&a->lock);
 	if (a->dead) {
 		pthread_mutex_unlock(&a->lock);
-		return;
+		return 0;
 	}
 	if (a->has_msix)
 		msix_reset(&a->msix);
 	a->resetting = true;
 	pthread_mutex_unlock(&a->lock);
 
-	ret = device_reset(a);
+	/* -EAGAIN: the host holds the device lock (sysfs, another reset) */
+	for (i = 0; (ret = device_reset(a)) == -EAGAIN && i < RESET_TRIES - 1; i++)
+		usleep(RESET_BACKOFF_US << i);
 
 	pthread_mutex_lock(&a->lock);
 	a->resetting = false;
 	pthread_mutex_unlock(&a->lock);
-	if (ret)	/* the guest can ask again and again */
-		log_warn_rl("%s: reset asked by the guest failed: %s", a->bdf, strerror(-ret));
-	else
+	if (ret && !a->reset_failed)	/* the guest can ask again and again */
+		log_warn_rl("%s: reset asked by the guest failed: %s; bus mastering kept off until a reset succeeds",
+			    a->bdf, strerror(-ret));
+	else if (!ret)
 		log_debug_rl("%s: reset asked by the guest", a->bdf);
+	a->reset_failed = ret;
+	return ret;
 }
 
 static const struct vcfg_ops cfg_ops = { cfg_bar_map, cfg_msi, cfg_msix, cfg_reset };

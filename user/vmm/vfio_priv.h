@@ -95,6 +95,7 @@ struct vfio_assigned {
 	pthread_mutex_t lock;
 	atomic_bool dead;	/* see Locking above */
 	bool resetting;		/* a guest reset runs without a->lock (a->lock) */
+	bool reset_failed;	/* the last guest reset failed (bus lock) */
 
 	/* MSI-X */
 	bool has_msix;
