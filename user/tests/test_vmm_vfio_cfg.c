@@ -390,11 +390,63 @@ TEST_F(cfg, pcie_flr_resets_the_emulated_state_then_the_owner)
 	EXPECT_EQ(0u, vcfg_read(&self->c, 0x54, 4));
 	EXPECT_EQ(0u, vcfg_read(&self->c, PCIE + PCI_EXP_DEVCTL, 2) & PCI_EXP_DEVCTL_BCR_FLR);
 	EXPECT_EQ(1u, vcfg_read(&self->c, 0x82, 2));	/* table size only */
-	/* MSI-X at 0xe0, inside the v2 capability's registers: refused */
-	put16(&self->f, PCIE + PCI_EXP_FLAGS, 2 | PCI_EXP_TYPE_ENDPOINT << 4);
-	self->f.cfg[PCIE + 1] = 0xe0;
-	memcpy(self->f.cfg + 0xe0, self->f.cfg + 0x80, PCI_CAP_MSIX_SIZEOF);
-	EXPECT_EQ(-EINVAL, vcfg_init(&self->c, &be, &self->f, &ops, &self->f, sizes, false));
+}
+
+/* Capabilities listed in the guest's view, in order; returns how many. */
+static int guest_caps(struct vcfg *c, uint8_t ids[8], uint8_t pos[8])
+{
+	unsigned int p;
+	int n = 0;
+
+	for (p = vcfg_read(c, PCI_CAPABILITY_LIST, 1); p && n < 8; p = vcfg_read(c, p + 1, 1)) {
+		pos[n] = p;
+		ids[n++] = vcfg_read(c, p, 1);
+	}
+	return n;
+}
+
+/*
+ * PCI Express or PM running into another kept capability (or past 0xff):
+ * hidden, and the device assigned without it.
+ */
+TEST(cfg_pcie_or_pm_overlapping_is_hidden)
+{
+	uint8_t ids[8], pos[8];
+	struct fake f;
+	struct vcfg c;
+	int n;
+
+	/* MSI-X at 0xe0, inside the v2 PCI Express capability's registers */
+	fake_init(&f);
+	f.cfg[PCIE + 1] = 0xe0;
+	memcpy(f.cfg + 0xe0, f.cfg + 0x80, PCI_CAP_MSIX_SIZEOF);
+	f.cfg[0xe1] = 0;
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	n = guest_caps(&c, ids, pos);
+	ASSERT_EQ(3, n);
+	EXPECT_EQ(PCI_CAP_ID_PM, ids[0]);
+	EXPECT_EQ(PCI_CAP_ID_MSI, ids[1]);
+	EXPECT_EQ(PCI_CAP_ID_MSIX, ids[2]);
+	EXPECT_EQ(0xe0, pos[2]);
+	EXPECT_EQ(0u, c.pcie_cap);
+	/* PM at 0x88 (the PBA dword, BIR 1), inside MSI-X at 0x80 */
+	fake_init(&f);
+	f.cfg[PCI_CAPABILITY_LIST] = 0x50;
+	f.cfg[0x81] = 0x88;
+	f.cfg[0x88] = PCI_CAP_ID_PM;
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	n = guest_caps(&c, ids, pos);
+	ASSERT_LE(3, n);
+	EXPECT_EQ(PCI_CAP_ID_MSIX, ids[2]);
+	EXPECT_NE(0x88u, c.pm_cap);
+	EXPECT_EQ(0x3001u, vcfg_read(&c, 0x88, 4));	/* MSI-X's PBA, not PM */
+	/* PCI Express v2 at 0xd0 would end at 0x10c */
+	fake_init(&f);
+	f.cfg[0x51] = 0xd0;
+	memcpy(f.cfg + 0xd0, f.cfg + PCIE, 4);
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0u, c.pcie_cap);
+	EXPECT_EQ(0x80u, vcfg_read(&c, 0x51, 1));	/* MSI -> MSI-X */
 }
 
 /*

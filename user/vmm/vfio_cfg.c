@@ -102,6 +102,18 @@ static bool range_free(const struct vcfg *c, unsigned int pos, unsigned int len)
 	return pos >= 0x40 && pos + len <= 256;
 }
 
+/* Whether the kept capability at @pos runs past 0xff or into another. */
+static bool cap_clashes(const struct vcfg *c, unsigned int pos, unsigned int len)
+{
+	struct cap_range r[4];
+	int i, n = kept_ranges(c, r);
+
+	for (i = 0; i < n; i++)
+		if (r[i].pos != pos && pos < r[i].pos + r[i].len && r[i].pos < pos + len)
+			return true;
+	return pos + len > 256;
+}
+
 /* Every kept capability ends by 0xff and no two share a register. */
 static bool ranges_valid(const struct vcfg *c)
 {
@@ -174,10 +186,15 @@ static unsigned int pcie_size(const struct vcfg *c, const uint8_t *dropped, int 
 	return end < PCI_CAP_EXP_ENDPOINT_SIZEOF_V1 ? PCI_CAP_EXP_ENDPOINT_SIZEOF_V1 : end;
 }
 
+static bool cap_is_kept(const struct vcfg *c, uint8_t pos)
+{
+	return pos == c->msi_cap || pos == c->msix_cap || pos == c->pcie_cap || pos == c->pm_cap;
+}
+
 static int init_caps(struct vcfg *c)
 {
-	uint8_t pos, prev = 0, dropped[48];
-	int guard = 48, nr_dropped = 0;
+	uint8_t pos, prev = 0, dropped[48 + 2], order[4];
+	int guard = 48, nr_dropped = 0, nr_order = 0, i;
 
 	if (!(phys_read(c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
 		pos = 0;
@@ -220,18 +237,34 @@ static int init_caps(struct vcfg *c)
 		} else if (id == PCI_CAP_ID_PM && !c->pm_cap) {
 			c->pm_cap = pos;
 			keep = true;
-		} else if (nr_dropped < (int)sizeof(dropped)) {
+		} else if (nr_dropped < 48) {
 			dropped[nr_dropped++] = pos;
 		}
 		if (keep)
-			link_cap(c, pos, &prev);
+			order[nr_order++] = pos;
 		pos = next;
 	}
-	if (c->pcie_cap)
+	/*
+	 * A PCI Express or PM capability running past 0xff or into another
+	 * kept one is hidden (PCI Express first: the larger); MSI or MSI-X
+	 * doing so is refused (the device's interrupts would be wrong).
+	 */
+	if (c->pcie_cap) {
 		c->pcie_size = pcie_size(c, dropped, nr_dropped);
-	/* past 0xff (extended space), or hiding another's registers */
+		if (cap_clashes(c, c->pcie_cap, c->pcie_size)) {
+			dropped[nr_dropped++] = c->pcie_cap;
+			c->pcie_cap = c->pcie_size = c->pcie_vers = 0;
+		}
+	}
+	if (c->pm_cap && cap_clashes(c, c->pm_cap, PCI_PM_SIZEOF)) {
+		dropped[nr_dropped++] = c->pm_cap;
+		c->pm_cap = 0;
+	}
 	if (!ranges_valid(c))
 		return -EINVAL;
+	for (i = 0; i < nr_order; i++)
+		if (cap_is_kept(c, order[i]))
+			link_cap(c, order[i], &prev);
 	if (!c->pm_cap) {
 		pos = pm_room(c, dropped, nr_dropped);
 		if (pos) {
