@@ -337,11 +337,50 @@ TEST(cfg_no_caps_but_an_emulated_pm)
 	EXPECT_EQ((unsigned int)PCI_CAP_ID_PM, vcfg_read(&c, 0x40, 1));
 	EXPECT_EQ(0u, vcfg_read(&c, 0x41, 1));
 	EXPECT_NE(0u, vcfg_read(&c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
-	/* no list at all: PM in the highest free slot */
+	/* no list at all: no room known to be free, no PM */
 	f.cfg[PCI_STATUS] = 0;
 	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
-	EXPECT_EQ(0xf8u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
-	EXPECT_NE(0u, vcfg_read(&c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	EXPECT_EQ(0u, vcfg_read(&c, PCI_CAPABILITY_LIST, 1));
+	EXPECT_EQ(0u, vcfg_read(&c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+}
+
+/*
+ * An emulated PM capability only goes over a hidden capability's own
+ * bytes (to the next capability, or a vendor-specific one's length),
+ * never over device registers outside the list.
+ */
+TEST(cfg_emulated_pm_only_over_a_hidden_capability)
+{
+	struct fake f;
+	struct vcfg c;
+
+	/* MSI -> MSI-X -> vendor-specific at 0xe0, the last: by its length */
+	fake_init(&f);
+	f.cfg[PCI_CAPABILITY_LIST] = 0x50;
+	f.cfg[0x51] = 0x80;
+	f.cfg[0x81] = 0xe0;
+	put32(&f, 0xe0, PCI_CAP_ID_VNDR | 0x10 << 16);
+	put32(&f, 0xf8, 0xcafe0001);	/* device registers */
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0xe0u, c.pm_cap);
+	EXPECT_EQ(0xcafe0001u, vcfg_read(&c, 0xf8, 4));
+	/* 4 bytes long: no room for PM, none emulated */
+	put32(&f, 0xe0, PCI_CAP_ID_VNDR | 0x04 << 16);
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0u, c.pm_cap);
+	EXPECT_EQ(0u, vcfg_read(&c, 0x81, 1));	/* MSI-X is the last */
+	EXPECT_EQ(0xcafe0001u, vcfg_read(&c, 0xf8, 4));
+	vcfg_write(&c, 0xf8, 4, 0x12345678);
+	EXPECT_EQ(0x12345678u, vcfg_read(&c, 0xf8, 4));	/* still the device's */
+	/* another kind, the last: its length is unknown, none */
+	put32(&f, 0xe0, PCI_CAP_ID_AF);
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0u, c.pm_cap);
+	/* the same followed by a capability 8 bytes on: over it */
+	f.cfg[0xe1] = 0xe8;
+	put32(&f, 0xe8, PCI_CAP_ID_AF);
+	ASSERT_EQ(0, vcfg_init(&c, &be, &f, &ops, &f, sizes, false));
+	EXPECT_EQ(0xe0u, c.pm_cap);
 }
 
 TEST(cfg_capability_loop_terminates)

@@ -514,8 +514,11 @@ static void put_cfg(int di, unsigned int off, uint32_t v, unsigned int len)
 
 /*
  * A PCI Express capability v2 at PCIE_CAP after MSI-X, as a VF has one:
- * an endpoint with a link; FLR capable if @flr.
+ * an endpoint with a link; FLR capable if @flr.  Then a vendor-specific
+ * one at VNDR_CAP (hidden: the emulated PM capability goes there).
  */
+#define VNDR_CAP	0x90
+
 static void fk_add_pcie(int di, bool flr)
 {
 	put_cfg(di, 0x40 + PCI_CAP_LIST_NEXT, PCIE_CAP, 1);
@@ -527,6 +530,8 @@ static void fk_add_pcie(int di, bool flr)
 	put_cfg(di, PCIE_CAP + PCI_EXP_LNKSTA, 0x1011, 2);
 	put_cfg(di, PCIE_CAP + PCI_EXP_DEVCAP2, 0x0070091f, 4);
 	put_cfg(di, PCIE_CAP + PCI_EXP_DEVCTL2, 0x0400, 2);
+	put_cfg(di, PCIE_CAP + PCI_CAP_LIST_NEXT, VNDR_CAP, 1);
+	put_cfg(di, VNDR_CAP, PCI_CAP_ID_VNDR | 0x0c << 16, 4);
 }
 
 /*
@@ -591,8 +596,8 @@ TEST_F(vfio, capability_chain_msix_pcie_and_an_emulated_pm)
 	EXPECT_EQ(0x40, cap_pos(ids, pos, n, PCI_CAP_ID_MSIX));
 	EXPECT_EQ(PCIE_CAP, cap_pos(ids, pos, n, PCI_CAP_ID_EXP));
 	pm = cap_pos(ids, pos, n, PCI_CAP_ID_PM);	/* the VF has none: emulated */
-	ASSERT_NE(0, pm);
-	/* a device with no capability at all still gets PM */
+	EXPECT_EQ(VNDR_CAP, pm);			/* over the one hidden */
+	/* a device with no capability at all gets none: no room known free */
 	vfio_release(self->a);
 	fk_reset();
 	fk_add_dev(VF, 12, "vfio-pci", true);
@@ -601,9 +606,9 @@ TEST_F(vfio, capability_chain_msix_pcie_and_an_emulated_pm)
 		fk.dev[0].cfg[i] = 0xff;	/* stale bytes behind no list */
 	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO, NULL);
 	ASSERT_NE(NULL, self->a);
-	n = walk_caps(_metadata, self->a, ids, pos);
-	ASSERT_EQ(1, n);
-	EXPECT_EQ(PCI_CAP_ID_PM, ids[0]);
+	EXPECT_EQ(0u, ecam_read(self->a, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	EXPECT_EQ(0u, ecam_read(self->a, PCI_CAPABILITY_LIST, 1));
+	EXPECT_EQ(0xffu, ecam_read(self->a, 0x48, 1));	/* the device's bytes */
 }
 
 TEST_F(vfio, pcie_capability_is_an_integrated_endpoint)

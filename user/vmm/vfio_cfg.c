@@ -141,19 +141,40 @@ static void link_cap(struct vcfg *c, uint8_t pos, uint8_t *prev)
 }
 
 /*
- * A device without PM capability gets an emulated one: over a capability
- * it has and we hide (@dropped), else in the highest free dword pair.
+ * The bytes known to belong to the hidden capability at @pos: up to the
+ * next capability of the list (@caps), or, for the last one, a
+ * vendor-specific capability's length; 0 when unknown.
  */
-static uint8_t pm_room(const struct vcfg *c, const uint8_t *dropped, int nr_dropped)
+static unsigned int hidden_len(struct vcfg *c, uint8_t pos, const uint8_t *caps, int nr)
+{
+	unsigned int end = 256, len;
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (caps[i] > pos && caps[i] < end)
+			end = caps[i];
+	if (end < 256)
+		return end - pos;
+	if (phys_read(c, pos + PCI_CAP_LIST_ID, 1) != PCI_CAP_ID_VNDR)
+		return 0;
+	len = phys_read(c, pos + PCI_CAP_FLAGS, 1);
+	return len < end - pos ? len : end - pos;
+}
+
+/*
+ * A device without PM capability gets an emulated one, over a capability
+ * it has and we hide (@dropped; @caps: every capability of the list), so
+ * that it covers no device register; without room there, none.
+ */
+static uint8_t pm_room(struct vcfg *c, const uint8_t *dropped, int nr_dropped,
+		       const uint8_t *caps, int nr_caps)
 {
 	int i;
 
 	for (i = 0; i < nr_dropped; i++)
-		if (range_free(c, dropped[i], PCI_PM_SIZEOF))
+		if (hidden_len(c, dropped[i], caps, nr_caps) >= PCI_PM_SIZEOF &&
+		    range_free(c, dropped[i], PCI_PM_SIZEOF))
 			return dropped[i];
-	for (i = 256 - PCI_PM_SIZEOF; i >= 0x40; i -= 4)
-		if (range_free(c, i, PCI_PM_SIZEOF))
-			return i;
 	return 0;
 }
 
@@ -266,7 +287,11 @@ static int init_caps(struct vcfg *c)
 		if (cap_is_kept(c, order[i]))
 			link_cap(c, order[i], &prev);
 	if (!c->pm_cap) {
-		pos = pm_room(c, dropped, nr_dropped);
+		uint8_t caps[48 + 2 + 4];
+
+		memcpy(caps, dropped, nr_dropped);
+		memcpy(caps + nr_dropped, order, nr_order);
+		pos = pm_room(c, dropped, nr_dropped, caps, nr_dropped + nr_order);
 		if (pos) {
 			c->pm_cap = pos;
 			link_cap(c, pos, &prev);
