@@ -18,6 +18,7 @@
 #include "vmm/vfio_priv.h"
 
 #define VF	"0000:01:00.1"
+#define PF	"0000:02:00.0"	/* a physical function: INTx, a ROM */
 #define BAR0_GPA 0xc0000000ull
 #define MSIX_CTRL (0x40 + PCI_MSIX_FLAGS)
 
@@ -858,15 +859,22 @@ TEST_F(vfio, no_vfio_reset_no_flr_and_no_soft_reset)
 	EXPECT_EQ(1u, fk.dev[0].resets);
 }
 
+/*
+ * A PF-like device with a ROM (VFs have none, SR-IOV 3.4.1.12): the ROM
+ * is read once at assignment and guest reads are served from memory.
+ */
 TEST_F(vfio, rom_bar_sized_placed_read_only)
 {
 	uint32_t v = 0xdeadbeef;
+	unsigned int reads;
 	uint8_t b[4];
 
-	fk_add_dev(VF, 12, "vfio-pci", true);
+	fk_add_dev(PF, 12, "vfio-pci", false);
 	fk.dev[0].rom_size = 0x8000;
-	self->a = assign(VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
+	self->a = assign(PF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
+	reads = fk.dev[0].rom_reads;
+	EXPECT_LT(0u, reads);
 	/* placed by vibevmm, disabled */
 	EXPECT_NE(0u, ecam_read(self->a, PCI_ROM_ADDRESS, 4) & PCI_ROM_ADDRESS_MASK);
 	EXPECT_EQ(0u, ecam_read(self->a, PCI_ROM_ADDRESS, 4) & PCI_ROM_ADDRESS_ENABLE);
@@ -886,6 +894,7 @@ TEST_F(vfio, rom_bar_sized_placed_read_only)
 	ASSERT_TRUE(fk_mmio(ROM_GPA + 0x7ffc, &v, 4, true));	/* ignored */
 	ASSERT_TRUE(fk_mmio(ROM_GPA + 0x7ffc, b, 4, false));
 	EXPECT_EQ(0xfc, b[0]);
+	EXPECT_EQ(reads, fk.dev[0].rom_reads);	/* none since assignment */
 	/* the enable bit off: gone */
 	ecam_write(self->a, PCI_ROM_ADDRESS, 4, (uint32_t)ROM_GPA);
 	EXPECT_FALSE(fk_mmio(ROM_GPA, b, 4, false));

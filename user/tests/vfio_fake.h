@@ -65,6 +65,7 @@ struct fk_dev {
 	uint16_t cfg_writes[256];	/* writes through VFIO to each config byte */
 	uint64_t bar2_size;	/* 0: only BAR0 */
 	uint64_t rom_size;	/* 0: no ROM region */
+	unsigned int rom_reads;	/* preads of the ROM region */
 	bool no_reset;		/* no VFIO_DEVICE_FLAGS_RESET */
 	unsigned int resets;
 	unsigned int msix_at_reset;	/* MSI-X vectors enabled at the last reset */
@@ -694,6 +695,7 @@ static ssize_t fk_rw(int fd, void *buf, size_t len, off_t off, bool write)
 		uint64_t at = off - FK_REGION(VFIO_PCI_ROM_REGION_INDEX);
 		size_t i;
 
+		fk.dev[di].rom_reads++;
 		for (i = 0; i < len; i++)	/* 55 aa, then the offset's low byte */
 			((uint8_t *)buf)[i] = at + i == 0 ? 0x55 : at + i == 1 ? 0xaa :
 					      (uint8_t)(at + i);

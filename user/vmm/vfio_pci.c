@@ -170,8 +170,13 @@ static void bar_forward(struct vfio_assigned *a, int bar, uint64_t off, void *da
 	uint64_t pos = a->bar[bar].offset + off;
 	ssize_t n;
 
-	if (is_write && bar == VCFG_ROM)
-		return;		/* read-only */
+	if (bar == VCFG_ROM) {	/* read-only, read once at setup_rom() */
+		if (!is_write && a->rom_data && off + len <= a->bar[bar].size)
+			memcpy(data, a->rom_data + off, len);
+		else if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
 	if (off + len > a->bar[bar].size) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -599,6 +604,7 @@ static void destroy(struct vfio_assigned *a)
 			 a->bdf, a->bdf);
 	msix_free(&a->msix);
 	free(a->vec);
+	free(a->rom_data);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
@@ -662,6 +668,30 @@ static int acquire(struct vfio_assigned *a, enum irq_path path)
 	return 0;
 }
 
+/* The ROM's contents, read once: VFIO maps and unmaps it at every read. */
+#define ROM_MAX		(16u << 20)	/* larger: hidden (kept in memory) */
+
+static int read_rom(struct vfio_assigned *a, const struct vfio_region *r)
+{
+	uint64_t done = 0;
+
+	a->rom_data = malloc(r->size);
+	if (!a->rom_data)
+		return -ENOMEM;
+	while (done < r->size) {
+		ssize_t n = vfio_host->pread(a->fd, a->rom_data + done, r->size - done,
+					     r->offset + done);
+
+		if (n <= 0) {
+			free(a->rom_data);
+			a->rom_data = NULL;
+			return n < 0 ? -errno : -EIO;
+		}
+		done += n;
+	}
+	return 0;
+}
+
 /*
  * The ROM BAR, read-only and trapped (never mmapped), unless hidden or
  * absent; placed in the 32-bit window, disabled, as firmware would.
@@ -680,9 +710,17 @@ static int setup_rom(struct vfio_assigned *a)
 		return 0;	/* no ROM */
 	}
 	r->nr_mmap = 0;
-	if (vcfg_set_rom(&a->cfg, r->size, 0)) {
-		log_warn("%s: ROM of %llu bytes is not a power of two from 2 KiB to 2 GiB; hidden",
+	if (r->size > ROM_MAX || vcfg_set_rom(&a->cfg, r->size, 0)) {
+		log_warn("%s: ROM of %llu bytes is not a power of two from 2 KiB to 16 MiB; hidden",
 			 a->bdf, (unsigned long long)r->size);
+		memset(r, 0, sizeof(*r));
+		return 0;
+	}
+	ret = read_rom(a, r);
+	if (ret) {
+		log_warn("%s: ROM of %llu bytes cannot be read (%s); hidden", a->bdf,
+			 (unsigned long long)r->size, strerror(-ret));
+		vcfg_set_rom(&a->cfg, 0, 0);
 		memset(r, 0, sizeof(*r));
 		return 0;
 	}

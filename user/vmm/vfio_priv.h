@@ -86,6 +86,7 @@ struct vfio_assigned {
 	struct vfio_region cfg_region;
 	struct vfio_region bar[VCFG_NR_BARS + 1];	/* [VCFG_ROM]: the ROM */
 	bool rom_off;		/* --vfio BDF,rom=off: ROM BAR hidden */
+	uint8_t *rom_data;	/* the ROM's contents (bar[VCFG_ROM].size bytes) */
 
 	struct pci_device pdev;
 	bool on_bus;
