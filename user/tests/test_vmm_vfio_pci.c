@@ -475,7 +475,7 @@ TEST_F(vfio, precheck_decides_as_assign_and_touches_nothing)
 	EXPECT_TRUE(fk_clean());
 }
 
-/* Known gap: --vfio-backend iommufd without /dev/iommu passed the precheck. */
+/* --vfio-backend iommufd without /dev/iommu: refused by the precheck. */
 TEST_F(vfio, precheck_refuses_forced_iommufd_without_dev_iommu)
 {
 	fk_add_dev(VF, 12, "vfio-pci", true);
@@ -1021,7 +1021,7 @@ TEST_F(two, two_functions_of_one_group)
 	EXPECT_TRUE(fk_clean());
 }
 
-/* Known gap: the second device was reset after guest RAM was mapped. */
+/* Every device is reset before guest RAM is mapped for DMA, the second too. */
 TEST_F(two, every_device_reset_before_the_first_dma_map)
 {
 	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);

@@ -618,8 +618,8 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 		case VFIO_DEVICE_SET_IRQS:
 			return fk_set_irqs(di, arg);
 		case VFIO_DEVICE_RESET:
-			if (d->no_reset)
-				return -ENOTTY;
+			if (d->no_reset)	/* as vfio-pci: !reset_works */
+				return -EINVAL;
 			if (fk.reset_eagain) {	/* the host holds the device lock */
 				fk.reset_eagain -= fk.reset_eagain > 0;
 				fk.reset_eagains++;
