@@ -22,13 +22,15 @@
  *    only when resettable, "Initiate FLR" reads 0; PM state D0 or D3hot,
  *    No_Soft_Reset exactly when not resettable;
  *  - a reset is only asked when resettable, with decoding, MSI and MSI-X
- *    already off;
+ *    already off; every third one fails, and until the next one Bus
+ *    Master never reaches the device;
  *  - the device never sees a write to a BAR, the ROM BAR, the capability
  *    pointer, an identity register, a kept capability's id/next bytes,
  *    the emulated PCI Express or PM registers or the FLR bit, nor any
  *    write outside 0..255;
  *  - a write outside 0..255 changes no state at all.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +55,7 @@ struct dev {
 	uint32_t msi_data;
 	bool msix_en, msix_mask;
 	unsigned int resets;
+	bool reset_failed;	/* the last reset failed */
 };
 
 static bool forbidden(const struct dev *d, unsigned int off)
@@ -103,6 +106,12 @@ static int be_write(void *o, unsigned int off, const void *buf, unsigned int len
 	for (i = 0; i < len; i++)
 		FUZZ_CHECK(!forbidden(d, off + i), "device write to emulated byte %#x",
 			   off + i);
+	if (off == PCI_COMMAND && d->reset_failed) {
+		uint16_t cmd;
+
+		memcpy(&cmd, buf, 2);
+		FUZZ_CHECK(!(cmd & PCI_COMMAND_MASTER), "Bus Master reached a device not reset");
+	}
 	if (d->c && d->c->pcie_cap && off == d->c->pcie_cap + PCI_EXP_DEVCTL + 0u) {
 		uint16_t ctl;
 
@@ -164,7 +173,8 @@ static void cb_msix(void *o, bool enabled, bool maskall)
 	d->msix_mask = maskall;
 }
 
-static void cb_reset(void *o)
+/* Every third reset fails (-EAGAIN): Bus Master must then stay off. */
+static int cb_reset(void *o)
 {
 	struct dev *d = o;
 	int i;
@@ -175,6 +185,8 @@ static void cb_reset(void *o)
 	FUZZ_CHECK(!d->msi_en && !d->msix_en && !d->msix_mask,
 		   "reset with MSI or MSI-X still on");
 	d->resets++;
+	d->reset_failed = d->resets % 3 == 0;
+	return d->reset_failed ? -EAGAIN : 0;
 }
 
 static const struct vcfg_backend be = { .read = be_read, .write = be_write };

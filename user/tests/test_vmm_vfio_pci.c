@@ -18,6 +18,7 @@
 #include "vmm/vfio_priv.h"
 
 #define VF	"0000:01:00.1"
+#define PF	"0000:02:00.0"	/* a physical function: INTx, a ROM */
 #define BAR0_GPA 0xc0000000ull
 #define MSIX_CTRL (0x40 + PCI_MSIX_FLAGS)
 
@@ -474,7 +475,7 @@ TEST_F(vfio, precheck_decides_as_assign_and_touches_nothing)
 	EXPECT_TRUE(fk_clean());
 }
 
-/* Known gap: --vfio-backend iommufd without /dev/iommu passed the precheck. */
+/* --vfio-backend iommufd without /dev/iommu: refused by the precheck. */
 TEST_F(vfio, precheck_refuses_forced_iommufd_without_dev_iommu)
 {
 	fk_add_dev(VF, 12, "vfio-pci", true);
@@ -514,8 +515,11 @@ static void put_cfg(int di, unsigned int off, uint32_t v, unsigned int len)
 
 /*
  * A PCI Express capability v2 at PCIE_CAP after MSI-X, as a VF has one:
- * an endpoint with a link; FLR capable if @flr.
+ * an endpoint with a link; FLR capable if @flr.  Then a vendor-specific
+ * one at VNDR_CAP (hidden: the emulated PM capability goes there).
  */
+#define VNDR_CAP	0x90
+
 static void fk_add_pcie(int di, bool flr)
 {
 	put_cfg(di, 0x40 + PCI_CAP_LIST_NEXT, PCIE_CAP, 1);
@@ -527,6 +531,8 @@ static void fk_add_pcie(int di, bool flr)
 	put_cfg(di, PCIE_CAP + PCI_EXP_LNKSTA, 0x1011, 2);
 	put_cfg(di, PCIE_CAP + PCI_EXP_DEVCAP2, 0x0070091f, 4);
 	put_cfg(di, PCIE_CAP + PCI_EXP_DEVCTL2, 0x0400, 2);
+	put_cfg(di, PCIE_CAP + PCI_CAP_LIST_NEXT, VNDR_CAP, 1);
+	put_cfg(di, VNDR_CAP, PCI_CAP_ID_VNDR | 0x0c << 16, 4);
 }
 
 /*
@@ -539,7 +545,7 @@ static int walk_caps(struct __test_metadata *_metadata, const struct vfio_assign
 {
 	static const unsigned int size_of[256] = {
 		[PCI_CAP_ID_MSIX] = PCI_CAP_MSIX_SIZEOF,
-		[PCI_CAP_ID_EXP] = PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V2,
+		[PCI_CAP_ID_EXP] = 0x3c,	/* v2, emulated whole */
 		[PCI_CAP_ID_PM] = PCI_PM_SIZEOF,
 	};
 	bool seen[256] = { false };
@@ -591,8 +597,8 @@ TEST_F(vfio, capability_chain_msix_pcie_and_an_emulated_pm)
 	EXPECT_EQ(0x40, cap_pos(ids, pos, n, PCI_CAP_ID_MSIX));
 	EXPECT_EQ(PCIE_CAP, cap_pos(ids, pos, n, PCI_CAP_ID_EXP));
 	pm = cap_pos(ids, pos, n, PCI_CAP_ID_PM);	/* the VF has none: emulated */
-	ASSERT_NE(0, pm);
-	/* a device with no capability at all still gets PM */
+	EXPECT_EQ(VNDR_CAP, pm);			/* over the one hidden */
+	/* a device with no capability at all gets none: no room known free */
 	vfio_release(self->a);
 	fk_reset();
 	fk_add_dev(VF, 12, "vfio-pci", true);
@@ -601,9 +607,9 @@ TEST_F(vfio, capability_chain_msix_pcie_and_an_emulated_pm)
 		fk.dev[0].cfg[i] = 0xff;	/* stale bytes behind no list */
 	self->a = vfio_assign(fk_vm(), VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO, NULL);
 	ASSERT_NE(NULL, self->a);
-	n = walk_caps(_metadata, self->a, ids, pos);
-	ASSERT_EQ(1, n);
-	EXPECT_EQ(PCI_CAP_ID_PM, ids[0]);
+	EXPECT_EQ(0u, ecam_read(self->a, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	EXPECT_EQ(0u, ecam_read(self->a, PCI_CAPABILITY_LIST, 1));
+	EXPECT_EQ(0xffu, ecam_read(self->a, 0x48, 1));	/* the device's bytes */
 }
 
 TEST_F(vfio, pcie_capability_is_an_integrated_endpoint)
@@ -710,7 +716,7 @@ static unsigned int assign_pcie_vf(struct __test_metadata *_metadata,
 
 TEST_F(vfio, pm_state_writes_and_pm_reset)
 {
-	unsigned int pm = assign_pcie_vf(_metadata, &self->a, false);
+	unsigned int pm = assign_pcie_vf(_metadata, &self->a, false), i;
 
 	ASSERT_NE(NULL, self->a);
 	ASSERT_NE(0u, pm);
@@ -731,6 +737,98 @@ TEST_F(vfio, pm_state_writes_and_pm_reset)
 	/* D0 -> D0 is no reset */
 	ecam_write(self->a, pm + PCI_PM_CTRL, 2, 0);
 	EXPECT_EQ(2u, fk.dev[0].resets);
+	/* PM control/status never reached the device; the command register did */
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0u, fk.dev[0].cfg_writes[pm + PCI_PM_CTRL + i]) TH_LOG("byte %u", i);
+	EXPECT_LT(0u, fk.dev[0].cfg_writes[PCI_COMMAND]);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+static void *guest_flr(void *arg)
+{
+	ecam_write(arg, PCIE_CAP + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	return NULL;
+}
+
+/*
+ * A guest reset runs VFIO_DEVICE_RESET (here 200 ms) without the device's
+ * lock: the relay thread is not held up meanwhile (its interrupts are
+ * dropped: they predate the reset).  The PCI bus lock is held throughout
+ * (vibevmm-vfio.rst, Guest resets).
+ */
+TEST_F(vfio, guest_reset_does_not_block_the_relay)
+{
+	uint64_t t0, waited;
+	pthread_t th;
+	bool during;
+
+	assign_pcie_vf(_metadata, &self->a, false);
+	ASSERT_NE(NULL, self->a);
+	guest_enable_bar0(self->a);
+	fk.reset_ms = 200;
+	ASSERT_EQ(0, pthread_create(&th, NULL, guest_flr, self->a));
+	t0 = now_ms();
+	while (!fk.in_reset && now_ms() - t0 < 2000)
+		usleep(1000);
+	ASSERT_TRUE((bool)fk.in_reset);
+	t0 = now_ms();
+	vfio_irq_relay_event(self->a, VFIO_EP_MSI);
+	vfio_irq_relay_event(self->a, 0);
+	waited = now_ms() - t0;
+	during = fk.in_reset;
+	pthread_join(th, NULL);
+	EXPECT_TRUE(during) TH_LOG("the relay waited %llu ms, for the reset to end",
+				   (unsigned long long)waited);
+	EXPECT_LT(waited, 100u);
+	EXPECT_EQ(2u, fk.dev[0].resets);
+	EXPECT_FALSE(self->a->resetting);
+}
+
+/*
+ * VFIO_DEVICE_RESET fails -EAGAIN while the host holds the device lock: a
+ * guest reset tries again; when it never works, Bus Master is kept off in
+ * what reaches the device (the guest still sees its bit).
+ */
+TEST_F(vfio, guest_reset_retries_eagain_then_keeps_bus_master_off)
+{
+	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, dev_cmd;
+	uint64_t t0;
+
+	assign_pcie_vf(_metadata, &self->a, false);
+	ASSERT_NE(NULL, self->a);
+	guest_enable_bar0(self->a);
+	fk.reset_eagain = 1;
+	ecam_write(self->a, PCIE_CAP + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_EQ(1u, fk.reset_eagains);
+	EXPECT_EQ(2u, fk.dev[0].resets);	/* at start, then the retry */
+	ecam_write(self->a, PCI_COMMAND, 2, cmd);
+	memcpy(&dev_cmd, fk.dev[0].cfg + PCI_COMMAND, 2);
+	EXPECT_EQ(cmd, dev_cmd & cmd);
+	/* never works: bounded tries, no bus mastering in the device */
+	fk.reset_eagain = -1;
+	t0 = now_ms();
+	ecam_write(self->a, PCIE_CAP + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_LT(now_ms() - t0, 500u);
+	EXPECT_EQ(6u, fk.reset_eagains);
+	EXPECT_EQ(2u, fk.dev[0].resets);
+	ecam_write(self->a, PCI_COMMAND, 2, cmd);
+	EXPECT_EQ(cmd, ecam_read(self->a, PCI_COMMAND, 2));
+	memcpy(&dev_cmd, fk.dev[0].cfg + PCI_COMMAND, 2);
+	EXPECT_EQ(PCI_COMMAND_MEMORY, dev_cmd & cmd);
+	/* the next reset that works lets it through again */
+	fk.reset_eagain = 0;
+	ecam_write(self->a, PCIE_CAP + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	EXPECT_EQ(3u, fk.dev[0].resets);
+	ecam_write(self->a, PCI_COMMAND, 2, cmd);
+	memcpy(&dev_cmd, fk.dev[0].cfg + PCI_COMMAND, 2);
+	EXPECT_EQ(cmd, dev_cmd & cmd);
 }
 
 TEST_F(vfio, no_vfio_reset_no_flr_and_no_soft_reset)
@@ -761,15 +859,22 @@ TEST_F(vfio, no_vfio_reset_no_flr_and_no_soft_reset)
 	EXPECT_EQ(1u, fk.dev[0].resets);
 }
 
+/*
+ * A PF-like device with a ROM (VFs have none, SR-IOV 3.4.1.12): the ROM
+ * is read once at assignment and guest reads are served from memory.
+ */
 TEST_F(vfio, rom_bar_sized_placed_read_only)
 {
 	uint32_t v = 0xdeadbeef;
+	unsigned int reads;
 	uint8_t b[4];
 
-	fk_add_dev(VF, 12, "vfio-pci", true);
+	fk_add_dev(PF, 12, "vfio-pci", false);
 	fk.dev[0].rom_size = 0x8000;
-	self->a = assign(VF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
+	self->a = assign(PF, IRQ_PATH_VFIO, VFIO_BACKEND_AUTO);
 	ASSERT_NE(NULL, self->a);
+	reads = fk.dev[0].rom_reads;
+	EXPECT_LT(0u, reads);
 	/* placed by vibevmm, disabled */
 	EXPECT_NE(0u, ecam_read(self->a, PCI_ROM_ADDRESS, 4) & PCI_ROM_ADDRESS_MASK);
 	EXPECT_EQ(0u, ecam_read(self->a, PCI_ROM_ADDRESS, 4) & PCI_ROM_ADDRESS_ENABLE);
@@ -789,6 +894,7 @@ TEST_F(vfio, rom_bar_sized_placed_read_only)
 	ASSERT_TRUE(fk_mmio(ROM_GPA + 0x7ffc, &v, 4, true));	/* ignored */
 	ASSERT_TRUE(fk_mmio(ROM_GPA + 0x7ffc, b, 4, false));
 	EXPECT_EQ(0xfc, b[0]);
+	EXPECT_EQ(reads, fk.dev[0].rom_reads);	/* none since assignment */
 	/* the enable bit off: gone */
 	ecam_write(self->a, PCI_ROM_ADDRESS, 4, (uint32_t)ROM_GPA);
 	EXPECT_FALSE(fk_mmio(ROM_GPA, b, 4, false));
@@ -915,7 +1021,7 @@ TEST_F(two, two_functions_of_one_group)
 	EXPECT_TRUE(fk_clean());
 }
 
-/* Known gap: the second device was reset after guest RAM was mapped. */
+/* Every device is reset before guest RAM is mapped for DMA, the second too. */
 TEST_F(two, every_device_reset_before_the_first_dma_map)
 {
 	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);

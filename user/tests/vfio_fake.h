@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,10 @@ struct fk_dev {
 	bool cdev_open;		/* opened through its cdev (not its group) */
 	int attached_ioas;	/* 0: none */
 	uint8_t cfg[4096];
+	uint16_t cfg_writes[256];	/* writes through VFIO to each config byte */
 	uint64_t bar2_size;	/* 0: only BAR0 */
 	uint64_t rom_size;	/* 0: no ROM region */
+	unsigned int rom_reads;	/* preads of the ROM region */
 	bool no_reset;		/* no VFIO_DEVICE_FLAGS_RESET */
 	unsigned int resets;
 	unsigned int msix_at_reset;	/* MSI-X vectors enabled at the last reset */
@@ -114,6 +117,11 @@ struct fake {
 	unsigned long fail_req;
 	int fail_nth, fail_errno, seen;
 	bool fail_irqfd, fail_gsi, fail_mmap, fail_open_container;
+	/* VFIO_DEVICE_RESET takes this long (outside fk.lock), in_reset meanwhile */
+	unsigned int reset_ms;
+	atomic_bool in_reset;
+	int reset_eagain;		/* resets failing -EAGAIN first (-1: all) */
+	unsigned int reset_eagains;	/* how many did */
 	bool iommufd_present;	/* /dev/iommu and device cdevs */
 	int iommufd_open_errno;	/* opening /dev/iommu fails with it */
 	int cdev_open_errno;	/* opening a device cdev fails with it */
@@ -610,8 +618,13 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 		case VFIO_DEVICE_SET_IRQS:
 			return fk_set_irqs(di, arg);
 		case VFIO_DEVICE_RESET:
-			if (d->no_reset)
-				return -ENOTTY;
+			if (d->no_reset)	/* as vfio-pci: !reset_works */
+				return -EINVAL;
+			if (fk.reset_eagain) {	/* the host holds the device lock */
+				fk.reset_eagain -= fk.reset_eagain > 0;
+				fk.reset_eagains++;
+				return -EAGAIN;
+			}
 			d->msix_at_reset = d->msix_enabled;
 			if (!d->resets++)
 				d->maps_at_reset = fk.map_dma_calls + fk.ioas_map_calls;
@@ -626,6 +639,14 @@ static int fk_ioctl(int fd, unsigned long req, void *arg)
 {
 	int ret;
 
+	if (req == VFIO_DEVICE_RESET && fk.reset_ms) {
+		struct timespec ts = { fk.reset_ms / 1000, fk.reset_ms % 1000 * 1000000l };
+
+		fk.in_reset = true;
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		fk.in_reset = false;
+	}
 	pthread_mutex_lock(&fk.lock);
 	ret = fk_ioctl_locked(fd, req, arg);
 	pthread_mutex_unlock(&fk.lock);
@@ -649,12 +670,17 @@ static ssize_t fk_rw(int fd, void *buf, size_t len, off_t off, bool write)
 	errno = EINVAL;
 	if ((uint64_t)off >= FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX) &&
 	    (uint64_t)off + len <= FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX) + 4096) {
-		uint8_t *p = fk.dev[di].cfg + (off - FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX));
+		uint64_t at = off - FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX);
+		uint8_t *p = fk.dev[di].cfg + at;
+		size_t i;
 
-		if (write)
+		if (write) {
 			memcpy(p, buf, len);
-		else
+			for (i = 0; i < len && at + i < 256; i++)
+				fk.dev[di].cfg_writes[at + i]++;
+		} else {
 			memcpy(buf, p, len);
+		}
 		ret = len;
 	} else if ((uint64_t)off + len <= FK_BAR0_SIZE ||
 		   ((uint64_t)off >= FK_REGION(VFIO_PCI_BAR2_REGION_INDEX) &&
@@ -669,6 +695,7 @@ static ssize_t fk_rw(int fd, void *buf, size_t len, off_t off, bool write)
 		uint64_t at = off - FK_REGION(VFIO_PCI_ROM_REGION_INDEX);
 		size_t i;
 
+		fk.dev[di].rom_reads++;
 		for (i = 0; i < len; i++)	/* 55 aa, then the offset's low byte */
 			((uint8_t *)buf)[i] = at + i == 0 ? 0x55 : at + i == 1 ? 0xaa :
 					      (uint8_t)(at + i);

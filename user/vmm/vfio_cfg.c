@@ -102,6 +102,18 @@ static bool range_free(const struct vcfg *c, unsigned int pos, unsigned int len)
 	return pos >= 0x40 && pos + len <= 256;
 }
 
+/* Whether the kept capability at @pos runs past 0xff or into another. */
+static bool cap_clashes(const struct vcfg *c, unsigned int pos, unsigned int len)
+{
+	struct cap_range r[4];
+	int i, n = kept_ranges(c, r);
+
+	for (i = 0; i < n; i++)
+		if (r[i].pos != pos && pos < r[i].pos + r[i].len && r[i].pos < pos + len)
+			return true;
+	return pos + len > 256;
+}
+
 /* Every kept capability ends by 0xff and no two share a register. */
 static bool ranges_valid(const struct vcfg *c)
 {
@@ -129,26 +141,81 @@ static void link_cap(struct vcfg *c, uint8_t pos, uint8_t *prev)
 }
 
 /*
- * A device without PM capability gets an emulated one: over a capability
- * it has and we hide (@dropped), else in the highest free dword pair.
+ * The bytes known to belong to the hidden capability at @pos: up to the
+ * next capability of the list (@caps), or, for the last one, a
+ * vendor-specific capability's length; 0 when unknown.
  */
-static uint8_t pm_room(const struct vcfg *c, const uint8_t *dropped, int nr_dropped)
+static unsigned int hidden_len(struct vcfg *c, uint8_t pos, const uint8_t *caps, int nr)
+{
+	unsigned int end = 256, len;
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (caps[i] > pos && caps[i] < end)
+			end = caps[i];
+	if (end < 256)
+		return end - pos;
+	if (phys_read(c, pos + PCI_CAP_LIST_ID, 1) != PCI_CAP_ID_VNDR)
+		return 0;
+	len = phys_read(c, pos + PCI_CAP_FLAGS, 1);
+	return len < end - pos ? len : end - pos;
+}
+
+/*
+ * A device without PM capability gets an emulated one, over a capability
+ * it has and we hide (@dropped; @caps: every capability of the list), so
+ * that it covers no device register; without room there, none.
+ */
+static uint8_t pm_room(struct vcfg *c, const uint8_t *dropped, int nr_dropped,
+		       const uint8_t *caps, int nr_caps)
 {
 	int i;
 
 	for (i = 0; i < nr_dropped; i++)
-		if (range_free(c, dropped[i], PCI_PM_SIZEOF))
+		if (hidden_len(c, dropped[i], caps, nr_caps) >= PCI_PM_SIZEOF &&
+		    range_free(c, dropped[i], PCI_PM_SIZEOF))
 			return dropped[i];
-	for (i = 256 - PCI_PM_SIZEOF; i >= 0x40; i -= 4)
-		if (range_free(c, i, PCI_PM_SIZEOF))
-			return i;
 	return 0;
+}
+
+/*
+ * The whole PCI Express capability is emulated, so that none of its
+ * registers reaches the device unseen: version 2 has them all (to Slot
+ * Control 2, 0x3c); version 1 to Root Status (0x24), or to the next
+ * capability if one starts earlier, but at least its link registers.
+ */
+#define PCIE_V2_SIZE	0x3c
+#define PCIE_V1_SIZE	0x24
+
+static unsigned int pcie_size(const struct vcfg *c, const uint8_t *dropped, int nr_dropped)
+{
+	unsigned int caps[3] = { c->msi_cap, c->msix_cap, c->pm_cap };
+	unsigned int end = c->pcie_cap + PCIE_V1_SIZE;
+	int i;
+
+	if (c->pcie_vers == 2)
+		return PCIE_V2_SIZE;
+	for (i = 0; i < 3 + nr_dropped; i++) {
+		unsigned int p = i < 3 ? caps[i] : dropped[i - 3];
+
+		if (p > c->pcie_cap && p < end)
+			end = p;
+	}
+	if (end > 256)
+		end = 256;
+	end -= c->pcie_cap;
+	return end < PCI_CAP_EXP_ENDPOINT_SIZEOF_V1 ? PCI_CAP_EXP_ENDPOINT_SIZEOF_V1 : end;
+}
+
+static bool cap_is_kept(const struct vcfg *c, uint8_t pos)
+{
+	return pos == c->msi_cap || pos == c->msix_cap || pos == c->pcie_cap || pos == c->pm_cap;
 }
 
 static int init_caps(struct vcfg *c)
 {
-	uint8_t pos, prev = 0, dropped[48];
-	int guard = 48, nr_dropped = 0;
+	uint8_t pos, prev = 0, dropped[48 + 2], order[4];
+	int guard = 48, nr_dropped = 0, nr_order = 0, i;
 
 	if (!(phys_read(c, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
 		pos = 0;
@@ -187,25 +254,44 @@ static int init_caps(struct vcfg *c)
 
 			c->pcie_cap = pos;
 			c->pcie_vers = (flags & PCI_EXP_FLAGS_VERS) >= 2 ? 2 : 1;
-			/* an integrated endpoint's registers end there */
-			c->pcie_size = c->pcie_vers == 2 ? PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V2 :
-				       PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V1;
 			keep = true;
 		} else if (id == PCI_CAP_ID_PM && !c->pm_cap) {
 			c->pm_cap = pos;
 			keep = true;
-		} else if (nr_dropped < (int)sizeof(dropped)) {
+		} else if (nr_dropped < 48) {
 			dropped[nr_dropped++] = pos;
 		}
 		if (keep)
-			link_cap(c, pos, &prev);
+			order[nr_order++] = pos;
 		pos = next;
 	}
-	/* past 0xff (extended space), or hiding another's registers */
+	/*
+	 * A PCI Express or PM capability running past 0xff or into another
+	 * kept one is hidden (PCI Express first: the larger); MSI or MSI-X
+	 * doing so is refused (the device's interrupts would be wrong).
+	 */
+	if (c->pcie_cap) {
+		c->pcie_size = pcie_size(c, dropped, nr_dropped);
+		if (cap_clashes(c, c->pcie_cap, c->pcie_size)) {
+			dropped[nr_dropped++] = c->pcie_cap;
+			c->pcie_cap = c->pcie_size = c->pcie_vers = 0;
+		}
+	}
+	if (c->pm_cap && cap_clashes(c, c->pm_cap, PCI_PM_SIZEOF)) {
+		dropped[nr_dropped++] = c->pm_cap;
+		c->pm_cap = 0;
+	}
 	if (!ranges_valid(c))
 		return -EINVAL;
+	for (i = 0; i < nr_order; i++)
+		if (cap_is_kept(c, order[i]))
+			link_cap(c, order[i], &prev);
 	if (!c->pm_cap) {
-		pos = pm_room(c, dropped, nr_dropped);
+		uint8_t caps[48 + 2 + 4];
+
+		memcpy(caps, dropped, nr_dropped);
+		memcpy(caps + nr_dropped, order, nr_order);
+		pos = pm_room(c, dropped, nr_dropped, caps, nr_dropped + nr_order);
 		if (pos) {
 			c->pm_cap = pos;
 			link_cap(c, pos, &prev);
@@ -320,7 +406,10 @@ static uint32_t msix_dword(struct vcfg *c, unsigned int d)
 	return c->msix_pba;
 }
 
-/* The function as a Root Complex Integrated Endpoint: no link, no slot. */
+/*
+ * The function as a Root Complex Integrated Endpoint: no link, no slot, no
+ * root registers, their "2" versions included (they read 0).
+ */
 static uint32_t pcie_dword(struct vcfg *c, unsigned int d)
 {
 	unsigned int rel = d - c->pcie_cap;
@@ -340,7 +429,7 @@ static uint32_t pcie_dword(struct vcfg *c, unsigned int d)
 	case PCI_EXP_DEVCTL2:
 		return c->pcie_vers == 2 ? phys_read(c, d, 4) : 0;
 	}
-	return 0;	/* link, slot and root registers: none */
+	return 0;	/* link, slot and root registers (1 and 2): none */
 }
 
 static uint32_t pm_dword(struct vcfg *c, unsigned int d)
@@ -453,12 +542,13 @@ static void bar_write(struct vcfg *c, int i, uint32_t v)
 
 static void command_write(struct vcfg *c, uint16_t cmd)
 {
-	uint16_t old = c->command, changed;
+	uint16_t old = c->command, changed, fwd = cmd & CMD_FORWARD;
 	int i;
 
 	c->command = cmd & CMD_EMULATED;
-	phys_write(c, PCI_COMMAND, 2,
-		   (phys_read(c, PCI_COMMAND, 2) & ~CMD_FORWARD) | (cmd & CMD_FORWARD));
+	if (c->master_blocked)	/* not reset: no DMA with the guest's setup */
+		fwd &= ~PCI_COMMAND_MASTER;
+	phys_write(c, PCI_COMMAND, 2, (phys_read(c, PCI_COMMAND, 2) & ~CMD_FORWARD) | fwd);
 	changed = old ^ c->command;
 	if (!(changed & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) || !c->ops->bar_map)
 		return;
@@ -546,7 +636,9 @@ static void msix_write(struct vcfg *c, unsigned int d, uint32_t v, uint32_t mask
 /*
  * A function reset: the emulated registers as a reset leaves them, each
  * change told through the callbacks; then the owner resets the device.
- * BAR bases are kept (the guest restores them anyway).
+ * BAR bases are kept (the guest restores them anyway).  If the device
+ * could not be reset, it keeps the state the guest gave it: Bus Master
+ * stays off in what reaches it (the guest still sees its own bit).
  */
 static void function_reset(struct vcfg *c)
 {
@@ -566,8 +658,9 @@ static void function_reset(struct vcfg *c)
 			c->ops->msix_ctrl(c->opaque, false, false);
 	}
 	c->pm_state = VCFG_D0;
+	/* the command register reached the device as 0: nothing to rewrite */
 	if (c->ops->reset)
-		c->ops->reset(c->opaque);
+		c->master_blocked = c->ops->reset(c->opaque) != 0;
 }
 
 /* PCI Express: Device Control (FLR) and Status, Device Control 2. */

@@ -20,17 +20,22 @@
  *    listed, all virtualized:
  *      MSI fully, MSI-X's control word (the owner gets msi_update /
  *      msix_ctrl);
- *      PCI Express (when the device has one): the function as a Root
- *      Complex Integrated Endpoint (no link, no slot); Device Capabilities
- *      and Control from the device, the FLR capability only when the owner
- *      can reset the function, "Initiate FLR" turned into a function reset;
- *      power management (at the device's own offset, or in free space if
- *      it has none): D0 and D3hot, No_Soft_Reset clear when the owner can
- *      reset, so that D3hot -> D0 is a function reset.
+ *      PCI Express (when the device has one), emulated whole: the
+ *      function as a Root Complex Integrated Endpoint (no link, slot or
+ *      root registers); Device Capabilities and Control from the device,
+ *      the FLR capability only when the owner can reset the function,
+ *      "Initiate FLR" turned into a function reset;
+ *      power management (at the device's own offset, or, if it has none,
+ *      over a capability hidden, else none): D0 and D3hot, No_Soft_Reset
+ *      clear when the owner can reset, so that D3hot -> D0 is a function
+ *      reset.
+ *    A PCI Express or PM capability overlapping another kept one (or past
+ *    0xff) is hidden; MSI or MSI-X doing so makes vcfg_init() fail.
  *    A function reset (FLR, or D3hot -> D0) puts the emulated registers
  *    back as a reset leaves them (decoding, MSI, MSI-X control off; BAR
  *    bases kept), each change told through the callbacks, then calls
- *    ops->reset for the owner to reset the device and its interrupt state.
+ *    ops->reset for the owner to reset the device and its interrupt state
+ *    (if that fails, Bus Master is kept off in the device).
  *  - every other byte is read and written through the backend (the VFIO
  *    config region, itself virtualized by vfio-pci).
  *
@@ -64,9 +69,11 @@ struct vcfg_ops {
 	/*
 	 * The guest reset the function (FLR or D3hot -> D0); only called
 	 * after vcfg_set_resettable(c, true).  The emulated registers are
-	 * already reset: reset the device and the interrupt state.
+	 * already reset: reset the device and the interrupt state.  0, or
+	 * -errno if the device could not be reset: then Bus Master is kept
+	 * off in what reaches the device until a reset succeeds.
 	 */
-	void (*reset)(void *opaque);
+	int (*reset)(void *opaque);
 };
 
 struct vcfg_bar {
@@ -112,6 +119,7 @@ struct vcfg {
 	uint8_t pm_state;	/* VCFG_D0 or VCFG_D3HOT */
 
 	bool can_reset;		/* vcfg_set_resettable() */
+	bool master_blocked;	/* the last reset failed: Bus Master kept off */
 	uint64_t rom_size;	/* 0: no ROM BAR shown */
 	uint32_t rom;		/* ROM BAR register: base | enable */
 };

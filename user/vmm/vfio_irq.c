@@ -453,6 +453,13 @@ void vfio_irq_relay_event(struct vfio_assigned *a, uint32_t tag)
 	pthread_mutex_lock(&a->lock);
 	if (a->dead)
 		goto out;
+	if (a->resetting) {	/* raised before the reset: dropped */
+		if (tag == VFIO_EP_MSI)
+			efd_drain(a->msi.efd);
+		else if (a->has_msix && tag < a->msix.nr)
+			efd_drain(a->vec[tag].efd);
+		goto out;
+	}
 	if (tag == VFIO_EP_MSI) {
 		if (efd_drain(a->msi.efd))
 			signal_msi(a, a->msi_addr, a->msi_data);

@@ -170,8 +170,13 @@ static void bar_forward(struct vfio_assigned *a, int bar, uint64_t off, void *da
 	uint64_t pos = a->bar[bar].offset + off;
 	ssize_t n;
 
-	if (is_write && bar == VCFG_ROM)
-		return;		/* read-only */
+	if (bar == VCFG_ROM) {	/* read-only, read once at setup_rom() */
+		if (!is_write && a->rom_data && off + len <= a->bar[bar].size)
+			memcpy(data, a->rom_data + off, len);
+		else if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
 	if (off + len > a->bar[bar].size) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -329,29 +334,51 @@ static void cfg_msix(void *opaque, bool enabled, bool maskall)
 
 static int device_reset(struct vfio_assigned *a);
 
+/* A guest reset meeting -EAGAIN: tried 5 times, 5+10+20+40 ms apart. */
+#define RESET_TRIES		5
+#define RESET_BACKOFF_US	5000
+
 /*
  * The guest reset the function (FLR, PM D3hot -> D0): vcfg has put back its
  * registers (decoding, MSI and MSI-X off: vectors detached, INTx back);
  * the MSI-X table goes back to its reset state and the device is reset.
+ *
+ * VFIO_DEVICE_RESET takes 100 ms or more (up to a minute for a device slow
+ * to come back): it runs without a->lock, with a->resetting set, so that
+ * the relay and the MSI-X traps go on meanwhile.  The PCI bus lock stays
+ * held (pci.c calls us under it): see "Guest resets" in vibevmm-vfio.rst.
+ * The device cannot go away meanwhile: close_device() first takes it off
+ * the bus, which waits for the bus lock.
  */
-static void cfg_reset(void *opaque)
+static int cfg_reset(void *opaque)
 {
 	struct vfio_assigned *a = opaque;
+	int ret, i;
 
 	pthread_mutex_lock(&a->lock);
-	if (!a->dead) {
-		int ret;
-
-		if (a->has_msix)
-			msix_reset(&a->msix);
-		ret = device_reset(a);
-		if (ret)	/* the guest can ask again and again */
-			log_warn_rl("%s: reset asked by the guest failed: %s", a->bdf,
-				    strerror(-ret));
-		else
-			log_debug_rl("%s: reset asked by the guest", a->bdf);
+	if (a->dead) {
+		pthread_mutex_unlock(&a->lock);
+		return 0;
 	}
+	if (a->has_msix)
+		msix_reset(&a->msix);
+	a->resetting = true;
 	pthread_mutex_unlock(&a->lock);
+
+	/* -EAGAIN: the host holds the device lock (sysfs, another reset) */
+	for (i = 0; (ret = device_reset(a)) == -EAGAIN && i < RESET_TRIES - 1; i++)
+		usleep(RESET_BACKOFF_US << i);
+
+	pthread_mutex_lock(&a->lock);
+	a->resetting = false;
+	pthread_mutex_unlock(&a->lock);
+	if (ret && !a->reset_failed)	/* the guest can ask again and again */
+		log_warn_rl("%s: reset asked by the guest failed: %s; bus mastering kept off until a reset succeeds",
+			    a->bdf, strerror(-ret));
+	else if (!ret)
+		log_debug_rl("%s: reset asked by the guest", a->bdf);
+	a->reset_failed = ret;
+	return ret;
 }
 
 static const struct vcfg_ops cfg_ops = { cfg_bar_map, cfg_msi, cfg_msix, cfg_reset };
@@ -577,6 +604,7 @@ static void destroy(struct vfio_assigned *a)
 			 a->bdf, a->bdf);
 	msix_free(&a->msix);
 	free(a->vec);
+	free(a->rom_data);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
@@ -640,6 +668,30 @@ static int acquire(struct vfio_assigned *a, enum irq_path path)
 	return 0;
 }
 
+/* The ROM's contents, read once: VFIO maps and unmaps it at every read. */
+#define ROM_MAX		(16u << 20)	/* larger: hidden (kept in memory) */
+
+static int read_rom(struct vfio_assigned *a, const struct vfio_region *r)
+{
+	uint64_t done = 0;
+
+	a->rom_data = malloc(r->size);
+	if (!a->rom_data)
+		return -ENOMEM;
+	while (done < r->size) {
+		ssize_t n = vfio_host->pread(a->fd, a->rom_data + done, r->size - done,
+					     r->offset + done);
+
+		if (n <= 0) {
+			free(a->rom_data);
+			a->rom_data = NULL;
+			return n < 0 ? -errno : -EIO;
+		}
+		done += n;
+	}
+	return 0;
+}
+
 /*
  * The ROM BAR, read-only and trapped (never mmapped), unless hidden or
  * absent; placed in the 32-bit window, disabled, as firmware would.
@@ -658,9 +710,17 @@ static int setup_rom(struct vfio_assigned *a)
 		return 0;	/* no ROM */
 	}
 	r->nr_mmap = 0;
-	if (vcfg_set_rom(&a->cfg, r->size, 0)) {
-		log_warn("%s: ROM of %llu bytes is not a power of two from 2 KiB to 2 GiB; hidden",
+	if (r->size > ROM_MAX || vcfg_set_rom(&a->cfg, r->size, 0)) {
+		log_warn("%s: ROM of %llu bytes is not a power of two from 2 KiB to 16 MiB; hidden",
 			 a->bdf, (unsigned long long)r->size);
+		memset(r, 0, sizeof(*r));
+		return 0;
+	}
+	ret = read_rom(a, r);
+	if (ret) {
+		log_warn("%s: ROM of %llu bytes cannot be read (%s); hidden", a->bdf,
+			 (unsigned long long)r->size, strerror(-ret));
+		vcfg_set_rom(&a->cfg, 0, 0);
 		memset(r, 0, sizeof(*r));
 		return 0;
 	}

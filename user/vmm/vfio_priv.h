@@ -13,6 +13,9 @@
  *    config callbacks for MSI/MSI-X and by the service thread (relay,
  *    removal).  It is never held across vm_unregister_mmio() (which waits
  *    for running MMIO handlers) nor across pci_bus_remove().
+ *  - resetting (under a->lock): a guest-asked VFIO_DEVICE_RESET is under
+ *    way without a->lock (cfg_reset); the relay drops the device's
+ *    interrupts meanwhile (they predate the reset).
  *  - dead is written under a->lock (vfio_detach) and read under it by the
  *    interrupt paths, but the config space accessors (pci_cfg_read/write,
  *    cfg_bar_map) run under the bus lock only and read it without a->lock:
@@ -83,6 +86,7 @@ struct vfio_assigned {
 	struct vfio_region cfg_region;
 	struct vfio_region bar[VCFG_NR_BARS + 1];	/* [VCFG_ROM]: the ROM */
 	bool rom_off;		/* --vfio BDF,rom=off: ROM BAR hidden */
+	uint8_t *rom_data;	/* the ROM's contents (bar[VCFG_ROM].size bytes) */
 
 	struct pci_device pdev;
 	bool on_bus;
@@ -91,6 +95,8 @@ struct vfio_assigned {
 
 	pthread_mutex_t lock;
 	atomic_bool dead;	/* see Locking above */
+	bool resetting;		/* a guest reset runs without a->lock (a->lock) */
+	bool reset_failed;	/* the last guest reset failed (bus lock) */
 
 	/* MSI-X */
 	bool has_msix;
