@@ -120,6 +120,28 @@ struct vfpost *vfpost_open(int *err)
 	return h;
 }
 
+struct vfpost *vfpost_attach(int family, uint32_t peer, int *err)
+{
+	struct vfpost *h;
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	h->sk = nl_socket_alloc();
+	if (!h->sk || genl_connect(h->sk) < 0) {
+		nl_socket_free(h->sk);
+		free(h);
+		*err = -EPROTONOSUPPORT;
+		return NULL;
+	}
+	nl_socket_set_peer_port(h->sk, peer);
+	h->family = family;
+	*err = 0;
+	return h;
+}
+
 void vfpost_close(struct vfpost *h)
 {
 	if (!h)

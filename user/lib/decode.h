@@ -57,6 +57,12 @@ int vfpost_decode_ctrl(const struct nlmsghdr *nlh);
 void vfpost_copy_out(void *dst, const void *src, size_t size, size_t full);
 
 /*
+ * For the unit tests: a request handle whose requests go to netlink port
+ * @peer (a fake module) as family id @family.
+ */
+struct vfpost *vfpost_attach(int family, uint32_t peer, int *err);
+
+/*
  * For the unit tests: an event handle on a socket that joined no group,
  * taking messages of family id @family from netlink port @sender (the
  * kernel, 0, for vfpost_events_open()).
