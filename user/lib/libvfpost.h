@@ -277,6 +277,21 @@ typedef void (*vfpost_event_fn)(const struct vfpost_event *ev, void *arg);
  * that snapshot are then dropped.  Joining needs CAP_NET_ADMIN: *@err is
  * -EPERM without it (any other failure to join: its errno).  The kernel
  * checks the capability once, at the join.
+ *
+ * The stream survives a module reload (modprobe -r vfpost; modprobe vfpost,
+ * a DKMS upgrade): the handle also follows nlctrl's notifications, reports
+ * the unload as VFPOST_EVENT_LIB_UNLOADED and the load as
+ * VFPOST_EVENT_LIB_RELOADED (the VFs, as for RESYNC), and then delivers
+ * the new module's events, whose numbers restarted.  Only messages from
+ * the kernel (netlink port 0) with the family's id count.
+ *
+ * Callbacks run inside vfpost_events_process() (or _wait()).  From a
+ * callback, vfpost_events_close() of its own handle is allowed (the
+ * library frees the handle when process() returns, without further
+ * callbacks; do not touch the handle after that return); calling
+ * vfpost_events_process() or _wait() on it returns -EBUSY.  A handle is
+ * used by one thread at a time; the structures a callback gets (and
+ * ev->vfs) live only until it returns.
  */
 struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 					 int *err);
