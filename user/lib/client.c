@@ -618,7 +618,7 @@ static int join(struct vfpost_events *e, int grp, const char *what)
 	return 0;
 }
 
-/* A handle on a connected, non-blocking socket that joined no group. */
+/* A handle on a connected socket that joined no group. */
 static struct vfpost_events *events_alloc(vfpost_event_fn cb, void *arg,
 					  int *err)
 {
@@ -636,7 +636,7 @@ static struct vfpost_events *events_alloc(vfpost_event_fn cb, void *arg,
 		return NULL;
 	}
 	nl_socket_disable_seq_check(e->sk);
-	if (genl_connect(e->sk) < 0 || nl_socket_set_nonblocking(e->sk) < 0) {
+	if (genl_connect(e->sk) < 0) {
 		nl_socket_free(e->sk);
 		free(e);
 		*err = -EPROTONOSUPPORT;
@@ -654,10 +654,15 @@ struct vfpost_events *vfpost_events_attach(int family, uint32_t sender,
 {
 	struct vfpost_events *e = events_alloc(cb, arg, err);
 
-	if (e) {
-		e->family = family;
-		e->sender = sender;
+	if (!e)
+		return NULL;
+	if (nl_socket_set_nonblocking(e->sk) < 0) {
+		vfpost_events_close(e);
+		*err = -EIO;
+		return NULL;
 	}
+	e->family = family;
+	e->sender = sender;
 	return e;
 }
 
@@ -693,6 +698,10 @@ struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 	ret = baseline(&e->family, NULL, &e->last_seq, NULL, NULL);
 	if (ret)
 		goto err_sock;
+	if (nl_socket_set_nonblocking(e->sk) < 0) {
+		ret = -EIO;
+		goto err_sock;
+	}
 	*err = 0;
 	return e;
 
