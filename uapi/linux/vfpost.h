@@ -240,7 +240,7 @@ enum vfpost_vector_attr {
 enum vfpost_bypass {
 	VFPOST_BYPASS_STATE_NONE,	/* no producer registered */
 	VFPOST_BYPASS_STATE_REGISTERED,	/* registered, no consumer yet */
-	VFPOST_BYPASS_STATE_CONNECTED,	/* KVM's irqfd consumer paired (not proof of posting) */
+	VFPOST_BYPASS_STATE_CONNECTED	/* KVM's irqfd consumer paired (not proof of posting) */
 };
 
 /*
@@ -251,7 +251,7 @@ enum vfpost_vf_state {
 	VFPOST_VF_UNBOUND,	/* no driver bound */
 	VFPOST_VF_BOUND,	/* a driver is bound (VFPOST_A_DRIVER) */
 	VFPOST_VF_OPEN,		/* bound to vfpost and open by a VMM */
-	VFPOST_VF_REMOVING,	/* removal requested while open */
+	VFPOST_VF_REMOVING	/* removal requested while open */
 };
 
 /* VFPOST_A_EVENT: what happened.  Extra attributes in brackets. */

@@ -214,6 +214,16 @@ void fmt_event_line(FILE *f, const struct vfpost_event *ev)
 			" (%u VFs)\n", ev->seq, ev->nr_vfs);
 		return;
 	}
+	if (ev->type == VFPOST_EVENT_LIB_UNLOADED) {
+		fputs("-- the vfpost module was unloaded\n", f);
+		return;
+	}
+	if (ev->type == VFPOST_EVENT_LIB_RELOADED) {
+		fprintf(f, "-- the vfpost module was loaded again; its events "
+			"restart after seq %" PRIu64 " (%u VFs)\n", ev->seq,
+			ev->nr_vfs);
+		return;
+	}
 	fmt_time(t, sizeof(t), ev->timestamp_ns);
 	fprintf(f, "%" PRIu64 " %s %-16s %s", ev->seq, t,
 		vfpost_event_name(ev->type),
@@ -255,7 +265,12 @@ void fmt_event_json(FILE *f, const struct vfpost_event *ev)
 		fprintf(f, ",\"lost\":%" PRIu64 "}\n", ev->lost);
 		return;
 	}
-	if (ev->type == VFPOST_EVENT_LIB_RESYNC) {
+	if (ev->type == VFPOST_EVENT_LIB_UNLOADED) {
+		fputs("}\n", f);
+		return;
+	}
+	if (ev->type == VFPOST_EVENT_LIB_RESYNC ||
+	    ev->type == VFPOST_EVENT_LIB_RELOADED) {
 		unsigned int i;
 
 		fputs(",\"vfs\":[", f);

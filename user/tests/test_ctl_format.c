@@ -279,6 +279,26 @@ TEST(event_lines)
 	fmt_event_line(b.f, &ev);
 	EXPECT_STREQ("-- 3 event(s) lost\n", buf_str(&b));
 	buf_close(&b);
+
+	/* A module reload, as libvfpost reports it. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = VFPOST_EVENT_LIB_UNLOADED;
+	ev.seq = 12;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_line(b.f, &ev);
+	fmt_event_json(b.f, &ev);
+	EXPECT_STREQ("-- the vfpost module was unloaded\n"
+		     "{\"seq\":12,\"event\":\"unloaded\"}\n", buf_str(&b));
+	buf_close(&b);
+	ev.type = VFPOST_EVENT_LIB_RELOADED;
+	ev.seq = 0;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_line(b.f, &ev);
+	fmt_event_json(b.f, &ev);
+	EXPECT_STREQ("-- the vfpost module was loaded again; its events restart after seq 0 (0 VFs)\n"
+		     "{\"seq\":0,\"event\":\"reloaded\",\"vfs\":[]}\n",
+		     buf_str(&b));
+	buf_close(&b);
 }
 
 /* Run vfpostctl with @args; returns the exit status, output in @o/@e. */
