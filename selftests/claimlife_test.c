@@ -32,6 +32,7 @@
  * Fixture in vfpost_fixture.h.
  */
 #include <poll.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "fault.h"
@@ -689,12 +690,20 @@ static void __attribute__((noreturn)) getter(const char *bdf)
 	_exit(0);
 }
 
+/*
+ * The child dies with the test: a case that fails part-way must not leave
+ * an opener holding the VF's group (seen on 6.12: every later case's
+ * VFIO open got EBUSY).
+ */
 static pid_t spawn_on(void (*fn)(const char *), const char *bdf)
 {
 	pid_t pid = fork();
 
-	if (!pid)
+	if (!pid) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+			_exit(5);
 		fn(bdf);
+	}
 	return pid;
 }
 
