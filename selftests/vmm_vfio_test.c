@@ -561,22 +561,6 @@ TEST_F_TIMEOUT(vf, one_group_two_functions, 900)
 
 #define PCI_COMMAND_MASTER	0x4
 
-/* The VF's Command register, through sysfs (no driver involved). */
-static int vf_command(const char *bdf, uint16_t *cmd, bool write)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write ? pwrite(fd, cmd, 2, 4) : pread(fd, cmd, 2, 4);
-	close(fd);
-	return n == 2 ? 0 : -EIO;
-}
-
 /*
  * Nothing of @bdf is left behind by a vibevmm that is gone: no claim (back
  * to no driver), no owner, no vfpost vector; and the VF works: bound to
@@ -659,9 +643,9 @@ TEST_F_TIMEOUT(vf, bad_input_touches_no_device, 300)
 		if (bound)
 			ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			ASSERT_EQ(0, vf_command(self->bdf[0], &cmd, false));
+			ASSERT_EQ(0, lab_command(self->bdf[0], &cmd, false));
 			cmd |= PCI_COMMAND_MASTER;
-			ASSERT_EQ(0, vf_command(self->bdf[0], &cmd, true));
+			ASSERT_EQ(0, lab_command(self->bdf[0], &cmd, true));
 			snprintf(args, sizeof(args), "--log 4 --vfio %s %s", self->bdf[0],
 				 cases[i].args);
 			snprintf(name, sizeof(name), "badinput-%u-%u", bound, i);
@@ -673,7 +657,7 @@ TEST_F_TIMEOUT(vf, bad_input_touches_no_device, 300)
 			EXPECT_EQ(NULL, strstr(buf, "claimed through vfpost")) TH_LOG("log: %s", buf);
 			EXPECT_EQ(NULL, strstr(buf, "reset at")) TH_LOG("log: %s", buf);
 			free(buf);
-			ASSERT_EQ(0, vf_command(self->bdf[0], &cmd, false));
+			ASSERT_EQ(0, lab_command(self->bdf[0], &cmd, false));
 			EXPECT_TRUE(cmd & PCI_COMMAND_MASTER)
 				TH_LOG("%s: bus mastering cleared: the VF was opened (%s)",
 				       self->bdf[0], cases[i].args);
@@ -681,7 +665,7 @@ TEST_F_TIMEOUT(vf, bad_input_touches_no_device, 300)
 	}
 	ASSERT_EQ(0, lab_bind(self->bdf[0], ""));
 	cmd &= ~PCI_COMMAND_MASTER;
-	vf_command(self->bdf[0], &cmd, true);
+	lab_command(self->bdf[0], &cmd, true);
 	expect_vf_clean(_metadata, self->bdf[0]);
 }
 

@@ -230,3 +230,58 @@ const char *lab_vfpost_ko(void)
 		 getenv("BUILD") ? getenv("BUILD") : "build", u.release);
 	return path;
 }
+
+int lab_test_module_load(const char *name, const char *args)
+{
+	char ko[PATH_MAX];
+	struct utsname u;
+
+	if (uname(&u))
+		return -errno;
+	snprintf(ko, sizeof(ko), "%s/selftests/kmod/%s/%s.ko",
+		 getenv("BUILD") ? getenv("BUILD") : "build", u.release, name);
+	if (access(ko, R_OK)) {
+		fprintf(stderr, "lab: %s: not built (make selftests)\n", ko);
+		return -ENOENT;
+	}
+	if (lab_sh("insmod %s %s", ko, args)) {
+		fprintf(stderr, "lab: insmod %s %s failed (see dmesg)\n", ko, args);
+		return -EIO;
+	}
+	return 0;
+}
+
+int lab_test_module_unload(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	if (access(path, F_OK))
+		return 0;
+	if (lab_sh("rmmod %s", name)) {
+		fprintf(stderr, "lab: rmmod %s failed: still in use\n", name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int lab_command(const char *bdf, uint16_t *cmd, bool write)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "lab: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	n = write ? pwrite(fd, cmd, 2, 4) : pread(fd, cmd, 2, 4);
+	close(fd);
+	if (n != 2) {
+		fprintf(stderr, "lab: %s: Command not %s\n", path, write ? "written" : "read");
+		return -EIO;
+	}
+	return 0;
+}
