@@ -74,6 +74,17 @@ struct vfpost_vector {
 	bool pending;
 	enum vfpost_bypass bypass;
 	int32_t last_cpu;			/* -1: none yet */
+	/*
+	 * Since 1.1: KVM's posting decision for the vector (uapi
+	 * VFPOST_VEC_A_POSTING).  NONE when KVM reported nothing, or the
+	 * module is older than the attribute.
+	 */
+	enum vfpost_posting posting;
+	uint32_t posted_vcpu;			/* POSTED: the vCPU id */
+	uint32_t posted_vector;			/* POSTED: the guest vector */
+	uint64_t posting_ns;			/* CLOCK_BOOTTIME of its last
+						 * change, 0 with NONE
+						 */
 };
 
 /*
@@ -138,6 +149,8 @@ int vfpost_parse_bdf(const char *s, char out[VFPOST_BDF_LEN]);
 const char *vfpost_state_name(int state);
 const char *vfpost_event_name(int type);
 const char *vfpost_bypass_name(int bypass);
+/* "none", "posted", "remapped" (enum vfpost_posting); since 1.1. */
+const char *vfpost_posting_name(int posting);
 
 /* ---- requests ---- */
 
