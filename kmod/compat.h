@@ -349,6 +349,11 @@ static inline struct nlattr **vfpost_dump_attrs(struct netlink_callback *cb)
  * neither: the old one; only one (a partial backport): no probe at all,
  * VFPOST_KVM_PI_PROBE is NULL and no decision is recorded, rather than a
  * probe that might not match (VFPOST_KVM_PI_KNOWN says which).
+ *
+ * VFPOST_KVM_PI_ARGS lists the probe's parameter types once: a
+ * static_assert holds the probe to it, and posting.c puts it into the
+ * module's modinfo (kvm_pi_irte_update=...), where posting_test compares
+ * it with the running KVM's own btf_trace_kvm_pi_irte_update.
  */
 #include "posting.h"
 
@@ -366,6 +371,9 @@ static void __maybe_unused vfpost_kvm_pi_probe(void *data,
 			      vcpu ? vcpu->vcpu_id : 0, gvec);
 }
 
+#define VFPOST_KVM_PI_ARGS \
+	void *, unsigned int, struct kvm_vcpu *, unsigned int, unsigned int, bool
+
 #define VFPOST_KVM_PI_PROBE	vfpost_kvm_pi_probe
 #define VFPOST_KVM_PI_KNOWN	1
 #elif defined(CONFIG_X86) && !defined(VFPOST_HAVE_KVM_PI_UPDATE_IRQFD) && \
@@ -380,11 +388,20 @@ static void __maybe_unused vfpost_kvm_pi_probe(void *data,
 	vfpost_posting_report(host_irq, set, vcpu_id, gvec);
 }
 
+#define VFPOST_KVM_PI_ARGS \
+	void *, unsigned int, unsigned int, unsigned int, unsigned int, u64, bool
+
 #define VFPOST_KVM_PI_PROBE	vfpost_kvm_pi_probe
 #define VFPOST_KVM_PI_KNOWN	1
 #else
 #define VFPOST_KVM_PI_PROBE	NULL
 #define VFPOST_KVM_PI_KNOWN	0
+#define VFPOST_KVM_PI_ARGS	none
+#endif
+
+#if VFPOST_KVM_PI_KNOWN
+static_assert(__builtin_types_compatible_p(typeof(&vfpost_kvm_pi_probe),
+					   void (*)(VFPOST_KVM_PI_ARGS)));
 #endif
 
 #endif /* _VFPOST_COMPAT_H */

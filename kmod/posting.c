@@ -41,6 +41,7 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/stringify.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
@@ -51,6 +52,9 @@
 
 #define VFPOST_PI_TRACEPOINT	"kvm_pi_irte_update"
 #define VFPOST_PI_MODULE	"kvm"
+
+/* The probe's parameter types, for posting_test to check against KVM's BTF. */
+MODULE_INFO(kvm_pi_irte_update, __stringify(VFPOST_KVM_PI_ARGS));
 
 struct vfpost_pi_entry {
 	raw_spinlock_t lock;		/* protects rec and removed */
