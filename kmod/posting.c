@@ -69,6 +69,7 @@ static DEFINE_XARRAY(vfpost_posting_irqs);
 static DEFINE_MUTEX(vfpost_pi_lock);
 static struct tracepoint *vfpost_pi_tp;		/* probed, or NULL */
 static struct module *vfpost_pi_mod;		/* its module, NULL: built in */
+static bool vfpost_pi_exiting;			/* vfpost unloading: attach no more */
 
 void vfpost_posting_report(unsigned int host_irq, bool set, u32 vcpu, u32 gvec)
 {
@@ -140,7 +141,7 @@ static void vfpost_pi_attach(struct tracepoint *tp, struct module *mod)
 	int ret;
 
 	lockdep_assert_held(&vfpost_pi_lock);
-	if (vfpost_pi_tp)
+	if (vfpost_pi_tp || vfpost_pi_exiting)
 		return;
 	ret = tracepoint_probe_register(tp, (void *)VFPOST_KVM_PI_PROBE, NULL);
 	if (ret) {
@@ -273,11 +274,16 @@ int vfpost_posting_init(void)
 void vfpost_posting_exit(void)
 {
 	if (VFPOST_KVM_PI_KNOWN) {
-		/* Detaches from a loaded kvm (its GOING call). */
-		vfpost_pi_modules_unwatch();
+		/*
+		 * Detach first, so that the log names the right reason (the
+		 * notifier's unregistration replays GOING for a loaded kvm),
+		 * and attach no more should kvm come meanwhile.
+		 */
 		mutex_lock(&vfpost_pi_lock);
+		vfpost_pi_exiting = true;
 		vfpost_pi_detach("vfpost unloading");
 		mutex_unlock(&vfpost_pi_lock);
+		vfpost_pi_modules_unwatch();
 		/* No probe may still run in the text about to be freed. */
 		tracepoint_synchronize_unregister();
 	}
