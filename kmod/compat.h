@@ -400,8 +400,8 @@ static void __maybe_unused vfpost_kvm_pi_probe(void *data,
 #endif
 
 #if VFPOST_KVM_PI_KNOWN
-static_assert(__builtin_types_compatible_p(typeof(&vfpost_kvm_pi_probe),
-					   void (*)(VFPOST_KVM_PI_ARGS)));
+static_assert(__builtin_types_compatible_p(typeof(vfpost_kvm_pi_probe),
+					   void (VFPOST_KVM_PI_ARGS)));
 #endif
 
 #endif /* _VFPOST_COMPAT_H */
