@@ -320,9 +320,8 @@ static int cpus_alone(bool alone)
 /* Kill every other process holding /dev/kvm or a KVM VM (the lab's holder). */
 static int kvm_kill_holders(void)
 {
-	char path[PATH_MAX], link[256];
-	struct dirent *p, *f;
-	DIR *proc, *fds;
+	struct dirent *p;
+	DIR *proc;
 	int killed = 0;
 
 	proc = opendir("/proc");
@@ -333,24 +332,10 @@ static int kvm_kill_holders(void)
 
 		if (pid <= 1 || pid == getpid())
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-		fds = opendir(path);
-		while (fds && (f = readdir(fds))) {
-			ssize_t n;
-
-			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, f->d_name);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n <= 0)
-				continue;
-			link[n] = '\0';
-			if (!strcmp(link, "/dev/kvm") || strstr(link, "anon_inode:kvm-vm")) {
-				kill(pid, SIGKILL);
-				killed++;
-				break;
-			}
+		if (lab_pid_holds(pid, "/dev/kvm") || lab_pid_holds(pid, "anon_inode:kvm-vm")) {
+			kill(pid, SIGKILL);
+			killed++;
 		}
-		if (fds)
-			closedir(fds);
 	}
 	closedir(proc);
 	return killed;
