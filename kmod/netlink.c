@@ -33,10 +33,10 @@
  *
  * Replies are sized from their attributes (nlsize.h).  A VF_GET reply with
  * STATS carries every vector in one VFPOST_A_VECTORS nest, whose 16-bit
- * nla_len holds vfpost_nl_vectors_max() vectors (862 on x86-64); beyond
+ * nla_len holds vfpost_nl_vectors_max() vectors (585 on x86-64); beyond
  * that the request fails with -EMSGSIZE and an extack message rather than
  * sending a corrupt nest.  This is a known limit of the current uapi: MSI-X
- * allows 2048 vectors, and statistics of a VF with more than 862 cannot be
+ * allows 2048 vectors, and statistics of a VF with more than 585 cannot be
  * read through this family until the uapi grows a way to split them.
  *
  * Operations run in parallel (parallel_ops): the registry has its own
@@ -148,6 +148,22 @@ static int vfpost_fill_vf(struct sk_buff *skb, const struct vfpost_vf_info *vf,
 	return 0;
 }
 
+/* KVM's posting decision of one vector: the state always, details if any. */
+static int vfpost_fill_posting(struct sk_buff *skb,
+			       const struct vfpost_vector_stats *v)
+{
+	if (nla_put_u32(skb, VFPOST_VEC_A_POSTING, v->posting))
+		return -EMSGSIZE;
+	if (v->posting == VFPOST_POSTING_NONE)
+		return 0;
+	if (v->posting == VFPOST_POSTING_POSTED &&
+	    (nla_put_u32(skb, VFPOST_VEC_A_POSTED_VCPU, v->posted_vcpu) ||
+	     nla_put_u32(skb, VFPOST_VEC_A_POSTED_VECTOR, v->posted_vector)))
+		return -EMSGSIZE;
+	return nla_put_u64_64bit(skb, VFPOST_VEC_A_POSTING_NS, v->posting_ns,
+				 VFPOST_VEC_A_PAD);
+}
+
 static int vfpost_fill_vectors(struct sk_buff *skb,
 			       const struct vfpost_vector_stats *v, int nr)
 {
@@ -169,7 +185,8 @@ static int vfpost_fill_vectors(struct sk_buff *skb,
 		    nla_put_u8(skb, VFPOST_VEC_A_MASKED, v->masked) ||
 		    nla_put_u8(skb, VFPOST_VEC_A_PENDING, v->pending) ||
 		    nla_put_u32(skb, VFPOST_VEC_A_BYPASS, v->bypass) ||
-		    nla_put_s32(skb, VFPOST_VEC_A_LAST_CPU, v->last_cpu))
+		    nla_put_s32(skb, VFPOST_VEC_A_LAST_CPU, v->last_cpu) ||
+		    vfpost_fill_posting(skb, v))
 			return -EMSGSIZE;
 		nla_nest_end(skb, vec);
 	}

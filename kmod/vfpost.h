@@ -8,8 +8,9 @@
  *               installs the registry's event listener, so the registry
  *               knows nothing of netlink
  *   driver.c    the VFIO PCI variant driver and its MSI-X fast path
+ *   posting.c   KVM's posting decisions per vector (posting.h)
  *
- * Init order is registry, netlink, driver; exit is the reverse.
+ * Init order is registry, netlink, posting, driver; exit is the reverse.
  */
 #ifndef _VFPOST_H
 #define _VFPOST_H
@@ -139,6 +140,11 @@ struct vfpost_vector_stats {
 	bool pending;
 	enum vfpost_bypass_state bypass;
 	int last_cpu;		/* -1 before the first interrupt */
+	/* KVM's posting decision (posting.h), all 0 when none */
+	u32 posting;		/* enum vfpost_posting */
+	u32 posted_vcpu;
+	u32 posted_vector;
+	u64 posting_ns;		/* CLOCK_BOOTTIME of its last change */
 };
 
 /*

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Lab helpers for selftests; see lab.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -284,4 +285,29 @@ int lab_command(const char *bdf, uint16_t *cmd, bool write)
 		return -EIO;
 	}
 	return 0;
+}
+
+bool lab_pid_holds(int pid, const char *target)
+{
+	char dir[64], link[320], to[256];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		n = readlink(link, to, sizeof(to) - 1);
+		if (n <= 0)
+			continue;
+		to[n] = '\0';
+		found = !strcmp(to, target);
+	}
+	closedir(d);
+	return found;
 }

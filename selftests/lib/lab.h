@@ -46,6 +46,9 @@ int lab_bind(const char *bdf, const char *driver);
 /* Name of the driver bound to @bdf into @drv ("" when unbound). */
 int lab_driver_of(const char *bdf, char *drv, size_t len);
 
+/* Whether process @pid has a file descriptor on @target (its fd link). */
+bool lab_pid_holds(int pid, const char *target);
+
 /* IOMMU group number of @bdf, or -errno. */
 int lab_iommu_group(const char *bdf);
 

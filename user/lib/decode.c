@@ -21,7 +21,7 @@
 _Static_assert(sizeof(struct vfpost_vf) == END_OF(struct vfpost_vf, seq),
 	       "struct vfpost_vf has tail padding");
 _Static_assert(sizeof(struct vfpost_vector) ==
-	       END_OF(struct vfpost_vector, reserved),
+	       END_OF(struct vfpost_vector, posting_ns),
 	       "struct vfpost_vector has tail padding");
 _Static_assert(sizeof(struct vfpost_event) ==
 	       END_OF(struct vfpost_event, reserved),
@@ -127,6 +127,16 @@ const char *vfpost_bypass_name(int bypass)
 	return "?";
 }
 
+const char *vfpost_posting_name(int posting)
+{
+	switch (posting) {
+	case VFPOST_POSTING_NONE: return "none";
+	case VFPOST_POSTING_POSTED: return "posted";
+	case VFPOST_POSTING_REMAPPED: return "remapped";
+	}
+	return "?";
+}
+
 static struct nla_policy vf_policy[VFPOST_A_MAX + 1] = {
 	[VFPOST_A_BDF] = { .type = NLA_STRING, .maxlen = VFPOST_BDF_LEN },
 	[VFPOST_A_PF_BDF] = { .type = NLA_STRING, .maxlen = VFPOST_BDF_LEN },
@@ -164,6 +174,10 @@ static struct nla_policy vec_policy[VFPOST_VEC_A_MAX + 1] = {
 	[VFPOST_VEC_A_PENDING] = { .type = NLA_U8 },
 	[VFPOST_VEC_A_BYPASS] = { .type = NLA_U32 },
 	[VFPOST_VEC_A_LAST_CPU] = { .type = NLA_U32 },
+	[VFPOST_VEC_A_POSTING] = { .type = NLA_U32 },
+	[VFPOST_VEC_A_POSTED_VCPU] = { .type = NLA_U32 },
+	[VFPOST_VEC_A_POSTED_VECTOR] = { .type = NLA_U32 },
+	[VFPOST_VEC_A_POSTING_NS] = { .type = NLA_U64 },
 };
 
 /* Copy a string attribute that must be NUL-terminated within @len. */
@@ -223,6 +237,14 @@ static int decode_vector(struct nlattr *nest, struct vfpost_vector *v)
 		v->bypass = nla_get_u32(tb[VFPOST_VEC_A_BYPASS]);
 	if (tb[VFPOST_VEC_A_LAST_CPU])
 		v->last_cpu = (int32_t)nla_get_u32(tb[VFPOST_VEC_A_LAST_CPU]);
+	if (tb[VFPOST_VEC_A_POSTING])
+		v->posting = nla_get_u32(tb[VFPOST_VEC_A_POSTING]);
+	if (tb[VFPOST_VEC_A_POSTED_VCPU])
+		v->posted_vcpu = nla_get_u32(tb[VFPOST_VEC_A_POSTED_VCPU]);
+	if (tb[VFPOST_VEC_A_POSTED_VECTOR])
+		v->posted_vector = nla_get_u32(tb[VFPOST_VEC_A_POSTED_VECTOR]);
+	if (tb[VFPOST_VEC_A_POSTING_NS])
+		v->posting_ns = nla_get_u64(tb[VFPOST_VEC_A_POSTING_NS]);
 	return 0;
 }
 

@@ -82,6 +82,18 @@ struct vfpost_vector {
 	enum vfpost_bypass bypass;
 	int32_t last_cpu;			/* -1: none yet */
 	uint32_t reserved;			/* 0; 1.0's tail padding */
+	/*
+	 * Since 1.1: KVM's posting decision for the vector (uapi
+	 * VFPOST_VEC_A_POSTING).  NONE when KVM reported nothing, or the
+	 * module is older than the attribute.
+	 */
+	enum vfpost_posting posting;
+	uint32_t posted_vcpu;			/* POSTED: the vCPU id */
+	uint32_t posted_vector;			/* POSTED: the guest vector */
+	uint32_t reserved2;			/* 0; aligns posting_ns */
+	uint64_t posting_ns;			/* CLOCK_BOOTTIME of its last
+						 * change, 0 with NONE
+						 */
 };
 
 /*
@@ -162,6 +174,8 @@ int vfpost_parse_bdf(const char *s, char out[VFPOST_BDF_LEN]);
 const char *vfpost_state_name(int state);
 const char *vfpost_event_name(int type);
 const char *vfpost_bypass_name(int bypass);
+/* "none", "posted", "remapped" (enum vfpost_posting); since 1.1. */
+const char *vfpost_posting_name(int posting);
 
 /* ---- requests ---- */
 
