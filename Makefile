@@ -82,6 +82,11 @@ deb:
 	@$(ROOT)/scripts/setup deb
 	@$(ROOT)/scripts/deb
 
+# make deb, then the packages installed in the lab: DKMS builds the module,
+# modprobe loads it, the demo runs /usr/bin/vibevmm (scripts/deb-lab).
+check-deb: setup
+	@$(ROOT)/scripts/check-deb
+
 # Register the module with DKMS (real-hardware machines).
 dkms:
 	@$(ROOT)/scripts/dkms-install
