@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vibevmm unpacking a bzImage payload: xz and gzip, and the vmlinux ELF. */
+#include <elf.h>
+#include <errno.h>
+#include <lzma.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* the harness defines non-static helpers without prototypes */
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "kselftest_harness.h"
+#include "vmm/kunpack.h"
+
+#define ELF_SIZE	0x3000
+
+/* A vmlinux-like ELF: text at 16 MiB (the entry), data + bss after it. */
+static uint8_t *fake_vmlinux(void)
+{
+	uint8_t *img = calloc(1, ELF_SIZE);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*eh));
+	unsigned int i;
+
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_entry = 0x1000000;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 3;
+	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = 0x1000, .p_paddr = 0x1000000,
+			      .p_filesz = 0x1000, .p_memsz = 0x1000 };
+	ph[1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = 0x100, .p_paddr = 0,
+			      .p_filesz = 0x10, .p_memsz = 0x10 };
+	ph[2] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = 0x2000, .p_paddr = 0x1200000,
+			      .p_filesz = 0x1000, .p_memsz = 0x5000 };
+	for (i = 0x1000; i < ELF_SIZE; i++)
+		img[i] = (uint8_t)(i * 7);
+	return img;
+}
+
+static void append_size(uint8_t *out, size_t *n, uint32_t size)
+{
+	memcpy(out + *n, &size, 4);	/* little-endian, as the kernel's build does */
+	*n += 4;
+}
+
+static uint8_t *xz_payload(const uint8_t *in, size_t len, size_t *n)
+{
+	uint8_t *out = malloc(len + 4096);
+
+	*n = 0;
+	if (lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32, NULL, in, len, out, n, len + 4096) !=
+	    LZMA_OK)
+		abort();
+	append_size(out, n, len);
+	return out;
+}
+
+static uint8_t *gz_payload(const uint8_t *in, size_t len, size_t *n)
+{
+	uint8_t *out = malloc(len + 4096);
+	z_stream z;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		abort();
+	z.next_in = (Bytef *)in;
+	z.avail_in = len;
+	z.next_out = out;
+	z.avail_out = len + 4096;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		abort();
+	*n = z.total_out;
+	deflateEnd(&z);
+	append_size(out, n, len);
+	return out;
+}
+
+static void check_segments(struct __test_metadata *_metadata, const struct kelf *k,
+			   const uint8_t *img)
+{
+	ASSERT_EQ(2u, k->nseg);
+	EXPECT_EQ(0x1000000u, k->entry);
+	EXPECT_EQ(0x1000000u, k->lo);
+	EXPECT_EQ(0x1205000u, k->hi);
+	EXPECT_EQ(0x1200000u, k->seg[1].paddr);
+	EXPECT_EQ(0x1000u, k->seg[1].filesz);
+	EXPECT_EQ(0x5000u, k->seg[1].memsz);
+	EXPECT_EQ(0, memcmp(k->seg[0].data, img + 0x1000, 0x1000));
+	EXPECT_EQ(0, memcmp(k->seg[1].data, img + 0x2000, 0x1000));
+}
+
+TEST(xz_payload_unpacks_to_the_elf)
+{
+	uint8_t *img = fake_vmlinux(), *p, *out = NULL;
+	size_t n, outlen = 0;
+	struct kelf k;
+	char err[160];
+
+	p = xz_payload(img, ELF_SIZE, &n);
+	ASSERT_EQ(0, kunpack_payload(p, n, &out, &outlen, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(ELF_SIZE, outlen);
+	EXPECT_EQ(0, memcmp(out, img, ELF_SIZE));
+	ASSERT_EQ(0, kelf_parse(out, outlen, &k, err, sizeof(err))) TH_LOG("%s", err);
+	check_segments(_metadata, &k, out);
+	free(out);
+	free(p);
+	free(img);
+}
+
+TEST(gzip_payload_unpacks_to_the_elf)
+{
+	uint8_t *img = fake_vmlinux(), *p, *out = NULL;
+	size_t n, outlen = 0;
+	struct kelf k;
+	char err[160];
+
+	p = gz_payload(img, ELF_SIZE, &n);
+	ASSERT_EQ(0, kunpack_payload(p, n, &out, &outlen, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(ELF_SIZE, outlen);
+	ASSERT_EQ(0, kelf_parse(out, outlen, &k, err, sizeof(err))) TH_LOG("%s", err);
+	check_segments(_metadata, &k, out);
+	free(out);
+	free(p);
+	free(img);
+}
+
+TEST(other_formats_are_left_to_the_guest)
+{
+	static const uint8_t zstd[] = { 0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0, 0x10, 0, 0, 0 };
+	uint8_t *out = NULL;
+	size_t outlen = 0;
+	char err[160];
+
+	EXPECT_EQ(-ENOTSUP, kunpack_payload(zstd, sizeof(zstd), &out, &outlen, err, sizeof(err)));
+	EXPECT_EQ(NULL, out);
+}
+
+TEST(corrupt_or_missized_payload_fails)
+{
+	uint8_t *img = fake_vmlinux(), *p, *out = NULL;
+	size_t n, outlen = 0;
+	char err[160];
+
+	p = xz_payload(img, ELF_SIZE, &n);
+	p[n / 2] ^= 0x55;
+	EXPECT_EQ(-EINVAL, kunpack_payload(p, n, &out, &outlen, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "corrupt")) TH_LOG("%s", err);
+	free(p);
+
+	p = gz_payload(img, ELF_SIZE, &n);
+	p[n - 4] += 1;			/* claims one byte more than it holds */
+	EXPECT_EQ(-EINVAL, kunpack_payload(p, n, &out, &outlen, err, sizeof(err)));
+	memset(p + n - 4, 0, 4);	/* claims nothing */
+	EXPECT_EQ(-EINVAL, kunpack_payload(p, n, &out, &outlen, err, sizeof(err)));
+	EXPECT_EQ(NULL, out);
+	free(p);
+	free(img);
+}
+
+TEST(elf_rejects)
+{
+	uint8_t *img = fake_vmlinux();
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*eh));
+	struct kelf k;
+	char err[160];
+
+	ASSERT_EQ(0, kelf_parse(img, ELF_SIZE, &k, err, sizeof(err)));
+	EXPECT_EQ(-1, kelf_parse(img, 40, &k, err, sizeof(err)));	/* truncated */
+
+	eh->e_ident[EI_CLASS] = ELFCLASS32;
+	EXPECT_EQ(-1, kelf_parse(img, ELF_SIZE, &k, err, sizeof(err)));
+	EXPECT_STREQ("does not unpack to an x86_64 vmlinux ELF", err);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+
+	eh->e_phnum = 0xffff;					/* headers past the end */
+	EXPECT_EQ(-1, kelf_parse(img, ELF_SIZE, &k, err, sizeof(err)));
+	eh->e_phnum = 3;
+
+	ph[2].p_paddr = 0x80000;				/* below 1 MiB */
+	EXPECT_EQ(-1, kelf_parse(img, ELF_SIZE, &k, err, sizeof(err)));
+	ph[2].p_paddr = 0xfffff000;				/* runs past 4 GiB */
+	EXPECT_EQ(-1, kelf_parse(img, ELF_SIZE, &k, err, sizeof(err)));
+	ph[2].p_paddr = 0x1200000;
+	ph[2].p_filesz = 0x2000;				/* past the file */
+	EXPECT_EQ(-1, kelf_parse(img, ELF_SIZE, &k, err, sizeof(err)));
+	ph[2].p_filesz = 0x6000;				/* filesz > memsz */
+	EXPECT_EQ(-1, kelf_parse(img, ELF_SIZE, &k, err, sizeof(err)));
+	ph[2].p_filesz = 0x1000;
+
+	eh->e_entry = 0x1100000;				/* in no segment */
+	EXPECT_EQ(-1, kelf_parse(img, ELF_SIZE, &k, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "entry point 0x1100000")) TH_LOG("%s", err);
+	free(img);
+}
+
+TEST_HARNESS_MAIN
