@@ -97,9 +97,9 @@ TEST(stats_count_by_reason_port_and_page)
 	int i;
 
 	memset(&s, 0, sizeof(s));
+	exit_stats_count(&s, KVM_EXIT_IO, 0xcf8);	/* seen first, printed second */
 	for (i = 0; i < 5; i++)
 		exit_stats_count(&s, KVM_EXIT_IO, 0x3f8);
-	exit_stats_count(&s, KVM_EXIT_IO, 0xcf8);
 	exit_stats_count(&s, KVM_EXIT_MMIO, 0xe0000004);
 	exit_stats_count(&s, KVM_EXIT_MMIO, 0xe0000ffc);	/* same 4 KiB page */
 	exit_stats_count(&s, KVM_EXIT_INTR, 0);

@@ -95,14 +95,16 @@ static void check_segments(struct __test_metadata *_metadata, const struct kelf 
 	EXPECT_EQ(0, memcmp(k->seg[1].data, img + 0x2000, 0x1000));
 }
 
-TEST(xz_payload_unpacks_to_the_elf)
+/* Compress a fake vmlinux with @pack, unpack it, parse and check the ELF. */
+static void round_trip(struct __test_metadata *_metadata,
+		       uint8_t *(*pack)(const uint8_t *, size_t, size_t *))
 {
 	uint8_t *img = fake_vmlinux(), *p, *out = NULL;
 	size_t n, outlen = 0;
 	struct kelf k;
 	char err[160];
 
-	p = xz_payload(img, ELF_SIZE, &n);
+	p = pack(img, ELF_SIZE, &n);
 	ASSERT_EQ(0, kunpack_payload(p, n, &out, &outlen, err, sizeof(err))) TH_LOG("%s", err);
 	ASSERT_EQ(ELF_SIZE, outlen);
 	EXPECT_EQ(0, memcmp(out, img, ELF_SIZE));
@@ -113,21 +115,14 @@ TEST(xz_payload_unpacks_to_the_elf)
 	free(img);
 }
 
+TEST(xz_payload_unpacks_to_the_elf)
+{
+	round_trip(_metadata, xz_payload);
+}
+
 TEST(gzip_payload_unpacks_to_the_elf)
 {
-	uint8_t *img = fake_vmlinux(), *p, *out = NULL;
-	size_t n, outlen = 0;
-	struct kelf k;
-	char err[160];
-
-	p = gz_payload(img, ELF_SIZE, &n);
-	ASSERT_EQ(0, kunpack_payload(p, n, &out, &outlen, err, sizeof(err))) TH_LOG("%s", err);
-	ASSERT_EQ(ELF_SIZE, outlen);
-	ASSERT_EQ(0, kelf_parse(out, outlen, &k, err, sizeof(err))) TH_LOG("%s", err);
-	check_segments(_metadata, &k, out);
-	free(out);
-	free(p);
-	free(img);
+	round_trip(_metadata, gz_payload);
 }
 
 TEST(other_formats_are_left_to_the_guest)
