@@ -39,6 +39,18 @@ TEST(defaults)
 	EXPECT_EQ((int)IRQ_PATH_AUTO, (int)cfg.irq_path);
 	EXPECT_EQ((int)VFIO_BACKEND_AUTO, (int)cfg.vfio_backend);
 	EXPECT_FALSE(cfg.no_seccomp);
+	EXPECT_EQ((int)KERNEL_UNPACK_VMM, (int)cfg.kernel_unpack);
+}
+
+TEST(kernel_unpack)
+{
+	struct vmm_config cfg;
+	char err[512];
+
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "k", "--kernel-unpack", "guest"));
+	EXPECT_EQ((int)KERNEL_UNPACK_GUEST, (int)cfg.kernel_unpack);
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel-unpack=vmm", "--kernel", "k"));
+	EXPECT_EQ((int)KERNEL_UNPACK_VMM, (int)cfg.kernel_unpack);
 }
 
 TEST(vfio_backend)
@@ -231,6 +243,7 @@ static const struct bad_case bad_cases[] = {
 	{ { "--irq-path", "vfio", "--kernel", "k" }, "--irq-path vfio: no --vfio device to apply it to; add --vfio BDF or drop --irq-path" },
 	{ { "--vfio-backend", "legacy", "--kernel", "k" }, "--vfio-backend 'legacy': unknown backend; use auto, container or iommufd" },
 	{ { "--vfio-backend", "iommufd", "--kernel", "k" }, "--vfio-backend iommufd: no --vfio device to apply it to; add --vfio BDF or drop --vfio-backend" },
+	{ { "--kernel-unpack", "host", "--kernel", "k" }, "--kernel-unpack 'host': unknown place; use vmm or guest" },
 	{ { "--mem", "2G" }, "no kernel given; use --kernel PATH with a bzImage, e.g. /boot/vmlinuz-$(uname -r)" },
 	{ { "--initrd=", "--kernel", "k" }, "--initrd: empty path; give an initrd file or leave the option out" },
 	{ { "--mem", "100001K", "--kernel", "k" }, "--mem '100001K': not a multiple of the 4K page size; round it, e.g. --mem 100004K" },

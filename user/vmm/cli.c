@@ -47,6 +47,9 @@ void cli_usage(FILE *out)
 "                     (/dev/iommu and /dev/vfio/devices/vfioN), container\n"
 "                     (/dev/vfio/vfio and the IOMMU group) or auto (default:\n"
 "                     iommufd where the kernel has it, else container)\n"
+"  --kernel-unpack W  who decompresses the bzImage's kernel: vmm (default:\n"
+"                     vibevmm, faster; the kernel runs at its link address,\n"
+"                     without KASLR) or guest (the kernel's own decompressor)\n"
 "  --no-seccomp       do not confine vibevmm with its seccomp filter once\n"
 "                     the VM is built (for debugging only)\n"
 "  -h, --help         show this help and exit\n"
@@ -138,7 +141,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_MEM, OPT_CPUS, OPT_VFIO, OPT_CONSOLE,
-	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_NO_SECCOMP, OPT_HELP,
+	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_KERNEL_UNPACK, OPT_NO_SECCOMP, OPT_HELP,
 	OPT_VERSION,
 };
 
@@ -157,6 +160,7 @@ static const struct {
 	{ "cmdline", OPT_CMDLINE, true },
 	{ "irq-path", OPT_IRQ_PATH, true },
 	{ "vfio-backend", OPT_VFIO_BACKEND, true },
+	{ "kernel-unpack", OPT_KERNEL_UNPACK, true },
 	{ "no-seccomp", OPT_NO_SECCOMP, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
@@ -331,6 +335,14 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 				cfg->vfio_backend = VFIO_BACKEND_IOMMUFD;
 			else
 				return fail(err, errlen, "--vfio-backend '%s': unknown backend; use auto, container or iommufd", val);
+			break;
+		case OPT_KERNEL_UNPACK:
+			if (!strcmp(val, "vmm"))
+				cfg->kernel_unpack = KERNEL_UNPACK_VMM;
+			else if (!strcmp(val, "guest"))
+				cfg->kernel_unpack = KERNEL_UNPACK_GUEST;
+			else
+				return fail(err, errlen, "--kernel-unpack '%s': unknown place; use vmm or guest", val);
 			break;
 		case OPT_NO_SECCOMP:
 			cfg->no_seccomp = true;

@@ -4,7 +4,7 @@
  *   --kernel PATH --initrd PATH --mem SIZE[K|M|G] --cpus N
  *   --vfio BDF[,rom=on|off] (repeatable) --console --log 0..4 --cmdline STR
  *   --irq-path vfpost|vfio|relay --vfio-backend auto|container|iommufd
- *   --no-seccomp --help --version
+ *   --kernel-unpack vmm|guest --no-seccomp --help --version
  */
 #ifndef VIBEVMM_CLI_H
 #define VIBEVMM_CLI_H
@@ -27,6 +27,8 @@
 enum irq_path { IRQ_PATH_AUTO, IRQ_PATH_VFPOST, IRQ_PATH_VFIO, IRQ_PATH_RELAY };
 /* How --vfio devices are opened and their DMA mapped (vfio_iommu.c). */
 enum vfio_backend { VFIO_BACKEND_AUTO, VFIO_BACKEND_CONTAINER, VFIO_BACKEND_IOMMUFD };
+/* Who decompresses the bzImage's kernel (kunpack.h); 0 = vibevmm. */
+enum kernel_unpack { KERNEL_UNPACK_VMM, KERNEL_UNPACK_GUEST };
 
 /* Options of one --vfio device: --vfio BDF[,rom=on|off]. */
 struct vfio_dev_opts {
@@ -45,6 +47,7 @@ struct vmm_config {
 	int log;
 	enum irq_path irq_path;
 	enum vfio_backend vfio_backend;
+	enum kernel_unpack kernel_unpack;
 	/* storage behind vfio[] */
 	char vfio_bdf[VMM_MAX_VFIO][VMM_BDF_LEN];
 };

@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 	ret = 1;
 	if (vm_load(vm, &bf))
 		goto out;
+	boot_files_free(&bf);	/* in guest RAM now; the unpacked kernel is large */
 	if (!cfg.no_seccomp) {
 #if defined(__SANITIZE_ADDRESS__)
 		/*
