@@ -8,7 +8,7 @@ BUILD ?= $(ROOT)/build
 export ROOT BUILD
 
 .PHONY: all setup kmod user selftests ksft-headers check unit fuzz tsan demo bench lint \
-	install dkms clean stress check-install
+	install dkms clean stress check-install deb check-deb
 
 all: kmod user selftests
 
@@ -75,6 +75,17 @@ lint: setup ksft-headers
 install: kmod user
 	@$(MAKE) -C kmod install
 	@$(MAKE) -C user install
+
+# Debian packages in build/deb/ (debian/; Documentation/install.rst):
+# vfpost-dkms, libvfpost1, libvfpost-dev, vibevmm; lintian must pass.
+deb:
+	@$(ROOT)/scripts/setup deb
+	@$(ROOT)/scripts/deb
+
+# make deb, then the packages installed in the lab: DKMS builds the module,
+# modprobe loads it, the demo runs /usr/bin/vibevmm (scripts/deb-lab).
+check-deb: setup
+	@$(ROOT)/scripts/check-deb
 
 # Register the module with DKMS (real-hardware machines).
 dkms:

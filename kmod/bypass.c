@@ -21,6 +21,7 @@
 
 #include "compat.h"
 #include "fastpath.h"
+#include "posting.h"
 #include "trace.h"
 
 static struct vfpost_vector *to_vector(struct irq_bypass_producer *prod)
@@ -56,10 +57,16 @@ int vfpost_bypass_attach(struct vfpost_vector *v)
 	memset(&v->producer, 0, sizeof(v->producer));
 	v->producer.add_consumer = vfpost_add_consumer;
 	v->producer.del_consumer = vfpost_del_consumer;
-	/* add_consumer may run inside registration and mark it connected. */
+	/*
+	 * add_consumer may run inside registration and mark it connected,
+	 * and KVM may post the irq then: its record must exist first.
+	 */
 	WRITE_ONCE(v->bypass, VFPOST_BYPASS_REGISTERED);
+	v->posting = vfpost_posting_add(v->irq);
 	ret = vfpost_bypass_register(&v->producer, v->trigger, v->irq);
 	if (ret) {
+		vfpost_posting_remove(v->posting);
+		v->posting = NULL;
 		WRITE_ONCE(v->bypass, VFPOST_BYPASS_NONE);
 		pci_info_ratelimited(vfpost_pdev(v->vd),
 				     "vector %u: no irq bypass producer (%d), host path only\n",
@@ -74,5 +81,8 @@ void vfpost_bypass_detach(struct vfpost_vector *v)
 	if (READ_ONCE(v->bypass) == VFPOST_BYPASS_NONE)
 		return;
 	irq_bypass_unregister_producer(&v->producer);
+	/* After KVM's last report for it (remapped, in del_producer). */
+	vfpost_posting_remove(v->posting);
+	v->posting = NULL;
 	WRITE_ONCE(v->bypass, VFPOST_BYPASS_NONE);
 }

@@ -225,21 +225,45 @@ static inline int vfpost_trigger_replace(struct vfio_pci_core_device *core,
  *
  * - the iommufd ops (6.2; mandatory for a physical device from 6.6 when
  *   CONFIG_IOMMUFD is set; without it the helpers are typed NULL macros,
- *   which is what the core expects then), and their PASID variants (6.15),
- *   VFPOST_HAVE_VFIO_IOMMUFD_OPS and VFPOST_HAVE_VFIO_PASID_OPS;
+ *   which is what the core expects then), detach_ioas among them only from
+ *   6.6, and their PASID variants (6.15): VFPOST_HAVE_VFIO_IOMMUFD_OPS,
+ *   VFPOST_HAVE_VFIO_DETACH_IOAS and VFPOST_HAVE_VFIO_PASID_OPS;
  * - get_region_info_caps (6.19): the core answers VFIO_DEVICE_GET_REGION_INFO
  *   itself and fails it with -EINVAL when the driver lacks the op
  *   (VFPOST_HAVE_VFIO_GET_REGION_INFO_CAPS);
- * - match_token_uuid (6.17): the VF token check of a cdev bind; without the
- *   op the core refuses any bind that passes a token
- *   (VFPOST_HAVE_VFIO_MATCH_TOKEN_UUID).
+ * - match_token_uuid (6.17): vfio_pci_core_match(), vfpost's .match, calls
+ *   it without a NULL check, so a driver without it oopses on every open of
+ *   the device through its group (VFPOST_HAVE_VFIO_MATCH_TOKEN_UUID).
+ *
+ * A member probe that missed (a declaration rewrapped upstream) would ship
+ * a module that oopses or fails every VMM, so Kbuild also finds the helper
+ * each member is set to, and the build stops if the two disagree.
  */
+#if defined(VFPOST_HAVE_VFIO_IOMMUFD_OPS) != \
+	defined(VFPOST_HAVE_IOMMUFD_PHYSICAL_BIND) || \
+	defined(VFPOST_HAVE_VFIO_DETACH_IOAS) != \
+	defined(VFPOST_HAVE_IOMMUFD_PHYSICAL_DETACH) || \
+	defined(VFPOST_HAVE_VFIO_PASID_OPS) != \
+	defined(VFPOST_HAVE_IOMMUFD_PHYSICAL_PASID) || \
+	defined(VFPOST_HAVE_VFIO_GET_REGION_INFO_CAPS) != \
+	defined(VFPOST_HAVE_PCI_GET_REGION_INFO) || \
+	defined(VFPOST_HAVE_VFIO_MATCH_TOKEN_UUID) != \
+	defined(VFPOST_HAVE_PCI_MATCH_TOKEN_UUID)
+#error "kmod/Kbuild: a vfio_device_ops member and its helper probe disagree"
+#endif
+
 #ifdef VFPOST_HAVE_VFIO_IOMMUFD_OPS
+#ifdef VFPOST_HAVE_VFIO_DETACH_IOAS
+#define VFPOST_DETACH_IOAS_OP \
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#else
+#define VFPOST_DETACH_IOAS_OP
+#endif
 #define VFPOST_IOMMUFD_OPS					\
 	.bind_iommufd	= vfio_iommufd_physical_bind,		\
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,		\
 	.attach_ioas	= vfio_iommufd_physical_attach_ioas,	\
-	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+	VFPOST_DETACH_IOAS_OP
 #else
 #define VFPOST_IOMMUFD_OPS
 #endif
@@ -320,6 +344,88 @@ static inline struct nlattr **vfpost_dump_attrs(struct netlink_callback *cb)
 		NL_SET_ERR_MSG(extack, fixed);				\
 		pci_info_ratelimited(pdev, fmt "\n", ##__VA_ARGS__);	\
 	} while (0)
+#endif
+
+/*
+ * KVM's posting decision comes from its kvm_pi_irte_update tracepoint
+ * (x86 KVM, arch/x86/kvm/trace.h, which no header package ships), which
+ * posting.c finds by name and probes.  A probe must take exactly the
+ * tracepoint's TP_PROTO (after its void *data), or it reads its arguments
+ * from the wrong registers.  The prototypes, read from each lab kernel's
+ * source:
+ *
+ *   up to 6.16 (Debian 6.1.0-57, 6.12.117 and the debug 6.12.117), fired
+ *   from vmx/posted_intr.c and svm/avic.c when they post or unpost:
+ *	TP_PROTO(unsigned int host_irq, unsigned int vcpu_id,
+ *		 unsigned int gsi, unsigned int gvec,
+ *		 u64 pi_desc_addr, bool set)
+ *   from 6.17 (Debian 7.2.13), fired from irq.c's kvm_pi_update_irte()
+ *   after every IRTE update, vcpu NULL when set is false:
+ *	TP_PROTO(unsigned int host_irq, struct kvm_vcpu *vcpu,
+ *		 unsigned int gsi, unsigned int gvec, bool set)
+ *
+ * The change is upstream commit c5af31698d71 ("KVM: x86: Move posted
+ * interrupt tracepoint to common code"), merged for 6.17 with the rest of
+ * the irq bypass rework, two parts of which headers show:
+ * kvm_x86_ops.pi_update_irte() takes the irqfd (asm/kvm_host.h,
+ * VFPOST_HAVE_KVM_PI_UPDATE_IRQFD) and producers register with their
+ * eventfd (VFPOST_HAVE_BYPASS_EVENTFD_ARG).  Both: the 6.17 prototype;
+ * neither: the old one; only one (a partial backport): no probe at all,
+ * VFPOST_KVM_PI_PROBE is NULL and no decision is recorded, rather than a
+ * probe that might not match (VFPOST_KVM_PI_KNOWN says which).
+ *
+ * VFPOST_KVM_PI_ARGS lists the probe's parameter types once: a
+ * static_assert holds the probe to it, and posting.c puts it into the
+ * module's modinfo (kvm_pi_irte_update=...), where posting_test compares
+ * it with the running KVM's own btf_trace_kvm_pi_irte_update.
+ */
+#include "posting.h"
+
+#if defined(CONFIG_X86) && defined(VFPOST_HAVE_KVM_PI_UPDATE_IRQFD) && \
+	defined(VFPOST_HAVE_BYPASS_EVENTFD_ARG)
+#include <linux/kvm_host.h>
+
+static void __maybe_unused vfpost_kvm_pi_probe(void *data,
+					       unsigned int host_irq,
+					       struct kvm_vcpu *vcpu,
+					       unsigned int gsi,
+					       unsigned int gvec, bool set)
+{
+	vfpost_posting_report(host_irq, set && vcpu,
+			      vcpu ? vcpu->vcpu_id : 0, gvec);
+}
+
+#define VFPOST_KVM_PI_ARGS \
+	void *, unsigned int, struct kvm_vcpu *, unsigned int, unsigned int, bool
+
+#define VFPOST_KVM_PI_PROBE	vfpost_kvm_pi_probe
+#define VFPOST_KVM_PI_KNOWN	1
+#elif defined(CONFIG_X86) && !defined(VFPOST_HAVE_KVM_PI_UPDATE_IRQFD) && \
+	!defined(VFPOST_HAVE_BYPASS_EVENTFD_ARG)
+static void __maybe_unused vfpost_kvm_pi_probe(void *data,
+					       unsigned int host_irq,
+					       unsigned int vcpu_id,
+					       unsigned int gsi,
+					       unsigned int gvec,
+					       u64 pi_desc_addr, bool set)
+{
+	vfpost_posting_report(host_irq, set, vcpu_id, gvec);
+}
+
+#define VFPOST_KVM_PI_ARGS \
+	void *, unsigned int, unsigned int, unsigned int, unsigned int, u64, bool
+
+#define VFPOST_KVM_PI_PROBE	vfpost_kvm_pi_probe
+#define VFPOST_KVM_PI_KNOWN	1
+#else
+#define VFPOST_KVM_PI_PROBE	NULL
+#define VFPOST_KVM_PI_KNOWN	0
+#define VFPOST_KVM_PI_ARGS	none
+#endif
+
+#if VFPOST_KVM_PI_KNOWN
+static_assert(__builtin_types_compatible_p(typeof(vfpost_kvm_pi_probe),
+					   void (VFPOST_KVM_PI_ARGS)));
 #endif
 
 #endif /* _VFPOST_COMPAT_H */

@@ -19,7 +19,9 @@
  * The irq bypass callbacks run under the bypass manager's own mutex (and,
  * from KVM_IRQFD, inside KVM's irq_srcu read section) and touch only
  * vector->bypass (READ_ONCE/WRITE_ONCE).  vfpost never (un)registers a
- * producer with memory_lock held.
+ * producer with memory_lock held.  vector->posting, KVM's decisions for
+ * the vector's irq, lives as long as its producer's registration and
+ * changes under vd->lock; its record has its own lock (posting.c).
  */
 #ifndef _VFPOST_FASTPATH_H
 #define _VFPOST_FASTPATH_H
@@ -39,6 +41,7 @@ struct vfpost_vector {
 	struct eventfd_ctx *trigger;	/* NULL while detached */
 	struct irq_bypass_producer producer;
 	int bypass;			/* enum vfpost_bypass_state */
+	struct vfpost_pi_entry *posting;	/* while registered, if any */
 	bool masked;			/* VFIO ACTION_MASK state */
 	bool soft_pending;		/* software trigger while masked */
 	u64 host_hits;			/* written by the irq handler only */

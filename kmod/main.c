@@ -7,6 +7,7 @@
 
 #include <linux/module.h>
 
+#include "posting.h"
 #include "vfpost.h"
 
 static int __init vfpost_init(void)
@@ -19,11 +20,16 @@ static int __init vfpost_init(void)
 	ret = vfpost_netlink_init();
 	if (ret)
 		goto err_registry;
-	ret = vfpost_driver_init();
+	ret = vfpost_posting_init();
 	if (ret)
 		goto err_netlink;
+	ret = vfpost_driver_init();
+	if (ret)
+		goto err_posting;
 	return 0;
 
+err_posting:
+	vfpost_posting_exit();
 err_netlink:
 	vfpost_netlink_exit();
 err_registry:
@@ -34,6 +40,7 @@ err_registry:
 static void __exit vfpost_exit(void)
 {
 	vfpost_driver_exit();
+	vfpost_posting_exit();
 	vfpost_netlink_exit();
 	vfpost_registry_exit();
 }

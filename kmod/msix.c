@@ -36,6 +36,7 @@
 
 #include "compat.h"
 #include "fastpath.h"
+#include "posting.h"
 #include "trace.h"
 
 int vfpost_msix_init(struct vfpost_device *vd)
@@ -558,9 +559,11 @@ int vfpost_msix_stats(struct vfpost_device *vd,
 	mutex_lock(&vd->lock);
 	for (i = 0; i < vd->nvec && n < max; i++) {
 		struct vfpost_vector *v = &vd->vec[i];
+		struct vfpost_posting_rec pr;
 
 		if (!v->trigger)
 			continue;
+		vfpost_posting_read(v->posting, &pr);
 		out[n] = (struct vfpost_vector_stats) {
 			.vector		= v->index,
 			.host_irq	= v->irq,
@@ -570,6 +573,10 @@ int vfpost_msix_stats(struct vfpost_device *vd,
 			.pending	= v->soft_pending || vfpost_pba_test(v, true),
 			.bypass		= READ_ONCE(v->bypass),
 			.last_cpu	= READ_ONCE(v->last_cpu),
+			.posting	= pr.state,
+			.posted_vcpu	= pr.vcpu,
+			.posted_vector	= pr.gvec,
+			.posting_ns	= pr.changed_ns,
 		};
 		n++;
 	}

@@ -33,10 +33,10 @@
  *
  * Replies are sized from their attributes (nlsize.h).  A VF_GET reply with
  * STATS carries every vector in one VFPOST_A_VECTORS nest, whose 16-bit
- * nla_len holds vfpost_nl_vectors_max() vectors (862 on x86-64); beyond
+ * nla_len holds vfpost_nl_vectors_max() vectors (585 on x86-64); beyond
  * that the request fails with -EMSGSIZE and an extack message rather than
  * sending a corrupt nest.  This is a known limit of the current uapi: MSI-X
- * allows 2048 vectors, and statistics of a VF with more than 862 cannot be
+ * allows 2048 vectors, and statistics of a VF with more than 585 cannot be
  * read through this family until the uapi grows a way to split them.
  *
  * Operations run in parallel (parallel_ops): the registry has its own
@@ -79,10 +79,6 @@ static const struct nla_policy vfpost_status_policy[VFPOST_A_MAX + 1] = {
 };
 
 static struct genl_family vfpost_family;
-
-/* Protects vfpost_registered; taken inside the registry lock. */
-static DEFINE_MUTEX(vfpost_nl_lock);
-static bool vfpost_registered;
 
 /* The BDF attribute of a request as a registry key, or -errno + extack. */
 static int vfpost_nl_key(struct genl_info *info, u64 *key)
@@ -152,6 +148,22 @@ static int vfpost_fill_vf(struct sk_buff *skb, const struct vfpost_vf_info *vf,
 	return 0;
 }
 
+/* KVM's posting decision of one vector: the state always, details if any. */
+static int vfpost_fill_posting(struct sk_buff *skb,
+			       const struct vfpost_vector_stats *v)
+{
+	if (nla_put_u32(skb, VFPOST_VEC_A_POSTING, v->posting))
+		return -EMSGSIZE;
+	if (v->posting == VFPOST_POSTING_NONE)
+		return 0;
+	if (v->posting == VFPOST_POSTING_POSTED &&
+	    (nla_put_u32(skb, VFPOST_VEC_A_POSTED_VCPU, v->posted_vcpu) ||
+	     nla_put_u32(skb, VFPOST_VEC_A_POSTED_VECTOR, v->posted_vector)))
+		return -EMSGSIZE;
+	return nla_put_u64_64bit(skb, VFPOST_VEC_A_POSTING_NS, v->posting_ns,
+				 VFPOST_VEC_A_PAD);
+}
+
 static int vfpost_fill_vectors(struct sk_buff *skb,
 			       const struct vfpost_vector_stats *v, int nr)
 {
@@ -173,7 +185,8 @@ static int vfpost_fill_vectors(struct sk_buff *skb,
 		    nla_put_u8(skb, VFPOST_VEC_A_MASKED, v->masked) ||
 		    nla_put_u8(skb, VFPOST_VEC_A_PENDING, v->pending) ||
 		    nla_put_u32(skb, VFPOST_VEC_A_BYPASS, v->bypass) ||
-		    nla_put_s32(skb, VFPOST_VEC_A_LAST_CPU, v->last_cpu))
+		    nla_put_s32(skb, VFPOST_VEC_A_LAST_CPU, v->last_cpu) ||
+		    vfpost_fill_posting(skb, v))
 			return -EMSGSIZE;
 		nla_nest_end(skb, vec);
 	}
@@ -525,23 +538,23 @@ static struct genl_family vfpost_family __ro_after_init = {
 };
 
 /*
- * Called with the registry lock held.  Never blocks on listeners: the
+ * The registry's listener: called with the registry lock held, only while
+ * the family is registered (installed after genl_register_family(), removed
+ * before genl_unregister_family()).  Never blocks on listeners: the
  * broadcast drops the message for a socket whose buffer is full (that
  * listener then reads ENOBUFS and sees a sequence gap).
  */
-void vfpost_netlink_event(const struct vfpost_event_info *ev)
+static void vfpost_netlink_event(const struct vfpost_event_info *ev)
 {
 	struct sk_buff *skb;
 	void *hdr;
 
-	mutex_lock(&vfpost_nl_lock);
-	if (!vfpost_registered ||
-	    !genl_has_listeners(&vfpost_family, &init_net,
+	if (!genl_has_listeners(&vfpost_family, &init_net,
 				VFPOST_MCGRP_LIFECYCLE_ID))
-		goto unlock;
+		return;
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
-		goto unlock;
+		return;
 	hdr = genlmsg_put(skb, 0, 0, &vfpost_family, 0, VFPOST_CMD_EVENT);
 	if (!hdr)
 		goto err;
@@ -568,11 +581,9 @@ void vfpost_netlink_event(const struct vfpost_event_info *ev)
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast(&vfpost_family, skb, 0, VFPOST_MCGRP_LIFECYCLE_ID,
 			  GFP_KERNEL);
-	goto unlock;
+	return;
 err:
 	nlmsg_free(skb);
-unlock:
-	mutex_unlock(&vfpost_nl_lock);
 }
 
 int vfpost_netlink_init(void)
@@ -582,16 +593,12 @@ int vfpost_netlink_init(void)
 	ret = genl_register_family(&vfpost_family);
 	if (ret)
 		return ret;
-	mutex_lock(&vfpost_nl_lock);
-	vfpost_registered = true;
-	mutex_unlock(&vfpost_nl_lock);
+	vfpost_registry_set_listener(vfpost_netlink_event);
 	return 0;
 }
 
 void vfpost_netlink_exit(void)
 {
-	mutex_lock(&vfpost_nl_lock);
-	vfpost_registered = false;
-	mutex_unlock(&vfpost_nl_lock);
+	vfpost_registry_set_listener(NULL);
 	genl_unregister_family(&vfpost_family);
 }

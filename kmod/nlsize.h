@@ -47,7 +47,11 @@ static inline size_t vfpost_nl_vector_size(void)
 	       nla_total_size(sizeof(__u8)) +	/* VEC_A_MASKED */
 	       nla_total_size(sizeof(__u8)) +	/* VEC_A_PENDING */
 	       nla_total_size(sizeof(__u32)) +	/* VEC_A_BYPASS */
-	       nla_total_size(sizeof(__s32));		/* VEC_A_LAST_CPU */
+	       nla_total_size(sizeof(__s32)) +	/* VEC_A_LAST_CPU */
+	       nla_total_size(sizeof(__u32)) +	/* VEC_A_POSTING */
+	       nla_total_size(sizeof(__u32)) +	/* VEC_A_POSTED_VCPU */
+	       nla_total_size(sizeof(__u32)) +	/* VEC_A_POSTED_VECTOR */
+	       nla_total_size_64bit(sizeof(__u64)); /* VEC_A_POSTING_NS */
 }
 
 /* The nla_len a VFPOST_A_VECTORS nest of @nr vectors needs. */

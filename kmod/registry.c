@@ -3,8 +3,9 @@
  * vfpost VF lifecycle tracker.
  *
  * Every SR-IOV VF on the PCI bus gets one entry: found by a walk at load
- * and by a PCI bus notifier afterwards.  State changes are multicast as
- * events (netlink.c) numbered 1, 2, 3... in the order they happen.
+ * and by a PCI bus notifier afterwards.  State changes become events
+ * numbered 1, 2, 3... in the order they happen, handed to the listener
+ * installed with vfpost_registry_set_listener() (netlink.c multicasts them).
  *
  * Locking:
  *  - vfpost_lock (mutex) protects the VF list, the PF list, every entry's
@@ -163,6 +164,7 @@ static LIST_HEAD(vfpost_vfs);
 static LIST_HEAD(vfpost_pfs);
 static u64 vfpost_seq;
 static unsigned long vfpost_generation;
+static vfpost_event_fn vfpost_listener;		/* vfpost_lock */
 /* Claims with release_on_close, and tied claims being bound. */
 static unsigned int vfpost_nr_tied;
 
@@ -243,7 +245,15 @@ static void vfpost_emit(struct vfpost_event_info *ev)
 	lockdep_assert_held(&vfpost_lock);
 	ev->seq = ++vfpost_seq;
 	ev->timestamp_ns = ktime_get_real_ns();
-	vfpost_netlink_event(ev);
+	if (vfpost_listener)
+		vfpost_listener(ev);
+}
+
+void vfpost_registry_set_listener(vfpost_event_fn fn)
+{
+	mutex_lock(&vfpost_lock);
+	vfpost_listener = fn;
+	mutex_unlock(&vfpost_lock);
 }
 
 /* One VF event; @error: a claim's or release's positive errno, or 0. */

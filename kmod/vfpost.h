@@ -4,10 +4,13 @@
  *
  *   main.c      module init/exit, the order below
  *   registry.c  VF lifecycle tracker (bus notifier, inventory, events)
- *   netlink.c   the generic netlink family of uapi/linux/vfpost.h
+ *   netlink.c   the generic netlink family of uapi/linux/vfpost.h; it
+ *               installs the registry's event listener, so the registry
+ *               knows nothing of netlink
  *   driver.c    the VFIO PCI variant driver and its MSI-X fast path
+ *   posting.c   KVM's posting decisions per vector (posting.h)
  *
- * Init order is registry, netlink, driver; exit is the reverse.
+ * Init order is registry, netlink, posting, driver; exit is the reverse.
  */
 #ifndef _VFPOST_H
 #define _VFPOST_H
@@ -108,8 +111,14 @@ struct vfpost_claimant {
 int vfpost_registry_claim(u64 key, const struct vfpost_claimant *tie,
 			  struct netlink_ext_ack *extack);
 int vfpost_registry_release(u64 key, struct netlink_ext_ack *extack);
-/* Multicast one event; called with the registry lock held. */
-void vfpost_netlink_event(const struct vfpost_event_info *ev);
+/*
+ * Where the registry sends its events: one listener (netlink.c installs
+ * it), called with the registry lock held, so it must not take that lock
+ * nor wait for a device lock or a listener.  Installing NULL returns once
+ * no call to the old listener is running.
+ */
+typedef void (*vfpost_event_fn)(const struct vfpost_event_info *ev);
+void vfpost_registry_set_listener(vfpost_event_fn fn);
 
 /* driver.c: the VFIO variant driver (part 2). */
 int vfpost_driver_init(void);
@@ -131,6 +140,11 @@ struct vfpost_vector_stats {
 	bool pending;
 	enum vfpost_bypass_state bypass;
 	int last_cpu;		/* -1 before the first interrupt */
+	/* KVM's posting decision (posting.h), all 0 when none */
+	u32 posting;		/* enum vfpost_posting */
+	u32 posted_vcpu;
+	u32 posted_vector;
+	u64 posting_ns;		/* CLOCK_BOOTTIME of its last change */
 };
 
 /*

@@ -7,6 +7,11 @@
  * 20 times each.  Afterwards every vector has exactly its previous eventfd,
  * mask state and latched software trigger, delivers device interrupts, and
  * MSI-X is off again if the request had turned it on.
+ *
+ * The same module also makes the lab's VF behave like a real one where it
+ * does not (fixture realvf): Command.MSE reads 0, hardwired, while the
+ * device decodes.  vfpost must then still see a masked vector's pending
+ * bit in the PBA and deliver a software trigger sent while masked once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/pci_regs.h>
 
 #include "kselftest_harness.h"
 #include "fastpath.h"
@@ -21,6 +27,7 @@
 #include "lab.h"
 #include "nvme_drv.h"
 #include "vfio_dev.h"
+#include "vfpost_lab.h"
 
 #define MSIX	VFIO_PCI_MSIX_IRQ_INDEX
 #define ROUNDS	20
@@ -168,6 +175,131 @@ TEST_F_TIMEOUT(vf, failed_first_attach_leaves_msix_off, 300)
 	ASSERT_EQ(0, nvme_drv_enable(&self->nvme));
 	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
 	EXPECT_EQ(1, fp_efd_wait(self->efd[0], 1, 5000));
+}
+
+/*
+ * A VF that behaves as real SR-IOV hardware does: its Command register's
+ * Memory Space Enable bit is hardwired to 0 (SR-IOV spec; Linux sets
+ * pdev->no_command_memory for every VF), while the VF decodes its BARs as
+ * long as the PF's VF MSE is set.  QEMU 7.2's emulated NVMe VF has a
+ * writable MSE, which the PCI core sets, so in the plain lab code that
+ * wrongly requires the bit (vfpost's PBA read did, until issue 10) works.
+ *
+ * Why this emulation is faithful: vfpost_fault.ko's no_mse mode wraps the
+ * pci_ops of the VF's bus, the single path every config access to the VF
+ * takes (the kernel's pci_read_config_*(), vfio-pci's config emulation,
+ * the PCI core's save/restore around resets, sysfs), the way the kernel's
+ * AER injector emulates registers.  Every reader sees MSE 0, and no write
+ * or reset turns decoding off: what a real VF shows.  It is on before the
+ * VF exists, so enumeration, vfpost's probe and open see a real VF from
+ * the start.  What it cannot show: a PF whose VF MSE is off (the VF then
+ * decodes nothing; not vfpost's business).
+ */
+FIXTURE(realvf) {
+	char bdf[LAB_BDF_LEN];
+	struct vfio_dev dev;
+	struct nvme_drv nvme;
+	int efd;
+	bool opened;
+};
+
+FIXTURE_SETUP(realvf)
+{
+	char want[VFPOST_BDF_LEN];
+
+	self->efd = -1;
+	lab_vf_bdf(0, want);
+	ASSERT_EQ(0, fault_no_mse(want));
+	ASSERT_EQ(0, fp_vf_setup(self->bdf));
+	ASSERT_STREQ(want, self->bdf) TH_LOG("the emulation is on another function");
+	ASSERT_EQ(0, vfio_dev_open(&self->dev, self->bdf));
+	self->opened = true;
+	ASSERT_EQ(0, nvme_drv_init(&self->nvme, &self->dev));
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, self->efd);
+}
+
+FIXTURE_TEARDOWN(realvf)
+{
+	if (self->opened) {
+		nvme_drv_fini(&self->nvme);
+		vfio_dev_close(&self->dev);
+	}
+	EXPECT_EQ(0, fp_vfpost_irqs()) TH_LOG("vfpost irq left after close");
+	if (self->efd >= 0)
+		close(self->efd);
+	EXPECT_EQ(0, fp_vf_teardown(self->bdf));
+	EXPECT_EQ(0, fault_unload());
+}
+
+/* Mask vector 0, raise one admin completion: latched in the PBA. */
+static void masked_completion(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(realvf) *self)
+{
+	uint32_t res;
+
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_MASK, 0, 1));
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	EXPECT_EQ(0, fp_efd_settle(self->efd, 300)) TH_LOG("delivered while masked");
+	ASSERT_EQ(1, nvme_drv_pba_bit(&self->nvme, 0)) TH_LOG("the device did not latch it");
+}
+
+/*
+ * Unfixed (PBA read only with Command.MSE set), vfpost never saw the
+ * pending bit here: STATS said not pending, masked_hits did not count the
+ * device interrupt, and a software trigger sent while masked was delivered
+ * on unmask by vfpost and again by the device's replay.
+ */
+TEST_F_TIMEOUT(realvf, pending_and_one_delivery_without_mse, 120)
+{
+	struct vfpost_vector st;
+	uint16_t cmd;
+	uint32_t res;
+	long got;
+
+	/* The emulation: MSE reads 0; writing that back stops nothing. */
+	ASSERT_EQ(0, lab_command(self->bdf, &cmd, false));
+	ASSERT_EQ(0, cmd & PCI_COMMAND_MEMORY) TH_LOG("Command %#x: MSE not hidden", cmd);
+	ASSERT_NE(0, cmd & PCI_COMMAND_MASTER) TH_LOG("Command %#x", cmd);
+	ASSERT_EQ(0, lab_command(self->bdf, &cmd, true));
+	TH_LOG("Command reads %#x; MSE hidden from %ld reads, kept on through %ld writes",
+	       cmd, fault_mse_count("hidden"), fault_mse_count("kept"));
+	ASSERT_LT(0, fault_mse_count("kept"));
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd));
+	ASSERT_EQ(0, nvme_drv_enable(&self->nvme));
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	ASSERT_EQ(1, fp_efd_wait(self->efd, 1, 5000)) TH_LOG("the VF stopped decoding");
+
+	/* A device interrupt while masked: pending, counted, one delivery. */
+	masked_completion(_metadata, self);
+	ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
+	EXPECT_TRUE(st.masked);
+	EXPECT_TRUE(st.pending) TH_LOG("STATS: the PBA bit was not seen");
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	got = fp_efd_wait(self->efd, 1, 5000);
+	got += fp_efd_settle(self->efd, 500);
+	EXPECT_EQ(1, got) TH_LOG("a device interrupt latched while masked: %ld deliveries", got);
+	ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
+	EXPECT_FALSE(st.pending);
+	EXPECT_EQ(1u, st.masked_hits) TH_LOG("masked_hits: the latched interrupt not counted");
+
+	/* The same plus a software trigger while masked: still one. */
+	masked_completion(_metadata, self);
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	EXPECT_EQ(0, fp_efd_settle(self->efd, 200)) TH_LOG("trigger delivered while masked");
+	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
+	got = fp_efd_wait(self->efd, 1, 5000);
+	got += fp_efd_settle(self->efd, 500);
+	EXPECT_EQ(1, got) TH_LOG("interrupt and trigger latched while masked: %ld deliveries", got);
+	ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
+	EXPECT_EQ(2u, st.masked_hits);
+	EXPECT_EQ(0, nvme_drv_pba_bit(&self->nvme, 0));
+
+	/* And the VF still decodes and interrupts. */
+	ASSERT_EQ(0, nvme_drv_get_features(&self->nvme, 0x07, &res));
+	EXPECT_EQ(1, fp_efd_wait(self->efd, 1, 5000));
+	ASSERT_EQ(0, lab_command(self->bdf, &cmd, false));
+	EXPECT_EQ(0, cmd & PCI_COMMAND_MEMORY);
 }
 
 TEST_HARNESS_MAIN

@@ -155,7 +155,7 @@ TEST_F_TIMEOUT(vf, index_flip_on_attach_never_reaches_the_core, 900)
 }
 
 /* GET_IRQ_INFO is vfpost's for every index: what a VF really has. */
-TEST_F(vf, irq_info_describes_what_a_vf_has)
+TEST_F_TIMEOUT(vf, irq_info_describes_what_a_vf_has, 120)
 {
 	struct vfio_irq_info info;
 	uint16_t ctrl;
@@ -181,7 +181,7 @@ TEST_F(vf, irq_info_describes_what_a_vf_has)
 }
 
 /* SET_IRQS on an index vfpost does not serve is refused, not forwarded. */
-TEST_F(vf, intx_and_msi_requests_are_refused)
+TEST_F_TIMEOUT(vf, intx_and_msi_requests_are_refused, 120)
 {
 	int fd = self->efd[1];
 	unsigned int index;
@@ -196,7 +196,7 @@ TEST_F(vf, intx_and_msi_requests_are_refused)
 }
 
 /* ERR and REQ: set, loopback-triggered (DATA_NONE, DATA_BOOL), released. */
-TEST_F(vf, err_and_req_triggers_follow_the_vfio_contract)
+TEST_F_TIMEOUT(vf, err_and_req_triggers_follow_the_vfio_contract, 120)
 {
 	unsigned int index;
 	int fd = self->efd[1];

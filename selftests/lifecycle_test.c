@@ -266,4 +266,46 @@ TEST_F_TIMEOUT(mod, stalled_listener_never_blocks_numvfs, 150)
 	expect_contiguous(_metadata, r, i);
 }
 
+/*
+ * A module reload (modprobe -r vfpost; modprobe vfpost: a DKMS upgrade)
+ * drops the listener's socket from the family's group and restarts the
+ * sequence numbers at 1.  The stream survives it: the library reports the
+ * unload and the load (with the VFs the new module tracks), rejoins the
+ * new group and delivers the new module's events from its new numbers.
+ */
+TEST_F_TIMEOUT(mod, events_survive_a_module_reload, 120)
+{
+	struct recorder *r = &self->rec;
+	const struct vfpost_event *e;
+	int start;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(2, recorder_wait(r, 2, EV_TIMEOUT_MS));
+	start = r->n;
+
+	ASSERT_EQ(0, vfpost_unload());
+	ASSERT_EQ(0, vfpost_load());
+	ASSERT_EQ(start + 2, recorder_wait(r, start + 2, EV_TIMEOUT_MS))
+		TH_LOG("no unload/reload reported after the reload");
+	e = &r->e[start];
+	ASSERT_EQ(VFPOST_EVENT_LIB_UNLOADED, e->type)
+		TH_LOG("got %s", vfpost_event_name(e->type));
+	e = &r->e[start + 1];
+	ASSERT_EQ(VFPOST_EVENT_LIB_RELOADED, e->type)
+		TH_LOG("got %s", vfpost_event_name(e->type));
+	ASSERT_EQ(1u, e->nr_vfs);
+	/* The new module numbers from 1: its VF walk sends no event. */
+	ASSERT_GT(r->e[start - 1].seq, e->seq);
+
+	ASSERT_EQ(0, lab_bind(self->vf[0], "vfio-pci"));
+	ASSERT_EQ(start + 3, recorder_wait(r, start + 3, EV_TIMEOUT_MS))
+		TH_LOG("the event after the reload never came");
+	e = &r->e[start + 2];
+	ASSERT_EQ(VFPOST_EVENT_DRIVER_BOUND, e->type)
+		TH_LOG("got %s", vfpost_event_name(e->type));
+	ASSERT_STREQ(self->vf[0], e->bdf);
+	ASSERT_EQ(r->e[start + 1].seq + 1, e->seq);
+	ASSERT_EQ(0, recorder_count(r, start, VFPOST_EVENT_LIB_GAP));
+}
+
 TEST_HARNESS_MAIN

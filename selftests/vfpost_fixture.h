@@ -20,6 +20,7 @@
 #include <linux/capability.h>
 
 #include "kselftest_harness.h"
+#include "fault.h"
 #include "lab.h"
 #include "libvfpost.h"
 #include "vfio_dev.h"
@@ -61,6 +62,8 @@ FIXTURE_TEARDOWN(mod)
 		if (!access(path, F_OK))
 			lab_bind(self->vf[i], "");
 	}
+	/* A case that failed part-way may have left it armed (a delay). */
+	fault_unload();
 	EXPECT_EQ(0, vfpost_unload());
 	EXPECT_EQ(0, lab_set_numvfs(0));
 }

@@ -61,27 +61,7 @@ static int cdev_of(const char *bdf, char *out, size_t len)
 /* Whether process @pid has a file descriptor on @target. */
 static bool holds(pid_t pid, const char *target)
 {
-	char dir[64], link[320], to[256];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-	d = opendir(dir);
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
-		n = readlink(link, to, sizeof(to) - 1);
-		if (n <= 0)
-			continue;
-		to[n] = '\0';
-		found = !strcmp(to, target);
-	}
-	closedir(d);
-	return found;
+	return lab_pid_holds(pid, target);
 }
 
 FIXTURE(io) {

@@ -299,7 +299,7 @@ FIXTURE_TEARDOWN(vf)
 }
 
 static void one_vf_io(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
-		      const char *name, const char *path)
+		      const char *name, const char *path, const char *guest_args)
 {
 	struct dev_counts d[1] = { 0 };
 	char extra[64];
@@ -307,17 +307,29 @@ static void one_vf_io(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
 	snprintf(d[0].bdf, sizeof(d[0].bdf), "%s", self->bdf[0]);
 	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
 	snprintf(extra, sizeof(extra), "--irq-path %s", path);
-	ASSERT_EQ(0, run_io_guest(_metadata, &self->v, name, d, 1, extra, "", false));
+	ASSERT_EQ(0, run_io_guest(_metadata, &self->v, name, d, 1, extra, guest_args, false));
 	ASSERT_TRUE(log_has(&self->v, "VFIO-GUEST-OK"));
 	ASSERT_TRUE(log_has(&self->v, "GUEST-SCRIPT: exit=0"));
 	check_counts(_metadata, &self->v, d, 1);
 }
 
-/* Plain vfio-pci, a VMM thread relays every interrupt with KVM_SIGNAL_MSI. */
+/*
+ * Plain vfio-pci, a VMM thread relays every interrupt with KVM_SIGNAL_MSI.
+ * Before its I/O the guest checks the capabilities it sees (MSI-X, PCI
+ * Express as an integrated endpoint offering FLR, PM in D0 with soft
+ * reset) and resets the VF by FLR: the I/O and the MSI-X counts after it
+ * show the controller and its vectors back.
+ */
 TEST_F_TIMEOUT(vf, relay_path, 900)
 {
-	one_vf_io(_metadata, self, "relay", "relay");
+	one_vf_io(_metadata, self, "relay", "relay", "vfio.flr=1");
 	EXPECT_TRUE(assigned_has(&self->v, self->bdf[0], "irq path relay,"));
+	ASSERT_TRUE(log_has(&self->v, "VFIO-CAPS "));
+	EXPECT_TRUE(log_has(&self->v, " msix")) TH_LOG("no MSI-X capability in the guest");
+	EXPECT_TRUE(log_has(&self->v, " pcie-type=9 flr=1"))
+		TH_LOG("no PCIe integrated endpoint with FLR in the guest");
+	EXPECT_TRUE(log_has(&self->v, " pm=D0 no-soft-reset=0")) TH_LOG("no PM capability");
+	EXPECT_TRUE(log_has(&self->v, "VFIO-FLR-OK ")) TH_LOG("the guest's FLR did not bring it back");
 }
 
 /* vfpost loaded, VF unbound: vibevmm claims it, uses vfpost, releases it. */
@@ -549,22 +561,6 @@ TEST_F_TIMEOUT(vf, one_group_two_functions, 900)
 
 #define PCI_COMMAND_MASTER	0x4
 
-/* The VF's Command register, through sysfs (no driver involved). */
-static int vf_command(const char *bdf, uint16_t *cmd, bool write)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write ? pwrite(fd, cmd, 2, 4) : pread(fd, cmd, 2, 4);
-	close(fd);
-	return n == 2 ? 0 : -EIO;
-}
-
 /*
  * Nothing of @bdf is left behind by a vibevmm that is gone: no claim (back
  * to no driver), no owner, no vfpost vector; and the VF works: bound to
@@ -647,9 +643,9 @@ TEST_F_TIMEOUT(vf, bad_input_touches_no_device, 300)
 		if (bound)
 			ASSERT_EQ(0, lab_bind(self->bdf[0], "vfio-pci"));
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			ASSERT_EQ(0, vf_command(self->bdf[0], &cmd, false));
+			ASSERT_EQ(0, lab_command(self->bdf[0], &cmd, false));
 			cmd |= PCI_COMMAND_MASTER;
-			ASSERT_EQ(0, vf_command(self->bdf[0], &cmd, true));
+			ASSERT_EQ(0, lab_command(self->bdf[0], &cmd, true));
 			snprintf(args, sizeof(args), "--log 4 --vfio %s %s", self->bdf[0],
 				 cases[i].args);
 			snprintf(name, sizeof(name), "badinput-%u-%u", bound, i);
@@ -661,7 +657,7 @@ TEST_F_TIMEOUT(vf, bad_input_touches_no_device, 300)
 			EXPECT_EQ(NULL, strstr(buf, "claimed through vfpost")) TH_LOG("log: %s", buf);
 			EXPECT_EQ(NULL, strstr(buf, "reset at")) TH_LOG("log: %s", buf);
 			free(buf);
-			ASSERT_EQ(0, vf_command(self->bdf[0], &cmd, false));
+			ASSERT_EQ(0, lab_command(self->bdf[0], &cmd, false));
 			EXPECT_TRUE(cmd & PCI_COMMAND_MASTER)
 				TH_LOG("%s: bus mastering cleared: the VF was opened (%s)",
 				       self->bdf[0], cases[i].args);
@@ -669,7 +665,7 @@ TEST_F_TIMEOUT(vf, bad_input_touches_no_device, 300)
 	}
 	ASSERT_EQ(0, lab_bind(self->bdf[0], ""));
 	cmd &= ~PCI_COMMAND_MASTER;
-	vf_command(self->bdf[0], &cmd, true);
+	lab_command(self->bdf[0], &cmd, true);
 	expect_vf_clean(_metadata, self->bdf[0]);
 }
 

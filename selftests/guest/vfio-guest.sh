@@ -13,6 +13,12 @@
 #   vfio.edu=1     an edu device (1234:11e8) must be on the bus and deliver
 #                  3 INTx interrupts through uio_pci_generic ("VFIO-EDU-INTX
 #                  ok: ..."); needs uio_pci_generic in the initrd
+#   vfio.flr=1     before the I/O, each NVMe controller's function shows its
+#                  capabilities ("VFIO-CAPS <pci addr> msix pcie-type=T
+#                  flr=F pm=Dn no-soft-reset=N", in list order), then is
+#                  reset by FLR through sysfs and must come back live
+#                  ("VFIO-FLR-OK <pci addr>"); the I/O after it proves the
+#                  controller and its MSI-X work after the reset
 #   vfio.alive=S   afterwards print "VFIO-ALIVE i" every second for S seconds
 #   vfio.ids=V:D,...  a PCI function with each vendor:device ID (hex, as in
 #                  sysfs without 0x) must be on the bus ("VFIO-SEEN V:D at
@@ -20,7 +26,7 @@
 # Ends with "VFIO-GUEST-OK", or "VFIO-GUEST-FAIL: why" and exit 1.
 fail() { echo "VFIO-GUEST-FAIL: $*"; exit 1; }
 
-nvme=0 edu=0 alive=0 pause=30 ids=
+nvme=0 edu=0 alive=0 pause=30 ids= flr=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	vfio.nvme=*) nvme=${arg#vfio.nvme=} ;;
@@ -28,6 +34,7 @@ for arg in $(cat /proc/cmdline); do
 	vfio.alive=*) alive=${arg#vfio.alive=} ;;
 	vfio.pause=*) pause=${arg#vfio.pause=} ;;
 	vfio.ids=*) ids=${arg#vfio.ids=} ;;
+	vfio.flr=*) flr=${arg#vfio.flr=} ;;
 	esac
 done
 
@@ -138,6 +145,47 @@ irq_counts() {
 			}' /proc/interrupts
 	done
 }
+
+# Config space of the function at sysfs directory $1: $3 bytes (1, 2 or 4)
+# at offset $2, as a decimal number.
+cfg() {
+	dd if="$1/config" bs=1 skip="$2" count="$3" 2>/dev/null | od -An -tu"$3" | tr -d ' '
+}
+
+# The capabilities the function at $1 lists, with the PCIe and PM fields.
+caps_of() {
+	pos=$(cfg "$1" 52 1) n=0
+	while [ "${pos:-0}" -ne 0 ] && [ $n -lt 48 ]; do
+		case $(cfg "$1" "$pos" 1) in
+		1)	pmcsr=$(cfg "$1" $((pos + 4)) 2)
+			printf ' pm=D%d no-soft-reset=%d' $((pmcsr & 3)) $(((pmcsr >> 3) & 1)) ;;
+		16)	flags=$(cfg "$1" $((pos + 2)) 2) devcap=$(cfg "$1" $((pos + 4)) 4)
+			printf ' pcie-type=%d flr=%d' $(((flags >> 4) & 15)) $(((devcap >> 28) & 1)) ;;
+		17)	printf ' msix' ;;
+		*)	printf ' cap%d' "$(cfg "$1" "$pos" 1)" ;;
+		esac
+		pos=$(($(cfg "$1" $((pos + 1)) 1) & ~3)) n=$((n + 1))
+	done
+}
+
+if [ "$flr" = 1 ]; then
+	for c in /sys/class/nvme/nvme*; do
+		[ -e "$c" ] || continue
+		d=$(readlink -f "$c/device")
+		addr=$(basename "$d")
+		echo "VFIO-CAPS $addr$(caps_of "$d")"
+		echo flr > "$d/reset_method" 2>/dev/null ||
+			fail "$addr: FLR not offered (reset_method: $(cat "$d/reset_method" 2>/dev/null))"
+		echo 1 > "$d/reset" || fail "$addr: reset through sysfs failed"
+		i=0
+		while [ "$(cat "$c/state")" != live ] && [ $i -lt 300 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		[ "$(cat "$c/state")" = live ] || fail "$addr: controller $(cat "$c/state") after FLR"
+		echo "VFIO-FLR-OK $addr"
+	done
+fi
 
 k=0
 for dev in $(namespaces); do

@@ -34,6 +34,29 @@
  * stub that returns to the caller, which is how the kernel's own function
  * error injection works.  Only functions that return an int or pointer in
  * rax and have no side effect before failing are safe targets.
+ *
+ * A second mode emulates real SR-IOV hardware where the lab's emulated VF
+ * differs (issue 10, item 2): with no_mse=DDDD:BB:DD.F (fixed at load;
+ * func may then be empty) that function's Command register reads Memory
+ * Space Enable as 0, as a real VF's hardwired bit does, while the device
+ * keeps decoding its BARs, as a real VF does whenever its PF's VF MSE is
+ * set.  QEMU 7.2's NVMe VF has a writable MSE instead, so without this the
+ * lab cannot show code that wrongly trusts the bit.  It is emulated where
+ * every config access of the function passes, the pci_ops of its bus, the
+ * way the kernel's own AER injector emulates registers
+ * (drivers/pci/pcie/aer_inject.c), not with kprobes: no arch, inlining or
+ * probe-ability differences between kernels, and kernel code (vfpost,
+ * vfio-pci's config emulation, the PCI core's save/restore) and sysfs
+ * reads all see the same register:
+ *
+ *   - a read covering Command returns it with MSE clear;
+ *   - a write of Command never clears MSE in the device;
+ *   - a read that finds MSE clear in the device turns it on again first:
+ *     QEMU clears it on an FLR, and the PCI core, seeing 0 before and
+ *     after, would not write it back (a real VF decodes after an FLR).
+ *
+ *   mse_hidden  read-only: reads of Command that had MSE cleared
+ *   mse_kept    read-only: writes of Command that MSE was kept on in
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,7 +67,9 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/objtool.h>
+#include <linux/pci.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
 #include <linux/stacktrace.h>
@@ -200,6 +225,110 @@ static void vfpost_fault_post(struct kprobe *p, struct pt_regs *regs,
 {
 }
 
+static char *no_mse = "";
+module_param(no_mse, charp, 0444);
+MODULE_PARM_DESC(no_mse, "DDDD:BB:DD.F whose Command.MSE reads 0 and stays on in the device (fixed at load)");
+
+static atomic_t mse_hidden = ATOMIC_INIT(0);
+static atomic_t mse_kept = ATOMIC_INIT(0);
+
+static int atomic_param_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(kp->arg));
+}
+
+static const struct kernel_param_ops atomic_ro_ops = {
+	.get = atomic_param_get,
+};
+module_param_cb(mse_hidden, &atomic_ro_ops, &mse_hidden, 0444);
+MODULE_PARM_DESC(mse_hidden, "reads of the no_mse function's Command with MSE cleared");
+module_param_cb(mse_kept, &atomic_ro_ops, &mse_kept, 0444);
+MODULE_PARM_DESC(mse_kept, "writes of the no_mse function's Command that MSE was kept on in");
+
+static struct pci_bus *nomse_bus;
+static struct pci_ops *nomse_orig;
+static unsigned int nomse_devfn;
+
+static bool nomse_target(unsigned int devfn, int where)
+{
+	return devfn == nomse_devfn && where == PCI_COMMAND;
+}
+
+static int nomse_read(struct pci_bus *bus, unsigned int devfn, int where,
+		      int size, u32 *val)
+{
+	int ret = nomse_orig->read(bus, devfn, where, size, val);
+	u32 cmd;
+
+	if (ret || !nomse_target(devfn, where))
+		return ret;
+	if (!(*val & PCI_COMMAND_MEMORY)) {
+		/* Command alone: a dword write would clear status bits. */
+		cmd = *val & (size == 1 ? 0xff : 0xffff);
+		nomse_orig->write(bus, devfn, PCI_COMMAND, size == 1 ? 1 : 2,
+				  cmd | PCI_COMMAND_MEMORY);
+	}
+	*val &= ~PCI_COMMAND_MEMORY;
+	atomic_inc(&mse_hidden);
+	return 0;
+}
+
+static int nomse_write(struct pci_bus *bus, unsigned int devfn, int where,
+		       int size, u32 val)
+{
+	if (nomse_target(devfn, where) && !(val & PCI_COMMAND_MEMORY)) {
+		val |= PCI_COMMAND_MEMORY;
+		atomic_inc(&mse_kept);
+	}
+	return nomse_orig->write(bus, devfn, where, size, val);
+}
+
+static struct pci_ops nomse_ops = {
+	.read	= nomse_read,
+	.write	= nomse_write,
+};
+
+/* Wrap the config accessors of no_mse's bus; 0 if no_mse is empty. */
+static int nomse_start(void)
+{
+	unsigned int domain, bus, dev, fn;
+	struct pci_bus *b;
+
+	if (!*no_mse)
+		return 0;
+	if (sscanf(no_mse, "%x:%x:%x.%x", &domain, &bus, &dev, &fn) != 4 ||
+	    bus > 0xff || dev > 0x1f || fn > 7) {
+		pr_err("no_mse=%s: give DDDD:BB:DD.F\n", no_mse);
+		return -EINVAL;
+	}
+	b = pci_find_bus(domain, bus);
+	if (!b) {
+		pr_err("no_mse=%s: no PCI bus %04x:%02x\n", no_mse, domain, bus);
+		return -ENODEV;
+	}
+	nomse_devfn = PCI_DEVFN(dev, fn);
+	nomse_orig = b->ops;
+	pci_bus_set_ops(b, &nomse_ops);
+	nomse_bus = b;
+	pr_info("%s: Command.MSE reads 0 and stays on\n", no_mse);
+	return 0;
+}
+
+/*
+ * Give the bus its accessors back.  A config access already inside ours
+ * (no lock is held across it: x86 has lockless config access) finishes
+ * before every CPU has passed a quiescent state, on kernels without
+ * forced preemption such as Debian's and the lab's.
+ */
+static void nomse_stop(void)
+{
+	if (!nomse_bus)
+		return;
+	pci_bus_set_ops(nomse_bus, nomse_orig);
+	synchronize_rcu();
+	nomse_bus = NULL;
+}
+
 static struct kprobe vfpost_fault_kp[FAULT_MAX_FUNCS];
 static struct kprobe *vfpost_fault_kps[FAULT_MAX_FUNCS];
 static char vfpost_fault_names[256];
@@ -225,17 +354,24 @@ static int __init vfpost_fault_init(void)
 		vfpost_fault_kps[vfpost_fault_n] = &vfpost_fault_kp[vfpost_fault_n];
 		vfpost_fault_n++;
 	}
-	if (!vfpost_fault_n)
+	if (!vfpost_fault_n && !*no_mse)
 		return -EINVAL;
+	ret = nomse_start();
+	if (ret || !vfpost_fault_n)
+		return ret;
 	ret = register_kprobes(vfpost_fault_kps, vfpost_fault_n);
-	if (ret)
+	if (ret) {
 		pr_err("cannot probe %s: %d\n", func, ret);
+		nomse_stop();
+	}
 	return ret;
 }
 
 static void __exit vfpost_fault_exit(void)
 {
-	unregister_kprobes(vfpost_fault_kps, vfpost_fault_n);
+	if (vfpost_fault_n)
+		unregister_kprobes(vfpost_fault_kps, vfpost_fault_n);
+	nomse_stop();
 }
 
 module_init(vfpost_fault_init);

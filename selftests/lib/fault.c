@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Fault injection: fail-nth or vfpost_fault.ko; see fault.h. */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "fault.h"
@@ -107,26 +105,17 @@ static int load_fail_nth(const char *func)
 
 static int load_kprobe(const char *func)
 {
-	char ko[PATH_MAX];
-	struct utsname u;
+	char args[256];
+	int ret;
 
-	if (uname(&u))
-		return -errno;
-	snprintf(ko, sizeof(ko), "%s/selftests/kmod/%s/vfpost_fault.ko",
-		 getenv("BUILD") ? getenv("BUILD") : "build", u.release);
-	if (access(ko, R_OK)) {
-		fprintf(stderr, "fault: %s: not built (make selftests)\n", ko);
-		return -ENOENT;
-	}
 	/* The allocators fail with NULL. */
 	if (slab)
 		func = in_kallsyms("kmalloc_trace") ? kprobe_slab[0] : kprobe_slab[1];
-	if (lab_sh("insmod %s func=%s error=%d", ko, func, slab ? 0 : -ENOMEM)) {
-		fprintf(stderr, "fault: insmod %s func=%s failed\n", ko, func);
-		return -EIO;
-	}
-	backend = KPROBE_BACKEND;
-	return 0;
+	snprintf(args, sizeof(args), "func=%s error=%d", func, slab ? 0 : -ENOMEM);
+	ret = lab_test_module_load("vfpost_fault", args);
+	if (!ret)
+		backend = KPROBE_BACKEND;
+	return ret;
 }
 
 int fault_load(const char *func)
@@ -153,10 +142,29 @@ int fault_unload(void)
 		fn_name[0] = '\0';
 	}
 	backend = NONE;
-	if (!access("/sys/module/vfpost_fault", F_OK) &&
-	    lab_sh("rmmod vfpost_fault"))
+	if (lab_test_module_unload("vfpost_fault"))
 		ret = -EBUSY;
 	return ret;
+}
+
+int fault_no_mse(const char *bdf)
+{
+	char args[64];
+
+	fault_unload();
+	snprintf(args, sizeof(args), "func= no_mse=%s", bdf);
+	return lab_test_module_load("vfpost_fault", args);
+}
+
+long fault_mse_count(const char *what)
+{
+	char path[128];
+	long n;
+	int ret;
+
+	snprintf(path, sizeof(path), PARAM "mse_%s", what);
+	ret = lab_read_long(path, &n);
+	return ret ? ret : n;
 }
 
 static int param_write_str(const char *name, const char *val)

@@ -55,4 +55,14 @@ int fault_delay_all(int ms);
 /* Failures injected since load, or -errno. */
 long fault_injected(void);
 
+/*
+ * Not a fault: real-VF emulation (vfpost_fault.ko's no_mse mode).  The
+ * function @bdf (it may not exist yet) reads Command.MSE as 0, hardwired
+ * as on a real SR-IOV VF, and keeps decoding its BARs.  fault_unload()
+ * ends it.  fault_mse_count("hidden"): reads that had MSE cleared;
+ * ("kept"): writes that would have cleared it; or -errno.
+ */
+int fault_no_mse(const char *bdf);
+long fault_mse_count(const char *what);
+
 #endif /* _SELFTESTS_FAULT_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Lab helpers for selftests; see lab.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -229,4 +230,84 @@ const char *lab_vfpost_ko(void)
 	snprintf(path, sizeof(path), "%s/kmod/%s/vfpost.ko",
 		 getenv("BUILD") ? getenv("BUILD") : "build", u.release);
 	return path;
+}
+
+int lab_test_module_load(const char *name, const char *args)
+{
+	char ko[PATH_MAX];
+	struct utsname u;
+
+	if (uname(&u))
+		return -errno;
+	snprintf(ko, sizeof(ko), "%s/selftests/kmod/%s/%s.ko",
+		 getenv("BUILD") ? getenv("BUILD") : "build", u.release, name);
+	if (access(ko, R_OK)) {
+		fprintf(stderr, "lab: %s: not built (make selftests)\n", ko);
+		return -ENOENT;
+	}
+	if (lab_sh("insmod %s %s", ko, args)) {
+		fprintf(stderr, "lab: insmod %s %s failed (see dmesg)\n", ko, args);
+		return -EIO;
+	}
+	return 0;
+}
+
+int lab_test_module_unload(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	if (access(path, F_OK))
+		return 0;
+	if (lab_sh("rmmod %s", name)) {
+		fprintf(stderr, "lab: rmmod %s failed: still in use\n", name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int lab_command(const char *bdf, uint16_t *cmd, bool write)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "lab: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	n = write ? pwrite(fd, cmd, 2, 4) : pread(fd, cmd, 2, 4);
+	close(fd);
+	if (n != 2) {
+		fprintf(stderr, "lab: %s: Command not %s\n", path, write ? "written" : "read");
+		return -EIO;
+	}
+	return 0;
+}
+
+bool lab_pid_holds(int pid, const char *target)
+{
+	char dir[64], link[320], to[256];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		n = readlink(link, to, sizeof(to) - 1);
+		if (n <= 0)
+			continue;
+		to[n] = '\0';
+		found = !strcmp(to, target);
+	}
+	closedir(d);
+	return found;
 }

@@ -7,7 +7,9 @@
 #ifndef _SELFTESTS_LAB_H
 #define _SELFTESTS_LAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define LAB_PF_BDF	"0000:00:03.0"
 #define LAB_MAX_VFS	4
@@ -44,10 +46,27 @@ int lab_bind(const char *bdf, const char *driver);
 /* Name of the driver bound to @bdf into @drv ("" when unbound). */
 int lab_driver_of(const char *bdf, char *drv, size_t len);
 
+/* Whether process @pid has a file descriptor on @target (its fd link). */
+bool lab_pid_holds(int pid, const char *target);
+
 /* IOMMU group number of @bdf, or -errno. */
 int lab_iommu_group(const char *bdf);
 
+/*
+ * @bdf's Command register, as the host kernel has it, through sysfs (no
+ * driver involved): read into or written from *@cmd.
+ */
+int lab_command(const char *bdf, uint16_t *cmd, bool write);
+
 /* Path of vfpost.ko built for the running kernel. */
 const char *lab_vfpost_ko(void);
+
+/*
+ * insmod the test-only module selftests/kmod/@name.ko built for the
+ * running kernel, with the module parameters @args ("" for none); and
+ * rmmod it (0 if it is not loaded).
+ */
+int lab_test_module_load(const char *name, const char *args);
+int lab_test_module_unload(const char *name);
 
 #endif /* _SELFTESTS_LAB_H */

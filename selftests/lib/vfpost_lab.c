@@ -93,8 +93,8 @@ static void record(const struct vfpost_event *ev, void *arg)
 		r->e[r->n++] = *ev;
 	else
 		r->overflow++;
-	/* RESYNC's VF array lives only during the callback. */
-	if (r->n && r->e[r->n - 1].type == VFPOST_EVENT_LIB_RESYNC)
+	/* RESYNC's and RELOADED's VF arrays live only during the callback. */
+	if (r->n)
 		r->e[r->n - 1].vfs = NULL;
 }
 

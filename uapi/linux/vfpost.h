@@ -20,9 +20,9 @@
  *	      fails with -EOPNOTSUPP if the VF is not bound to vfpost, and
  *	      with -EMSGSIZE if the VF has more vectors than one
  *	      VFPOST_A_VECTORS attribute can hold (its nla_len is 16 bits:
- *	      862 vectors on x86-64).  This is a known limit of this uapi:
+ *	      585 vectors on x86-64).  This is a known limit of this uapi:
  *	      MSI-X allows 2048 vectors, and there is no way yet to read the
- *	      statistics of a VF with more than 862.
+ *	      statistics of a VF with more than 585.
  *	      VFPOST_A_PF_BDF is refused (-EINVAL).
  *	dumpit (NLM_F_DUMP): VFPOST_A_PF_BDF (optional filter).
  *	      One VF message per tracked VF, in BDF order, never with
@@ -231,6 +231,23 @@ enum vfpost_vector_attr {
 	VFPOST_VEC_A_BYPASS,
 	/* s32: CPU of the last host-handled interrupt, -1 before the first */
 	VFPOST_VEC_A_LAST_CPU,
+	/*
+	 * u32: enum vfpost_posting, KVM's last posting decision for the
+	 * vector's host irq as KVM reported it (its kvm_pi_irte_update
+	 * tracepoint) since vfpost registered the vector's irq bypass
+	 * producer.  Always present (VFPOST_POSTING_NONE when KVM reported
+	 * nothing); a module older than this attribute sends none.
+	 */
+	VFPOST_VEC_A_POSTING,
+	/* u32: the vCPU id the vector is posted to (POSTING_POSTED only) */
+	VFPOST_VEC_A_POSTED_VCPU,
+	/* u32: the guest vector it is posted as (POSTING_POSTED only) */
+	VFPOST_VEC_A_POSTED_VECTOR,
+	/*
+	 * u64: CLOCK_BOOTTIME ns (ns since boot, suspend included) of the
+	 * last change of the decision; absent with POSTING_NONE
+	 */
+	VFPOST_VEC_A_POSTING_NS,
 
 	__VFPOST_VEC_A_MAX,
 	VFPOST_VEC_A_MAX = __VFPOST_VEC_A_MAX - 1
@@ -240,7 +257,21 @@ enum vfpost_vector_attr {
 enum vfpost_bypass {
 	VFPOST_BYPASS_STATE_NONE,	/* no producer registered */
 	VFPOST_BYPASS_STATE_REGISTERED,	/* registered, no consumer yet */
-	VFPOST_BYPASS_STATE_CONNECTED,	/* KVM's irqfd consumer paired (not proof of posting) */
+	VFPOST_BYPASS_STATE_CONNECTED	/* KVM's irqfd consumer paired (not proof of posting) */
+};
+
+/*
+ * VFPOST_VEC_A_POSTING: whether KVM put the vector's interrupt remapping
+ * entry (IRTE) into posted mode, as KVM reported it through its
+ * kvm_pi_irte_update tracepoint (Documentation/fast-path.rst, "Verifying
+ * posting").  KVM reports only where it can post (APICv or AVIC with an
+ * IOMMU that has IRQ_POSTING_CAP), and vfpost hears it only while the kvm
+ * module is loaded.
+ */
+enum vfpost_posting {
+	VFPOST_POSTING_NONE,		/* KVM reported nothing for this vector */
+	VFPOST_POSTING_POSTED,		/* posted to POSTED_VCPU as POSTED_VECTOR */
+	VFPOST_POSTING_REMAPPED,	/* KVM set it back to remapped (host) mode */
 };
 
 /*
@@ -251,7 +282,7 @@ enum vfpost_vf_state {
 	VFPOST_VF_UNBOUND,	/* no driver bound */
 	VFPOST_VF_BOUND,	/* a driver is bound (VFPOST_A_DRIVER) */
 	VFPOST_VF_OPEN,		/* bound to vfpost and open by a VMM */
-	VFPOST_VF_REMOVING,	/* removal requested while open */
+	VFPOST_VF_REMOVING	/* removal requested while open */
 };
 
 /* VFPOST_A_EVENT: what happened.  Extra attributes in brackets. */

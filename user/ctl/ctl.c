@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "format.h"
@@ -195,7 +196,9 @@ static int cmd_vf(struct ctl *c, enum vf_op op, const char *bdf)
 static int cmd_stats(struct ctl *c, const char *bdf)
 {
 	struct vfpost_vector *vec;
+	struct timespec now;
 	struct vfpost_vf vf;
+	uint64_t now_ns;
 	struct vfpost *h;
 	int err, n;
 
@@ -217,16 +220,25 @@ static int cmd_stats(struct ctl *c, const char *bdf)
 	}
 	if (n > MAX_VECTORS)
 		n = MAX_VECTORS;
+	/* The posting decisions' times are CLOCK_BOOTTIME. */
+	if (clock_gettime(CLOCK_BOOTTIME, &now)) {
+		fprintf(c->err, "vfpostctl: clock_gettime(CLOCK_BOOTTIME): %s\n",
+			strerror(errno));
+		free(vec);
+		vfpost_close(h);
+		return 1;
+	}
+	now_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
 	if (c->json) {
 		fputs("{\"bdf\":", c->out);
 		fmt_json_str(c->out, vf.bdf);
 		fputs(",\"vectors\":", c->out);
-		fmt_vectors_json(c->out, vec, n);
+		fmt_vectors_json(c->out, vec, n, now_ns);
 		fputs("}\n", c->out);
 	} else if (!n) {
 		fprintf(c->out, "%s: no MSI-X vectors attached\n", vf.bdf);
 	} else {
-		fmt_vectors_table(c->out, vec, n);
+		fmt_vectors_table(c->out, vec, n, now_ns);
 	}
 	free(vec);
 	vfpost_close(h);

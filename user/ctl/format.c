@@ -152,16 +152,62 @@ static const char connected_note[] =
 	"  Not proof that interrupts are posted: see \"Verifying posting\" in\n"
 	"  Documentation/fast-path.rst.\n";
 
-void fmt_vectors_table(FILE *f, const struct vfpost_vector *v, unsigned int n)
+void fmt_posting(char *buf, size_t len, const struct vfpost_vector *v)
+{
+	switch (v->posting) {
+	case VFPOST_POSTING_POSTED:
+		snprintf(buf, len, "posted cpu %u vec 0x%02x", v->posted_vcpu,
+			 v->posted_vector);
+		break;
+	case VFPOST_POSTING_REMAPPED:
+		snprintf(buf, len, "remapped");
+		break;
+	case VFPOST_POSTING_NONE:
+		snprintf(buf, len, "-");
+		break;
+	default:
+		snprintf(buf, len, "? (%d)", (int)v->posting);
+	}
+}
+
+void fmt_age(char *buf, size_t len, uint64_t ns)
+{
+	uint64_t s = ns / 1000000000ull;
+
+	if (s < 60)
+		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "s", s,
+			 ns / 100000000u % 10);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
+			 s / 60 % 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
+			 s / 3600 % 24);
+}
+
+/* How long ago the posting decision of @v changed; 0 if in the future. */
+static uint64_t posting_age(const struct vfpost_vector *v, uint64_t now_ns)
+{
+	return now_ns > v->posting_ns ? now_ns - v->posting_ns : 0;
+}
+
+/*
+ * CHANGED is the age of the posting decision, POSTING the decision (last,
+ * unpadded: its width varies).
+ */
+void fmt_vectors_table(FILE *f, const struct vfpost_vector *v, unsigned int n,
+		       uint64_t now_ns)
 {
 	bool connected = false;
 	unsigned int i;
 
-	fprintf(f, "%6s  %8s  %12s  %12s  %6s  %7s  %-10s  %8s\n", "VECTOR",
-		"HOST_IRQ", "HOST_HITS", "MASKED_HITS", "MASKED", "PENDING",
-		"BYPASS", "LAST_CPU");
+	fprintf(f, "%6s  %8s  %12s  %12s  %6s  %7s  %-10s  %8s  %7s  %s\n",
+		"VECTOR", "HOST_IRQ", "HOST_HITS", "MASKED_HITS", "MASKED",
+		"PENDING", "BYPASS", "LAST_CPU", "CHANGED", "POSTING");
 	for (i = 0; i < n; i++, v++) {
-		char cpu[16], bypass[16];
+		char cpu[16], bypass[16], posting[48], age[24] = "-";
 
 		if (v->last_cpu >= 0)
 			snprintf(cpu, sizeof(cpu), "%d", v->last_cpu);
@@ -172,16 +218,21 @@ void fmt_vectors_table(FILE *f, const struct vfpost_vector *v, unsigned int n)
 			 v->bypass == VFPOST_BYPASS_STATE_CONNECTED ? "*" : "");
 		if (v->bypass == VFPOST_BYPASS_STATE_CONNECTED)
 			connected = true;
+		fmt_posting(posting, sizeof(posting), v);
+		if (v->posting != VFPOST_POSTING_NONE)
+			fmt_age(age, sizeof(age), posting_age(v, now_ns));
 		fprintf(f, "%6u  %8u  %12" PRIu64 "  %12" PRIu64
-			"  %6s  %7s  %-10s  %8s\n", v->index, v->host_irq,
-			v->host_hits, v->masked_hits, v->masked ? "yes" : "no",
-			v->pending ? "yes" : "no", bypass, cpu);
+			"  %6s  %7s  %-10s  %8s  %7s  %s\n", v->index,
+			v->host_irq, v->host_hits, v->masked_hits,
+			v->masked ? "yes" : "no", v->pending ? "yes" : "no",
+			bypass, cpu, age, posting);
 	}
 	if (connected)
 		fputs(connected_note, f);
 }
 
-void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n)
+void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n,
+		      uint64_t now_ns)
 {
 	unsigned int i;
 
@@ -196,6 +247,14 @@ void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n)
 			vfpost_bypass_name(v->bypass));
 		if (v->last_cpu >= 0)
 			fprintf(f, ",\"last_cpu\":%d", v->last_cpu);
+		fprintf(f, ",\"posting\":\"%s\"", vfpost_posting_name(v->posting));
+		if (v->posting == VFPOST_POSTING_POSTED)
+			fprintf(f, ",\"posted_vcpu\":%u,\"posted_vector\":%u",
+				v->posted_vcpu, v->posted_vector);
+		if (v->posting != VFPOST_POSTING_NONE)
+			fprintf(f, ",\"posting_changed_ns\":%" PRIu64
+				",\"posting_age_ns\":%" PRIu64, v->posting_ns,
+				posting_age(v, now_ns));
 		fputc('}', f);
 	}
 	fputc(']', f);
@@ -212,6 +271,16 @@ void fmt_event_line(FILE *f, const struct vfpost_event *ev)
 	if (ev->type == VFPOST_EVENT_LIB_RESYNC) {
 		fprintf(f, "-- events overflowed; resynced at seq %" PRIu64
 			" (%u VFs)\n", ev->seq, ev->nr_vfs);
+		return;
+	}
+	if (ev->type == VFPOST_EVENT_LIB_UNLOADED) {
+		fputs("-- the vfpost module was unloaded\n", f);
+		return;
+	}
+	if (ev->type == VFPOST_EVENT_LIB_RELOADED) {
+		fprintf(f, "-- the vfpost module was loaded again; its events "
+			"restart after seq %" PRIu64 " (%u VFs)\n", ev->seq,
+			ev->nr_vfs);
 		return;
 	}
 	fmt_time(t, sizeof(t), ev->timestamp_ns);
@@ -255,7 +324,12 @@ void fmt_event_json(FILE *f, const struct vfpost_event *ev)
 		fprintf(f, ",\"lost\":%" PRIu64 "}\n", ev->lost);
 		return;
 	}
-	if (ev->type == VFPOST_EVENT_LIB_RESYNC) {
+	if (ev->type == VFPOST_EVENT_LIB_UNLOADED) {
+		fputs("}\n", f);
+		return;
+	}
+	if (ev->type == VFPOST_EVENT_LIB_RESYNC ||
+	    ev->type == VFPOST_EVENT_LIB_RELOADED) {
 		unsigned int i;
 
 		fputs(",\"vfs\":[", f);

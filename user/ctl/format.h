@@ -19,8 +19,18 @@ void fmt_vf_json(FILE *f, const struct vfpost_vf *vf);	/* one object */
 /* "show": key/value lines. */
 void fmt_vf_detail(FILE *f, const struct vfpost_vf *vf);
 
-void fmt_vectors_table(FILE *f, const struct vfpost_vector *v, unsigned int n);
-void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n);
+/*
+ * Per-vector statistics.  @now_ns: CLOCK_BOOTTIME now, for the age of each
+ * vector's posting decision (struct vfpost_vector posting_ns).
+ */
+void fmt_vectors_table(FILE *f, const struct vfpost_vector *v, unsigned int n,
+		       uint64_t now_ns);
+void fmt_vectors_json(FILE *f, const struct vfpost_vector *v, unsigned int n,
+		      uint64_t now_ns);
+/* The POSTING column: "posted cpu N vec 0xVV", "remapped" or "-". */
+void fmt_posting(char *buf, size_t len, const struct vfpost_vector *v);
+/* An age for a table: "4.2s", "12m05s", "3h07m", "2d05h". */
+void fmt_age(char *buf, size_t len, uint64_t ns);
 
 void fmt_event_line(FILE *f, const struct vfpost_event *ev);
 void fmt_event_json(FILE *f, const struct vfpost_event *ev); /* + newline */

@@ -51,9 +51,11 @@ static void fake_shutdown(void *ctx)
 static int adds, removes;
 
 /* The device layer refuses 0000:00:04.1 (attached) and accepts any other. */
-static int fake_add(void *ctx, const char *bdf, int path, char *err, size_t errlen)
+static int fake_add(void *ctx, const char *bdf, int path, const struct vfio_dev_opts *opts,
+		    char *err, size_t errlen)
 {
-	FUZZ_CHECK(strlen(bdf) >= 12 && strlen(bdf) <= 15, "not normalized: %s", bdf);
+	FUZZ_CHECK(strlen(bdf) >= 12 && strlen(bdf) < VMM_BDF_LEN, "not normalized: %s", bdf);
+	FUZZ_CHECK(opts != NULL, "add-device without options");
 	FUZZ_CHECK(path >= -1 && path <= IRQ_PATH_RELAY, "path %d", path);
 	if (!strcmp(bdf, "0000:00:04.1")) {
 		snprintf(err, errlen, "%s is already attached", bdf);
@@ -68,7 +70,7 @@ static int fake_remove(void *ctx, const char *bdf, unsigned int timeout_ms, bool
 {
 	FUZZ_CHECK(timeout_ms <= API_MAX_EJECT_MS, "timeout %u", timeout_ms);
 	*ejected = false;
-	FUZZ_CHECK(strlen(bdf) >= 12 && strlen(bdf) <= 15, "not normalized: %s", bdf);
+	FUZZ_CHECK(strlen(bdf) >= 12 && strlen(bdf) < VMM_BDF_LEN, "not normalized: %s", bdf);
 	if (strcmp(bdf, "0000:00:04.1")) {
 		snprintf(err, errlen, "%s is not attached", bdf);
 		return -ENOENT;

@@ -28,15 +28,15 @@ static void check_one_line(const char *err, size_t len)
 }
 
 /*
- * A BDF as sysfs names it: a domain of 4 to 7 hex digits (wider domains
- * do not fit vibevmm's 16 bytes), then "bb:dd.f"; it parses to itself.
+ * A BDF as sysfs names it: a domain of 4 to 8 hex digits, then "bb:dd.f";
+ * it parses to itself.
  */
 static bool bdf_normalized(const char *b)
 {
 	size_t n = strlen(b);
-	char again[16];
+	char again[VMM_BDF_LEN];
 
-	return n >= 12 && n <= 15 && b[n - 8] == ':' && b[n - 5] == ':' &&
+	return n >= 12 && n <= 16 && b[n - 8] == ':' && b[n - 5] == ':' &&
 	       b[n - 2] == '.' && !cli_parse_bdf(b, again) && !strcmp(again, b);
 }
 
@@ -61,7 +61,7 @@ static void check_config(const struct vmm_config *c)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *buf, *argv[MAX_ARGS + 2], err[256], err2[256], bdf[16];
+	char *buf, *argv[MAX_ARGS + 2], err[256], err2[256], bdf[VMM_BDF_LEN];
 	struct vmm_config *cfg, *cfg2;
 	int argc = 1, r, r2, i;
 	size_t pos = 0;

@@ -29,7 +29,6 @@
 #endif
 
 /* The first versions of the structures: callers are never smaller. */
-#define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 #define VF_SIZE_MIN	END_OF(struct vfpost_vf, seq)
 #define VEC_SIZE_MIN	END_OF(struct vfpost_vector, last_cpu)
 
@@ -117,6 +116,28 @@ struct vfpost *vfpost_open(int *err)
 		*err = ret;
 		return NULL;
 	}
+	*err = 0;
+	return h;
+}
+
+struct vfpost *vfpost_attach(int family, uint32_t peer, int *err)
+{
+	struct vfpost *h;
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	h->sk = nl_socket_alloc();
+	if (!h->sk || genl_connect(h->sk) < 0) {
+		nl_socket_free(h->sk);
+		free(h);
+		*err = -EPROTONOSUPPORT;
+		return NULL;
+	}
+	nl_socket_set_peer_port(h->sk, peer);
+	h->family = family;
 	*err = 0;
 	return h;
 }
@@ -338,15 +359,6 @@ static int norm_bdf(struct vfpost *h, const char *bdf, char *out)
 	return 0;
 }
 
-/* Copy the library's @src into the caller's @dst of @size bytes. */
-static void copy_out(void *dst, const void *src, size_t size, size_t full)
-{
-	uint32_t n = size < full ? size : full;
-
-	memcpy(dst, src, n);
-	memcpy(dst, &n, sizeof(n));	/* ->size, the first member */
-}
-
 static int vf_cmd(struct vfpost *h, int cmd, const char *bdf,
 		  struct vfpost_vf *vf, size_t vf_size,
 		  struct vfpost_vector *vec, size_t vec_size,
@@ -385,9 +397,9 @@ static int vf_cmd(struct vfpost *h, int cmd, const char *bdf,
 	ret = request(&ctx, cmd, 0, b, NULL, flag);
 	if (!ret) {
 		if (vf)
-			copy_out(vf, &tmp, vf_size, sizeof(tmp));
+			vfpost_copy_out(vf, &tmp, vf_size, sizeof(tmp));
 		for (i = 0; v && i < max && i < ctx.nr_vec; i++)
-			copy_out((char *)vec + i * vec_size, &v[i], vec_size,
+			vfpost_copy_out((char *)vec + i * vec_size, &v[i], vec_size,
 				 sizeof(*v));
 		ret = ctx.nr_vec;
 	}
@@ -511,9 +523,13 @@ struct vfpost_events {
 	struct nl_sock *sk;
 	vfpost_event_fn cb;
 	void *arg;
+	int family;			/* vfpost's family id; 0: unloaded */
+	uint32_t sender;		/* port events come from: the kernel */
 	uint64_t last_seq;		/* last event seen or reflected */
+	bool busy;			/* in vfpost_events_process() */
+	bool closing;			/* closed from a callback: free after */
 	char errmsg[ERRMSG_LEN];
-	char buf[65536];
+	_Alignas(struct nlmsghdr) char buf[65536];	/* whole messages */
 };
 
 struct vf_array {
@@ -538,10 +554,12 @@ static int collect(const struct vfpost_vf *vf, void *arg)
 }
 
 /*
- * The current sequence number, and (if @a) the VFs after it, on a socket
- * of their own.  -errno, with a message in @errbuf if given.
+ * The family id, its lifecycle group (if @grp), the current sequence
+ * number (if @seq), and (if @a) the VFs after it, on a socket of their own.  -errno
+ * (-ENOENT: the module is not loaded), with a message in @errbuf if given.
  */
-static int baseline(uint64_t *seq, struct vf_array *a, char *errbuf)
+static int baseline(int *family, int *grp, uint64_t *seq, struct vf_array *a,
+		    char *errbuf)
 {
 	struct vfpost *h;
 	int ret;
@@ -552,7 +570,20 @@ static int baseline(uint64_t *seq, struct vf_array *a, char *errbuf)
 			set_err(errbuf, ERRMSG_LEN, "resync: %s", vfpost_strerror(ret));
 		return ret;
 	}
-	ret = vfpost_status(h, seq, NULL);
+	*family = h->family;
+	ret = 0;
+	if (grp) {
+		*grp = genl_ctrl_resolve_grp(h->sk, VFPOST_GENL_NAME,
+					     VFPOST_MCGRP_LIFECYCLE);
+		if (*grp < 0) {
+			ret = -ENOENT;
+			set_err(h->errmsg, sizeof(h->errmsg),
+				"no '%s' multicast group in the vfpost family: %s",
+				VFPOST_MCGRP_LIFECYCLE, nl_geterror(*grp));
+		}
+	}
+	if (!ret && seq)
+		ret = vfpost_status(h, seq, NULL);
 	if (!ret && a) {
 		ret = vfpost_vf_list(h, NULL, collect, a);
 		/* VFs came or went meanwhile: once more, from the new number. */
@@ -569,53 +600,113 @@ static int baseline(uint64_t *seq, struct vf_array *a, char *errbuf)
 	return ret;
 }
 
-struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
-					 int *err)
+/*
+ * Join the multicast group @grp.  setsockopt() rather than
+ * nl_socket_add_membership(): libnl turns the errno into its own codes,
+ * which do not map back.  Joining vfpost's group needs CAP_NET_ADMIN; the
+ * kernel's EPERM has no extack.
+ */
+static int join(struct vfpost_events *e, int grp, const char *what)
+{
+	if (setsockopt(nl_socket_get_fd(e->sk), SOL_NETLINK,
+		       NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp))) {
+		set_err(e->errmsg, sizeof(e->errmsg),
+			"joining the %s multicast group: %s", what,
+			strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* A handle on a connected socket that joined no group. */
+static struct vfpost_events *events_alloc(vfpost_event_fn cb, void *arg,
+					  int *err)
 {
 	struct vfpost_events *e;
-	int family, grp, ret;
 
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-	ret = connect_family(&e->sk, &family);
-	if (ret)
-		goto err_free;
-	grp = genl_ctrl_resolve_grp(e->sk, VFPOST_GENL_NAME,
-				    VFPOST_MCGRP_LIFECYCLE);
-	if (grp < 0) {
-		ret = -ENOENT;
-		goto err_sock;
+	e->sk = nl_socket_alloc();
+	if (!e->sk) {
+		free(e);
+		*err = -ENOMEM;
+		return NULL;
 	}
 	nl_socket_disable_seq_check(e->sk);
+	if (genl_connect(e->sk) < 0) {
+		nl_socket_free(e->sk);
+		free(e);
+		*err = -EPROTONOSUPPORT;
+		return NULL;
+	}
+	e->cb = cb;
+	e->arg = arg;
+	*err = 0;
+	return e;
+}
+
+struct vfpost_events *vfpost_events_attach(int family, uint32_t sender,
+					   vfpost_event_fn cb, void *arg,
+					   int *err)
+{
+	struct vfpost_events *e = events_alloc(cb, arg, err);
+
+	if (!e)
+		return NULL;
+	if (nl_socket_set_nonblocking(e->sk) < 0) {
+		vfpost_events_close(e);
+		*err = -EIO;
+		return NULL;
+	}
+	e->family = family;
+	e->sender = sender;
+	return e;
+}
+
+struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
+					 int *err)
+{
+	struct vfpost_events *e;
+	int grp, ret;
+
+	e = events_alloc(cb, arg, err);
+	if (!e)
+		return NULL;
 	/*
-	 * Joining needs CAP_NET_ADMIN; the kernel's EPERM has no extack.
-	 * setsockopt() rather than nl_socket_add_membership(): libnl turns
-	 * the errno into its own codes, which do not map back.
+	 * nlctrl's notifications first: an unload or load from here on is
+	 * seen (a module reload drops the socket from vfpost's group and
+	 * restarts its sequence numbers).  Open to anyone.
 	 */
-	if (setsockopt(nl_socket_get_fd(e->sk), SOL_NETLINK,
-		       NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp))) {
-		ret = -errno;
+	grp = genl_ctrl_resolve_grp(e->sk, "nlctrl", "notify");
+	if (grp < 0) {
+		ret = -EPROTONOSUPPORT;
 		goto err_sock;
 	}
+	ret = join(e, grp, "nlctrl notify");
+	if (ret)
+		goto err_sock;
+	ret = baseline(&e->family, &grp, NULL, NULL, NULL);
+	if (ret)
+		goto err_sock;
+	ret = join(e, grp, VFPOST_MCGRP_LIFECYCLE);
+	if (ret)
+		goto err_sock;
+	/* Subscribed first, so every event after this number is queued. */
+	ret = baseline(&e->family, NULL, &e->last_seq, NULL, NULL);
+	if (ret)
+		goto err_sock;
 	if (nl_socket_set_nonblocking(e->sk) < 0) {
 		ret = -EIO;
 		goto err_sock;
 	}
-	e->cb = cb;
-	e->arg = arg;
-	/* Subscribed first, so every event after this number is queued. */
-	ret = baseline(&e->last_seq, NULL, NULL);
-	if (ret)
-		goto err_sock;
 	*err = 0;
 	return e;
 
 err_sock:
 	nl_socket_free(e->sk);
-err_free:
 	free(e);
 	*err = ret;
 	return NULL;
@@ -625,6 +716,11 @@ void vfpost_events_close(struct vfpost_events *e)
 {
 	if (!e)
 		return;
+	/* From a callback: vfpost_events_process() frees it on its way out. */
+	if (e->busy) {
+		e->closing = true;
+		return;
+	}
 	nl_socket_free(e->sk);
 	free(e);
 }
@@ -639,27 +735,85 @@ const char *vfpost_events_errmsg(const struct vfpost_events *e)
 	return e->errmsg;
 }
 
-/* After ENOBUFS: re-read the sequence and the VFs, report a RESYNC. */
-static int resync(struct vfpost_events *e)
+/* Call the callback, unless the handle was closed from an earlier one. */
+static int emit(struct vfpost_events *e, const struct vfpost_event *ev)
+{
+	if (e->closing)
+		return 0;
+	e->cb(ev, e->arg);
+	return 1;
+}
+
+/* The module is gone: no events until NEWFAMILY. */
+static int unloaded(struct vfpost_events *e)
 {
 	struct vfpost_event ev = {
-		.size = sizeof(ev), .type = VFPOST_EVENT_LIB_RESYNC,
+		.size = sizeof(ev), .type = VFPOST_EVENT_LIB_UNLOADED,
 	};
-	struct vf_array a = { 0 };
-	uint64_t seq;
-	int ret;
 
-	ret = baseline(&seq, &a, e->errmsg);
+	if (!e->family)
+		return 0;
+	/* The kernel dropped the socket from the group already. */
+	e->family = 0;
+	ev.seq = e->last_seq;
+	return emit(e, &ev);
+}
+
+/*
+ * Re-read the sequence and the VFs and report them: @type RESYNC after
+ * ENOBUFS, RELOADED after the module came back (then also join its new
+ * group, first).  A RESYNC that finds the family replaced (its
+ * notifications were lost to ENOBUFS too) is a RELOADED; one that finds
+ * no module, an UNLOADED.  Returns the callbacks made or -errno.
+ */
+static int resync(struct vfpost_events *e, int type)
+{
+	struct vfpost_event ev = { .size = sizeof(ev), .type = type };
+	struct vf_array a = { 0 };
+	int family, grp, ret;
+	uint64_t seq;
+
+	ret = baseline(&family, &grp, NULL, NULL, e->errmsg);
+	if (ret == -ENOENT)
+		return unloaded(e);
+	if (ret)
+		return ret;
+	if (family != e->family)
+		ev.type = VFPOST_EVENT_LIB_RELOADED;
+	if (ev.type == VFPOST_EVENT_LIB_RELOADED) {
+		ret = join(e, grp, VFPOST_MCGRP_LIFECYCLE);
+		if (ret)
+			return ret;
+	}
+	/* Joined first: every event after the snapshot is queued. */
+	ret = baseline(&family, NULL, &seq, &a, e->errmsg);
+	if (ret == -ENOENT) {
+		free(a.v);
+		return unloaded(e);
+	}
 	if (!ret) {
 		/* Queued events up to @seq are reflected in the snapshot. */
+		e->family = family;
 		e->last_seq = seq;
 		ev.seq = seq;
 		ev.vfs = a.v;
 		ev.nr_vfs = a.n;
-		e->cb(&ev, e->arg);
+		ret = emit(e, &ev);
 	}
 	free(a.v);
 	return ret;
+}
+
+/* An nlctrl notification: vfpost's family went away or came (back). */
+static int family_change(struct vfpost_events *e, const struct nlmsghdr *nlh)
+{
+	switch (vfpost_decode_ctrl(nlh)) {
+	case CTRL_CMD_DELFAMILY:
+		return unloaded(e);
+	case CTRL_CMD_NEWFAMILY:
+		return resync(e, VFPOST_EVENT_LIB_RELOADED);
+	}
+	return 0;
 }
 
 static int deliver(struct vfpost_events *e, const struct nlmsghdr *nlh)
@@ -669,6 +823,11 @@ static int deliver(struct vfpost_events *e, const struct nlmsghdr *nlh)
 	};
 	int n = 0, ret;
 
+	if (nlh->nlmsg_type == GENL_ID_CTRL)
+		return family_change(e, nlh);
+	/* Only the family's own messages (a stale id after an unload: no). */
+	if (!e->family || nlh->nlmsg_type != e->family)
+		return 0;
 	ret = vfpost_decode_event(nlh, &ev);
 	if (ret && ret != -EOPNOTSUPP)
 		return 0;		/* not an event of ours: ignore */
@@ -677,8 +836,7 @@ static int deliver(struct vfpost_events *e, const struct nlmsghdr *nlh)
 	if (ev.seq > e->last_seq + 1) {
 		gap.seq = ev.seq - 1;
 		gap.lost = ev.seq - e->last_seq - 1;
-		e->cb(&gap, e->arg);
-		n++;
+		n += emit(e, &gap);
 	}
 	/*
 	 * An event type newer than this library is not delivered, but it
@@ -687,29 +845,32 @@ static int deliver(struct vfpost_events *e, const struct nlmsghdr *nlh)
 	e->last_seq = ev.seq;
 	if (ret)
 		return n;
-	e->cb(&ev, e->arg);
-	return n + 1;
+	return n + emit(e, &ev);
 }
 
-int vfpost_events_process(struct vfpost_events *e)
+/* Read and deliver until the socket is empty; the callbacks made. */
+static int process(struct vfpost_events *e)
 {
+	struct sockaddr_nl from;
 	struct nlmsghdr *nlh;
 	int total = 0, len, ret;
+	socklen_t alen;
 	ssize_t n;
 
-	for (;;) {
-		n = recv(nl_socket_get_fd(e->sk), e->buf, sizeof(e->buf),
-			 MSG_DONTWAIT);
+	while (!e->closing) {
+		alen = sizeof(from);
+		n = recvfrom(nl_socket_get_fd(e->sk), e->buf, sizeof(e->buf),
+			     MSG_DONTWAIT, (struct sockaddr *)&from, &alen);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return total;
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
-				ret = resync(e);
-				if (ret)
+				ret = resync(e, VFPOST_EVENT_LIB_RESYNC);
+				if (ret < 0)
 					return ret;
-				total++;
+				total += ret;
 				continue;
 			}
 			ret = -errno;
@@ -717,11 +878,41 @@ int vfpost_events_process(struct vfpost_events *e)
 				"reading vfpost events: %s", strerror(errno));
 			return ret;
 		}
+		/* Only the kernel sends events: a forged one could mute us. */
+		if (alen < sizeof(from) || from.nl_family != AF_NETLINK ||
+		    from.nl_pid != e->sender)
+			continue;
 		len = (int)n;
-		for (nlh = (struct nlmsghdr *)e->buf; nlmsg_ok(nlh, len);
-		     nlh = nlmsg_next(nlh, &len))
-			total += deliver(e, nlh);
+		for (nlh = (struct nlmsghdr *)e->buf;
+		     !e->closing && nlmsg_ok(nlh, len);
+		     nlh = nlmsg_next(nlh, &len)) {
+			ret = deliver(e, nlh);
+			if (ret < 0)
+				return ret;
+			total += ret;
+		}
 	}
+	return total;
+}
+
+int vfpost_events_process(struct vfpost_events *e)
+{
+	int ret;
+
+	/* From a callback: e->buf is being walked. */
+	if (e->busy) {
+		set_err(e->errmsg, sizeof(e->errmsg),
+			"vfpost_events_process() called from an event callback; return from the callback instead");
+		return -EBUSY;
+	}
+	e->busy = true;
+	ret = process(e);
+	e->busy = false;
+	if (e->closing) {
+		vfpost_events_close(e);
+		return ret < 0 ? 0 : ret;
+	}
+	return ret;
 }
 
 int vfpost_events_wait(struct vfpost_events *e, int timeout_ms)
@@ -729,6 +920,8 @@ int vfpost_events_wait(struct vfpost_events *e, int timeout_ms)
 	struct pollfd pfd = { .fd = vfpost_events_fd(e), .events = POLLIN };
 	int ret;
 
+	if (e->busy)
+		return vfpost_events_process(e);	/* -EBUSY */
 	ret = poll(&pfd, 1, timeout_ms);
 	if (ret < 0) {
 		ret = -errno;

@@ -9,9 +9,23 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
 #include "decode.h"
+
+/*
+ * No tail padding: ->size (the bytes valid) is then also the stride of an
+ * array, and a field appended later lies beyond this version's ->size.
+ */
+_Static_assert(sizeof(struct vfpost_vf) == END_OF(struct vfpost_vf, seq),
+	       "struct vfpost_vf has tail padding");
+_Static_assert(sizeof(struct vfpost_vector) ==
+	       END_OF(struct vfpost_vector, posting_ns),
+	       "struct vfpost_vector has tail padding");
+_Static_assert(sizeof(struct vfpost_event) ==
+	       END_OF(struct vfpost_event, reserved),
+	       "struct vfpost_event has tail padding");
 
 static int hex_field(const char *s, size_t len, size_t min, size_t max,
 		     unsigned long *val)
@@ -97,6 +111,8 @@ const char *vfpost_event_name(int type)
 	case VFPOST_EVENT_VF_RELEASED: return "released";
 	case VFPOST_EVENT_LIB_GAP: return "lost";
 	case VFPOST_EVENT_LIB_RESYNC: return "resync";
+	case VFPOST_EVENT_LIB_UNLOADED: return "unloaded";
+	case VFPOST_EVENT_LIB_RELOADED: return "reloaded";
 	}
 	return "?";
 }
@@ -107,6 +123,16 @@ const char *vfpost_bypass_name(int bypass)
 	case VFPOST_BYPASS_STATE_NONE: return "none";
 	case VFPOST_BYPASS_STATE_REGISTERED: return "registered";
 	case VFPOST_BYPASS_STATE_CONNECTED: return "connected";
+	}
+	return "?";
+}
+
+const char *vfpost_posting_name(int posting)
+{
+	switch (posting) {
+	case VFPOST_POSTING_NONE: return "none";
+	case VFPOST_POSTING_POSTED: return "posted";
+	case VFPOST_POSTING_REMAPPED: return "remapped";
 	}
 	return "?";
 }
@@ -148,6 +174,10 @@ static struct nla_policy vec_policy[VFPOST_VEC_A_MAX + 1] = {
 	[VFPOST_VEC_A_PENDING] = { .type = NLA_U8 },
 	[VFPOST_VEC_A_BYPASS] = { .type = NLA_U32 },
 	[VFPOST_VEC_A_LAST_CPU] = { .type = NLA_U32 },
+	[VFPOST_VEC_A_POSTING] = { .type = NLA_U32 },
+	[VFPOST_VEC_A_POSTED_VCPU] = { .type = NLA_U32 },
+	[VFPOST_VEC_A_POSTED_VECTOR] = { .type = NLA_U32 },
+	[VFPOST_VEC_A_POSTING_NS] = { .type = NLA_U64 },
 };
 
 /* Copy a string attribute that must be NUL-terminated within @len. */
@@ -207,6 +237,14 @@ static int decode_vector(struct nlattr *nest, struct vfpost_vector *v)
 		v->bypass = nla_get_u32(tb[VFPOST_VEC_A_BYPASS]);
 	if (tb[VFPOST_VEC_A_LAST_CPU])
 		v->last_cpu = (int32_t)nla_get_u32(tb[VFPOST_VEC_A_LAST_CPU]);
+	if (tb[VFPOST_VEC_A_POSTING])
+		v->posting = nla_get_u32(tb[VFPOST_VEC_A_POSTING]);
+	if (tb[VFPOST_VEC_A_POSTED_VCPU])
+		v->posted_vcpu = nla_get_u32(tb[VFPOST_VEC_A_POSTED_VCPU]);
+	if (tb[VFPOST_VEC_A_POSTED_VECTOR])
+		v->posted_vector = nla_get_u32(tb[VFPOST_VEC_A_POSTED_VECTOR]);
+	if (tb[VFPOST_VEC_A_POSTING_NS])
+		v->posting_ns = nla_get_u64(tb[VFPOST_VEC_A_POSTING_NS]);
 	return 0;
 }
 
@@ -309,6 +347,35 @@ int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev)
 	if (tb[VFPOST_A_ERROR])
 		ev->error = (int)nla_get_u32(tb[VFPOST_A_ERROR]);
 	return 0;
+}
+
+int vfpost_decode_ctrl(const struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	char name[GENL_NAMSIZ];
+	int cmd;
+
+	if (nlh->nlmsg_type != GENL_ID_CTRL ||
+	    !genlmsg_valid_hdr((struct nlmsghdr *)nlh, 0))
+		return 0;
+	cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
+	if (cmd != CTRL_CMD_NEWFAMILY && cmd != CTRL_CMD_DELFAMILY)
+		return 0;
+	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, CTRL_ATTR_MAX,
+			  NULL) < 0 || !tb[CTRL_ATTR_FAMILY_NAME] ||
+	    get_str(tb[CTRL_ATTR_FAMILY_NAME], name, sizeof(name)) ||
+	    strcmp(name, VFPOST_GENL_NAME))
+		return 0;
+	return cmd;
+}
+
+void vfpost_copy_out(void *dst, const void *src, size_t size, size_t full)
+{
+	uint32_t n = size < full ? size : full;
+
+	memcpy(dst, src, n);
+	memset((char *)dst + n, 0, size - n);
+	memcpy(dst, &n, sizeof(n));	/* ->size, the first member */
 }
 
 int vfpost_decode_ack(const struct nlmsghdr *nlh, const char **msg)

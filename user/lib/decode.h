@@ -10,6 +10,9 @@
 
 struct nlmsghdr;
 
+/* Where @field of @type ends: a structure's size without tail padding. */
+#define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+
 /*
  * Decode one genetlink message of the family (header included).  Returns 0,
  * -EINVAL if it is malformed or not the expected command.  Vectors: up to
@@ -37,5 +40,35 @@ int vfpost_decode_event(const struct nlmsghdr *nlh, struct vfpost_event *ev);
  * message).
  */
 int vfpost_decode_ack(const struct nlmsghdr *nlh, const char **msg);
+
+/*
+ * An nlctrl notification (nlmsg_type GENL_ID_CTRL) about the vfpost family:
+ * CTRL_CMD_DELFAMILY (the module went away) or CTRL_CMD_NEWFAMILY (it was
+ * loaded); 0 for anything else.
+ */
+int vfpost_decode_ctrl(const struct nlmsghdr *nlh);
+
+/*
+ * Copy the library's structure @src (@full bytes) into the caller's @dst
+ * of @size bytes (compiled against this or another version of
+ * libvfpost.h): at most @size bytes, the rest of a larger @dst zeroed,
+ * ->size (the first member) set to the bytes copied.
+ */
+void vfpost_copy_out(void *dst, const void *src, size_t size, size_t full);
+
+/*
+ * For the unit tests: a request handle whose requests go to netlink port
+ * @peer (a fake module) as family id @family.
+ */
+struct vfpost *vfpost_attach(int family, uint32_t peer, int *err);
+
+/*
+ * For the unit tests: an event handle on a socket that joined no group,
+ * taking messages of family id @family from netlink port @sender (the
+ * kernel, 0, for vfpost_events_open()).
+ */
+struct vfpost_events *vfpost_events_attach(int family, uint32_t sender,
+					   vfpost_event_fn cb, void *arg,
+					   int *err);
 
 #endif /* LIBVFPOST_DECODE_H */

@@ -19,6 +19,13 @@
  *  - a structure the library hands to a callback has ->size set to the
  *    library's own size: a field newer than the caller's oldest supported
  *    library is there only if VFPOST_HAS(ptr, field).
+ * Each structure ends with its last field (no tail padding: the library
+ * asserts sizeof == the end of the last field), so ->size never covers
+ * bytes the library did not fill.  The reserved fields below fill what
+ * was tail padding in 1.0 and were counted in 1.0's ->size: they stay
+ * reserved (zero) for good, and fields added later come after them.  A
+ * caller whose structure is larger than the library's gets its extra
+ * bytes zeroed.
  */
 #ifndef LIBVFPOST_H
 #define LIBVFPOST_H
@@ -74,6 +81,19 @@ struct vfpost_vector {
 	bool pending;
 	enum vfpost_bypass bypass;
 	int32_t last_cpu;			/* -1: none yet */
+	uint32_t reserved;			/* 0; 1.0's tail padding */
+	/*
+	 * Since 1.1: KVM's posting decision for the vector (uapi
+	 * VFPOST_VEC_A_POSTING).  NONE when KVM reported nothing, or the
+	 * module is older than the attribute.
+	 */
+	enum vfpost_posting posting;
+	uint32_t posted_vcpu;			/* POSTED: the vCPU id */
+	uint32_t posted_vector;			/* POSTED: the guest vector */
+	uint32_t reserved2;			/* 0; aligns posting_ns */
+	uint64_t posting_ns;			/* CLOCK_BOOTTIME of its last
+						 * change, 0 with NONE
+						 */
 };
 
 /*
@@ -85,6 +105,17 @@ struct vfpost_vector {
 					 * the library re-read the VFs
 					 * (ev->vfs, ev->nr_vfs); ev->seq is
 					 * the last event they reflect
+					 */
+#define VFPOST_EVENT_LIB_UNLOADED 1002	/* the module was unloaded (its
+					 * netlink family went away): no
+					 * events until it is loaded again;
+					 * the stream stays open
+					 */
+#define VFPOST_EVENT_LIB_RELOADED 1003	/* the module was loaded again: the
+					 * library joined its new group and
+					 * read the VFs (ev->vfs, ev->nr_vfs)
+					 * as for RESYNC; ev->seq is the new
+					 * module's number (it restarted)
 					 */
 
 /* One lifecycle event (uapi "Event message"). */
@@ -111,10 +142,15 @@ struct vfpost_event {
 						 * vfs[0].size bytes apart:
 						 * use vfpost_event_vf()
 						 */
-	unsigned int nr_vfs;			/* LIB_RESYNC */
+	unsigned int nr_vfs;			/* LIB_RESYNC, LIB_RELOADED */
+	uint32_t reserved;			/* 0; 1.0's tail padding */
 };
 
-/* The @i-th VF of a LIB_RESYNC event (i < ev->nr_vfs). */
+/*
+ * The @i-th VF of a LIB_RESYNC or LIB_RELOADED event (i < ev->nr_vfs).  The
+ * array is the library's: its stride is the library's sizeof, which is
+ * vfs[0].size (no tail padding, see above).
+ */
 static inline const struct vfpost_vf *
 vfpost_event_vf(const struct vfpost_event *ev, unsigned int i)
 {
@@ -138,6 +174,8 @@ int vfpost_parse_bdf(const char *s, char out[VFPOST_BDF_LEN]);
 const char *vfpost_state_name(int state);
 const char *vfpost_event_name(int type);
 const char *vfpost_bypass_name(int bypass);
+/* "none", "posted", "remapped" (enum vfpost_posting); since 1.1. */
+const char *vfpost_posting_name(int posting);
 
 /* ---- requests ---- */
 
@@ -253,6 +291,21 @@ typedef void (*vfpost_event_fn)(const struct vfpost_event *ev, void *arg);
  * that snapshot are then dropped.  Joining needs CAP_NET_ADMIN: *@err is
  * -EPERM without it (any other failure to join: its errno).  The kernel
  * checks the capability once, at the join.
+ *
+ * The stream survives a module reload (modprobe -r vfpost; modprobe vfpost,
+ * a DKMS upgrade): the handle also follows nlctrl's notifications, reports
+ * the unload as VFPOST_EVENT_LIB_UNLOADED and the load as
+ * VFPOST_EVENT_LIB_RELOADED (the VFs, as for RESYNC), and then delivers
+ * the new module's events, whose numbers restarted.  Only messages from
+ * the kernel (netlink port 0) with the family's id count.
+ *
+ * Callbacks run inside vfpost_events_process() (or _wait()).  From a
+ * callback, vfpost_events_close() of its own handle is allowed (the
+ * library frees the handle when process() returns, without further
+ * callbacks; do not touch the handle after that return); calling
+ * vfpost_events_process() or _wait() on it returns -EBUSY.  A handle is
+ * used by one thread at a time; the structures a callback gets (and
+ * ev->vfs) live only until it returns.
  */
 struct vfpost_events *vfpost_events_open(vfpost_event_fn cb, void *arg,
 					 int *err);

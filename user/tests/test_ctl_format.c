@@ -143,17 +143,18 @@ TEST(vectors_table_and_json)
 	struct buf b;
 
 	ASSERT_NE(NULL, buf_open(&b));
-	fmt_vectors_json(b.f, v, 2);
+	fmt_vectors_json(b.f, v, 2, 0);
 	EXPECT_STREQ("[{\"vector\":0,\"host_irq\":41,\"host_hits\":12,"
 		     "\"masked_hits\":2,\"masked\":false,\"pending\":true,"
-		     "\"bypass\":\"connected\",\"last_cpu\":1},"
+		     "\"bypass\":\"connected\",\"last_cpu\":1,"
+		     "\"posting\":\"none\"},"
 		     "{\"vector\":1,\"host_irq\":42,\"host_hits\":0,"
 		     "\"masked_hits\":0,\"masked\":true,\"pending\":false,"
-		     "\"bypass\":\"none\"}]", buf_str(&b));
+		     "\"bypass\":\"none\",\"posting\":\"none\"}]", buf_str(&b));
 	buf_close(&b);
 
 	ASSERT_NE(NULL, buf_open(&b));
-	fmt_vectors_table(b.f, v, 2);
+	fmt_vectors_table(b.f, v, 2, 0);
 	EXPECT_NE(NULL, strstr(buf_str(&b), "connected"));
 	EXPECT_NE(NULL, strstr(buf_str(&b), "HOST_HITS"));
 	buf_close(&b);
@@ -178,7 +179,7 @@ TEST(vectors_table_says_connected_is_not_posted)
 	struct buf b;
 
 	ASSERT_NE(NULL, buf_open(&b));
-	fmt_vectors_table(b.f, v, 3);
+	fmt_vectors_table(b.f, v, 3, 0);
 	s = buf_str(&b);
 	row = strchr(s, '\n');
 	ASSERT_NE(NULL, row);
@@ -194,24 +195,87 @@ TEST(vectors_table_says_connected_is_not_posted)
 	ASSERT_NE(NULL, note) TH_LOG("no note under the table:\n%s", s);
 	/* Once, after the last row, and the output ends with it. */
 	EXPECT_EQ(NULL, strstr(note + 2, "* connected:"));
-	EXPECT_NE(NULL, strstr(s, "       -\n* connected:"));
+	EXPECT_NE(NULL, strstr(s, "       -        -  -\n* connected:"));
 	EXPECT_EQ('\n', s[strlen(s) - 1]);
 	EXPECT_EQ(NULL, strstr(note + 1, "\n\n"));
 	buf_close(&b);
 
 	/* Nothing connected: no mark, no note. */
 	ASSERT_NE(NULL, buf_open(&b));
-	fmt_vectors_table(b.f, v + 2, 1);
+	fmt_vectors_table(b.f, v + 2, 1, 0);
 	EXPECT_EQ(NULL, strchr(buf_str(&b), '*'));
 	EXPECT_EQ(NULL, strstr(buf_str(&b), "posted"));
 	buf_close(&b);
 
 	/* JSON: the value stays "connected" for programs. */
 	ASSERT_NE(NULL, buf_open(&b));
-	fmt_vectors_json(b.f, v, 1);
+	fmt_vectors_json(b.f, v, 1, 0);
 	EXPECT_NE(NULL, strstr(buf_str(&b), "\"bypass\":\"connected\","));
 	EXPECT_EQ(NULL, strchr(buf_str(&b), '*'));
 	buf_close(&b);
+}
+
+/*
+ * The POSTING column: what KVM reported, "-" when it reported nothing
+ * (the lab, or no kvm), with the age of the last change in CHANGED.  JSON
+ * carries the same with the raw CLOCK_BOOTTIME time and the age.
+ */
+TEST(vectors_posting_column)
+{
+	const uint64_t s = 1000000000ull;
+	const struct vfpost_vector v[3] = {
+		{ .index = 0, .host_irq = 41, .last_cpu = -1,
+		  .bypass = VFPOST_BYPASS_STATE_CONNECTED,
+		  .posting = VFPOST_POSTING_POSTED, .posted_vcpu = 1,
+		  .posted_vector = 0x41, .posting_ns = 100 * s },
+		{ .index = 1, .host_irq = 42, .last_cpu = 0,
+		  .bypass = VFPOST_BYPASS_STATE_REGISTERED,
+		  .posting = VFPOST_POSTING_REMAPPED, .posting_ns = 10 * s },
+		{ .index = 2, .host_irq = 43, .last_cpu = -1,
+		  .bypass = VFPOST_BYPASS_STATE_REGISTERED },
+	};
+	const char *out, *row;
+	char cell[48];
+	struct buf b;
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vectors_table(b.f, v, 3, 112 * s + 300000000ull);
+	out = buf_str(&b);
+	EXPECT_NE(NULL, strstr(out, "  CHANGED  POSTING\n")) TH_LOG("%s", out);
+	row = strstr(out, "\n     0 ");
+	ASSERT_NE(NULL, row) TH_LOG("%s", out);
+	EXPECT_EQ(strstr(row + 1, "\n"),
+		  strstr(row, "  12.3s  posted cpu 1 vec 0x41\n") +
+		  strlen("  12.3s  posted cpu 1 vec 0x41")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "  1m42s  remapped\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "        -  -\n")) TH_LOG("%s", out);
+	/* No trailing blanks on any line. */
+	EXPECT_EQ(NULL, strstr(out, " \n"));
+	buf_close(&b);
+
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_vectors_json(b.f, v, 3, 112 * s);
+	out = buf_str(&b);
+	EXPECT_NE(NULL, strstr(out, "\"bypass\":\"connected\",\"posting\":\"posted\","
+			       "\"posted_vcpu\":1,\"posted_vector\":65,"
+			       "\"posting_changed_ns\":100000000000,"
+			       "\"posting_age_ns\":12000000000}")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"last_cpu\":0,\"posting\":\"remapped\","
+			       "\"posting_changed_ns\":10000000000,"
+			       "\"posting_age_ns\":102000000000}")) TH_LOG("%s", out);
+	row = strstr(out, "\"vector\":2,");
+	ASSERT_NE(NULL, row);
+	EXPECT_NE(NULL, strstr(row, "\"posting\":\"none\"}]")) TH_LOG("%s", out);
+	buf_close(&b);
+
+	fmt_posting(cell, sizeof(cell), &v[2]);
+	EXPECT_STREQ("-", cell);
+	fmt_age(cell, sizeof(cell), 0);
+	EXPECT_STREQ("0.0s", cell);
+	fmt_age(cell, sizeof(cell), 3 * 3600 * s + 7 * 60 * s);
+	EXPECT_STREQ("3h07m", cell);
+	fmt_age(cell, sizeof(cell), 2 * 86400 * s + 5 * 3600 * s);
+	EXPECT_STREQ("2d05h", cell);
 }
 
 TEST(event_lines)
@@ -278,6 +342,26 @@ TEST(event_lines)
 	ASSERT_NE(NULL, buf_open(&b));
 	fmt_event_line(b.f, &ev);
 	EXPECT_STREQ("-- 3 event(s) lost\n", buf_str(&b));
+	buf_close(&b);
+
+	/* A module reload, as libvfpost reports it. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = VFPOST_EVENT_LIB_UNLOADED;
+	ev.seq = 12;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_line(b.f, &ev);
+	fmt_event_json(b.f, &ev);
+	EXPECT_STREQ("-- the vfpost module was unloaded\n"
+		     "{\"seq\":12,\"event\":\"unloaded\"}\n", buf_str(&b));
+	buf_close(&b);
+	ev.type = VFPOST_EVENT_LIB_RELOADED;
+	ev.seq = 0;
+	ASSERT_NE(NULL, buf_open(&b));
+	fmt_event_line(b.f, &ev);
+	fmt_event_json(b.f, &ev);
+	EXPECT_STREQ("-- the vfpost module was loaded again; its events restart after seq 0 (0 VFs)\n"
+		     "{\"seq\":0,\"event\":\"reloaded\",\"vfs\":[]}\n",
+		     buf_str(&b));
 	buf_close(&b);
 }
 

@@ -37,6 +37,7 @@ struct fake_vmm {
 	int nr;
 	int shutdowns;
 	int last_path;		/* of the last add_device */
+	bool last_rom_off;	/* of the last add_device */
 	unsigned int last_timeout;	/* of the last remove_device */
 	int shutdown_fd;	/* written to on shutdown if >= 0 */
 };
@@ -70,7 +71,8 @@ static int fake_find(struct fake_vmm *f, const char *bdf)
 	return -1;
 }
 
-static int fake_add(void *ctx, const char *bdf, int path, char *err, size_t errlen)
+static int fake_add(void *ctx, const char *bdf, int path, const struct vfio_dev_opts *opts,
+		    char *err, size_t errlen)
 {
 	struct fake_vmm *f = ctx;
 	struct vmm_device_info *d;
@@ -91,6 +93,7 @@ static int fake_add(void *ctx, const char *bdf, int path, char *err, size_t errl
 	d->backend = "container";
 	d->attached = true;
 	f->last_path = path;
+	f->last_rom_off = opts->rom_off;
 	return 0;
 }
 
@@ -264,6 +267,7 @@ TEST(add_and_remove_device)
 	ASSERT_TRUE(reply_ok(r));
 	json_object_put(r);
 	EXPECT_EQ(IRQ_PATH_RELAY, f.last_path);
+	EXPECT_FALSE(f.last_rom_off);
 	/* no time for the guest: removed by force, said so */
 	r = handle(&f, "{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"timeout_ms\":0}}",
 		   strlen("{\"command\":\"remove-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"timeout_ms\":0}}"));
@@ -271,6 +275,12 @@ TEST(add_and_remove_device)
 	EXPECT_FALSE(json_object_get_boolean(member(member(r, "result"), "ejected")));
 	json_object_put(r);
 	EXPECT_EQ(0u, f.last_timeout);
+	/* --vfio BDF,rom=off's option */
+	r = handle(&f, "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"rom\":\"off\"}}",
+		   strlen("{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"rom\":\"off\"}}"));
+	ASSERT_TRUE(reply_ok(r));
+	json_object_put(r);
+	EXPECT_TRUE(f.last_rom_off);
 	EXPECT_EQ(0, f.shutdowns);
 }
 
@@ -308,6 +318,10 @@ TEST(bad_requests)
 		  "'0000:zz:04.1' is not a PCI address" },
 		{ "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"irq_path\":\"fast\"}}",
 		  "irq_path 'fast' is not an interrupt path" },
+		{ "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"rom\":\"no\"}}",
+		  "rom 'no' is neither on nor off" },
+		{ "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"rom\":false}}",
+		  "argument \"rom\" must be a string" },
 		{ "{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.3\",\"force\":true}}",
 		  "add-device takes no argument 'force'" },
 		/* the device layer's refusal, passed on */

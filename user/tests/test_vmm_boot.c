@@ -14,6 +14,7 @@
 #include "vmm/cli.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
+#include "kernel_fake.h"
 
 #define IMG_SIZE	(64 * 1024)
 
@@ -440,6 +441,76 @@ TEST(boot_files_every_error)
 	}
 	log_level = LOG_INFO;
 	free(longline);
+	remove_files(&f);
+}
+
+/* A bzImage whose payload is @payload (n bytes) at offset 0 of the kernel. */
+static void write_bzimage_with(const char *path, const uint8_t *payload, size_t n)
+{
+	uint8_t *img = fake_bzimage(0x020f, LOADED_HIGH, XLF_KERNEL_64);
+	struct setup_header *h = (struct setup_header *)(img + 0x1f1);
+
+	if (n > IMG_SIZE - 5 * 512)
+		abort();
+	memcpy(img + 5 * 512, payload, n);
+	h->payload_offset = 0;
+	h->payload_length = n;
+	write_file(path, img, IMG_SIZE);
+	free(img);
+}
+
+TEST(boot_files_unpack_by_vmm_or_guest)
+{
+	uint8_t *elf = fake_vmlinux(), *xz;
+	struct vmm_config cfg;
+	struct boot_files bf;
+	struct files f;
+	char out[512];
+	size_t n;
+
+	make_files(&f, 1 << 20);
+	xz = xz_payload(elf, ELF_SIZE, &n);
+	write_bzimage_with(f.kernel, xz, n);
+	base_cfg(&cfg, &f);
+
+	/* default: vibevmm unpacks; the kernel ends where its ELF says */
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_NE(NULL, bf.vmlinux);
+	EXPECT_EQ(ELF_SIZE, bf.vlen);
+	EXPECT_EQ(0x1000000u, bf.elf.entry);
+	EXPECT_EQ(0x1205000u, bf.kernel_end);
+	EXPECT_EQ((256ULL << 20) - (1 << 20), bf.initrd_addr);
+	boot_files_free(&bf);
+	EXPECT_EQ(NULL, bf.vmlinux);
+
+	/* --kernel-unpack guest: the bzImage as it is */
+	cfg.kernel_unpack = KERNEL_UNPACK_GUEST;
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, bf.vmlinux);
+	EXPECT_EQ(BOOT_KERNEL_ADDR + 0x1000000ULL, bf.kernel_end);
+	boot_files_free(&bf);
+
+	/* a payload that is not a vmlinux ELF: the guest decompresses it */
+	cfg.kernel_unpack = KERNEL_UNPACK_VMM;
+	free(xz);
+	memset(elf, 0x42, 64);
+	xz = xz_payload(elf, ELF_SIZE, &n);
+	write_bzimage_with(f.kernel, xz, n);
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, bf.vmlinux);
+	EXPECT_STREQ("", out);
+	boot_files_free(&bf);
+
+	/* a corrupt payload is an error naming --kernel */
+	xz[n / 2] ^= 0x55;
+	write_bzimage_with(f.kernel, xz, n);
+	EXPECT_EQ(-1, load_captured(&cfg, &bf, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "--kernel '")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "its xz payload is corrupt")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "; give an intact kernel or --kernel-unpack guest\n")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, bf.kimg);
+	free(xz);
+	free(elf);
 	remove_files(&f);
 }
 

@@ -6,6 +6,7 @@
 /* the harness defines non-static helpers without prototypes */
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 #include "kselftest_harness.h"
+#include "libvfpost.h"
 #include "vmm/cli.h"
 
 #define ARGV(...) ((char *[]){ "vibevmm", __VA_ARGS__, NULL })
@@ -38,6 +39,18 @@ TEST(defaults)
 	EXPECT_EQ((int)IRQ_PATH_AUTO, (int)cfg.irq_path);
 	EXPECT_EQ((int)VFIO_BACKEND_AUTO, (int)cfg.vfio_backend);
 	EXPECT_FALSE(cfg.no_seccomp);
+	EXPECT_EQ((int)KERNEL_UNPACK_VMM, (int)cfg.kernel_unpack);
+}
+
+TEST(kernel_unpack)
+{
+	struct vmm_config cfg;
+	char err[512];
+
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "k", "--kernel-unpack", "guest"));
+	EXPECT_EQ((int)KERNEL_UNPACK_GUEST, (int)cfg.kernel_unpack);
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel-unpack=vmm", "--kernel", "k"));
+	EXPECT_EQ((int)KERNEL_UNPACK_VMM, (int)cfg.kernel_unpack);
 }
 
 TEST(vfio_backend)
@@ -111,7 +124,7 @@ TEST(sizes)
 
 TEST(bdf)
 {
-	char out[16];
+	char out[VMM_BDF_LEN];
 
 	ASSERT_EQ(0, cli_parse_bdf("0000:00:03.1", out));
 	EXPECT_STREQ("0000:00:03.1", out);
@@ -129,6 +142,63 @@ TEST(bdf)
 	EXPECT_EQ(-1, cli_parse_bdf("0000:00:0g.1", out));
 	EXPECT_EQ(-1, cli_parse_bdf("1:0000:00:03.1", out));
 	EXPECT_EQ(-1, cli_parse_bdf("0000:00.03:1", out));
+}
+
+/* vibevmm takes every address vfpostctl takes (libvfpost's parser), no more. */
+TEST(bdf_as_vfpostctl)
+{
+	static const char *const in[] = {
+		"0000:00:03.1", "00:03.1", "1234abcd:00:03.1", "ffffffff:ff:1f.7",
+		"12345:00:03.1", "abcdef:01:00.0", "0001abcd:00:03.1",
+		"123456789:00:03.1", "1234abcd:00:03.8", "1234abcd:00:03", "",
+	};
+	char ours[VMM_BDF_LEN], lib[VFPOST_BDF_LEN];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		int r = cli_parse_bdf(in[i], ours);
+
+		EXPECT_EQ(vfpost_parse_bdf(in[i], lib) ? -1 : 0, r) {
+			TH_LOG("'%s'", in[i]);
+		}
+		if (!r)
+			EXPECT_STREQ(lib, ours);
+	}
+	ASSERT_EQ(0, cli_parse_bdf("1234ABCD:00:03.1", ours));
+	EXPECT_STREQ("1234abcd:00:03.1", ours);
+}
+
+TEST(vfio_eight_digit_domain)
+{
+	char *argv[] = { "vibevmm", "--kernel", "k", "--vfio", "1234abcd:00:03.1",
+			 "--vfio", "ffffffff:ff:1f.7", NULL };
+	struct vmm_config cfg;
+	char err[256];
+
+	ASSERT_EQ(CLI_RUN, cli_parse(7, argv, &cfg, stdout, err, sizeof(err))) {
+		TH_LOG("%s", err);
+	}
+	ASSERT_EQ(2, cfg.nr_vfio);
+	EXPECT_STREQ("1234abcd:00:03.1", cfg.vfio[0]);
+	EXPECT_STREQ("ffffffff:ff:1f.7", cfg.vfio[1]);
+}
+
+TEST(vfio_device_options)
+{
+	char *argv[] = { "vibevmm", "--kernel", "k", "--vfio", "0000:00:03.1,rom=off",
+			 "--vfio=00:04.0", "--vfio", "00:05.0,rom=off,rom=on", NULL };
+	struct vmm_config cfg;
+	char err[256];
+
+	ASSERT_EQ(CLI_RUN, cli_parse(8, argv, &cfg, stdout, err, sizeof(err))) {
+		TH_LOG("%s", err);
+	}
+	ASSERT_EQ(3, cfg.nr_vfio);
+	EXPECT_STREQ("0000:00:03.1", cfg.vfio[0]);
+	EXPECT_TRUE(cfg.vfio_opts[0].rom_off);
+	EXPECT_STREQ("0000:00:04.0", cfg.vfio[1]);
+	EXPECT_FALSE(cfg.vfio_opts[1].rom_off);
+	EXPECT_FALSE(cfg.vfio_opts[2].rom_off);	/* the last one wins */
 }
 
 TEST(help_and_version)
@@ -164,11 +234,16 @@ static const struct bad_case bad_cases[] = {
 	{ { "--cpus", "two", "--kernel", "k" }, "--cpus 'two': not a CPU count; give a number from 1 to 64" },
 	{ { "--vfio", "00:03", "--kernel", "k" }, "--vfio '00:03': not a PCI address; use DDDD:BB:DD.F, e.g. --vfio 0000:00:03.1" },
 	{ { "--vfio", "00:03.1", "--vfio", "0000:00:03.1" }, "--vfio 0000:00:03.1: given twice; pass each device once" },
+	{ { "--vfio", "00:03.1,rom=no", "--kernel", "k" }, "--vfio 0000:00:03.1: unknown device option 'rom=no'; use rom=on or rom=off" },
+	{ { "--vfio", "00:03.1,", "--kernel", "k" }, "--vfio 0000:00:03.1: unknown device option ''; use rom=on or rom=off" },
+	{ { "--vfio", "00:3.1,rom=off", "--kernel", "k" }, "--vfio '00:3.1': not a PCI address; use DDDD:BB:DD.F, e.g. --vfio 0000:00:03.1" },
+	{ { "--vfio", "0000:00:03.1,rom=off", "--vfio", "00:03.1" }, "--vfio 0000:00:03.1: given twice; pass each device once" },
 	{ { "--log", "5", "--kernel", "k" }, "--log '5': not a log level; give 0 (errors) to 4 (debug)" },
 	{ { "--irq-path", "fast", "--kernel", "k" }, "--irq-path 'fast': unknown path; use vfpost, vfio or relay" },
 	{ { "--irq-path", "vfio", "--kernel", "k" }, "--irq-path vfio: no --vfio device to apply it to; add --vfio BDF or drop --irq-path" },
 	{ { "--vfio-backend", "legacy", "--kernel", "k" }, "--vfio-backend 'legacy': unknown backend; use auto, container or iommufd" },
 	{ { "--vfio-backend", "iommufd", "--kernel", "k" }, "--vfio-backend iommufd: no --vfio device to apply it to; add --vfio BDF or drop --vfio-backend" },
+	{ { "--kernel-unpack", "host", "--kernel", "k" }, "--kernel-unpack 'host': unknown place; use vmm or guest" },
 	{ { "--mem", "2G" }, "no kernel given; use --kernel PATH with a bzImage, e.g. /boot/vmlinuz-$(uname -r)" },
 	{ { "--initrd=", "--kernel", "k" }, "--initrd: empty path; give an initrd file or leave the option out" },
 	{ { "--mem", "100001K", "--kernel", "k" }, "--mem '100001K': not a multiple of the 4K page size; round it, e.g. --mem 100004K" },

@@ -7,6 +7,7 @@
 
 /* the harness defines non-static helpers without prototypes */
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wsign-compare"
 #include "kselftest_harness.h"
 #include "vmm/exits.h"
 
@@ -87,6 +88,42 @@ TEST(interrupted_run_continues)
 	decide(&run, KVM_EXIT_INTR, 0, &v);
 	EXPECT_FALSE(v.stop);
 	EXPECT_EQ(0, v.status);
+}
+
+TEST(stats_count_by_reason_port_and_page)
+{
+	struct exit_stats s;
+	char line[512];
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	exit_stats_count(&s, KVM_EXIT_IO, 0xcf8);	/* seen first, printed second */
+	for (i = 0; i < 5; i++)
+		exit_stats_count(&s, KVM_EXIT_IO, 0x3f8);
+	exit_stats_count(&s, KVM_EXIT_MMIO, 0xe0000004);
+	exit_stats_count(&s, KVM_EXIT_MMIO, 0xe0000ffc);	/* same 4 KiB page */
+	exit_stats_count(&s, KVM_EXIT_INTR, 0);
+	exit_stats_count(&s, KVM_EXIT_SYSTEM_EVENT, 0);
+	exit_stats_format(&s, line, sizeof(line));
+	EXPECT_STREQ("10 exits: io 6 (0x3f8 5, 0xcf8 1), mmio 2 (0xe0000000 2), intr 1, other 1",
+		     line);
+}
+
+TEST(stats_keep_the_first_keys_and_count_the_rest)
+{
+	struct exit_stats s;
+	char line[2048], small[16];
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < EXIT_STATS_KEYS + 3; i++)
+		exit_stats_count(&s, KVM_EXIT_IO, 0x1000 + i);
+	exit_stats_format(&s, line, sizeof(line));
+	EXPECT_NE(NULL, strstr(line, ", others 3)")) TH_LOG("%s", line);
+	EXPECT_EQ(3u, s.ports.rest);
+	/* a short buffer is truncated, never overrun */
+	exit_stats_format(&s, small, sizeof(small));
+	EXPECT_EQ(sizeof(small) - 1, strlen(small));
 }
 
 TEST_HARNESS_MAIN

@@ -110,22 +110,28 @@ FIXTURE_TEARDOWN(hotplug)
 TEST_F(hotplug, twenty_cycles_leave_nothing)
 {
 	struct vmm_device_info info[2];
-	uint32_t first_bar = 0;
+	uint32_t first_bar = 0, first_rom = 0;
 	bool ejected;
 	char err[512];
 	int cycle;
 
+	fk.dev[0].rom_size = 0x8000;	/* a ROM BAR too: its space comes back as well */
 	ASSERT_TRUE(fk_clean());
 	ASSERT_EQ(0xffffffffu, slot1_read(PCI_VENDOR_ID, 4));	/* empty slot */
 	for (cycle = 0; cycle < 20; cycle++) {
 		uint32_t bar;
 
-		ASSERT_EQ(0, devtab_attach(t, cycle & 1 ? VF_SHORT : VF_BDF, -1, err,
+		ASSERT_EQ(0, devtab_attach(t, cycle & 1 ? VF_SHORT : VF_BDF, -1, NULL, err,
 					   sizeof(err))) TH_LOG("cycle %d: %s", cycle, err);
 		/* reset once on add, before guest RAM is mapped (a fresh container) */
 		EXPECT_EQ(2u * cycle + 1, fk.dev[0].resets);
 		EXPECT_EQ(0, fk.dev[0].maps_at_reset);
+		EXPECT_EQ(2, fk.cont[0].nr_maps);	/* then guest RAM, once */
 		EXPECT_EQ(0x10ca8086u, slot1_read(PCI_VENDOR_ID, 4));
+		if (!cycle)
+			first_rom = slot1_read(PCI_ROM_ADDRESS, 4);
+		EXPECT_NE(0u, first_rom);
+		EXPECT_EQ(first_rom, slot1_read(PCI_ROM_ADDRESS, 4)) TH_LOG("cycle %d", cycle);
 		ASSERT_EQ(1, devtab_snapshot(t, info, 2));
 		EXPECT_STREQ(VF_BDF, info[0].bdf);
 		EXPECT_STREQ("00:01.0", info[0].guest);
@@ -161,18 +167,67 @@ TEST_F(hotplug, twenty_cycles_leave_nothing)
 	}
 }
 
+/*
+ * A device added while another one's container (or IOAS) already maps
+ * guest RAM joins it: no second mapping (type1 replays the container's
+ * mappings into a new group's domain, an IOAS is shared); it is reset
+ * before it goes on the guest's bus.  Its removal leaves the mapping to
+ * the device still there.
+ */
+static void add_to_mapped(struct __test_metadata *_metadata, bool iommufd)
+{
+	struct vfio_assigned *first;
+	unsigned int maps;
+	bool ejected;
+	char err[512];
+
+	fk.iommufd_present = iommufd;
+	fk_add_dev("0000:05:00.0", 20, "vfio-pci", true);
+	fk.dev[0].vfio_dev = fk.dev[1].vfio_dev = iommufd;
+	first = vfio_assign(fk_vm(), "0000:05:00.0", IRQ_PATH_AUTO, VFIO_BACKEND_AUTO, NULL);
+	ASSERT_NE(NULL, first);
+	ASSERT_EQ(0, vfio_map_guest_ram(first));
+	ASSERT_EQ(0, devtab_add(t, first));
+	maps = fk.map_dma_calls + fk.ioas_map_calls;
+	EXPECT_EQ(2u, maps);
+
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(maps, fk.map_dma_calls + fk.ioas_map_calls);	/* not mapped twice */
+	EXPECT_EQ(2, fk.cont[0].nr_maps);
+	EXPECT_EQ(1u, fk.dev[0].resets);
+	if (iommufd) {
+		EXPECT_EQ(fk.cont[0].ioas, (uint32_t)fk.dev[0].attached_ioas);
+	} else {
+		EXPECT_EQ(fk.group[1].container, fk.group[0].container);	/* one container */
+	}
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(2u, fk.dev[0].resets);
+	EXPECT_EQ(2, fk.cont[0].nr_maps);	/* still mapped for the other device */
+	EXPECT_TRUE(fk.dev[1].open);
+}
+
+TEST_F(hotplug, added_to_a_mapped_container_maps_nothing_again)
+{
+	add_to_mapped(_metadata, false);
+}
+
+TEST_F(hotplug, added_to_a_mapped_ioas_maps_nothing_again)
+{
+	add_to_mapped(_metadata, true);
+}
+
 TEST_F(hotplug, refusals_change_nothing)
 {
 	struct vmm_device_info info[2];
 	bool ejected;
 	char err[512];
 
-	EXPECT_EQ(-EINVAL, devtab_attach(t, "03:00", -1, err, sizeof(err)));
+	EXPECT_EQ(-EINVAL, devtab_attach(t, "03:00", -1, NULL, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "'03:00' is not a PCI address"));
 	EXPECT_EQ(-ENOENT, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, VF_BDF " is not attached to this VM"));
 	/* no such device on the host: refused by the checks, nothing claimed */
-	EXPECT_EQ(-ENODEV, devtab_attach(t, "0000:03:00.5", -1, err, sizeof(err)));
+	EXPECT_EQ(-ENODEV, devtab_attach(t, "0000:03:00.5", -1, NULL, err, sizeof(err)));
 	EXPECT_EQ(0u, fk.dev[0].resets);
 	EXPECT_TRUE(fk_clean());
 
@@ -180,15 +235,15 @@ TEST_F(hotplug, refusals_change_nothing)
 	fk.fail_req = VFIO_DEVICE_GET_REGION_INFO;
 	fk.fail_nth = 1;
 	fk.fail_errno = EIO;
-	EXPECT_EQ(-EIO, devtab_attach(t, VF_BDF, -1, err, sizeof(err)));
+	EXPECT_EQ(-EIO, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "assignment failed and was undone"));
 	fk.fail_req = 0;
 	EXPECT_EQ(0, devtab_snapshot(t, info, 2));
 	EXPECT_TRUE(fk_clean());
 	EXPECT_FALSE(fk.dev[0].open);
 
-	ASSERT_EQ(0, devtab_attach(t, VF_BDF, IRQ_PATH_VFIO, err, sizeof(err))) TH_LOG("%s", err);
-	EXPECT_EQ(-EEXIST, devtab_attach(t, VF_SHORT, -1, err, sizeof(err)));
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, IRQ_PATH_VFIO, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(-EEXIST, devtab_attach(t, VF_SHORT, -1, NULL, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, VF_BDF " is already attached to this VM (guest 00:01.0)"));
 	EXPECT_EQ(1, devtab_snapshot(t, info, 2));
 	EXPECT_STREQ("vfio", info[0].irq_path);
@@ -196,7 +251,7 @@ TEST_F(hotplug, refusals_change_nothing)
 	/* confined: no more additions; removal still works */
 	devtab_set_confined(t);
 	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err)));
-	EXPECT_EQ(-EPERM, devtab_attach(t, VF_BDF, -1, err, sizeof(err)));
+	EXPECT_EQ(-EPERM, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "--no-seccomp"));
 	EXPECT_TRUE(fk_clean());
 	EXPECT_EQ(self->fds, open_fds());
@@ -210,7 +265,7 @@ TEST_F(hotplug, a_device_the_host_took_back_can_be_added_again)
 	bool ejected;
 	int i;
 
-	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
 	/* the host asks for it back (VFIO request interrupt) */
 	ASSERT_LE(0, fk.dev[0].req_fd);
 	ASSERT_EQ(8, write(fk.dev[0].req_fd, &one, 8));
@@ -227,7 +282,7 @@ TEST_F(hotplug, a_device_the_host_took_back_can_be_added_again)
 		usleep(2000);
 	EXPECT_FALSE(dev_open());
 	/* its stale entry gives way */
-	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
 	ASSERT_EQ(1, devtab_snapshot(t, info, 2));
 	EXPECT_TRUE(info[0].attached);
 	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err)));
@@ -316,7 +371,7 @@ TEST_F(hotplug, acpi_add_announces_and_removal_waits_for_eject)
 	EXPECT_EQ(0, sci());
 
 	/* add: slot 1 in PCIU (once: reading clears it), GPE 1 and the SCI up */
-	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(1, sci());
 	hotplug_gpe_io(hp, 0, &sts, 2, false);
 	EXPECT_EQ(1u << ACPI_GPE_HOTPLUG, sts);
@@ -342,7 +397,7 @@ TEST_F(hotplug, acpi_add_announces_and_removal_waits_for_eject)
 	EXPECT_FALSE(dev_open());
 
 	/* a guest that does not eject: forced after the timeout, nothing left */
-	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
 	gpe_write(hp, 0, 1u << ACPI_GPE_HOTPLUG);
 	reg_read(hp, ACPI_HP_PCIU);
 	g.eject = false;

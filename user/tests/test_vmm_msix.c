@@ -236,6 +236,31 @@ TEST_F(msix, disable_masks_then_reports_disable)
 	EXPECT_EQ(0u, r32(&self->m, 2 * 16 + 12));
 }
 
+/* A function reset: disabled as msix_set_ctrl() tells it, entries back. */
+TEST_F(msix, reset_masks_clears_and_disables)
+{
+	msix_set_ctrl(&self->m, true, true);
+	w32(&self->m, 2 * 16, 0xfee00000);
+	w32(&self->m, 2 * 16 + 8, 0x41);
+	w32(&self->m, 2 * 16 + 12, 0);
+	w32(&self->m, (NR - 1) * 16 + 4, 7);
+	msix_set_pending(&self->m, 65);
+	self->r.norder = 0;
+	memset(self->r.order, 0, sizeof(self->r.order));
+
+	msix_reset(&self->m);
+	EXPECT_STREQ("D", self->r.order);	/* every vector was function-masked */
+	EXPECT_FALSE(self->m.enabled || self->m.maskall);
+	EXPECT_EQ(0u, r32(&self->m, 2 * 16));
+	EXPECT_EQ(0u, r32(&self->m, 2 * 16 + 8));
+	EXPECT_EQ(1u, r32(&self->m, 2 * 16 + 12));
+	EXPECT_EQ(0u, r32(&self->m, (NR - 1) * 16 + 4));
+	EXPECT_FALSE(msix_take_pending(&self->m, 65));
+	/* enabled again, the entry only reports its unmask once rewritten */
+	msix_set_ctrl(&self->m, true, false);
+	EXPECT_EQ(0, self->r.unmasks);
+}
+
 TEST_F(msix, pending_bits_owned_by_owner_and_shown_in_pba)
 {
 	uint32_t hi;

@@ -43,7 +43,22 @@ TEST(requests)
 	EXPECT_EQ(NULL, req(err, sizeof(err), "reboot", NULL, NULL, NULL));
 	EXPECT_NE(NULL, strstr(err, "unknown command 'reboot'"));
 	EXPECT_EQ(NULL, req(err, sizeof(err), "add-device", NULL, NULL, NULL));
-	EXPECT_NE(NULL, strstr(err, "missing operands; usage: add-device BDF [IRQ_PATH]"));
+	EXPECT_NE(NULL, strstr(err, "missing operands; usage: add-device BDF[,rom=on|off] [IRQ_PATH]"));
+	/* --vfio's device options, as the API's "rom" */
+	r = req(err, sizeof(err), "add-device", "00:04.1,rom=off", NULL, NULL);
+	ASSERT_NE(NULL, r);
+	EXPECT_STREQ("{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"rom\":\"off\"}}",
+		     r);
+	free(r);
+	r = req(err, sizeof(err), "add-device", "00:04.1,rom=on", "relay", NULL);
+	ASSERT_NE(NULL, r);
+	EXPECT_STREQ("{\"command\":\"add-device\",\"arguments\":{\"bdf\":\"00:04.1\",\"rom\":\"on\",\"irq_path\":\"relay\"}}",
+		     r);
+	free(r);
+	EXPECT_EQ(NULL, req(err, sizeof(err), "add-device", "00:04.1,rom=of", NULL, NULL));
+	EXPECT_NE(NULL, strstr(err, "unknown device option 'rom=of'"));
+	EXPECT_EQ(NULL, req(err, sizeof(err), "add-device", "00:04.1,", NULL, NULL));
+	EXPECT_NE(NULL, strstr(err, "unknown device option ''"));
 	EXPECT_EQ(NULL, req(err, sizeof(err), "remove-device", "a", "b", "c"));
 	EXPECT_NE(NULL, strstr(err, "too many operands"));
 	EXPECT_EQ(NULL, req(err, sizeof(err), "remove-device", "00:04.1", "5s", NULL));

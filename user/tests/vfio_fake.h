@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,13 @@ struct fk_dev {
 	bool cdev_open;		/* opened through its cdev (not its group) */
 	int attached_ioas;	/* 0: none */
 	uint8_t cfg[4096];
+	uint16_t cfg_writes[256];	/* writes through VFIO to each config byte */
+	uint64_t bar2_size;	/* 0: only BAR0 */
+	uint64_t rom_size;	/* 0: no ROM region */
+	unsigned int rom_reads;	/* preads of the ROM region */
+	bool no_reset;		/* no VFIO_DEVICE_FLAGS_RESET */
 	unsigned int resets;
+	unsigned int msix_at_reset;	/* MSI-X vectors enabled at the last reset */
 	int maps_at_reset;	/* DMA maps issued by the first reset, -1: none yet */
 	/* MSI-X trigger eventfds as VFIO holds them; count enabled */
 	int msix_fd[FK_NR_VEC];
@@ -110,10 +117,20 @@ struct fake {
 	unsigned long fail_req;
 	int fail_nth, fail_errno, seen;
 	bool fail_irqfd, fail_gsi, fail_mmap, fail_open_container;
+	/* VFIO_DEVICE_RESET takes this long (outside fk.lock), in_reset meanwhile */
+	unsigned int reset_ms;
+	atomic_bool in_reset;
+	int reset_eagain;		/* resets failing -EAGAIN first (-1: all) */
+	unsigned int reset_eagains;	/* how many did */
 	bool iommufd_present;	/* /dev/iommu and device cdevs */
+	int iommufd_open_errno;	/* opening /dev/iommu fails with it */
+	int cdev_open_errno;	/* opening a device cdev fails with it */
+	/* the host IOMMU's usable IOVA ranges (inclusive); none: no limit */
+	struct { uint64_t start, last; } iova[4];
+	int nr_iova;
 
 	/* what happened */
-	unsigned int map_dma_calls, ioas_map_calls, ioctls;
+	unsigned int map_dma_calls, ioas_map_calls, ioctls, iova_queries;
 	struct fk_set sets[FK_MAX_SETS];
 	int nr_sets;
 	int mmaps_live;
@@ -187,6 +204,10 @@ static int fk_open(const char *path, int flags)
 		errno = ENOENT;
 		if (!fk.iommufd_present)
 			goto out;
+		if (fk.iommufd_open_errno) {
+			errno = fk.iommufd_open_errno;
+			goto out;
+		}
 		for (i = 0; i < FK_MAX_CONT; i++)
 			if (!fk.cont[i].open) {
 				ret = fk_newfd(FK_IOMMUFD, i);
@@ -201,6 +222,10 @@ static int fk_open(const char *path, int flags)
 	if (sscanf(path, "/dev/vfio/devices/vfio%d", &nr) == 1) {
 		if (!fk.iommufd_present || nr < 0 || nr >= fk.nr_dev || !fk.dev[nr].vfio_dev)
 			goto out;
+		if (fk.cdev_open_errno) {
+			errno = fk.cdev_open_errno;
+			goto out;
+		}
 		if (fk.dev[nr].open) {
 			errno = EBUSY;
 			goto out;
@@ -313,6 +338,13 @@ static int fk_region_info(struct fk_dev *d, struct vfio_region_info *ri)
 		ri->size = FK_BAR0_SIZE;
 		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
 			    VFIO_REGION_INFO_FLAG_MMAP;
+	} else if (ri->index == VFIO_PCI_BAR2_REGION_INDEX && d->bar2_size) {
+		ri->size = d->bar2_size;
+		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+			    VFIO_REGION_INFO_FLAG_MMAP;
+	} else if (ri->index == VFIO_PCI_ROM_REGION_INDEX) {
+		ri->size = d->rom_size;
+		ri->flags = d->rom_size ? VFIO_REGION_INFO_FLAG_READ : 0;
 	} else if (ri->index == VFIO_PCI_CONFIG_REGION_INDEX) {
 		ri->size = sizeof(d->cfg);
 		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
@@ -382,6 +414,11 @@ static int fk_add_map(struct fk_cont *ct, uint64_t iova, uint64_t size)
 {
 	int i;
 
+	for (i = 0; i < fk.nr_iova; i++)
+		if (iova >= fk.iova[i].start && iova + size - 1 <= fk.iova[i].last)
+			break;
+	if (fk.nr_iova && i == fk.nr_iova)
+		return -EINVAL;	/* type1 and iommufd refuse it so */
 	for (i = 0; i < ct->nr_maps; i++)
 		if (iova < ct->map_iova[i] + ct->map_size[i] && ct->map_iova[i] < iova + size)
 			return -EEXIST;
@@ -389,6 +426,38 @@ static int fk_add_map(struct fk_cont *ct, uint64_t iova, uint64_t size)
 		return -ENOSPC;
 	ct->map_iova[ct->nr_maps] = iova;
 	ct->map_size[ct->nr_maps++] = size;
+	return 0;
+}
+
+/* VFIO_IOMMU_GET_INFO as type1 answers it: argsz grows to fit the caps. */
+static int fk_type1_info(struct vfio_iommu_type1_info *info)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	uint32_t need = sizeof(*info) + sizeof(*cap) +
+			fk.nr_iova * sizeof(cap->iova_ranges[0]);
+	int i;
+
+	fk.iova_queries++;
+	if (info->argsz < sizeof(*info))
+		return -EINVAL;
+	info->flags = VFIO_IOMMU_INFO_PGSIZES;
+	info->iova_pgsizes = 4096;
+	info->cap_offset = 0;
+	if (!fk.nr_iova)
+		return 0;
+	info->flags |= VFIO_IOMMU_INFO_CAPS;
+	if (info->argsz < need) {
+		info->argsz = need;
+		return 0;
+	}
+	info->cap_offset = sizeof(*info);
+	cap = (void *)(info + 1);
+	cap->header = (struct vfio_info_cap_header){
+		.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, .version = 1 };
+	cap->nr_iovas = fk.nr_iova;
+	for (i = 0; i < fk.nr_iova; i++)
+		cap->iova_ranges[i] = (struct vfio_iova_range){ fk.iova[i].start,
+								fk.iova[i].last };
 	return 0;
 }
 
@@ -415,6 +484,8 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 				return -EINVAL;
 			ct->iommu = true;
 			return 0;
+		case VFIO_IOMMU_GET_INFO:
+			return fk_type1_info(arg);
 		case VFIO_IOMMU_MAP_DMA: {
 			struct vfio_iommu_type1_dma_map *m = arg;
 
@@ -438,6 +509,20 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 			ct->ioas = 100 + c;
 			al->out_ioas_id = ct->ioas;
 			return 0;
+		}
+		case IOMMU_IOAS_IOVA_RANGES: {
+			struct iommu_ioas_iova_ranges *q = arg;
+			struct iommu_iova_range *out = (void *)(uintptr_t)q->allowed_iovas;
+
+			fk.iova_queries++;
+			if (q->ioas_id != ct->ioas || q->size < sizeof(*q))
+				return -EINVAL;
+			for (i = 0; i < fk.nr_iova && i < (int)q->num_iovas; i++)
+				out[i] = (struct iommu_iova_range){ fk.iova[i].start,
+								    fk.iova[i].last };
+			i = q->num_iovas < (uint32_t)fk.nr_iova;
+			q->num_iovas = fk.nr_iova;
+			return i ? -EMSGSIZE : 0;
 		}
 		case IOMMU_IOAS_MAP: {
 			struct iommu_ioas_map *m = arg;
@@ -520,7 +605,8 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 		case VFIO_DEVICE_GET_INFO: {
 			struct vfio_device_info *info = arg;
 
-			info->flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+			info->flags = VFIO_DEVICE_FLAGS_PCI |
+				      (d->no_reset ? 0 : VFIO_DEVICE_FLAGS_RESET);
 			info->num_regions = VFIO_PCI_NUM_REGIONS;
 			info->num_irqs = VFIO_PCI_NUM_IRQS;
 			return 0;
@@ -532,6 +618,14 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 		case VFIO_DEVICE_SET_IRQS:
 			return fk_set_irqs(di, arg);
 		case VFIO_DEVICE_RESET:
+			if (d->no_reset)	/* as vfio-pci: !reset_works */
+				return -EINVAL;
+			if (fk.reset_eagain) {	/* the host holds the device lock */
+				fk.reset_eagain -= fk.reset_eagain > 0;
+				fk.reset_eagains++;
+				return -EAGAIN;
+			}
+			d->msix_at_reset = d->msix_enabled;
 			if (!d->resets++)
 				d->maps_at_reset = fk.map_dma_calls + fk.ioas_map_calls;
 			return 0;
@@ -545,6 +639,14 @@ static int fk_ioctl(int fd, unsigned long req, void *arg)
 {
 	int ret;
 
+	if (req == VFIO_DEVICE_RESET && fk.reset_ms) {
+		struct timespec ts = { fk.reset_ms / 1000, fk.reset_ms % 1000 * 1000000l };
+
+		fk.in_reset = true;
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		fk.in_reset = false;
+	}
 	pthread_mutex_lock(&fk.lock);
 	ret = fk_ioctl_locked(fd, req, arg);
 	pthread_mutex_unlock(&fk.lock);
@@ -568,16 +670,35 @@ static ssize_t fk_rw(int fd, void *buf, size_t len, off_t off, bool write)
 	errno = EINVAL;
 	if ((uint64_t)off >= FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX) &&
 	    (uint64_t)off + len <= FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX) + 4096) {
-		uint8_t *p = fk.dev[di].cfg + (off - FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX));
+		uint64_t at = off - FK_REGION(VFIO_PCI_CONFIG_REGION_INDEX);
+		uint8_t *p = fk.dev[di].cfg + at;
+		size_t i;
 
-		if (write)
+		if (write) {
 			memcpy(p, buf, len);
-		else
+			for (i = 0; i < len && at + i < 256; i++)
+				fk.dev[di].cfg_writes[at + i]++;
+		} else {
 			memcpy(buf, p, len);
+		}
 		ret = len;
-	} else if ((uint64_t)off + len <= FK_BAR0_SIZE) {
+	} else if ((uint64_t)off + len <= FK_BAR0_SIZE ||
+		   ((uint64_t)off >= FK_REGION(VFIO_PCI_BAR2_REGION_INDEX) &&
+		    (uint64_t)off + len <= FK_REGION(VFIO_PCI_BAR2_REGION_INDEX) +
+		    fk.dev[di].bar2_size)) {
 		if (!write)
 			memset(buf, 0, len);
+		ret = len;
+	} else if (!write && (uint64_t)off >= FK_REGION(VFIO_PCI_ROM_REGION_INDEX) &&
+		   (uint64_t)off + len <= FK_REGION(VFIO_PCI_ROM_REGION_INDEX) +
+		   fk.dev[di].rom_size) {
+		uint64_t at = off - FK_REGION(VFIO_PCI_ROM_REGION_INDEX);
+		size_t i;
+
+		fk.dev[di].rom_reads++;
+		for (i = 0; i < len; i++)	/* 55 aa, then the offset's low byte */
+			((uint8_t *)buf)[i] = at + i == 0 ? 0x55 : at + i == 1 ? 0xaa :
+					      (uint8_t)(at + i);
 		ret = len;
 	}
 out:

@@ -162,7 +162,7 @@ static const char *str_arg(const char *cmd, json_object *args, const char *key, 
 }
 
 /* The normalized BDF of argument "bdf", or an error reply in *bad. */
-static bool bdf_arg(const char *cmd, json_object *args, char bdf[16], char **bad)
+static bool bdf_arg(const char *cmd, json_object *args, char bdf[VMM_BDF_LEN], char **bad)
 {
 	const char *s = str_arg(cmd, args, "bdf", true, bad);
 
@@ -182,7 +182,8 @@ static char *cmd_add(const struct api_ops *ops, void *ctx, json_object *args,
 	static const enum irq_path paths[] = {
 		IRQ_PATH_AUTO, IRQ_PATH_VFPOST, IRQ_PATH_VFIO, IRQ_PATH_RELAY,
 	};
-	char bdf[16], err[512], *bad;
+	struct vfio_dev_opts opts = { 0 };
+	char bdf[VMM_BDF_LEN], err[512], *bad;
 	const char *p;
 	int path = -1;
 	unsigned int i;
@@ -198,7 +199,14 @@ static char *cmd_add(const struct api_ops *ops, void *ctx, json_object *args,
 	if (p && path < 0)
 		return api_error_reply("add-device: irq_path '%.32s' is not an interrupt path; use auto, vfpost, vfio or relay",
 				       p);
-	if (ops->add_device(ctx, bdf, path, err, sizeof(err)))
+	p = str_arg("add-device", args, "rom", false, &bad);
+	if (bad)
+		return bad;
+	if (p && strcmp(p, "on") && strcmp(p, "off"))
+		return api_error_reply("add-device: rom '%.32s' is neither on nor off (off hides the device's ROM BAR, as --vfio BDF,rom=off)",
+				       p);
+	opts.rom_off = p && !strcmp(p, "off");
+	if (ops->add_device(ctx, bdf, path, &opts, err, sizeof(err)))
 		return api_error_reply("add-device: %s", err);
 	*result = json_object_new_object();
 	if (*result)
@@ -210,7 +218,7 @@ static char *cmd_remove(const struct api_ops *ops, void *ctx, json_object *args,
 			json_object **result)
 {
 	unsigned int timeout = API_EJECT_MS;
-	char bdf[16], err[512], *bad;
+	char bdf[VMM_BDF_LEN], err[512], *bad;
 	bool ejected;
 	json_object *v;
 
@@ -232,7 +240,7 @@ static char *cmd_remove(const struct api_ops *ops, void *ctx, json_object *args,
 	return NULL;
 }
 
-static const char *const add_args[] = { "bdf", "irq_path", NULL };
+static const char *const add_args[] = { "bdf", "irq_path", "rom", NULL };
 static const char *const remove_args[] = { "bdf", "timeout_ms", NULL };
 
 static const struct api_cmd cmds[] = {

@@ -7,8 +7,8 @@
  * and its reply is
  *   {"ok": true, "result": ...}  or  {"ok": false, "error": "one line"}
  * Commands: list-devices, stats, shutdown, add-device (arguments: "bdf",
- * optional "irq_path"), remove-device (argument "bdf", optional
- * "timeout_ms").  A request that is not one
+ * optional "irq_path" and "rom": "on" or "off"), remove-device (argument
+ * "bdf", optional "timeout_ms").  A request that is not one
  * JSON object (malformed, trailing bytes, a NUL byte, nested deeper than
  * API_MAX_DEPTH), names no known command, or carries members the command
  * does not take gets an error reply and changes nothing.
@@ -38,9 +38,11 @@ struct api_ops {
 	void (*shutdown)(void *ctx);
 	/*
 	 * Add/remove the device at the normalized @bdf; @path an enum
-	 * irq_path or -1 for the VM's.  0, or -errno with one line in @err.
+	 * irq_path or -1 for the VM's; @opts what --vfio BDF,OPTS would give.
+	 * 0, or -errno with one line in @err.
 	 */
-	int (*add_device)(void *ctx, const char *bdf, int path, char *err, size_t errlen);
+	int (*add_device)(void *ctx, const char *bdf, int path, const struct vfio_dev_opts *opts,
+			  char *err, size_t errlen);
 	/*
 	 * Removal first asks the guest to eject and waits up to @timeout_ms;
 	 * *@ejected: the guest released it (else it was detached by force).

@@ -242,8 +242,51 @@ static uint8_t *read_file(const char *opt, const char *path, size_t *size)
 	return buf;
 }
 
+/*
+ * Unpack the kernel in vibevmm (kunpack.h).  A payload format vibevmm does
+ * not decompress, or a kernel that is not a plain vmlinux, leaves the
+ * bzImage to decompress itself in the guest; a corrupt one is an error.
+ */
+static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
+{
+	const struct bzimage *bz = &bf->bz;
+	char err[160];
+	int ret;
+
+	if (bz->hdr.version < 0x0208 || bz->hdr.payload_offset >= bz->kernel_size ||
+	    bz->hdr.payload_length > bz->kernel_size - bz->hdr.payload_offset ||
+	    !bz->hdr.payload_length) {
+		log_verbose("kernel '%s': no payload to unpack; the guest decompresses it",
+			    cfg->kernel);
+		return 0;
+	}
+	ret = kunpack_payload(bz->kernel + bz->hdr.payload_offset, bz->hdr.payload_length,
+			      &bf->vmlinux, &bf->vlen, err, sizeof(err));
+	if (ret == -ENOTSUP) {
+		log_verbose("kernel '%s': %s; the guest decompresses it", cfg->kernel, err);
+		return 0;
+	}
+	if (ret) {
+		log_err("--kernel '%s': %s; give an intact kernel or --kernel-unpack guest",
+			cfg->kernel, err);
+		return -1;
+	}
+	if (kelf_parse(bf->vmlinux, bf->vlen, &bf->elf, err, sizeof(err))) {
+		log_verbose("kernel '%s' %s; the guest decompresses it", cfg->kernel, err);
+		free(bf->vmlinux);
+		bf->vmlinux = NULL;
+		return 0;
+	}
+	bf->kernel_end = bf->elf.hi;
+	log_verbose("kernel '%s': unpacked %zu bytes, %u segments at %#llx-%#llx, entry %#llx",
+		    cfg->kernel, bf->vlen, bf->elf.nseg, (unsigned long long)bf->elf.lo,
+		    (unsigned long long)bf->elf.hi, (unsigned long long)bf->elf.entry);
+	return 0;
+}
+
 void boot_files_free(struct boot_files *bf)
 {
+	free(bf->vmlinux);
 	free(bf->kimg);
 	free(bf->initrd);
 	free(bf->cmdline);
@@ -266,6 +309,8 @@ int boot_files_load(const struct vmm_config *cfg, struct boot_files *bf)
 	}
 	bf->kernel_end = BOOT_KERNEL_ADDR +
 		(bz->hdr.init_size > bz->kernel_size ? bz->hdr.init_size : bz->kernel_size);
+	if (cfg->kernel_unpack != KERNEL_UNPACK_GUEST && unpack_kernel(cfg, bf))
+		goto fail;
 	if (bf->kernel_end > low_end) {
 		log_err("--mem %lluM: too small for kernel '%s' (needs %lluM to unpack); give more --mem",
 			(unsigned long long)(cfg->mem >> 20), cfg->kernel,
@@ -308,7 +353,20 @@ int boot_load_linux(struct vm *vm, const struct boot_files *bf, struct boot_info
 	const struct bzimage *bz = &bf->bz;
 	uint8_t *ram = vm_gpa_to_hva(vm, 0, 0x100000);
 
-	memcpy(vm_gpa_to_hva(vm, BOOT_KERNEL_ADDR, bz->kernel_size), bz->kernel, bz->kernel_size);
+	if (bf->vmlinux) {
+		unsigned int i;
+
+		for (i = 0; i < bf->elf.nseg; i++) {
+			const struct kelf_seg *sg = &bf->elf.seg[i];
+			uint8_t *dst = vm_gpa_to_hva(vm, sg->paddr, sg->memsz);
+
+			memcpy(dst, sg->data, sg->filesz);
+			memset(dst + sg->filesz, 0, sg->memsz - sg->filesz);
+		}
+	} else {
+		memcpy(vm_gpa_to_hva(vm, BOOT_KERNEL_ADDR, bz->kernel_size), bz->kernel,
+		       bz->kernel_size);
+	}
 	if (bf->initrd) {
 		memcpy(vm_gpa_to_hva(vm, bf->initrd_addr, bf->isize), bf->initrd, bf->isize);
 		log_verbose("initrd at %#llx, %zu bytes", (unsigned long long)bf->initrd_addr,
@@ -322,7 +380,7 @@ int boot_load_linux(struct vm *vm, const struct boot_files *bf, struct boot_info
 			  vm_high_ram_end(vm), ACPI_RSDP_ADDR);
 	boot_build_page_tables(ram);
 	boot_build_gdt(ram);
-	bi->entry = BOOT_KERNEL_ADDR + 0x200;
+	bi->entry = bf->vmlinux ? bf->elf.entry : BOOT_KERNEL_ADDR + 0x200;
 	bi->boot_params = BOOT_PARAMS_ADDR;
 	bi->stack = BOOT_STACK_ADDR;
 	bi->pml4 = BOOT_PML4_ADDR;

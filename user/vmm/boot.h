@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <asm/bootparam.h>
 #include <linux/kvm.h>
+#include "kunpack.h"
 
 struct vm;
 struct vmm_config;
@@ -86,6 +87,13 @@ struct boot_files {
 	uint8_t *kimg, *initrd;
 	size_t ksize, isize;
 	struct bzimage bz;		/* points into kimg */
+	/*
+	 * The kernel unpacked by vibevmm (kunpack.h), or NULL: then the
+	 * bzImage's protected-mode part is loaded and decompresses itself.
+	 */
+	uint8_t *vmlinux;
+	size_t vlen;
+	struct kelf elf;		/* points into vmlinux */
 	uint64_t kernel_end;		/* GPA past the unpacked kernel */
 	uint64_t initrd_addr;		/* GPA of the initrd, 0 if none */
 	char *cmdline;			/* full kernel command line */

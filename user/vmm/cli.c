@@ -30,8 +30,9 @@ void cli_usage(FILE *out)
 "  --initrd PATH      initial ramdisk (cpio archive, optionally compressed)\n"
 "  --mem SIZE         guest RAM, with optional K, M or G suffix (default 512M)\n"
 "  --cpus N           number of vCPUs, 1..%d (default 1)\n"
-"  --vfio BDF         pass the PCI device at BDF (e.g. 0000:03:00.1) through;\n"
-"                     repeatable, up to %d devices\n"
+"  --vfio BDF[,rom=on|off]\n"
+"                     pass the PCI device at BDF (e.g. 0000:03:00.1) through;\n"
+"                     repeatable, up to %d devices; rom=off hides its ROM BAR\n"
 "  --console          connect the guest's serial console (ttyS0) to this\n"
 "                     terminal in raw mode (input too); without it the guest's\n"
 "                     output still goes to stdout\n"
@@ -46,6 +47,9 @@ void cli_usage(FILE *out)
 "                     (/dev/iommu and /dev/vfio/devices/vfioN), container\n"
 "                     (/dev/vfio/vfio and the IOMMU group) or auto (default:\n"
 "                     iommufd where the kernel has it, else container)\n"
+"  --kernel-unpack W  who decompresses the bzImage's kernel: vmm (default:\n"
+"                     vibevmm, faster; the kernel runs at its link address,\n"
+"                     without KASLR) or guest (the kernel's own decompressor)\n"
 "  --api-socket PATH  serve the control socket at PATH (a Unix socket, mode\n"
 "                     0600; vibevmm-ctl talks to it)\n"
 "  --no-seccomp       do not confine vibevmm with its seccomp filter once\n"
@@ -99,18 +103,15 @@ int cli_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-/*
- * libvfpost's parser, the one vfpostctl uses; @out holds 15 characters and
- * is written whole (NUL-padded), so a copy of it carries no stale bytes.
- */
-int cli_parse_bdf(const char *s, char out[16])
-{
-	char b[VFPOST_BDF_LEN] = "";
+_Static_assert(VMM_BDF_LEN == VFPOST_BDF_LEN, "vibevmm's BDF buffers are libvfpost's");
 
-	if (vfpost_parse_bdf(s, b) || strlen(b) >= 16)
-		return -1;
-	memcpy(out, b, 16);
-	return 0;
+/*
+ * libvfpost's parser, the one vfpostctl uses; @out is written whole
+ * (NUL-padded), so a copy of it carries no stale bytes.
+ */
+int cli_parse_bdf(const char *s, char out[VMM_BDF_LEN])
+{
+	return vfpost_parse_bdf(s, out) ? -1 : 0;
 }
 
 const char *irq_path_name(enum irq_path p)
@@ -142,7 +143,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_MEM, OPT_CPUS, OPT_VFIO, OPT_CONSOLE,
-	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_NO_SECCOMP, OPT_API_SOCKET, OPT_HELP,
+	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_KERNEL_UNPACK, OPT_NO_SECCOMP,
+	OPT_API_SOCKET, OPT_HELP,
 	OPT_VERSION,
 };
 
@@ -161,6 +163,7 @@ static const struct {
 	{ "cmdline", OPT_CMDLINE, true },
 	{ "irq-path", OPT_IRQ_PATH, true },
 	{ "vfio-backend", OPT_VFIO_BACKEND, true },
+	{ "kernel-unpack", OPT_KERNEL_UNPACK, true },
 	{ "no-seccomp", OPT_NO_SECCOMP, false },
 	{ "api-socket", OPT_API_SOCKET, true },
 	{ "help", OPT_HELP, false },
@@ -180,6 +183,35 @@ static int parse_int(const char *s, long min, long max, long *v)
 	return 0;
 }
 
+/* --vfio BDF[,rom=on|off] */
+static int parse_vfio(const char *val, char bdf[VMM_BDF_LEN], struct vfio_dev_opts *o,
+		      char *err, size_t errlen)
+{
+	const char *comma = strchr(val, ',');
+	int n = comma ? (int)(comma - val) : (int)strlen(val);
+	char addr[VMM_BDF_LEN + 1];
+
+	memset(o, 0, sizeof(*o));
+	if (n >= (int)sizeof(addr) || snprintf(addr, sizeof(addr), "%.*s", n, val) < 0 ||
+	    cli_parse_bdf(addr, bdf))
+		return fail(err, errlen, "--vfio '%.*s': not a PCI address; use DDDD:BB:DD.F, e.g. --vfio 0000:00:03.1",
+			    n, val);
+	while (comma) {
+		const char *opt = comma + 1;
+
+		comma = strchr(opt, ',');
+		n = comma ? (int)(comma - opt) : (int)strlen(opt);
+		if (n == 6 && !strncmp(opt, "rom=on", 6))
+			o->rom_off = false;
+		else if (n == 7 && !strncmp(opt, "rom=off", 7))
+			o->rom_off = true;
+		else
+			return fail(err, errlen, "--vfio %s: unknown device option '%.*s'; use rom=on or rom=off",
+				    bdf, n, opt);
+	}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 	      char *err, size_t errlen)
 {
@@ -195,7 +227,8 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL, *eq;
 		size_t namelen, k;
-		char bdf[16];
+		char bdf[VMM_BDF_LEN];
+		struct vfio_dev_opts vo;
 		long n;
 
 		if (!strcmp(a, "-h"))
@@ -263,15 +296,16 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 			cfg->cpus = n;
 			break;
 		case OPT_VFIO:
-			if (cli_parse_bdf(val, bdf))
-				return fail(err, errlen, "--vfio '%s': not a PCI address; use DDDD:BB:DD.F, e.g. --vfio 0000:00:03.1", val);
+			if (parse_vfio(val, bdf, &vo, err, errlen))
+				return CLI_ERROR;
 			if (cfg->nr_vfio == VMM_MAX_VFIO)
 				return fail(err, errlen, "--vfio %s: too many devices; at most %d --vfio options",
 					    bdf, VMM_MAX_VFIO);
 			for (n = 0; n < cfg->nr_vfio; n++)
 				if (!strcmp(cfg->vfio[n], bdf))
 					return fail(err, errlen, "--vfio %s: given twice; pass each device once", bdf);
-			memcpy(cfg->vfio_bdf[cfg->nr_vfio], bdf, 16);
+			memcpy(cfg->vfio_bdf[cfg->nr_vfio], bdf, VMM_BDF_LEN);
+			cfg->vfio_opts[cfg->nr_vfio] = vo;
 			cfg->vfio[cfg->nr_vfio] = cfg->vfio_bdf[cfg->nr_vfio];
 			cfg->nr_vfio++;
 			break;
@@ -310,6 +344,14 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 			if (!*val)
 				return fail(err, errlen, "--api-socket: empty path; give the path of the control socket to create");
 			cfg->api_socket = val;
+			break;
+		case OPT_KERNEL_UNPACK:
+			if (!strcmp(val, "vmm"))
+				cfg->kernel_unpack = KERNEL_UNPACK_VMM;
+			else if (!strcmp(val, "guest"))
+				cfg->kernel_unpack = KERNEL_UNPACK_GUEST;
+			else
+				return fail(err, errlen, "--kernel-unpack '%s': unknown place; use vmm or guest", val);
 			break;
 		case OPT_NO_SECCOMP:
 			cfg->no_seccomp = true;

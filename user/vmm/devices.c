@@ -107,11 +107,12 @@ static struct vfio_assigned *take(struct devtab *t, int i)
 	return a;
 }
 
-int devtab_attach(struct devtab *t, const char *bdf, int path, char *err, size_t errlen)
+int devtab_attach(struct devtab *t, const char *bdf, int path, const struct vfio_dev_opts *opts,
+		  char *err, size_t errlen)
 {
 	struct vfio_assigned *a, *stale = NULL;
 	enum irq_path p = path < 0 ? t->path : (enum irq_path)path;
-	char norm[16];
+	char norm[VMM_BDF_LEN];
 	int i, ret = -1;
 
 	if (cli_parse_bdf(bdf, norm)) {
@@ -149,13 +150,19 @@ int devtab_attach(struct devtab *t, const char *bdf, int path, char *err, size_t
 		ret = -ENOSPC;
 		goto out;
 	}
-	if (vfio_precheck(norm, p)) {
+	if (vfio_precheck(norm, p, t->backend)) {
 		snprintf(err, errlen, "%s cannot be assigned; vibevmm's log says why", norm);
 		ret = -ENODEV;
 		goto out;
 	}
-	a = vfio_assign(t->vm, norm, p, t->backend);
-	if (!a) {
+	a = vfio_assign(t->vm, norm, p, t->backend, opts);
+	/*
+	 * Reset by vfio_assign(): now it may see guest RAM.  A no-op when
+	 * another device's container or IOAS already maps it (see
+	 * vfio_pci.h); the mapping itself when this is the VM's only device.
+	 */
+	if (!a || vfio_map_guest_ram(a)) {
+		vfio_release(a);
 		snprintf(err, errlen, "%s: assignment failed and was undone; vibevmm's log says why",
 			 norm);
 		ret = -EIO;
@@ -177,7 +184,7 @@ int devtab_detach(struct devtab *t, const char *bdf, unsigned int timeout_ms, bo
 	struct vfio_assigned *a;
 	struct hotplug *hp;
 	unsigned int slot;
-	char norm[16];
+	char norm[VMM_BDF_LEN];
 	int i;
 
 	*ejected = false;

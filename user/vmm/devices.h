@@ -24,7 +24,7 @@
 struct vfio_assigned;
 
 struct vmm_device_info {
-	char bdf[16];		/* host "DDDD:BB:DD.F" */
+	char bdf[VMM_BDF_LEN];	/* host "DDDD:BB:DD.F" */
 	char guest[8];		/* guest "00:SS.0", "" when off the bus */
 	char driver[64];	/* host driver bound to it */
 	const char *irq_path;	/* irqpath_name() */
@@ -55,13 +55,15 @@ void devtab_free(struct devtab *t);
 /* Take ownership of @a: 0, or -ENOSPC when VMM_MAX_VFIO devices are in. */
 int devtab_add(struct devtab *t, struct vfio_assigned *a);
 /*
- * Add the device at @bdf to the running VM along @path (-1: the VM's):
- * checked, claimed, opened, reset and mapped as at start.  0, or -errno
+ * Add the device at @bdf to the running VM along @path (-1: the VM's),
+ * with @opts (NULL: defaults): checked, claimed, opened, reset, then guest
+ * RAM mapped for it (once per container/IOAS), as at start.  0, or -errno
  * with one line in @err (the bad BDF, already attached, table full, the
  * filter on; else vibevmm's log holds the cause and nothing is left).
  * A device the host detached (state detached) is released first.
  */
-int devtab_attach(struct devtab *t, const char *bdf, int path, char *err, size_t errlen);
+int devtab_attach(struct devtab *t, const char *bdf, int path, const struct vfio_dev_opts *opts,
+		  char *err, size_t errlen);
 /*
  * Remove @bdf.  With a hotplug notifier (devtab_set_hotplug()) the guest
  * is first asked to eject the slot and given up to @timeout_ms to release

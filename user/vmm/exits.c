@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The vCPU exit decision: keep running, or stop with which status and why. */
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exits.h"
@@ -79,4 +82,102 @@ void exit_decide(const struct kvm_run *run, int vcpu, struct exit_verdict *v)
 			 run->exit_reason);
 		break;
 	}
+}
+
+/* ---- statistics ---- */
+
+static void count_key(struct exit_keys *ks, uint64_t key)
+{
+	unsigned int i;
+
+	for (i = 0; i < ks->used; i++) {
+		if (ks->k[i].key == key) {
+			ks->k[i].n++;
+			return;
+		}
+	}
+	if (ks->used == EXIT_STATS_KEYS) {
+		ks->rest++;
+		return;
+	}
+	ks->k[ks->used].key = key;
+	ks->k[ks->used++].n = 1;
+}
+
+void exit_stats_count(struct exit_stats *s, uint32_t reason, uint64_t addr)
+{
+	switch (reason) {
+	case KVM_EXIT_IO:
+		s->io++;
+		count_key(&s->ports, addr);
+		break;
+	case KVM_EXIT_MMIO:
+		s->mmio++;
+		count_key(&s->pages, addr & ~0xfffULL);
+		break;
+	case KVM_EXIT_INTR:
+		s->intr++;
+		break;
+	default:
+		s->other++;
+		break;
+	}
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+	const struct exit_key_count *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Append with snprintf semantics: *off may pass len; nothing is written then. */
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += n;
+}
+
+static void put_keys(char *buf, size_t len, size_t *off, const struct exit_keys *ks)
+{
+	struct exit_key_count k[EXIT_STATS_KEYS];
+	unsigned int i;
+
+	if (!ks->used)
+		return;
+	memcpy(k, ks->k, ks->used * sizeof(k[0]));
+	qsort(k, ks->used, sizeof(k[0]), by_count_desc);
+	put(buf, len, off, " (");
+	for (i = 0; i < ks->used; i++)
+		put(buf, len, off, "%s%#" PRIx64 " %" PRIu64, i ? ", " : "", k[i].key, k[i].n);
+	if (ks->rest)
+		put(buf, len, off, ", others %" PRIu64, ks->rest);
+	put(buf, len, off, ")");
+}
+
+void exit_stats_format(const struct exit_stats *s, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	put(buf, len, &off, "%" PRIu64 " exits: io %" PRIu64,
+	    s->io + s->mmio + s->intr + s->other, s->io);
+	put_keys(buf, len, &off, &s->ports);
+	put(buf, len, &off, ", mmio %" PRIu64, s->mmio);
+	put_keys(buf, len, &off, &s->pages);
+	put(buf, len, &off, ", intr %" PRIu64 ", other %" PRIu64, s->intr, s->other);
 }

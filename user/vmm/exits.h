@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/kvm.h>
 
 struct exit_verdict {
@@ -25,5 +26,37 @@ struct exit_verdict {
 
 /* Decide for a vCPU exit other than KVM_EXIT_IO/KVM_EXIT_MMIO. */
 void exit_decide(const struct kvm_run *run, int vcpu, struct exit_verdict *v);
+
+/*
+ * What one vCPU's exits to vibevmm were, for `--log 3` at the end of a run
+ * (Documentation/benchmarks.rst uses it): counts by exit reason, and for
+ * port and MMIO exits by port and by 4 KiB MMIO page, the first
+ * EXIT_STATS_KEYS distinct ones each (the rest counted together).  Owned
+ * by its vCPU thread; read after the thread is joined.
+ */
+#define EXIT_STATS_KEYS		32
+
+struct exit_key_count {
+	uint64_t key, n;
+};
+
+struct exit_keys {
+	struct exit_key_count k[EXIT_STATS_KEYS];
+	unsigned int used;
+	uint64_t rest;		/* exits whose key did not fit */
+};
+
+struct exit_stats {
+	uint64_t io, mmio, intr, other;
+	struct exit_keys ports, pages;
+};
+
+/* Count one exit; @addr is the port or the MMIO address (else unused). */
+void exit_stats_count(struct exit_stats *s, uint32_t reason, uint64_t addr);
+/*
+ * One line: "N exits: io N (0x3f8 N, ...), mmio N (0xe0000000 N, ...),
+ * intr N, other N", the busiest keys first; truncated to @len.
+ */
+void exit_stats_format(const struct exit_stats *s, char *buf, size_t len);
 
 #endif

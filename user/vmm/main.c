@@ -6,11 +6,11 @@
  * sysfs says of every --vfio device (vfio_precheck()) are checked before
  * any host side effect; then the control socket is created (--api-socket:
  * a bad path fails before any device is touched), the VM, the devices
- * (claim, open, reset, DMA mapping; kept in the device table), the guest
- * is loaded, the socket's thread starts, vibevmm confines itself (seccomp)
- * and runs the VM.  A stop signal during setup is taken between steps and
- * undoes what was done.  At exit the socket closes before the devices are
- * released.
+ * (claim, open, reset; kept in the device table), then the DMA mapping of
+ * guest RAM (after every device is reset), the guest is loaded, the
+ * socket's thread starts, vibevmm confines itself (seccomp) and runs the
+ * VM.  A stop signal during setup is taken between steps and undoes what
+ * was done.  At exit the socket closes before the devices are released.
  *
  * Exit status: the guest's poweroff/reboot -> 0; VMM error, bad boot file
  * or guest crash -> 1; bad command line -> 2; stopped by a signal -> 128 +
@@ -56,11 +56,12 @@ static void api_shutdown(void *ctx)
 	vm_request_exit(c->vm, 0);
 }
 
-static int api_add(void *ctx, const char *bdf, int path, char *err, size_t errlen)
+static int api_add(void *ctx, const char *bdf, int path, const struct vfio_dev_opts *opts,
+		   char *err, size_t errlen)
 {
 	struct vmm_api_ctx *c = ctx;
 
-	return devtab_attach(c->devs, bdf, path, err, errlen);
+	return devtab_attach(c->devs, bdf, path, opts, err, errlen);
 }
 
 static int api_remove(void *ctx, const char *bdf, unsigned int timeout_ms, bool *ejected,
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
 	struct vmm_config cfg;
 	struct boot_files bf;
 	char err[512];
-	struct vfio_assigned *vf;
+	struct vfio_assigned *vf = NULL;
 	struct api_server *api = NULL;
 	struct hotplug *hp = NULL;
 	struct vmm_api_ctx actx = { NULL, NULL };
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
 	if (boot_files_load(&cfg, &bf))
 		return 1;
 	for (n = 0; n < cfg.nr_vfio; n++)
-		if (vfio_precheck(cfg.vfio[n], cfg.irq_path)) {
+		if (vfio_precheck(cfg.vfio[n], cfg.irq_path, cfg.vfio_backend)) {
 			boot_files_free(&bf);
 			return 1;
 		}
@@ -142,19 +143,28 @@ int main(int argc, char **argv)
 		ret = setup_stopped();
 		if (ret)
 			goto out;
-		vf = vfio_assign(vm, cfg.vfio[n], cfg.irq_path, cfg.vfio_backend);
+		vf = vfio_assign(vm, cfg.vfio[n], cfg.irq_path, cfg.vfio_backend,
+				 &cfg.vfio_opts[n]);
 		ret = 1;
 		if (!vf || devtab_add(actx.devs, vf)) {
 			vfio_release(vf);
 			goto out;
 		}
 	}
+	/* every device is reset: now guest RAM may be mapped for DMA */
+	ret = setup_stopped();
+	if (ret)
+		goto out;
+	ret = 1;
+	if (n && vfio_map_guest_ram(vf))
+		goto out;
 	ret = setup_stopped();
 	if (ret)
 		goto out;
 	ret = 1;
 	if (vm_load(vm, &bf))
 		goto out;
+	boot_files_free(&bf);	/* in guest RAM now; the unpacked kernel is large */
 	if (api && api_server_start(api, &vmm_api_ops, &actx))
 		goto out;
 	if (!cfg.no_seccomp) {

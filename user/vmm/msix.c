@@ -186,6 +186,16 @@ void msix_set_ctrl(struct msix *m, bool enabled, bool maskall)
 		m->ops->enable(m->opaque, false);
 }
 
+void msix_reset(struct msix *m)
+{
+	unsigned int i;
+
+	msix_set_ctrl(m, false, false);
+	for (i = 0; i < m->nr; i++)
+		m->table[i] = (struct msix_entry){ .ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT };
+	memset(m->pending, 0, (m->nr + 63) / 64 * sizeof(*m->pending));
+}
+
 void msix_set_pending(struct msix *m, unsigned int vec)
 {
 	if (vec < m->nr)

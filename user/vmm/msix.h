@@ -66,6 +66,13 @@ void msix_table_read(struct msix *m, uint64_t off, void *data, unsigned int len)
 void msix_table_write(struct msix *m, uint64_t off, const void *data, unsigned int len);
 void msix_pba_read(struct msix *m, uint64_t off, void *data, unsigned int len);
 
+/*
+ * As a function reset leaves it: MSI-X disabled (told through the ops as
+ * msix_set_ctrl() does), every entry masked with address and data 0, no
+ * pending bit.
+ */
+void msix_reset(struct msix *m);
+
 /* From the MSI-X capability's control word. */
 void msix_set_ctrl(struct msix *m, bool enabled, bool maskall);
 

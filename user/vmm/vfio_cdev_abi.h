@@ -4,7 +4,8 @@
  * cdevs (6.6+, VFIO_DEVICE_BIND_IOMMUFD in linux/vfio.h) that vibevmm's
  * iommufd backend uses, for building against older uapi headers (Debian
  * bookworm's are 6.1's).  Only what vfio_iommu.c needs; layouts and numbers
- * as the kernel defines them.
+ * as the kernel defines them.  Where the system has the kernel's headers,
+ * those are used instead.
  */
 #ifndef VMM_VFIO_CDEV_ABI_H
 #define VMM_VFIO_CDEV_ABI_H
@@ -13,7 +14,9 @@
 #include <linux/types.h>
 #include <linux/vfio.h>
 
-#ifndef IOMMU_IOAS_MAP
+#if __has_include(<linux/iommufd.h>)
+#include <linux/iommufd.h>
+#else
 #define IOMMUFD_TYPE			(';')
 
 struct iommu_ioas_alloc {
@@ -39,6 +42,21 @@ struct iommu_ioas_map {
 	__aligned_u64 iova;
 };
 #define IOMMU_IOAS_MAP			_IO(IOMMUFD_TYPE, 0x85)
+
+struct iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+struct iommu_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+#define IOMMU_IOAS_IOVA_RANGES		_IO(IOMMUFD_TYPE, 0x84)
 #endif
 
 #ifndef VFIO_DEVICE_BIND_IOMMUFD

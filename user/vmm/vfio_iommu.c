@@ -12,10 +12,10 @@
  *             bound to the iommufd (VFIO_DEVICE_BIND_IOMMUFD) and attached
  *             to the IOAS (VFIO_DEVICE_ATTACH_IOMMUFD_PT).
  *
- * Either way guest RAM is pinned and mapped once (IOVA = GPA), after the
- * first device is open and reset (vfio_iommu_map_ram()).  Everything lives as long as a device uses it; the last
- * device closed closes the container or the iommufd (which drops the
- * mappings).
+ * Either way guest RAM is pinned and mapped once (IOVA = GPA), after every
+ * device is open and reset (vfio_iommu_map_ram()).  Everything lives as
+ * long as a device uses it; the last device closed closes the container or
+ * the iommufd (which drops the mappings).
  *
  * Devices are opened by the main thread and may be closed by their service
  * thread (removal while the VM runs): the state is under one mutex.
@@ -203,6 +203,93 @@ fail:
 	return -err;
 }
 
+#define VMM_MAX_IOVA_RANGES 8
+
+/* The type1 container's usable IOVA ranges (inclusive); count, 0 if unknown. */
+static int iova_ranges_type1(struct iommu_iova_range *r, int max)
+{
+	struct vfio_iommu_type1_info *info = NULL;
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_info_cap_header *hdr;
+	uint32_t len = sizeof(*info), off, i;
+	int n = 0, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		free(info);
+		info = calloc(1, len);
+		if (!info)
+			return 0;
+		info->argsz = len;
+		if (vfio_host->ioctl(ctr.container, VFIO_IOMMU_GET_INFO, info))
+			goto out;
+		if (info->argsz <= len)
+			break;
+		len = info->argsz;
+	}
+	if (tries == 2 || !(info->flags & VFIO_IOMMU_INFO_CAPS))
+		goto out;
+	/* The chain is the kernel's; still, every step stays inside the buffer. */
+	for (off = info->cap_offset; off >= sizeof(*info) && off + sizeof(*hdr) <= len;
+	     off = hdr->next > off ? hdr->next : 0) {
+		hdr = (void *)((char *)info + off);
+		if (hdr->id != VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE ||
+		    off + sizeof(*cap) > len)
+			continue;
+		cap = (void *)hdr;
+		for (i = 0; i < cap->nr_iovas && n < max &&
+		     off + sizeof(*cap) + (i + 1) * sizeof(cap->iova_ranges[0]) <= len; i++)
+			r[n++] = (struct iommu_iova_range){ cap->iova_ranges[i].start,
+							    cap->iova_ranges[i].end };
+		break;
+	}
+out:
+	free(info);
+	return n;
+}
+
+/* The IOAS's usable IOVA ranges (inclusive); count, 0 if unknown. */
+static int iova_ranges_ioas(struct iommu_iova_range *r, int max)
+{
+	struct iommu_ioas_iova_ranges q = {
+		.size = sizeof(q),
+		.ioas_id = ctr.ioas,
+		.num_iovas = max,
+		.allowed_iovas = (uintptr_t)r,
+	};
+
+	if (vfio_host->ioctl(ctr.iommufd, IOMMU_IOAS_IOVA_RANGES, &q) && errno != EMSGSIZE)
+		return 0;
+	return q.num_iovas < (uint32_t)max ? (int)q.num_iovas : max;
+}
+
+/*
+ * After a failed mapping: if guest RAM [@gpa, @gpa + @size) is not inside
+ * one of the IOVA ranges the host IOMMU allows (a 39-bit VT-d, AMD's
+ * reserved window below 1 TiB, an MSI window), say so with the ranges.
+ */
+static bool report_iova_outside(const char *bdf, uint64_t gpa, uint64_t size)
+{
+	struct iommu_iova_range r[VMM_MAX_IOVA_RANGES];
+	char list[VMM_MAX_IOVA_RANGES * 40];
+	size_t used = 0;
+	int n, i;
+
+	n = ctr.backend == VFIO_BACKEND_IOMMUFD ? iova_ranges_ioas(r, VMM_MAX_IOVA_RANGES) :
+						  iova_ranges_type1(r, VMM_MAX_IOVA_RANGES);
+	for (i = 0; i < n; i++)
+		if (gpa >= r[i].start && gpa + size - 1 <= r[i].last)
+			return false;
+	if (!n)
+		return false;
+	for (i = 0; i < n; i++)
+		used += snprintf(list + used, sizeof(list) - used, "%s0x%llx-0x%llx",
+				 i ? ", " : "", (unsigned long long)r[i].start,
+				 (unsigned long long)r[i].last);
+	log_err("%s: guest RAM 0x%llx-0x%llx is outside the IOVA ranges the host IOMMU allows (%s): give less --mem",
+		bdf, (unsigned long long)gpa, (unsigned long long)(gpa + size - 1), list);
+	return true;
+}
+
 /* Issue one DMA mapping ioctl (@req on @fd); one line on failure. */
 static int map_ram(const char *bdf, int fd, unsigned long req, void *arg, uint64_t gpa,
 		   uint64_t size)
@@ -212,6 +299,8 @@ static int map_ram(const char *bdf, int fd, unsigned long req, void *arg, uint64
 	if (!vfio_host->ioctl(fd, req, arg))
 		return 0;
 	err = errno;
+	if (report_iova_outside(bdf, gpa, size))
+		return -err;
 	log_err("%s: DMA mapping of guest RAM 0x%llx+0x%llx failed: %s%s", bdf,
 		(unsigned long long)gpa, (unsigned long long)size, strerror(err),
 		err == ENOMEM ? " (raise the locked-memory limit: ulimit -l)" : "");
@@ -325,6 +414,32 @@ static int device_cdev(const char *bdf, char *out, size_t len)
 	return vfio_host->dir_first(path, "vfio", out, len);
 }
 
+/*
+ * Why a VFIO_DEVICE_BIND_IOMMUFD failed, in one line: EBUSY when another
+ * device of the IOMMU group has a host driver (non-ACS ports,
+ * multifunction devices) or the group is a VFIO group opened elsewhere;
+ * EPERM when the IOMMU cannot remap MSIs.
+ */
+static void bind_error(const char *bdf, int err)
+{
+	char who[512] = "";
+	int group = iommu_group_of(bdf);
+
+	if (err == EBUSY && group >= 0)
+		group_offenders(group, who, sizeof(who));
+	if (who[0])
+		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s: IOMMU group %d has devices with host drivers: %s; bind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
+			bdf, strerror(err), group, who, group);
+	else if (err == EBUSY)
+		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s (its IOMMU group is in use elsewhere: another VMM, or its /dev/vfio group file open)",
+			bdf, strerror(err));
+	else if (err == EPERM)
+		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s (the IOMMU cannot remap interrupts: enable interrupt remapping, or accept the risk with iommufd.allow_unsafe_interrupts=1)",
+			bdf, strerror(err));
+	else
+		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s", bdf, strerror(err));
+}
+
 /* iommufd backend: the device through its cdev; see above. */
 static int iommufd_open_device(struct vfio_assigned *a)
 {
@@ -354,8 +469,7 @@ static int iommufd_open_device(struct vfio_assigned *a)
 	bind.iommufd = ctr.iommufd;
 	if (vfio_host->ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
 		err = errno;
-		log_err("%s: VFIO_DEVICE_BIND_IOMMUFD: %s%s", a->bdf, strerror(err),
-			err == EBUSY ? " (its IOMMU group is in use elsewhere)" : "");
+		bind_error(a->bdf, err);
 		ret = -err;
 		goto close_fd;
 	}
@@ -380,6 +494,47 @@ out:
  * The backend for the first device: iommufd if asked, or on auto where the
  * kernel has /dev/iommu and the device a cdev; else the container.
  */
+int vfio_iommu_precheck(const char *bdf, enum vfio_backend b)
+{
+	if (b != VFIO_BACKEND_IOMMUFD || vfio_host->exists("/dev/iommu"))
+		return 0;
+	log_err("%s: --vfio-backend iommufd: /dev/iommu does not exist: this kernel has no IOMMUFD (CONFIG_IOMMUFD, modprobe iommufd); use --vfio-backend container or auto",
+		bdf);
+	return -ENODEV;
+}
+
+/*
+ * Whether this process may open /dev/iommu and the device cdev @name.  Both
+ * are root-only by default while /dev/vfio/vfio is world-usable, so a setup
+ * that was handed /dev/vfio/<group> (as libvirt does) works only through the
+ * container: on auto, a refused open falls back to it (before anything is
+ * set up) instead of failing.  Other errors are left to the open path.
+ */
+static bool iommufd_permitted(const char *bdf, const char *name)
+{
+	const char *paths[2] = { "/dev/iommu", NULL };
+	char cdev[64];
+	unsigned int i;
+	int fd, err;
+
+	snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s", name);
+	paths[1] = cdev;
+	for (i = 0; i < 2; i++) {
+		fd = vfio_host->open(paths[i], O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			vfio_host->close(fd);
+			continue;
+		}
+		err = errno;
+		if (err != EACCES && err != EPERM)
+			continue;
+		log_info("%s: %s: %s; using the VFIO container backend (give this user access to it for iommufd)",
+			 bdf, paths[i], strerror(err));
+		return false;
+	}
+	return true;
+}
+
 static int choose_backend(const struct vfio_assigned *a)
 {
 	char name[32];
@@ -388,16 +543,14 @@ static int choose_backend(const struct vfio_assigned *a)
 	case VFIO_BACKEND_CONTAINER:
 		return VFIO_BACKEND_CONTAINER;
 	case VFIO_BACKEND_IOMMUFD:
-		if (!vfio_host->exists("/dev/iommu")) {
-			log_err("%s: --vfio-backend iommufd: /dev/iommu does not exist: this kernel has no IOMMUFD (CONFIG_IOMMUFD, modprobe iommufd); use --vfio-backend container or auto",
-				a->bdf);
+		if (vfio_iommu_precheck(a->bdf, a->backend))
 			return -ENODEV;
-		}
 		return VFIO_BACKEND_IOMMUFD;
 	case VFIO_BACKEND_AUTO:
 		break;
 	}
-	if (vfio_host->exists("/dev/iommu") && !device_cdev(a->bdf, name, sizeof(name)))
+	if (vfio_host->exists("/dev/iommu") && !device_cdev(a->bdf, name, sizeof(name)) &&
+	    iommufd_permitted(a->bdf, name))
 		return VFIO_BACKEND_IOMMUFD;
 	return VFIO_BACKEND_CONTAINER;
 }

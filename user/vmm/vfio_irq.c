@@ -37,6 +37,28 @@
 #define SET_TRIGGER	(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER)
 #define SET_DISABLE	(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER)
 
+int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
+		  unsigned int start, unsigned int count, const int32_t *fds)
+{
+	size_t sz = sizeof(struct vfio_irq_set) +
+		    ((flags & VFIO_IRQ_SET_DATA_EVENTFD) ? count * sizeof(int32_t) : 0);
+	struct vfio_irq_set *s = calloc(1, sz);
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	s->argsz = sz;
+	s->flags = flags;
+	s->index = index;
+	s->start = start;
+	s->count = count;
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
+		memcpy(s->data, fds, count * sizeof(int32_t));
+	ret = vfio_host->ioctl(a->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+	free(s);
+	return ret;
+}
+
 static int kvm_irqfd(struct vfio_assigned *a, int efd, int gsi, bool assign, int resample)
 {
 	struct kvm_irqfd irqfd = { .fd = efd, .gsi = gsi };
@@ -338,7 +360,7 @@ static uint64_t op_pba_read(void *opaque, unsigned int qword)
 		return 0;
 	switch (a->path) {
 	case IRQ_PATH_VFPOST:
-		if (vfio_host->pread(a->fd, &v, sizeof(v), a->bar[a->msix_bar].offset + a->msix_pba_off +
+		if (vfio_host->pread(a->fd, &v, sizeof(v), a->bar[a->msix_pba_bar].offset + a->msix_pba_off +
 			  8ull * qword) != sizeof(v))
 			v = 0;
 		return v;
@@ -431,6 +453,13 @@ void vfio_irq_relay_event(struct vfio_assigned *a, uint32_t tag)
 	pthread_mutex_lock(&a->lock);
 	if (a->dead)
 		goto out;
+	if (a->resetting) {	/* raised before the reset: dropped */
+		if (tag == VFIO_EP_MSI)
+			efd_drain(a->msi.efd);
+		else if (a->has_msix && tag < a->msix.nr)
+			efd_drain(a->vec[tag].efd);
+		goto out;
+	}
 	if (tag == VFIO_EP_MSI) {
 		if (efd_drain(a->msi.efd))
 			signal_msi(a, a->msi_addr, a->msi_data);

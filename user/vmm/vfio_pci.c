@@ -2,8 +2,9 @@
 /*
  * VFIO passthrough: device acquisition and setup, config space glue, BAR
  * memslots and traps, removal while the VM runs.  The container, groups
- * and DMA mapping of guest RAM live in vfio_iommu.c.  Interrupts live in vfio_irq.c.  See vfio_pci.h and,
- * for the locking rules, vfio_priv.h.
+ * and DMA mapping of guest RAM live in vfio_iommu.c, interrupts in
+ * vfio_irq.c, sysfs facts in vfio_sysfs.c.  See vfio_pci.h and, for the
+ * locking rules, vfio_priv.h.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -24,66 +25,15 @@
 #include "vfio_priv.h"
 #include "vm.h"
 
-#define SYS_PCI "/sys/bus/pci/devices/"
-
 /* ---- sysfs ---- */
-
-static bool sys_exists(const char *bdf, const char *attr)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), SYS_PCI "%s%s%s", bdf, *attr ? "/" : "", attr);
-	return vfio_host->exists(path);
-}
-
-/* Basename of the symlink SYS_PCI/bdf/attr into @out ("" if absent). */
-void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), SYS_PCI "%s/%s", bdf, attr);
-	n = vfio_host->readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	snprintf(out, len, "%s", basename(target));
-}
-
-/*
- * Whether @bdf, bound to @driver, is a VFIO device, whatever the driver's
- * name: vfio-pci, vfpost, or a variant driver such as mlx5_vfio_pci.
- *  - kernels with VFIO_DEVICE_CDEV (6.6+) give a VFIO device a vfio-dev
- *    directory (vfio-dev/vfioN);
- *  - before that, every VFIO PCI driver is built on vfio_pci_core: its
- *    module holds vfio_pci_core (/sys/module/vfio_pci_core/holders/MOD);
- *  - a vfio-pci built into the kernel has no module: its name is the last
- *    resort.
- */
-bool vfio_is_vfio_device(const char *bdf, const char *driver)
-{
-	char path[PATH_MAX], mod[64];
-
-	if (!driver || !*driver)
-		return false;
-	if (sys_exists(bdf, "vfio-dev"))
-		return true;
-	vfio_sys_link_name(bdf, "driver/module", mod, sizeof(mod));
-	if (mod[0]) {
-		snprintf(path, sizeof(path), "/sys/module/vfio_pci_core/holders/%s", mod);
-		return vfio_host->exists(path);
-	}
-	return !strcmp(driver, "vfio-pci");
-}
 
 static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t drvlen)
 {
 	char grp[32];
 
 	memset(f, 0, sizeof(*f));
-	f->exists = sys_exists(bdf, "");
-	f->is_vf = sys_exists(bdf, "physfn");
+	f->exists = vfio_sys_exists(bdf, "");
+	f->is_vf = vfio_sys_exists(bdf, "physfn");
 	vfio_sys_link_name(bdf, "driver", drv, drvlen);
 	f->driver = drv;
 	f->is_vfio = vfio_is_vfio_device(bdf, drv);
@@ -93,28 +43,6 @@ static void read_facts(const char *bdf, struct vfio_facts *f, char *drv, size_t 
 }
 
 /* ---- VFIO plumbing ---- */
-
-int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
-		  unsigned int start, unsigned int count, const int32_t *fds)
-{
-	size_t sz = sizeof(struct vfio_irq_set) +
-		    ((flags & VFIO_IRQ_SET_DATA_EVENTFD) ? count * sizeof(int32_t) : 0);
-	struct vfio_irq_set *s = calloc(1, sz);
-	int ret;
-
-	if (!s)
-		return -ENOMEM;
-	s->argsz = sz;
-	s->flags = flags;
-	s->index = index;
-	s->start = start;
-	s->count = count;
-	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
-		memcpy(s->data, fds, count * sizeof(int32_t));
-	ret = vfio_host->ioctl(a->fd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
-	free(s);
-	return ret;
-}
 
 static int region_info(struct vfio_assigned *a, unsigned int index, struct vfio_region *r)
 {
@@ -242,6 +170,13 @@ static void bar_forward(struct vfio_assigned *a, int bar, uint64_t off, void *da
 	uint64_t pos = a->bar[bar].offset + off;
 	ssize_t n;
 
+	if (bar == VCFG_ROM) {	/* read-only, read once at setup_rom() */
+		if (!is_write && a->rom_data && off + len <= a->bar[bar].size)
+			memcpy(data, a->rom_data + off, len);
+		else if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
 	if (off + len > a->bar[bar].size) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -259,10 +194,12 @@ static void bar_io(void *opaque, uint64_t off, void *data, unsigned int len, boo
 	struct vfio_assigned *a = ctx->a;
 	int bar = ctx->bar;
 
-	if (a->has_msix && bar == a->msix_bar) {
+	if (a->has_msix && (bar == a->msix_bar || bar == a->msix_pba_bar)) {
 		uint64_t t = a->msix_table_off, p = a->msix_pba_off;
-		bool in_table = off >= t && off < t + msix_table_size(&a->msix);
-		bool in_pba = off >= p && off < p + msix_pba_size(&a->msix);
+		bool in_table = bar == a->msix_bar && off >= t &&
+				off < t + msix_table_size(&a->msix);
+		bool in_pba = bar == a->msix_pba_bar && off >= p &&
+			      off < p + msix_pba_size(&a->msix);
 
 		if (in_table || in_pba) {
 			pthread_mutex_lock(&a->lock);
@@ -316,7 +253,7 @@ static void bar_map_mem(struct vfio_assigned *a, int bar, uint64_t gpa)
 	if (a->has_msix && bar == a->msix_bar) {
 		trap[nr_trap++] = (struct bar_area){ a->msix_table_off, msix_table_size(&a->msix) };
 	}
-	if (a->has_msix && bar == (int)(a->cfg.msix_pba & PCI_MSIX_PBA_BIR))
+	if (a->has_msix && bar == a->msix_pba_bar)
 		trap[nr_trap++] = (struct bar_area){ a->msix_pba_off, msix_pba_size(&a->msix) };
 	n = vfio_bar_plan(mm, nr_mm, trap, nr_trap, sysconf(_SC_PAGESIZE), out,
 			  VFIO_MAX_AREAS * 3);
@@ -370,7 +307,7 @@ static void cfg_bar_map(void *opaque, int bar, uint64_t addr, bool on)
 	bar_unmap(a, bar);
 	if (!on)
 		return;
-	if (a->cfg.bar[bar].io) {
+	if (bar < VCFG_NR_BARS && a->cfg.bar[bar].io) {
 		if (vfio_host->register_pio(a->vm, addr, a->cfg.bar[bar].size, bar_io, bar_ctx(a, bar))) {
 			log_warn_rl("%s: BAR%d: cannot trap I/O ports at 0x%llx", a->bdf, bar,
 				    (unsigned long long)addr);
@@ -395,7 +332,56 @@ static void cfg_msix(void *opaque, bool enabled, bool maskall)
 	vfio_irq_msix_ctrl(opaque, enabled, maskall);
 }
 
-static const struct vcfg_ops cfg_ops = { cfg_bar_map, cfg_msi, cfg_msix };
+static int device_reset(struct vfio_assigned *a);
+
+/* A guest reset meeting -EAGAIN: tried 5 times, 5+10+20+40 ms apart. */
+#define RESET_TRIES		5
+#define RESET_BACKOFF_US	5000
+
+/*
+ * The guest reset the function (FLR, PM D3hot -> D0): vcfg has put back its
+ * registers (decoding, MSI and MSI-X off: vectors detached, INTx back);
+ * the MSI-X table goes back to its reset state and the device is reset.
+ *
+ * VFIO_DEVICE_RESET takes 100 ms or more (up to a minute for a device slow
+ * to come back): it runs without a->lock, with a->resetting set, so that
+ * the relay and the MSI-X traps go on meanwhile.  The PCI bus lock stays
+ * held (pci.c calls us under it): see "Guest resets" in vibevmm-vfio.rst.
+ * The device cannot go away meanwhile: close_device() first takes it off
+ * the bus, which waits for the bus lock.
+ */
+static int cfg_reset(void *opaque)
+{
+	struct vfio_assigned *a = opaque;
+	int ret, i;
+
+	pthread_mutex_lock(&a->lock);
+	if (a->dead) {
+		pthread_mutex_unlock(&a->lock);
+		return 0;
+	}
+	if (a->has_msix)
+		msix_reset(&a->msix);
+	a->resetting = true;
+	pthread_mutex_unlock(&a->lock);
+
+	/* -EAGAIN: the host holds the device lock (sysfs, another reset) */
+	for (i = 0; (ret = device_reset(a)) == -EAGAIN && i < RESET_TRIES - 1; i++)
+		usleep(RESET_BACKOFF_US << i);
+
+	pthread_mutex_lock(&a->lock);
+	a->resetting = false;
+	pthread_mutex_unlock(&a->lock);
+	if (ret && !a->reset_failed)	/* the guest can ask again and again */
+		log_warn_rl("%s: reset asked by the guest failed: %s; bus mastering kept off until a reset succeeds",
+			    a->bdf, strerror(-ret));
+	else if (!ret)
+		log_debug_rl("%s: reset asked by the guest", a->bdf);
+	a->reset_failed = ret;
+	return ret;
+}
+
+static const struct vcfg_ops cfg_ops = { cfg_bar_map, cfg_msi, cfg_msix, cfg_reset };
 
 static uint32_t pci_cfg_read(struct pci_device *dev, unsigned int off, unsigned int len)
 {
@@ -419,7 +405,7 @@ static const struct pci_device_ops pci_ops = { pci_cfg_read, pci_cfg_write };
 /* Per-BAR handler contexts live beside the device. */
 struct vfio_assigned_full {
 	struct vfio_assigned a;
-	struct bar_ctx ctx[VCFG_NR_BARS];
+	struct bar_ctx ctx[VCFG_NR_BARS + 1];	/* [VCFG_ROM]: the ROM */
 };
 
 static struct bar_ctx *bar_ctx(struct vfio_assigned *a, int bar)
@@ -451,12 +437,22 @@ static int open_vfio(struct vfio_assigned *a)
 	return 0;
 }
 
-static void reset_device(struct vfio_assigned *a, const char *when)
+/* VFIO_DEVICE_RESET: 0, -ENOTTY without reset support, or -errno. */
+static int device_reset(struct vfio_assigned *a)
 {
 	if (a->fd < 0 || !(a->info.flags & VFIO_DEVICE_FLAGS_RESET))
+		return -ENOTTY;
+	return vfio_host->ioctl(a->fd, VFIO_DEVICE_RESET, NULL) ? -errno : 0;
+}
+
+static void reset_device(struct vfio_assigned *a, const char *when)
+{
+	int ret = device_reset(a);
+
+	if (ret == -ENOTTY)
 		return;
-	if (vfio_host->ioctl(a->fd, VFIO_DEVICE_RESET, NULL))
-		log_warn("%s: reset at %s failed: %s", a->bdf, when, strerror(errno));
+	if (ret)
+		log_warn("%s: reset at %s failed: %s", a->bdf, when, strerror(-ret));
 	else
 		log_debug("%s: reset at %s", a->bdf, when);
 }
@@ -565,7 +561,7 @@ static void close_device(struct vfio_assigned *a, bool reset)
 		pci_bus_remove(vfio_host->pci_bus(a->vm), &a->pdev);
 		a->on_bus = false;
 	}
-	for (i = 0; i < VCFG_NR_BARS; i++)
+	for (i = 0; i <= VCFG_ROM; i++)
 		bar_unmap(a, i);
 	pthread_mutex_lock(&a->lock);
 	vfio_irq_teardown(a);
@@ -593,10 +589,30 @@ void vfio_detach(struct vfio_assigned *a, const char *why)
 	log_info("%s: %s: device detached and closed, the VM keeps running", a->bdf, why);
 }
 
-static void destroy(struct vfio_assigned *a)
+/*
+ * Give the guest addresses setup_bars() and setup_rom() took back to the
+ * bus, so that a device added and removed again and again reuses them.
+ */
+static void free_bar_homes(struct vfio_assigned *a)
 {
+	struct pci_bus *bus = vfio_host->pci_bus(a->vm);
 	int i;
 
+	for (i = 0; i < VCFG_NR_BARS; i++) {
+		if (!a->bar_home[i])
+			continue;
+		if (a->cfg.bar[i].io)
+			pci_free_io(bus, a->bar_home[i], a->cfg.bar[i].size);
+		else
+			pci_free_bar(bus, a->bar_home[i], a->cfg.bar[i].size);
+	}
+	/* the ROM: always memory, its size in its region (vcfg keeps no BAR 6) */
+	if (a->bar_home[VCFG_ROM])
+		pci_free_bar(bus, a->bar_home[VCFG_ROM], a->bar[VCFG_ROM].size);
+}
+
+static void destroy(struct vfio_assigned *a)
+{
 	stop_service(a);
 	close_device(a, !a->dead);
 	if (a->req_efd >= 0)
@@ -608,21 +624,15 @@ static void destroy(struct vfio_assigned *a)
 	if (a->claimed && vfio_vfpost_release(a->bdf, a->claim))
 		log_warn("%s: could not release the vfpost claim (vfpostctl release %s)",
 			 a->bdf, a->bdf);
-	for (i = 0; i < VCFG_NR_BARS; i++) {
-		if (!a->bar_home[i])
-			continue;
-		if (a->cfg.bar[i].io)
-			pci_free_io(vfio_host->pci_bus(a->vm), a->bar_home[i], a->cfg.bar[i].size);
-		else
-			pci_free_bar(vfio_host->pci_bus(a->vm), a->bar_home[i], a->cfg.bar[i].size);
-	}
+	free_bar_homes(a);
 	msix_free(&a->msix);
 	free(a->vec);
+	free(a->rom_data);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
 
-int vfio_precheck(const char *bdf, enum irq_path path)
+int vfio_precheck(const char *bdf, enum irq_path path, enum vfio_backend backend)
 {
 	struct vfio_facts f;
 	char drv[64], err[512];
@@ -640,7 +650,7 @@ int vfio_precheck(const char *bdf, enum irq_path path)
 		log_err("%s: %s", bdf, err);
 		return -1;
 	}
-	return 0;
+	return vfio_iommu_precheck(bdf, backend) ? -1 : 0;
 }
 
 static int acquire(struct vfio_assigned *a, enum irq_path path)
@@ -679,6 +689,72 @@ static int acquire(struct vfio_assigned *a, enum irq_path path)
 	}
 	a->path = p;
 	return 0;
+}
+
+/* The ROM's contents, read once: VFIO maps and unmaps it at every read. */
+#define ROM_MAX		(16u << 20)	/* larger: hidden (kept in memory) */
+
+static int read_rom(struct vfio_assigned *a, const struct vfio_region *r)
+{
+	uint64_t done = 0;
+
+	a->rom_data = malloc(r->size);
+	if (!a->rom_data)
+		return -ENOMEM;
+	while (done < r->size) {
+		ssize_t n = vfio_host->pread(a->fd, a->rom_data + done, r->size - done,
+					     r->offset + done);
+
+		if (n <= 0) {
+			free(a->rom_data);
+			a->rom_data = NULL;
+			return n < 0 ? -errno : -EIO;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * The ROM BAR, read-only and trapped (never mmapped), unless hidden or
+ * absent; placed in the 32-bit window, disabled, as firmware would.
+ */
+static int setup_rom(struct vfio_assigned *a)
+{
+	struct vfio_region *r = &a->bar[VCFG_ROM];
+	uint64_t gpa;
+	int ret;
+
+	if (a->rom_off || a->info.num_regions <= VFIO_PCI_ROM_REGION_INDEX)
+		return 0;
+	ret = region_info(a, VFIO_PCI_ROM_REGION_INDEX, r);
+	if (ret || !r->size || !(r->flags & VFIO_REGION_INFO_FLAG_READ)) {
+		memset(r, 0, sizeof(*r));
+		return 0;	/* no ROM */
+	}
+	r->nr_mmap = 0;
+	if (r->size > ROM_MAX || vcfg_set_rom(&a->cfg, r->size, 0)) {
+		log_warn("%s: ROM of %llu bytes is not a power of two from 2 KiB to 16 MiB; hidden",
+			 a->bdf, (unsigned long long)r->size);
+		memset(r, 0, sizeof(*r));
+		return 0;
+	}
+	ret = read_rom(a, r);
+	if (ret) {
+		log_warn("%s: ROM of %llu bytes cannot be read (%s); hidden", a->bdf,
+			 (unsigned long long)r->size, strerror(-ret));
+		vcfg_set_rom(&a->cfg, 0, 0);
+		memset(r, 0, sizeof(*r));
+		return 0;
+	}
+	ret = pci_alloc_bar(vfio_host->pci_bus(a->vm), r->size, false, &gpa);
+	if (ret) {
+		log_err("%s: no room for its %llu-byte ROM in the guest's PCI window; hide it with --vfio %s,rom=off",
+			a->bdf, (unsigned long long)r->size, a->bdf);
+		return ret;
+	}
+	a->bar_home[VCFG_ROM] = gpa;
+	return vcfg_set_rom(&a->cfg, r->size, gpa);
 }
 
 static int setup_bars(struct vfio_assigned *a)
@@ -731,7 +807,15 @@ static int setup_bars(struct vfio_assigned *a)
 		a->bar_home[i] = gpa;
 		vcfg_set_bar_addr(&a->cfg, i, gpa);
 	}
-	return 0;
+	vcfg_set_resettable(&a->cfg, a->info.flags & VFIO_DEVICE_FLAGS_RESET);
+	return setup_rom(a);
+}
+
+static bool msix_in_bar(const struct vfio_assigned *a, int bar, uint32_t off, unsigned int len)
+{
+	const struct vcfg_bar *b = &a->cfg.bar[bar];
+
+	return b->size && !b->io && !b->upper && off + (uint64_t)len <= b->size;
 }
 
 static int setup_msix(struct vfio_assigned *a)
@@ -742,14 +826,17 @@ static int setup_msix(struct vfio_assigned *a)
 	if (!vcfg_msix_table(&a->cfg, &a->msix_bar, &a->msix_table_off, &nr))
 		return 0;
 	vcfg_msix_pba(&a->cfg, &pba_bar, &a->msix_pba_off);
-	if (pba_bar != a->msix_bar || !a->cfg.bar[a->msix_bar].size) {
-		/* The table and PBA must be in the same BAR here. */
-		log_err("%s: MSI-X table and PBA in different BARs are not supported", a->bdf);
-		return -ENOTSUP;
-	}
 	ret = msix_init(&a->msix, nr, &vfio_msix_ops, a);
 	if (ret)
 		return ret;
+	/* table and PBA each inside a memory BAR (the same one or not) */
+	if (!msix_in_bar(a, a->msix_bar, a->msix_table_off, msix_table_size(&a->msix)) ||
+	    !msix_in_bar(a, pba_bar, a->msix_pba_off, msix_pba_size(&a->msix))) {
+		log_err("%s: MSI-X table (BAR%d+0x%x) or PBA (BAR%d+0x%x) lies outside its memory BAR",
+			a->bdf, a->msix_bar, a->msix_table_off, pba_bar, a->msix_pba_off);
+		return -ENOTSUP;
+	}
+	a->msix_pba_bar = pba_bar;
 	if (a->info.num_irqs > VFIO_PCI_MSIX_IRQ_INDEX) {
 		struct vfio_irq_info irq = { .argsz = sizeof(irq),
 					     .index = VFIO_PCI_MSIX_IRQ_INDEX };
@@ -769,7 +856,7 @@ static int setup_msix(struct vfio_assigned *a)
 }
 
 struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path,
-				  enum vfio_backend backend)
+				  enum vfio_backend backend, const struct vfio_dev_opts *opts)
 {
 	struct vfio_assigned_full *full = calloc(1, sizeof(*full));
 	struct vfio_assigned *a = &full->a;
@@ -779,12 +866,13 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 		log_err("%s: out of memory", bdf);
 		return NULL;
 	}
-	for (i = 0; i < VCFG_NR_BARS; i++) {
+	for (i = 0; i <= VCFG_ROM; i++) {
 		full->ctx[i].a = a;
 		full->ctx[i].bar = i;
 	}
 	a->vm = vm;
 	a->backend = backend;
+	a->rom_off = opts && opts->rom_off;
 	snprintf(a->bdf, sizeof(a->bdf), "%s", bdf);
 	a->group = a->fd = -1;
 	a->epfd = a->stop_efd = a->req_efd = -1;
@@ -795,13 +883,10 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 	if (acquire(a, path) || open_vfio(a))
 		goto fail;
 	/*
-	 * Reset before guest RAM is mapped: no DMA the device had in flight
-	 * may reach it.  (A later device joins a container or IOAS that is
-	 * already mapped: its reset comes right after its open.)
+	 * Reset before guest RAM is mapped (vfio_map_guest_ram(), after the
+	 * last device): no DMA a device had in flight may reach it.
 	 */
 	reset_device(a, "start");
-	if (vfio_iommu_map_ram(a))
-		goto fail;
 	if (a->info.num_irqs > VFIO_PCI_INTX_IRQ_INDEX && !a->is_vf) {
 		struct vfio_irq_info irq = { .argsz = sizeof(irq),
 					     .index = VFIO_PCI_INTX_IRQ_INDEX };
@@ -838,6 +923,11 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 fail:
 	destroy(a);
 	return NULL;
+}
+
+int vfio_map_guest_ram(struct vfio_assigned *a)
+{
+	return vfio_iommu_map_ram(a);
 }
 
 void vfio_release(struct vfio_assigned *a)

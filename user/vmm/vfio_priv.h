@@ -13,6 +13,9 @@
  *    config callbacks for MSI/MSI-X and by the service thread (relay,
  *    removal).  It is never held across vm_unregister_mmio() (which waits
  *    for running MMIO handlers) nor across pci_bus_remove().
+ *  - resetting (under a->lock): a guest-asked VFIO_DEVICE_RESET is under
+ *    way without a->lock (cfg_reset); the relay drops the device's
+ *    interrupts meanwhile (they predate the reset).
  *  - dead is written under a->lock (vfio_detach) and read under it by the
  *    interrupt paths, but the config space accessors (pci_cfg_read/write,
  *    cfg_bar_map) run under the bus lock only and read it without a->lock:
@@ -68,7 +71,7 @@ struct vfpost;
 
 struct vfio_assigned {
 	struct vm *vm;
-	char bdf[16];
+	char bdf[VMM_BDF_LEN];
 	enum irq_path path;
 	bool is_vf;
 	bool vfpost_loaded;	/* /sys/module/vfpost at assignment */
@@ -81,20 +84,24 @@ struct vfio_assigned {
 	int fd;			/* the VFIO device, -1 */
 	struct vfio_device_info info;
 	struct vfio_region cfg_region;
-	struct vfio_region bar[VCFG_NR_BARS];
+	struct vfio_region bar[VCFG_NR_BARS + 1];	/* [VCFG_ROM]: the ROM */
+	bool rom_off;		/* --vfio BDF,rom=off: ROM BAR hidden */
+	uint8_t *rom_data;	/* the ROM's contents (bar[VCFG_ROM].size bytes) */
 
 	struct pci_device pdev;
 	bool on_bus;
 	struct vcfg cfg;
-	struct vfio_bar_state bars[VCFG_NR_BARS];
-	uint64_t bar_home[VCFG_NR_BARS];	/* allocated address, 0: none (freed at release) */
+	struct vfio_bar_state bars[VCFG_NR_BARS + 1];
+	uint64_t bar_home[VCFG_NR_BARS + 1];	/* allocated address, 0: none (freed at release) */
 
 	pthread_mutex_t lock;
 	atomic_bool dead;	/* see Locking above */
+	bool resetting;		/* a guest reset runs without a->lock (a->lock) */
+	bool reset_failed;	/* the last guest reset failed (bus lock) */
 
 	/* MSI-X */
 	bool has_msix;
-	int msix_bar;
+	int msix_bar, msix_pba_bar;	/* may differ */
 	uint32_t msix_table_off, msix_pba_off;
 	struct msix msix;
 	struct vfio_vector *vec;
@@ -122,13 +129,21 @@ struct vfio_assigned {
 	struct vfio_vfpost *vp;
 };
 
-/* vfio_pci.c */
+/* vfio_sysfs.c */
+/* Whether /sys/bus/pci/devices/@bdf/@attr (@attr "" for the device) exists. */
+bool vfio_sys_exists(const char *bdf, const char *attr);
 /* Basename of the symlink /sys/bus/pci/devices/@bdf/@attr ("" if absent). */
 void vfio_sys_link_name(const char *bdf, const char *attr, char *out, size_t len);
-/* Whether @bdf, bound to @driver, is a VFIO device (see vfio_pci.c). */
+/* Whether @bdf, bound to @driver, is a VFIO device (see vfio_sysfs.c). */
 bool vfio_is_vfio_device(const char *bdf, const char *driver);
+
+/* vfio_irq.c: VFIO_DEVICE_SET_IRQS for @a; 0 or -errno. */
 int vfio_set_irqs(struct vfio_assigned *a, unsigned int index, uint32_t flags,
 		  unsigned int start, unsigned int count, const int32_t *fds);
+
+/* vfio_pci.c */
+/* Whether vfio_iommu.c can serve --vfio-backend @b here; one line if not. */
+int vfio_iommu_precheck(const char *bdf, enum vfio_backend b);
 void vfio_detach(struct vfio_assigned *a, const char *why);
 
 /* vfio_iommu.c: the container and groups shared by all devices */
@@ -142,7 +157,7 @@ void vfio_detach(struct vfio_assigned *a, const char *why);
 int vfio_iommu_open_device(struct vfio_assigned *a);
 /*
  * DMA-map all guest RAM (IOVA = GPA) into the VM's container or IOAS if no
- * device did yet: called once @a is open and reset.  0 or -errno after one
+ * device did yet: called once every device is open and reset.  0 or -errno after one
  * log line; a partial mapping goes with the container or iommufd when
  * vfio_iommu_close_device() closes the last device.
  */

@@ -39,8 +39,11 @@ struct boot_files;
 #define VM_PCI_MMIO64_SIZE	(64ULL << 30)
 #define VM_PCI_IO_BASE		0xc000
 #define VM_PCI_IO_SIZE		0x4000
+#define VM_RAM_ALIGN		0x200000ULL	/* host alignment of guest RAM */
 
 struct vm *vm_create(const struct vmm_config *cfg);
+/* Anonymous memory for guest RAM, VM_RAM_ALIGN-aligned; NULL on failure. */
+void *vm_alloc_ram(uint64_t size);
 void vm_destroy(struct vm *vm);
 /* Load the checked kernel/initrd, build boot_params, ACPI; set up the BSP. */
 int vm_load(struct vm *vm, const struct boot_files *bf);

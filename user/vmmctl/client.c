@@ -19,9 +19,40 @@ static const struct {
 	{ "list-devices", 0, 0, "list-devices" },
 	{ "stats", 0, 0, "stats" },
 	{ "shutdown", 0, 0, "shutdown" },
-	{ "add-device", 1, 2, "add-device BDF [IRQ_PATH]" },
+	{ "add-device", 1, 2, "add-device BDF[,rom=on|off] [IRQ_PATH]" },
 	{ "remove-device", 1, 2, "remove-device BDF [TIMEOUT_MS]" },
 };
+
+/*
+ * add-device's BDF[,rom=on|off] (as vibevmm's --vfio) into @args' "bdf"
+ * and "rom"; 0, or -1 with @err set.
+ */
+static int add_options(json_object *args, const char *val, char *err, size_t errlen)
+{
+	const char *comma = strchr(val, ','), *opt;
+	char *bdf = strndup(val, comma ? (size_t)(comma - val) : strlen(val));
+
+	if (!bdf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	json_object_object_add(args, "bdf", json_object_new_string(bdf));
+	free(bdf);
+	for (opt = comma ? comma + 1 : NULL; opt; opt = comma ? comma + 1 : NULL) {
+		size_t n;
+
+		comma = strchr(opt, ',');
+		n = comma ? (size_t)(comma - opt) : strlen(opt);
+		if ((n == 6 && !strncmp(opt, "rom=on", 6)) || (n == 7 && !strncmp(opt, "rom=off", 7))) {
+			json_object_object_add(args, "rom", json_object_new_string(n == 6 ? "on" : "off"));
+			continue;
+		}
+		snprintf(err, errlen, "add-device: unknown device option '%.*s'; the one there is: rom=on or rom=off",
+			 (int)n, opt);
+		return -1;
+	}
+	return 0;
+}
 
 char *vmmctl_request(int argc, char **argv, char *err, size_t errlen)
 {
@@ -52,7 +83,12 @@ char *vmmctl_request(int argc, char **argv, char *err, size_t errlen)
 			json_object_put(args);
 			goto out;
 		}
-		json_object_object_add(args, "bdf", json_object_new_string(argv[1]));
+		if (!strcmp(argv[0], "add-device")) {
+			if (add_options(args, argv[1], err, errlen))
+				goto out_err;
+		} else {
+			json_object_object_add(args, "bdf", json_object_new_string(argv[1]));
+		}
 		if (n > 1 && !strcmp(argv[0], "add-device")) {
 			json_object_object_add(args, "irq_path", json_object_new_string(argv[2]));
 		} else if (n > 1) {
