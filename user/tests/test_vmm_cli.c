@@ -53,6 +53,19 @@ TEST(kernel_unpack)
 	EXPECT_EQ((int)KERNEL_UNPACK_VMM, (int)cfg.kernel_unpack);
 }
 
+TEST(eject_timeout)
+{
+	struct vmm_config cfg;
+	char err[512];
+
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "k"));
+	EXPECT_EQ((unsigned int)VMM_EJECT_MS, cfg.eject_ms);
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "k", "--eject-timeout", "0"));
+	EXPECT_EQ(0u, cfg.eject_ms);
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--eject-timeout=600000", "--kernel", "k"));
+	EXPECT_EQ(600000u, cfg.eject_ms);
+}
+
 TEST(vfio_backend)
 {
 	static char *names[] = { "auto", "container", "iommufd" };
@@ -244,6 +257,8 @@ static const struct bad_case bad_cases[] = {
 	{ { "--vfio-backend", "legacy", "--kernel", "k" }, "--vfio-backend 'legacy': unknown backend; use auto, container or iommufd" },
 	{ { "--vfio-backend", "iommufd", "--kernel", "k" }, "--vfio-backend iommufd: no --vfio device to apply it to; add --vfio BDF or drop --vfio-backend" },
 	{ { "--kernel-unpack", "host", "--kernel", "k" }, "--kernel-unpack 'host': unknown place; use vmm or guest" },
+	{ { "--eject-timeout", "600001", "--kernel", "k" }, "--eject-timeout '600001': not a time; give milliseconds from 0 to 600000" },
+	{ { "--eject-timeout", "5s", "--kernel", "k" }, "--eject-timeout '5s': not a time; give milliseconds from 0 to 600000" },
 	{ { "--mem", "2G" }, "no kernel given; use --kernel PATH with a bzImage, e.g. /boot/vmlinuz-$(uname -r)" },
 	{ { "--initrd=", "--kernel", "k" }, "--initrd: empty path; give an initrd file or leave the option out" },
 	{ { "--mem", "100001K", "--kernel", "k" }, "--mem '100001K': not a multiple of the 4K page size; round it, e.g. --mem 100004K" },

@@ -87,6 +87,14 @@ static bool dev_open(void)
 
 static struct devtab *t;
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 FIXTURE(hotplug) {
 	int fds;
 };
@@ -96,7 +104,7 @@ FIXTURE_SETUP(hotplug)
 	fk_reset();
 	fk_add_dev(VF_BDF, 7, "vfio-pci", true);
 	self->fds = open_fds();
-	t = devtab_new(fk_vm(), IRQ_PATH_AUTO, VFIO_BACKEND_AUTO);
+	t = devtab_new(fk_vm(), IRQ_PATH_AUTO, VFIO_BACKEND_AUTO, 10000);
 	ASSERT_NE(NULL, t);
 }
 
@@ -257,31 +265,41 @@ TEST_F(hotplug, refusals_change_nothing)
 	EXPECT_EQ(self->fds, open_fds());
 }
 
+/* Wait up to 2 s for the table to hold @n devices. */
+static bool table_has(int n)
+{
+	struct vmm_device_info info[2];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (devtab_snapshot(t, info, 2) == n)
+			return true;
+		usleep(2000);
+	}
+	return false;
+}
+
+/* The host asks for the VF back (VFIO's request interrupt). */
+static void host_request(struct __test_metadata *_metadata)
+{
+	uint64_t one = 1;
+
+	ASSERT_LE(0, fk.dev[0].req_fd);
+	ASSERT_EQ(8, write(fk.dev[0].req_fd, &one, 8));
+}
+
 TEST_F(hotplug, a_device_the_host_took_back_can_be_added_again)
 {
 	struct vmm_device_info info[2];
 	char err[512];
-	uint64_t one = 1;
 	bool ejected;
-	int i;
 
 	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
-	/* the host asks for it back (VFIO request interrupt) */
-	ASSERT_LE(0, fk.dev[0].req_fd);
-	ASSERT_EQ(8, write(fk.dev[0].req_fd, &one, 8));
-	for (i = 0; i < 500; i++) {
-		ASSERT_EQ(1, devtab_snapshot(t, info, 2));
-		if (!info[0].attached)
-			break;
-		usleep(2000);
-	}
-	ASSERT_FALSE(info[0].attached);
-	EXPECT_STREQ("", info[0].guest);
-	/* detached is shown first; the service thread then closes the device */
-	for (i = 0; i < 500 && dev_open(); i++)
-		usleep(2000);
+	/* no guest notification: the host's request removes it at once */
+	host_request(_metadata);
+	ASSERT_TRUE(table_has(0));
 	EXPECT_FALSE(dev_open());
-	/* its stale entry gives way */
+	EXPECT_TRUE(fk_clean());
 	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
 	ASSERT_EQ(1, devtab_snapshot(t, info, 2));
 	EXPECT_TRUE(info[0].attached);
@@ -379,9 +397,10 @@ TEST_F(hotplug, acpi_add_announces_and_removal_waits_for_eject)
 	EXPECT_EQ(0u, reg_read(hp, ACPI_HP_PCIU));
 	gpe_write(hp, 0, 1u << ACPI_GPE_HOTPLUG);	/* handled: status cleared */
 	EXPECT_EQ(0, sci());
-	/* an _EJ0 nobody asked for is ignored */
-	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);
-	EXPECT_FALSE(hotplug_wait_eject(hp, 1, 0));
+	/* an _EJ0 of an empty slot is ignored */
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 2);
+	EXPECT_FALSE(hotplug_ejected(hp, 2));
+	EXPECT_FALSE(hotplug_ejected(hp, 1));
 
 	/* removal: the guest ejects it, then it is released */
 	g.hp = hp;
@@ -416,6 +435,161 @@ TEST_F(hotplug, acpi_add_announces_and_removal_waits_for_eject)
 	EXPECT_EQ(0u, reg_read(hp, ACPI_HP_LEN));
 	devtab_set_hotplug(t, NULL);
 	hotplug_free(hp);
+}
+
+/* A table with the ACPI registers and a fast --eject-timeout for the host's removals. */
+static struct hotplug *with_acpi(unsigned int eject_ms)
+{
+	struct hotplug *hp = hotplug_new_with(fake_sci, NULL);
+	uint16_t en = 1u << ACPI_GPE_HOTPLUG;
+
+	devtab_free(t);
+	t = devtab_new(fk_vm(), IRQ_PATH_AUTO, VFIO_BACKEND_AUTO, eject_ms);
+	if (!hp || !t)
+		return NULL;
+	devtab_set_hotplug(t, hp);
+	gpe_write(hp, 2, en);
+	return hp;
+}
+
+static void without_acpi(struct hotplug *hp)
+{
+	devtab_set_hotplug(t, NULL);
+	hotplug_free(hp);
+}
+
+/* The guest checked the slot after an add: PCIU read, GPE handled. */
+static void guest_saw_add(struct hotplug *hp)
+{
+	gpe_write(hp, 0, 1u << ACPI_GPE_HOTPLUG);
+	reg_read(hp, ACPI_HP_PCIU);
+}
+
+/*
+ * The host wants the VF back while the guest runs (the PF disables SR-IOV:
+ * VFIO's request interrupt, repeated): the guest is asked, ejects it, then
+ * it is released; the VM's other state goes on.
+ */
+TEST_F(hotplug, host_request_asks_the_guest_first)
+{
+	struct hotplug *hp = with_acpi(5000);
+	struct vmm_device_info info[2];
+	struct guest g = { .eject = true };
+	char err[512];
+	bool ejected;
+	int i;
+
+	ASSERT_NE(NULL, hp);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	guest_saw_add(hp);
+	ASSERT_EQ(0, sci());
+	g.hp = hp;
+	ASSERT_EQ(0, pthread_create(&g.thread, NULL, guest_thread, &g));
+	host_request(_metadata);
+	pthread_join(g.thread, NULL);
+	EXPECT_EQ(1u << 1, g.seen_pcid);	/* asked to eject slot 1 */
+	ASSERT_TRUE(table_has(0));
+	EXPECT_FALSE(dev_open());
+	EXPECT_EQ(2u, fk.dev[0].resets);	/* reset before it went back */
+	EXPECT_TRUE(fk_clean());
+	EXPECT_EQ(0u, reg_read(hp, ACPI_HP_PCID));
+
+	/* a guest that never ejects: forced after --eject-timeout */
+	without_acpi(hp);
+	hp = with_acpi(200);
+	ASSERT_NE(NULL, hp);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	guest_saw_add(hp);
+	host_request(_metadata);
+	host_request(_metadata);	/* VFIO asks again: still one removal */
+	for (i = 0; i < 500; i++) {	/* until the removal thread ran */
+		ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+		if (info[0].removing)
+			break;
+		usleep(2000);
+	}
+	EXPECT_TRUE(info[0].removing);
+	EXPECT_TRUE(info[0].attached);
+	EXPECT_EQ(1u << 1, reg_read(hp, ACPI_HP_PCID));
+	/* meanwhile: remove-device and add-device of it are refused */
+	EXPECT_EQ(-EBUSY, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "already being removed")) TH_LOG("%s", err);
+	EXPECT_EQ(-EBUSY, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "is being removed")) TH_LOG("%s", err);
+	ASSERT_TRUE(table_has(0));
+	EXPECT_TRUE(fk_clean());
+	EXPECT_EQ(0u, reg_read(hp, ACPI_HP_PCID));
+	/* the guest's late eject of the now empty slot changes nothing */
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);
+	EXPECT_FALSE(hotplug_ejected(hp, 1));
+	without_acpi(hp);
+	EXPECT_EQ(self->fds, open_fds());
+}
+
+/*
+ * The guest ejects a device on its own (slot power off): it is released;
+ * a second eject of the slot, or one of an empty slot, changes nothing.
+ * A device given at start (not announced) can be ejected too.
+ */
+TEST_F(hotplug, the_guests_own_eject_releases_the_device)
+{
+	struct hotplug *hp = with_acpi(5000);
+	struct vfio_assigned *a;
+	char err[512];
+
+	ASSERT_NE(NULL, hp);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	guest_saw_add(hp);
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);
+	ASSERT_TRUE(table_has(0));
+	EXPECT_FALSE(dev_open());
+	EXPECT_EQ(2u, fk.dev[0].resets);
+	EXPECT_TRUE(fk_clean());
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);	/* twice */
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 7);	/* no device there */
+	EXPECT_FALSE(hotplug_ejected(hp, 1));
+	EXPECT_FALSE(hotplug_ejected(hp, 7));
+	EXPECT_EQ(0, sci());			/* nothing was raised for them */
+
+	/* as main() hands over a --vfio device */
+	a = vfio_assign(fk_vm(), VF_BDF, IRQ_PATH_AUTO, VFIO_BACKEND_AUTO, NULL);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, vfio_map_guest_ram(a));
+	ASSERT_EQ(0, devtab_add(t, a));
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);
+	ASSERT_TRUE(table_has(0));
+	EXPECT_TRUE(fk_clean());
+	without_acpi(hp);
+	EXPECT_EQ(self->fds, open_fds());
+}
+
+/* remove-device waiting for a guest that does not answer ends when the VM stops. */
+static void *stop_soon(void *arg)
+{
+	usleep(100000);
+	devtab_hurry(arg);
+	return NULL;
+}
+
+TEST_F(hotplug, a_stopping_vm_ends_the_wait)
+{
+	struct hotplug *hp = with_acpi(5000);
+	pthread_t th;
+	char err[512];
+	bool ejected = true;
+	double t0;
+
+	ASSERT_NE(NULL, hp);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	guest_saw_add(hp);
+	ASSERT_EQ(0, pthread_create(&th, NULL, stop_soon, t));
+	t0 = now_s();
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 60000, &ejected, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_GT(5.0, now_s() - t0);
+	pthread_join(th, NULL);
+	EXPECT_FALSE(ejected);
+	EXPECT_TRUE(fk_clean());
+	without_acpi(hp);
 }
 
 /* The DSDT's hotplug AML as ACPICA reads it (iasl, from scripts/setup unit). */

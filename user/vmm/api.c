@@ -61,7 +61,8 @@ static json_object *device_brief(const struct vmm_device_info *d)
 	json_object_object_add(o, "bdf", json_object_new_string(d->bdf));
 	json_object_object_add(o, "guest", d->guest[0] ? json_object_new_string(d->guest) : NULL);
 	json_object_object_add(o, "state",
-			       json_object_new_string(d->attached ? "attached" : "detached"));
+			       json_object_new_string(!d->attached ? "detached" :
+						      d->removing ? "removing" : "attached"));
 	json_object_object_add(o, "driver", json_object_new_string(d->driver));
 	json_object_object_add(o, "irq_path", json_object_new_string(d->irq_path));
 	return o;

@@ -52,6 +52,9 @@ void cli_usage(FILE *out)
 "                     without KASLR) or guest (the kernel's own decompressor)\n"
 "  --api-socket PATH  serve the control socket at PATH (a Unix socket, mode\n"
 "                     0600; vibevmm-ctl talks to it)\n"
+"  --eject-timeout MS when the host wants a device back, give the guest MS\n"
+"                     milliseconds (0 to %d, default %d) to eject it before\n"
+"                     it is detached by force\n"
 "  --no-seccomp       do not confine vibevmm with its seccomp filter once\n"
 "                     the VM is built (for debugging only)\n"
 "  -h, --help         show this help and exit\n"
@@ -59,7 +62,7 @@ void cli_usage(FILE *out)
 "\n"
 "Exit status: 0 guest poweroff or reboot, 1 VMM failure or guest crash,\n"
 "2 bad command line, 128+N stopped by signal N.\n",
-		VMM_MAX_CPUS, VMM_MAX_VFIO);
+		VMM_MAX_CPUS, VMM_MAX_VFIO, VMM_MAX_EJECT_MS, VMM_EJECT_MS);
 }
 
 int cli_parse_size(const char *s, uint64_t *bytes)
@@ -144,7 +147,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_MEM, OPT_CPUS, OPT_VFIO, OPT_CONSOLE,
 	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_KERNEL_UNPACK, OPT_NO_SECCOMP,
-	OPT_API_SOCKET, OPT_HELP,
+	OPT_API_SOCKET, OPT_EJECT_TIMEOUT, OPT_HELP,
 	OPT_VERSION,
 };
 
@@ -166,6 +169,7 @@ static const struct {
 	{ "kernel-unpack", OPT_KERNEL_UNPACK, true },
 	{ "no-seccomp", OPT_NO_SECCOMP, false },
 	{ "api-socket", OPT_API_SOCKET, true },
+	{ "eject-timeout", OPT_EJECT_TIMEOUT, true },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 };
@@ -222,6 +226,7 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 	cfg->cpus = 1;
 	cfg->log = 2;
 	cfg->irq_path = IRQ_PATH_AUTO;
+	cfg->eject_ms = VMM_EJECT_MS;
 	err[0] = '\0';
 
 	for (i = 1; i < argc; i++) {
@@ -344,6 +349,12 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 			if (!*val)
 				return fail(err, errlen, "--api-socket: empty path; give the path of the control socket to create");
 			cfg->api_socket = val;
+			break;
+		case OPT_EJECT_TIMEOUT:
+			if (parse_int(val, 0, VMM_MAX_EJECT_MS, &n))
+				return fail(err, errlen, "--eject-timeout '%s': not a time; give milliseconds from 0 to %d",
+					    val, VMM_MAX_EJECT_MS);
+			cfg->eject_ms = n;
 			break;
 		case OPT_KERNEL_UNPACK:
 			if (!strcmp(val, "vmm"))

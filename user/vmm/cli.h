@@ -4,7 +4,8 @@
  *   --kernel PATH --initrd PATH --mem SIZE[K|M|G] --cpus N
  *   --vfio BDF[,rom=on|off] (repeatable) --console --log 0..4 --cmdline STR
  *   --irq-path vfpost|vfio|relay --vfio-backend auto|container|iommufd
- *   --kernel-unpack vmm|guest --no-seccomp --api-socket PATH --help --version
+ *   --kernel-unpack vmm|guest --no-seccomp --api-socket PATH --eject-timeout MS
+ *   --help --version
  */
 #ifndef VIBEVMM_CLI_H
 #define VIBEVMM_CLI_H
@@ -23,6 +24,9 @@
 #define VMM_PAGE_SIZE		4096ULL	/* --mem must be a multiple */
 /* Guest physical address space we lay out (RAM + PCI windows < 1 TiB). */
 #define VMM_MAX_MEM		(512ULL << 30)
+/* --eject-timeout: the guest's time to eject a device the host wants back */
+#define VMM_EJECT_MS		10000
+#define VMM_MAX_EJECT_MS	600000
 
 enum irq_path { IRQ_PATH_AUTO, IRQ_PATH_VFPOST, IRQ_PATH_VFIO, IRQ_PATH_RELAY };
 /* How --vfio devices are opened and their DMA mapped (vfio_iommu.c). */
@@ -45,6 +49,7 @@ struct vmm_config {
 	bool console;
 	bool no_seccomp;	/* --no-seccomp: stay unconfined (debugging) */
 	const char *api_socket;	/* --api-socket PATH, or NULL */
+	unsigned int eject_ms;	/* --eject-timeout MS */
 	int log;
 	enum irq_path irq_path;
 	enum vfio_backend vfio_backend;

@@ -10,9 +10,11 @@
  * up their own.
  *
  * struct devtab owns the VM's devices: those assigned at start (main.c
- * hands each one over) and those the control socket adds; it releases a
- * removed device at once and the rest at exit.  Its lock serializes the
- * control socket's snapshots against the table's changes.
+ * hands each one over) and those the control socket adds; it removes them
+ * in order (the guest asked to eject first) when remove-device or the host
+ * asks, releases one the guest ejected on its own, and the rest at exit.
+ * Its lock serializes the control socket's snapshots against the table's
+ * changes.  See devices.c for the removal thread.
  */
 #ifndef VIBEVMM_DEVICES_H
 #define VIBEVMM_DEVICES_H
@@ -30,6 +32,7 @@ struct vmm_device_info {
 	const char *irq_path;	/* irqpath_name() */
 	const char *backend;	/* vfio_backend_name() */
 	bool attached;		/* false once detached (host removal) */
+	bool removing;		/* the guest was asked to eject it; waiting */
 	/* guest-visible state (config space as the guest programmed it) */
 	bool mem_enabled, io_enabled, bus_master;
 	bool has_msix, msix_enabled, msix_maskall;
@@ -48,9 +51,17 @@ struct devtab;
 
 struct vm;
 
-/* @path and @backend: the VM's (--irq-path, --vfio-backend) for added devices. */
-struct devtab *devtab_new(struct vm *vm, enum irq_path path, enum vfio_backend backend);
-/* Release every device (vfio_release()) and free the table.  NULL: no-op. */
+/*
+ * @path and @backend: the VM's (--irq-path, --vfio-backend) for added
+ * devices; @eject_ms (--eject-timeout): how long the guest has to eject a
+ * device the host wants back.  Starts the removal thread.  NULL after one
+ * error line.
+ */
+struct devtab *devtab_new(struct vm *vm, enum irq_path path, enum vfio_backend backend,
+			  unsigned int eject_ms);
+/* The VM is stopping: removals still waiting for the guest are forced now. */
+void devtab_hurry(struct devtab *t);
+/* Stop the removal thread, release every device, free the table.  NULL: no-op. */
 void devtab_free(struct devtab *t);
 /* Take ownership of @a: 0, or -ENOSPC when VMM_MAX_VFIO devices are in. */
 int devtab_add(struct devtab *t, struct vfio_assigned *a);
@@ -66,16 +77,21 @@ int devtab_attach(struct devtab *t, const char *bdf, int path, const struct vfio
 		  char *err, size_t errlen);
 /*
  * Remove @bdf.  With a hotplug notifier (devtab_set_hotplug()) the guest
- * is first asked to eject the slot and given up to @timeout_ms to release
- * it (*@ejected: it did); else, or then, the device is detached by force
- * (logged).  Then it is taken out of the table and vfio_release() undoes
- * everything (off the bus, BARs unmapped, interrupts torn down, reset,
- * closed, claim released).  0, or -errno with @err set.
+ * is first asked to eject the slot and given up to @timeout_ms (0: no
+ * time, not asked) to release it (*@ejected: it did); else, or then, the
+ * device is detached by force (logged).  Then it is taken out of the table
+ * and vfio_release() undoes everything (off the bus, BARs unmapped,
+ * interrupts torn down, reset, closed, claim released).  Returns when that
+ * is done: 0, or -errno with @err set (bad BDF, not attached, already
+ * being removed).
  */
 int devtab_detach(struct devtab *t, const char *bdf, unsigned int timeout_ms, bool *ejected,
 		  char *err, size_t errlen);
 struct hotplug;
-/* Tell the guest of additions and ask it before removals through @hp. */
+/*
+ * Tell the guest of additions and ask it before removals through @hp;
+ * its own ejects (hotplug_set_notify()) release the device.
+ */
 void devtab_set_hotplug(struct devtab *t, struct hotplug *hp);
 /* vibevmm is confined now: devtab_attach() refuses (it would open files). */
 void devtab_set_confined(struct devtab *t);

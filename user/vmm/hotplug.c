@@ -16,11 +16,13 @@
 
 struct hotplug {
 	pthread_mutex_t lock;
-	pthread_cond_t ejected_cond;
 	struct vm *vm;		/* NULL: no ports (tests) */
 	hotplug_irq_fn irq;
 	void *irq_opaque;
+	void (*notify)(void *opaque);
+	void *notify_opaque;
 	uint16_t gpe_sts, gpe_en;
+	uint32_t present;	/* slots with a device the guest may eject */
 	uint32_t up, down, ejected;
 	bool sci;		/* the level last driven */
 };
@@ -49,15 +51,10 @@ static void update_sci(struct hotplug *hp)
 struct hotplug *hotplug_new_with(hotplug_irq_fn irq, void *opaque)
 {
 	struct hotplug *hp = calloc(1, sizeof(*hp));
-	pthread_condattr_t ca;
 
 	if (!hp)
 		return NULL;
 	pthread_mutex_init(&hp->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&hp->ejected_cond, &ca);
-	pthread_condattr_destroy(&ca);
 	hp->irq = irq;
 	hp->irq_opaque = opaque;
 	return hp;
@@ -95,7 +92,6 @@ void hotplug_free(struct hotplug *hp)
 		vm_unregister_pio(hp->vm, ACPI_HP_PORT, hp);
 		vm_unregister_pio(hp->vm, ACPI_GPE0_PORT, hp);
 	}
-	pthread_cond_destroy(&hp->ejected_cond);
 	pthread_mutex_destroy(&hp->lock);
 	free(hp);
 }
@@ -133,7 +129,8 @@ void hotplug_gpe_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bool is_write)
 {
 	struct hotplug *hp = opaque;
-	uint32_t v = 0;
+	void (*notify)(void *opaque) = NULL;
+	uint32_t v = 0, done = 0;
 
 	/* DWordAcc: the AML reads and writes whole registers */
 	if (len != 4 || (off & 3) || off >= ACPI_HP_LEN) {
@@ -144,10 +141,14 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 	pthread_mutex_lock(&hp->lock);
 	if (is_write) {
 		memcpy(&v, data, 4);
-		if (off == ACPI_HP_B0EJ && (v & hp->down)) {
-			hp->ejected |= v & hp->down;
-			hp->down &= ~v;
-			pthread_cond_broadcast(&hp->ejected_cond);
+		if (off == ACPI_HP_B0EJ) {
+			/* asked (PCID) or the guest's own: the slot is empty now */
+			done = v & hp->present;
+			hp->ejected |= done;
+			hp->present &= ~done;
+			hp->down &= ~done;
+			hp->up &= ~done;
+			notify = done ? hp->notify : NULL;
 		}
 	} else if (off == ACPI_HP_PCIU) {
 		v = hp->up;
@@ -158,18 +159,46 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 	pthread_mutex_unlock(&hp->lock);
 	if (!is_write)
 		memcpy(data, &v, 4);
-	if (is_write && off == ACPI_HP_B0EJ)
-		log_verbose("hotplug: the guest ejected slot mask 0x%08x", v);
+	if (is_write && off == ACPI_HP_B0EJ) {
+		if (v & ~done)
+			log_verbose("hotplug: the guest ejected slot mask 0x%08x with no device (ignored)",
+				    v & ~done);
+		if (done)
+			log_verbose("hotplug: the guest ejected slot mask 0x%08x", done);
+	}
+	if (notify)
+		notify(hp->notify_opaque);
 }
 
-/* Set @slot in PCIU or PCID (a new event: its eject record goes), raise GPE 1. */
-static void signal_slot(struct hotplug *hp, uint32_t *reg, unsigned int slot)
+void hotplug_set_notify(struct hotplug *hp, void (*fn)(void *opaque), void *opaque)
 {
+	pthread_mutex_lock(&hp->lock);
+	hp->notify = fn;
+	hp->notify_opaque = opaque;
+	pthread_mutex_unlock(&hp->lock);
+}
+
+/*
+ * Set @slot in PCIU (@up: a device arrived, now present) or PCID (an eject
+ * request for a present slot) and raise GPE 1.
+ */
+static void signal_slot(struct hotplug *hp, bool up, unsigned int slot)
+{
+	uint32_t bit = 1u << slot;
+
 	if (!hp || !SLOT_OK(slot))
 		return;
 	pthread_mutex_lock(&hp->lock);
-	hp->ejected &= ~(1u << slot);
-	*reg |= 1u << slot;
+	if (up) {
+		hp->ejected &= ~bit;
+		hp->present |= bit;
+		hp->up |= bit;
+	} else if (hp->present & bit) {
+		hp->down |= bit;
+	} else {
+		pthread_mutex_unlock(&hp->lock);
+		return;
+	}
 	hp->gpe_sts |= GPE_BIT;
 	update_sci(hp);
 	pthread_mutex_unlock(&hp->lock);
@@ -177,34 +206,31 @@ static void signal_slot(struct hotplug *hp, uint32_t *reg, unsigned int slot)
 
 void hotplug_announce(struct hotplug *hp, unsigned int slot)
 {
-	if (hp)
-		signal_slot(hp, &hp->up, slot);
+	signal_slot(hp, true, slot);
 }
 
 void hotplug_request_eject(struct hotplug *hp, unsigned int slot)
 {
-	if (hp)
-		signal_slot(hp, &hp->down, slot);
+	signal_slot(hp, false, slot);
 }
 
-bool hotplug_wait_eject(struct hotplug *hp, unsigned int slot, unsigned int timeout_ms)
+void hotplug_set_present(struct hotplug *hp, unsigned int slot)
 {
-	struct timespec end;
+	if (!hp || !SLOT_OK(slot))
+		return;
+	pthread_mutex_lock(&hp->lock);
+	hp->ejected &= ~(1u << slot);
+	hp->present |= 1u << slot;
+	pthread_mutex_unlock(&hp->lock);
+}
+
+bool hotplug_ejected(struct hotplug *hp, unsigned int slot)
+{
 	bool done;
-	int err = 0;
 
 	if (!hp || !SLOT_OK(slot))
 		return false;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&hp->lock);
-	while (!(hp->ejected & (1u << slot)) && err != ETIMEDOUT)
-		err = pthread_cond_timedwait(&hp->ejected_cond, &hp->lock, &end);
 	done = hp->ejected & (1u << slot);
 	pthread_mutex_unlock(&hp->lock);
 	return done;
@@ -212,11 +238,14 @@ bool hotplug_wait_eject(struct hotplug *hp, unsigned int slot, unsigned int time
 
 void hotplug_forget(struct hotplug *hp, unsigned int slot)
 {
+	uint32_t bit = 1u << slot;
+
 	if (!hp || !SLOT_OK(slot))
 		return;
 	pthread_mutex_lock(&hp->lock);
-	hp->down &= ~(1u << slot);
-	hp->up &= ~(1u << slot);
-	hp->ejected &= ~(1u << slot);
+	hp->present &= ~bit;
+	hp->down &= ~bit;
+	hp->up &= ~bit;
+	hp->ejected &= ~bit;
 	pthread_mutex_unlock(&hp->lock);
 }

@@ -12,10 +12,15 @@
  *     guest unbinds its driver, removes the device, then calls the slot's
  *     _EJ0, which writes the slot's bit to B0EJ: the eject is complete,
  *     the bit leaves PCID.
+ *   B0EJ: an _EJ0 of an occupied slot (hotplug_announce() or
+ *     hotplug_set_present()) marks it ejected, asked for or not (the
+ *     guest's own eject: slot power 0); the slot is then empty for the
+ *     guest: a second _EJ0 of it, or one of an empty slot, is ignored.
+ *     The notify callback tells the VMM, which releases the device.
  *
- * Thread-safe: the guest's accesses (vCPU threads) and the control
- * socket's requests meet under one mutex; hotplug_wait_eject() sleeps on
- * a condition variable the B0EJ write signals.
+ * Thread-safe: the guest's accesses (vCPU threads) and the VMM's requests
+ * meet under one mutex.  The notify callback runs on a vCPU thread after
+ * that mutex is dropped and must not block.
  */
 #ifndef VIBEVMM_HOTPLUG_H
 #define VIBEVMM_HOTPLUG_H
@@ -40,16 +45,17 @@ void hotplug_free(struct hotplug *hp);
 void hotplug_gpe_io(void *opaque, uint64_t off, void *data, unsigned int len, bool is_write);
 void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bool is_write);
 
+/* Call @fn(@opaque) after each eject the guest completes (B0EJ). */
+void hotplug_set_notify(struct hotplug *hp, void (*fn)(void *opaque), void *opaque);
 /* A device is now in @slot (1..31): tell the guest to check it. */
 void hotplug_announce(struct hotplug *hp, unsigned int slot);
-/* Ask the guest to eject @slot (clears a previous eject of it). */
+/* A device is in @slot from the start (the guest finds it at boot). */
+void hotplug_set_present(struct hotplug *hp, unsigned int slot);
+/* Ask the guest to eject @slot. */
 void hotplug_request_eject(struct hotplug *hp, unsigned int slot);
-/*
- * Wait up to @timeout_ms for the guest's _EJ0 on @slot: true if it came.
- * On false the request stays pending in PCID until hotplug_forget().
- */
-bool hotplug_wait_eject(struct hotplug *hp, unsigned int slot, unsigned int timeout_ms);
-/* @slot is empty again: drop its pending request and its eject record. */
+/* Whether the guest ejected the device in @slot (until hotplug_forget()). */
+bool hotplug_ejected(struct hotplug *hp, unsigned int slot);
+/* @slot is empty again: drop its pending bits and its eject record. */
 void hotplug_forget(struct hotplug *hp, unsigned int slot);
 
 #endif

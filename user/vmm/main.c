@@ -133,11 +133,9 @@ int main(int argc, char **argv)
 	hp = hotplug_new(vm);
 	if (!hp)
 		goto out;
-	actx.devs = devtab_new(vm, cfg.irq_path, cfg.vfio_backend);
-	if (!actx.devs) {
-		log_err("out of memory");
+	actx.devs = devtab_new(vm, cfg.irq_path, cfg.vfio_backend, cfg.eject_ms);
+	if (!actx.devs)
 		goto out;
-	}
 	devtab_set_hotplug(actx.devs, hp);
 	for (n = 0; n < cfg.nr_vfio; n++) {
 		ret = setup_stopped();
@@ -186,6 +184,8 @@ int main(int argc, char **argv)
 	log_verbose("starting %d vCPU%s", cfg.cpus, cfg.cpus > 1 ? "s" : "");
 	ret = vm_run(vm);
 out:
+	/* no guest will eject anything now: a remove-device waiting ends */
+	devtab_hurry(actx.devs);
 	/* the control socket first: it reads the devices */
 	api_server_close(api);
 	api = NULL;

@@ -457,6 +457,38 @@ static void reset_device(struct vfio_assigned *a, const char *when)
 		log_debug("%s: reset at %s", a->bdf, when);
 }
 
+void vfio_set_removal_notify(struct vfio_assigned *a, void (*fn)(void *opaque), void *opaque)
+{
+	pthread_mutex_lock(&a->lock);
+	a->removal_notify = fn;
+	a->removal_opaque = opaque;
+	pthread_mutex_unlock(&a->lock);
+}
+
+bool vfio_removal_requested(struct vfio_assigned *a)
+{
+	return atomic_load(&a->remove_requested);
+}
+
+/* The host asked for @a back: its owner's orderly removal, else detach now. */
+static void host_wants_it(struct vfio_assigned *a, const char *why)
+{
+	void (*fn)(void *opaque);
+	void *opaque;
+
+	pthread_mutex_lock(&a->lock);
+	fn = a->removal_notify;
+	opaque = a->removal_opaque;
+	pthread_mutex_unlock(&a->lock);
+	if (!fn) {
+		vfio_detach(a, why);
+		return;
+	}
+	if (!atomic_exchange(&a->remove_requested, true))
+		log_info("%s: %s", a->bdf, why);
+	fn(opaque);
+}
+
 static void *service_thread(void *arg)
 {
 	struct vfio_assigned *a = arg;
@@ -479,10 +511,10 @@ static void *service_thread(void *arg)
 				return NULL;
 			if (tag == VFIO_EP_REQ) {
 				if (read(a->req_efd, &v, sizeof(v)) == sizeof(v))
-					vfio_detach(a, "removal requested by the host");
+					host_wants_it(a, "removal requested by the host");
 			} else if (tag == VFIO_EP_VFPOST) {
 				if (vfio_vfpost_remove_requested(a->vp))
-					vfio_detach(a, "removal requested (vfpost event)");
+					host_wants_it(a, "removal requested (vfpost event)");
 			} else {
 				vfio_irq_relay_event(a, tag);
 			}

@@ -30,9 +30,11 @@
  * refuses an overlapping VFIO_IOMMU_MAP_DMA with EEXIST).
  *
  * A removal request from the host (VFIO request interrupt, or vfpost's
- * remove-requested event) detaches the device while the VM keeps running:
- * it disappears from the guest's bus, its BARs are unmapped and the device
- * is closed so the host can finish removing it.
+ * remove-requested event) goes to the device's owner when it asked for it
+ * (vfio_set_removal_notify(): vibevmm's device table asks the guest to
+ * eject the device first); else it detaches the device while the VM keeps
+ * running: it disappears from the guest's bus, its BARs are unmapped and
+ * the device is closed so the host can finish removing it.
  */
 #ifndef VMM_VFIO_PCI_H
 #define VMM_VFIO_PCI_H
@@ -64,5 +66,15 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 int vfio_map_guest_ram(struct vfio_assigned *a);
 /* Reset, unmap, close, release the claim.  NULL is a no-op. */
 void vfio_release(struct vfio_assigned *a);
+/*
+ * Let the owner of @a handle the host's removal requests: from now on a
+ * VFIO request interrupt or a vfpost remove-requested event makes @a's
+ * service thread set vfio_removal_requested(@a) and call @fn(@opaque)
+ * (which must not block: it wakes whoever asks the guest to eject the
+ * device first) instead of detaching the device at once.  The request
+ * repeats (VFIO's every 10 s) until the device is released.
+ */
+void vfio_set_removal_notify(struct vfio_assigned *a, void (*fn)(void *opaque), void *opaque);
+bool vfio_removal_requested(struct vfio_assigned *a);
 
 #endif /* VMM_VFIO_PCI_H */

@@ -127,6 +127,15 @@ struct vfio_assigned {
 	int stop_efd;
 	int req_efd;
 	struct vfio_vfpost *vp;
+
+	/*
+	 * The host wants the device back (VFIO request, vfpost event): with
+	 * removal_notify set (the device table's, under a->lock) the service
+	 * thread sets remove_requested and calls it instead of detaching.
+	 */
+	void (*removal_notify)(void *opaque);
+	void *removal_opaque;
+	atomic_bool remove_requested;
 };
 
 /* vfio_sysfs.c */
