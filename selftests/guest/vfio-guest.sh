@@ -19,14 +19,21 @@
 #                  reset by FLR through sysfs and must come back live
 #                  ("VFIO-FLR-OK <pci addr>"); the I/O after it proves the
 #                  controller and its MSI-X work after the reset
-#   vfio.alive=S   afterwards print "VFIO-ALIVE i" every second for S seconds
+#   vfio.eject=N   after the I/O (and the pause) eject PCI slot N as a user
+#                  would (echo 0 > /sys/bus/pci/slots/N/power; acpiphp calls
+#                  the slot's _EJ0): its function must be gone within 10 s
+#                  ("VFIO-EJECTED N")
+#   vfio.alive=S   afterwards print "VFIO-ALIVE i" every second for S
+#                  seconds, and "VFIO-GONE <pci addr>" when an NVMe
+#                  controller's function goes (the host asked for it: ACPI
+#                  eject request, its driver unbound)
 #   vfio.ids=V:D,...  a PCI function with each vendor:device ID (hex, as in
 #                  sysfs without 0x) must be on the bus ("VFIO-SEEN V:D at
 #                  <pci addr>")
 # Ends with "VFIO-GUEST-OK", or "VFIO-GUEST-FAIL: why" and exit 1.
 fail() { echo "VFIO-GUEST-FAIL: $*"; exit 1; }
 
-nvme=0 edu=0 alive=0 pause=30 ids= flr=0
+nvme=0 edu=0 alive=0 pause=30 ids= flr=0 eject=""
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	vfio.nvme=*) nvme=${arg#vfio.nvme=} ;;
@@ -35,6 +42,7 @@ for arg in $(cat /proc/cmdline); do
 	vfio.pause=*) pause=${arg#vfio.pause=} ;;
 	vfio.ids=*) ids=${arg#vfio.ids=} ;;
 	vfio.flr=*) flr=${arg#vfio.flr=} ;;
+	vfio.eject=*) eject=${arg#vfio.eject=} ;;
 	esac
 done
 
@@ -211,9 +219,33 @@ if [ "$nvme" -gt 0 ]; then
 	sleep "$pause"
 fi
 
+if [ -n "$eject" ]; then
+	fn=$(printf '0000:00:%02x.0' "$eject")
+	[ -e "/sys/bus/pci/slots/$eject/power" ] ||
+		fail "no hotplug slot $eject (/sys/bus/pci/slots: $(ls /sys/bus/pci/slots 2>/dev/null | tr '\n' ' '))"
+	echo 0 > "/sys/bus/pci/slots/$eject/power" || fail "slot $eject: power off refused"
+	i=0
+	while [ -e "/sys/bus/pci/devices/$fn" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ ! -e "/sys/bus/pci/devices/$fn" ] || fail "slot $eject: $fn still there 10 s after its eject"
+	echo "VFIO-EJECTED $eject"
+fi
+
+# The PCI functions of the NVMe controllers, on one line.
+nvme_fns() {
+	for c in /sys/class/nvme/nvme*; do
+		[ -e "$c" ] && basename "$(readlink -f "$c/device")"
+	done | tr '\n' ' '
+}
+
+known=$(nvme_fns)
 i=1
 while [ $i -le "$alive" ]; do
 	echo "VFIO-ALIVE $i"
+	now=$(nvme_fns)
+	for fn in $known; do
+		case " $now " in *" $fn "*) ;; *) echo "VFIO-GONE $fn" ;; esac
+	done
+	known=$now
 	sleep 1
 	i=$((i + 1))
 done

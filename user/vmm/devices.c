@@ -126,6 +126,12 @@ static void finish(struct devtab *t, int i, bool ejected, const char *how)
 	e->releasing = true;
 	e->a = NULL;
 	pthread_mutex_unlock(&t->lock);
+	/*
+	 * A device the host removes is not reset: its remover holds the
+	 * device lock until the fd is closed (a reset would fail, EAGAIN).
+	 */
+	if (vfio_removal_requested(a))
+		vfio_detach(a, "the host removes it");
 	vfio_release(a);
 	hotplug_forget(t->hp, slot);
 	pthread_mutex_lock(&t->lock);
