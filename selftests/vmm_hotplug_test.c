@@ -376,16 +376,25 @@ TEST_F_TIMEOUT(vf, confined_refuses_add_and_removes_by_force, 300)
 	usable_by_new_vm(_metadata, self->bdf[0]);
 }
 
+/*
+ * The L2 Linux guest's initrd (the nvme module, vfio-guest.sh) into
+ * @initrd, a fresh control socket path for run @name into @sock.
+ */
+static int l2_files(const char *name, char *initrd, size_t ilen, char *sock, size_t slen)
+{
+	snprintf(initrd, ilen, "%s/selftests/vmm_hotplug-initrd.cpio.gz", vmm_build_dir());
+	snprintf(sock, slen, "/tmp/vmm-hotplug-%s-%d.sock", name, (int)getpid());
+	unlink(sock);
+	return lab_sh("%s/scripts/mkinitrd-guest --modules nvme --script %s/selftests/guest/vfio-guest.sh -o %s >/dev/null",
+		      lab_root(), lab_root(), initrd);
+}
+
 TEST_F_TIMEOUT(vf, linux_guest_binds_a_hot_added_vf_and_ejects_it, 1100)
 {
 	char out[OUT_LEN], cmd[160], args[1024], sock[128], initrd[600];
 	struct vmm v;
 
-	snprintf(initrd, sizeof(initrd), "%s/selftests/vmm_hotplug-initrd.cpio.gz", vmm_build_dir());
-	ASSERT_EQ(0, lab_sh("%s/scripts/mkinitrd-guest --modules nvme --script %s/selftests/guest/vfio-guest.sh -o %s >/dev/null",
-			    lab_root(), lab_root(), initrd));
-	snprintf(sock, sizeof(sock), "/tmp/vmm-hotplug-l2-%d.sock", (int)getpid());
-	unlink(sock);
+	ASSERT_EQ(0, l2_files("l2", initrd, sizeof(initrd), sock, sizeof(sock)));
 	/* the guest waits 60 s for one NVMe namespace, then I/O, then stays up */
 	snprintf(args, sizeof(args),
 		 "--no-seccomp --api-socket %s --initrd %s --cmdline 'quiet guest.script=vfio-guest.sh vfio.nvme=1 vfio.pause=0 vfio.alive=600'",
@@ -449,11 +458,7 @@ TEST_F_TIMEOUT(vf, linux_guest_ejects_one_and_sriov_off_takes_the_other, 1100)
 	pid_t pid;
 	int st, alive, i;
 
-	snprintf(initrd, sizeof(initrd), "%s/selftests/vmm_hotplug-initrd.cpio.gz", vmm_build_dir());
-	ASSERT_EQ(0, lab_sh("%s/scripts/mkinitrd-guest --modules nvme --script %s/selftests/guest/vfio-guest.sh -o %s >/dev/null",
-			    lab_root(), lab_root(), initrd));
-	snprintf(sock, sizeof(sock), "/tmp/vmm-hotplug-sriov-%d.sock", (int)getpid());
-	unlink(sock);
+	ASSERT_EQ(0, l2_files("sriov", initrd, sizeof(initrd), sock, sizeof(sock)));
 	/* both VFs at start (slots 1 and 2); the guest ejects slot 2 itself */
 	snprintf(args, sizeof(args),
 		 "--no-seccomp --api-socket %s --eject-timeout 120000 --vfio %s --vfio %s --initrd %s "
