@@ -115,6 +115,7 @@ static void finish(struct devtab *t, int i, bool ejected, const char *how)
 	struct removal_wait *wait = e->wait;
 	unsigned int slot = e->slot;
 	uint64_t id = e->id;
+	bool host;
 
 	if (ejected)
 		log_info("%s: %s; releasing it", a->bdf, how);
@@ -130,14 +131,16 @@ static void finish(struct devtab *t, int i, bool ejected, const char *how)
 	 * A device the host removes is not reset: its remover holds the
 	 * device lock until the fd is closed (a reset would fail, EAGAIN).
 	 */
-	if (vfio_removal_requested(a))
+	host = vfio_removal_requested(a);
+	if (host)
 		vfio_detach(a, "the host removes it");
 	vfio_release(a);
 	hotplug_forget(t->hp, slot);
 	pthread_mutex_lock(&t->lock);
 	for (i = 0; i < t->nr && t->ent[i].id != id; i++)
 		;
-	log_info("%s: removed from the VM, reset and given back", t->ent[i].bdf);
+	log_info("%s: removed from the VM and given back%s", t->ent[i].bdf,
+		 host ? "" : " (reset)");
 	memmove(&t->ent[i], &t->ent[i + 1], (t->nr - i - 1) * sizeof(t->ent[0]));
 	t->nr--;
 	memset(&t->ent[t->nr], 0, sizeof(t->ent[0]));
