@@ -27,8 +27,8 @@
 #define API_MAX_LINE	(64 * 1024)	/* request bytes, newline excluded */
 #define API_MAX_DEPTH	8
 #define API_MAX_CLIENTS	4
-#define API_EJECT_MS	10000		/* remove-device: default wait for the guest */
-#define API_MAX_EJECT_MS 600000
+#define API_EJECT_MS	VMM_EJECT_MS	/* remove-device: default wait for the guest */
+#define API_MAX_EJECT_MS VMM_MAX_EJECT_MS
 
 /* What the commands act on; the VMM's are in main.c, the tests' fake. */
 struct api_ops {
