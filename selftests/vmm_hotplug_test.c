@@ -150,6 +150,16 @@ static int open_fds(pid_t pid)
 	return n;
 }
 
+/* Mappings of VFIO device regions (BAR mmaps) in @pid. */
+static int vfio_maps(pid_t pid)
+{
+	char out[OUT_LEN];
+
+	if (lab_sh_out(out, sizeof(out), "grep -c vfio /proc/%d/maps || true", (int)pid))
+		return -1;
+	return atoi(out);
+}
+
 /* Lines of /proc/interrupts that are VFIO's or vfpost's. */
 static int vfio_irq_lines(void)
 {
@@ -316,7 +326,7 @@ TEST_F_TIMEOUT(vf, bad_requests_change_nothing, 300)
 TEST_F_TIMEOUT(vf, twenty_add_remove_cycles_leak_nothing, 600)
 {
 	char out[OUT_LEN], cmd[128], drv[64];
-	int fds0, irqs0, fds, irqs, i;
+	int fds0, irqs0, maps0, fds, irqs, maps, i;
 	struct running r;
 
 	irqs0 = vfio_irq_lines();
@@ -325,6 +335,7 @@ TEST_F_TIMEOUT(vf, twenty_add_remove_cycles_leak_nothing, 600)
 	EXPECT_EQ(0, ctl(&r, out, "-j list-devices")) TH_LOG("%s", out);
 	EXPECT_STREQ("[]\n", out);
 	fds0 = open_fds(r.pid);
+	maps0 = vfio_maps(r.pid);
 	for (i = 0; i < CYCLES; i++) {
 		snprintf(cmd, sizeof(cmd), "add-device %s", self->bdf[0]);
 		ASSERT_EQ(0, ctl(&r, out, cmd)) { TH_LOG("cycle %d: %s", i, out); dump(&r); }
@@ -332,6 +343,8 @@ TEST_F_TIMEOUT(vf, twenty_add_remove_cycles_leak_nothing, 600)
 		EXPECT_NE(NULL, strstr(out, " 00:01.0  attached  vfpost")) TH_LOG("cycle %d: %s", i, out);
 		ASSERT_EQ(0, lab_driver_of(self->bdf[0], drv, sizeof(drv)));
 		EXPECT_STREQ("vfpost", drv);	/* claimed */
+		if (!i)
+			TH_LOG("VFIO mappings: %d before, %d with the VF", maps0, vfio_maps(r.pid));
 		/* a second add of the same VF: one error, nothing changed */
 		EXPECT_EQ(1, ctl(&r, out, cmd)) TH_LOG("%s", out);
 		EXPECT_NE(NULL, strstr(out, "is already attached")) TH_LOG("%s", out);
@@ -346,7 +359,10 @@ TEST_F_TIMEOUT(vf, twenty_add_remove_cycles_leak_nothing, 600)
 		EXPECT_STREQ("", drv) TH_LOG("cycle %d: the claim was not released", i);
 		fds = open_fds(r.pid);
 		irqs = vfio_irq_lines();
+		maps = vfio_maps(r.pid);
 		EXPECT_EQ(fds0, fds) TH_LOG("cycle %d: vibevmm has %d fds, had %d", i, fds, fds0);
+		EXPECT_EQ(maps0, maps) TH_LOG("cycle %d: vibevmm has %d VFIO mappings, had %d", i,
+					      maps, maps0);
 		EXPECT_EQ(irqs0, irqs) TH_LOG("cycle %d: %d vfio/vfpost irq lines, had %d", i,
 					      irqs, irqs0);
 	}
