@@ -46,7 +46,8 @@ struct devtab_entry {
 	char bdf[VMM_BDF_LEN];
 	uint64_t id;			/* unique in the table's life */
 	unsigned int slot;		/* guest slot (1..31) */
-	bool removing;			/* the guest was asked; deadline runs */
+	bool removing;			/* a removal started; deadline runs */
+	bool asked;			/* the guest was asked to eject it */
 	struct timespec deadline;	/* CLOCK_MONOTONIC */
 	struct removal_wait *wait;	/* remove-device's, or NULL (host) */
 	/*
@@ -164,6 +165,7 @@ static void start_removal(struct devtab *t, struct devtab_entry *e, unsigned int
 	if (!t->hp || !ms || atomic_load(&e->a->dead))
 		return;		/* the removal thread forces it */
 	ts_add_ms(&e->deadline, ms);
+	e->asked = true;
 	log_info("%s: %s: asking the guest to eject slot %u (waiting up to %u ms)", e->a->bdf,
 		 who, e->slot, ms);
 	hotplug_request_eject(t->hp, e->slot);
@@ -201,6 +203,7 @@ restart:
 		if (t->hurry || !ts_before(&now, &e->deadline)) {
 			finish(t, i, false, atomic_load(&e->a->dead) ? "already detached by the host" :
 			       !t->hp ? "no guest notification" :
+			       !e->asked ? "no time given to eject it" :
 			       t->hurry ? "the VM is stopping" : "the guest did not eject it in time");
 			goto restart;
 		}
