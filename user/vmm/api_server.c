@@ -117,7 +117,9 @@ static int bind_socket(struct api_server *s)
 	umask(old);
 	if (ret) {
 		log_err("--api-socket %s: %s%s", s->path, strerror(errno),
-			errno == EADDRINUSE ? "; something took the path meanwhile, choose another" : "");
+			errno == EADDRINUSE ? "; something took the path meanwhile, choose another" :
+			errno == ENXIO || errno == EOPNOTSUPP ?
+			"; this filesystem cannot hold sockets (9p, some FUSE): use a local one such as /tmp or /run" : "");
 		return -1;
 	}
 	if (fstatat(s->dirfd, s->base, &st, AT_SYMLINK_NOFOLLOW) || !S_ISSOCK(st.st_mode)) {
