@@ -12,9 +12,10 @@
 #include <stdlib.h>
 
 #define calloc_assert(_nmemb, _size) ({					\
-	void *__p = calloc(_nmemb, _size);				\
+	size_t __nmemb = (_nmemb), __size = (_size);			\
+	void *__p = calloc(__nmemb, __size);				\
 	VFIO_ASSERT_NOT_NULL(__p, "calloc(%zu, %zu) failed\n",		\
-			     (size_t)(_nmemb), (size_t)(_size));	\
+			     __nmemb, __size);				\
 	__p;								\
 })
 

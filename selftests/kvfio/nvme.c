@@ -262,7 +262,8 @@ static void namespace_find(struct vfio_pci_device *device, struct nvme_state *st
 
 	id = identify(device, st, NVME_ID_CNS_NS_ACTIVE, 0);
 	memcpy(&st->nsid, id, sizeof(st->nsid));
-	VFIO_ASSERT_NE(st->nsid, 0U, "nvme: the controller has no active namespace to copy through\n");
+	VFIO_ASSERT_NE(st->nsid, 0U,
+		       "nvme: the controller has no active namespace to copy through\n");
 
 	id = identify(device, st, NVME_ID_CNS_NS, st->nsid);
 	memcpy(&st->ns_bytes, id + NVME_ID_NS_NSZE, sizeof(st->ns_bytes));
@@ -287,7 +288,7 @@ static void nvme_init(struct vfio_pci_device *device)
 	vfio_pci_config_writew(device, PCI_COMMAND, PCI_COMMAND_MEMORY |
 			       PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 
-	/* 32-bit halves, as Linux's nvme driver does: not every controller takes 64-bit accesses. */
+	/* 32-bit halves, as Linux's nvme driver: not every controller takes 64-bit ones. */
 	st->cap = readl(bar + NVME_REG_CAP) | (uint64_t)readl(bar + NVME_REG_CAP + 4) << 32;
 	st->dstrd = NVME_CAP_DSTRD_BYTES(st->cap);
 	st->timeout_ms = NVME_CAP_TO_MS(st->cap) ?: 1000;
