@@ -11,26 +11,6 @@
 
 #include "nvme_drv.h"
 
-#define NVME_REG_CAP	0x00
-#define NVME_REG_CC	0x14
-#define NVME_REG_CSTS	0x1c
-#define NVME_REG_AQA	0x24
-#define NVME_REG_ASQ	0x28
-#define NVME_REG_ACQ	0x30
-#define NVME_DOORBELLS	0x1000
-
-#define NVME_CC_EN	(1u << 0)
-#define NVME_CC_IOSQES	(6u << 16)	/* 64-byte SQ entries */
-#define NVME_CC_IOCQES	(4u << 20)	/* 16-byte CQ entries */
-#define NVME_CSTS_RDY	(1u << 0)
-#define NVME_CSTS_CFS	(1u << 1)
-
-#define NVME_ADM_CREATE_SQ	0x01
-#define NVME_ADM_CREATE_CQ	0x05
-#define NVME_ADM_IDENTIFY	0x06
-#define NVME_ADM_GET_FEATURES	0x0a
-#define NVME_IO_FLUSH		0x00
-
 /* One DMA buffer, page per structure. */
 #define NVME_IOVA	0x10000000ull
 #define NVME_DMA_SIZE	0x10000
@@ -139,8 +119,8 @@ int nvme_drv_init(struct nvme_drv *n, struct vfio_dev *d)
 	if (ret)
 		goto err_unmap;
 	cap = rd32(n, NVME_REG_CAP) | (uint64_t)rd32(n, NVME_REG_CAP + 4) << 32;
-	n->dstrd = 4u << ((cap >> 32) & 0xf);
-	n->timeout_ms = ((cap >> 24) & 0xff) * 500;
+	n->dstrd = NVME_CAP_DSTRD_BYTES(cap);
+	n->timeout_ms = NVME_CAP_TO_MS(cap);
 	if (n->timeout_ms < 1000)
 		n->timeout_ms = 1000;
 	return 0;
@@ -258,7 +238,7 @@ int nvme_drv_create_io_cq(struct nvme_drv *n, uint16_t vector)
 	struct nvme_sqe cq = {
 		.opcode = NVME_ADM_CREATE_CQ,
 		.cdw10 = (NVME_QDEPTH - 1) << 16 | 1,
-		.cdw11 = (uint32_t)vector << 16 | 1 << 1 | 1,	/* IV, IEN, PC */
+		.cdw11 = (uint32_t)vector << 16 | NVME_CQ_IEN | NVME_CQ_PC,
 	};
 
 	queue_init(n, &n->io, 1, OFF_IOSQ, OFF_IOCQ);
@@ -292,7 +272,7 @@ int nvme_drv_identify_ctrl(struct nvme_drv *n, void *out, size_t len)
 	struct nvme_sqe cmd = {
 		.opcode = NVME_ADM_IDENTIFY,
 		.prp1 = NVME_IOVA + OFF_DATA,
-		.cdw10 = 1,	/* CNS 1: controller */
+		.cdw10 = NVME_ID_CNS_CTRL,
 	};
 	int ret = nvme_drv_exec(n, &n->admin, &cmd, NULL);
 

@@ -16,30 +16,10 @@
 
 #include <stdint.h>
 
+#include "nvme_spec.h"
 #include "vfio_dev.h"
 
 #define NVME_QDEPTH	32
-
-struct nvme_sqe {
-	uint8_t opcode;
-	uint8_t flags;
-	uint16_t cid;
-	uint32_t nsid;
-	uint64_t rsvd;
-	uint64_t mptr;
-	uint64_t prp1;
-	uint64_t prp2;
-	uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
-};
-
-struct nvme_cqe {
-	uint32_t result;
-	uint32_t rsvd;
-	uint16_t sq_head;
-	uint16_t sq_id;
-	uint16_t cid;
-	uint16_t status;	/* bit 0: phase; bits 15:1: status field */
-};
 
 struct nvme_queue {
 	uint16_t qid;
