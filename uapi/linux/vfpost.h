@@ -271,7 +271,7 @@ enum vfpost_bypass {
 enum vfpost_posting {
 	VFPOST_POSTING_NONE,		/* KVM reported nothing for this vector */
 	VFPOST_POSTING_POSTED,		/* posted to POSTED_VCPU as POSTED_VECTOR */
-	VFPOST_POSTING_REMAPPED,	/* KVM set it back to remapped (host) mode */
+	VFPOST_POSTING_REMAPPED	/* KVM set it back to remapped (host) mode */
 };
 
 /*
