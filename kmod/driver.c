@@ -84,6 +84,31 @@ static int vfpost_open_device(struct vfio_device *core_vdev)
 }
 
 /*
+ * Back to D0 for the teardown, the way vfio_pci_set_power_state() (not
+ * exported) does it: a function without No_Soft_Reset (the core's
+ * needs_pm_restore) lost its state on the way back from D3hot, so the
+ * state the core saved when it entered D3hot (pm_save) is restored, MSI-X
+ * included (the PCI core writes back vfpost's vectors from their
+ * descriptors).  The core's own disable then finds D0 and nothing saved.
+ * Without this, vfpost's teardown would write the MSI-X table of a
+ * function in D3hot, where a real device answers a memory write with an
+ * Unsupported Request (AER then reports a non-fatal error for the PF's
+ * hierarchy); QEMU's emulated VF takes it silently.
+ */
+static void vfpost_close_to_d0(struct vfpost_device *vd)
+{
+	struct pci_dev *pdev = vfpost_pdev(vd);
+
+	down_write(&vd->core.memory_lock);
+	if (pdev->current_state == PCI_D3hot &&
+	    !pci_set_power_state(pdev, PCI_D0) && vd->core.needs_pm_restore) {
+		pci_load_and_free_saved_state(pdev, &vd->core.pm_save);
+		pci_restore_state(pdev);
+	}
+	up_write(&vd->core.memory_lock);
+}
+
+/*
  * Also the path taken when the owner dies: the last reference to the device
  * file goes away and VFIO calls close_device.  vfpost's vectors go first,
  * then the core disables and resets the device.  The teardown writes the
@@ -91,12 +116,8 @@ static int vfpost_open_device(struct vfio_device *core_vdev)
  *  - left runtime-suspended by the VMM (VFIO low-power entry): a runtime-PM
  *    reference resumes it and keeps it resumed until the core's disable,
  *    which takes its own;
- *  - put in D3hot by the guest through the virtual PMCSR: vfpost returns it
- *    to D0 only when that keeps its state (No_Soft_Reset); otherwise only
- *    the core can restore it (its saved state, vfio_pci_set_power_state()
- *    is not exported), and the teardown's table writes go to a D3hot
- *    function, where they are dropped.  MSI-X is disabled in config space
- *    either way.
+ *  - put in D3hot by the guest through the virtual PMCSR:
+ *    vfpost_close_to_d0().
  */
 static void vfpost_close_device(struct vfio_device *core_vdev)
 {
@@ -104,11 +125,7 @@ static void vfpost_close_device(struct vfio_device *core_vdev)
 	struct pci_dev *pdev = vfpost_pdev(vd);
 
 	pm_runtime_get_sync(&pdev->dev);
-	if (pdev->current_state == PCI_D3hot && !vd->core.needs_pm_restore) {
-		down_write(&vd->core.memory_lock);
-		pci_set_power_state(pdev, PCI_D0);
-		up_write(&vd->core.memory_lock);
-	}
+	vfpost_close_to_d0(vd);
 	vfpost_msix_disable(vd);
 	vfio_pci_core_close_device(core_vdev);
 	pm_runtime_put(&pdev->dev);

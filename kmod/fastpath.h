@@ -14,6 +14,13 @@
  *                                   MSI-X table (request/free/enable/
  *                                   disable_irq), for read around PBA reads
  *
+ * The registry's vfpost_lock (registry.c) nests inside all of these and
+ * inside the core's dev_set->lock and the device lock: open_device takes
+ * it under dev_set->lock, and reset_done runs under the device lock (and,
+ * for VFIO_DEVICE_RESET, memory_lock held for write).  So vfpost never
+ * waits for a VFIO lock, a device lock or vd->lock with vfpost_lock held
+ * (the PF work only tries a PF's device lock).
+ *
  * The hard irq handler reads vector->trigger without a lock: it is written
  * only while the irq is not requested (before request_irq, after free_irq).
  * The irq bypass callbacks run under the bypass manager's own mutex (and,

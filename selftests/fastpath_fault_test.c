@@ -14,6 +14,7 @@
  * bit in the PBA and deliver a software trigger sent while masked once.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -203,13 +204,15 @@ FIXTURE(realvf) {
 	bool opened;
 };
 
-FIXTURE_SETUP(realvf)
+/* The real-VF emulation on VF 0 (@no_soft_reset: PM too), opened. */
+static void realvf_open(struct __test_metadata *_metadata,
+			FIXTURE_DATA(realvf) *self, bool no_soft_reset)
 {
 	char want[VFPOST_BDF_LEN];
 
 	self->efd = -1;
 	lab_vf_bdf(0, want);
-	ASSERT_EQ(0, fault_no_mse(want));
+	ASSERT_EQ(0, no_soft_reset ? fault_no_soft_reset(want) : fault_no_mse(want));
 	ASSERT_EQ(0, fp_vf_setup(self->bdf));
 	ASSERT_STREQ(want, self->bdf) TH_LOG("the emulation is on another function");
 	ASSERT_EQ(0, vfio_dev_open(&self->dev, self->bdf));
@@ -219,7 +222,8 @@ FIXTURE_SETUP(realvf)
 	ASSERT_LE(0, self->efd);
 }
 
-FIXTURE_TEARDOWN(realvf)
+static void realvf_close(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(realvf) *self)
 {
 	if (self->opened) {
 		nvme_drv_fini(&self->nvme);
@@ -230,6 +234,16 @@ FIXTURE_TEARDOWN(realvf)
 		close(self->efd);
 	EXPECT_EQ(0, fp_vf_teardown(self->bdf));
 	EXPECT_EQ(0, fault_unload());
+}
+
+FIXTURE_SETUP(realvf)
+{
+	realvf_open(_metadata, self, false);
+}
+
+FIXTURE_TEARDOWN(realvf)
+{
+	realvf_close(_metadata, self);
 }
 
 /* Mask vector 0, raise one admin completion: latched in the PBA. */
@@ -300,6 +314,95 @@ TEST_F_TIMEOUT(realvf, pending_and_one_delivery_without_mse, 120)
 	EXPECT_EQ(1, fp_efd_wait(self->efd, 1, 5000));
 	ASSERT_EQ(0, lab_command(self->bdf, &cmd, false));
 	EXPECT_EQ(0, cmd & PCI_COMMAND_MEMORY);
+}
+
+/*
+ * The same real VF, and its PM capability says what many real functions
+ * do: No_Soft_Reset 0, so it loses its state in D3hot and vfio-pci saves
+ * and restores it around D3hot (needs_pm_restore).  A real function in
+ * D3hot answers a memory write with an Unsupported Request; QEMU's VF
+ * (No_Soft_Reset 1) takes it silently, so vfpost_fault.ko counts the MSI-X
+ * teardown calls (free_irq(), pci_free_irq_vectors()) made while the
+ * kernel has the VF in D3hot.
+ */
+FIXTURE(d3vf) {
+	FIXTURE_DATA(realvf) rv;
+};
+
+FIXTURE_SETUP(d3vf)
+{
+	realvf_open(_metadata, &self->rv, true);
+}
+
+FIXTURE_TEARDOWN(d3vf)
+{
+	realvf_close(_metadata, &self->rv);
+}
+
+/* The kernel's idea of @bdf's power state is @want. */
+static void power_state(struct __test_metadata *_metadata, const char *bdf,
+			const char *want)
+{
+	char path[96], state[16] = "";
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power_state", bdf);
+	ASSERT_EQ(0, lab_read_file(path, state, sizeof(state)));
+	state[strcspn(state, "\n")] = '\0';
+	ASSERT_STREQ(want, state);
+}
+
+/*
+ * The guest stops its driver and writes D3hot into its PMCSR (vfio-pci
+ * passes it to the device, saving the state first); the VMM then closes
+ * the VF with a vector attached.  Unfixed, vfpost freed the vector and
+ * disabled MSI-X before the core brought the VF back to D0: every write of
+ * that teardown went to a function in D3hot (irq_frees_d3 was 2 here).
+ * Fixed, the teardown runs in D0 with the saved state restored, and the VF
+ * works when opened again.
+ */
+TEST_F_TIMEOUT(d3vf, close_in_d3hot_tears_down_in_d0, 120)
+{
+	FIXTURE_DATA(realvf) *rv = &self->rv;
+	int pm = vfio_dev_find_cap(&rv->dev, PCI_CAP_ID_PM);
+	uint16_t pmcsr;
+	uint32_t res;
+
+	if (pm <= 0)
+		SKIP(return, "the VF has no PM capability");
+	ASSERT_EQ(0, vfio_dev_cfg_read(&rv->dev, pm + PCI_PM_CTRL, &pmcsr, sizeof(pmcsr)));
+	ASSERT_EQ(0, pmcsr & PCI_PM_CTRL_NO_SOFT_RESET)
+		TH_LOG("PMCSR %#x: No_Soft_Reset not hidden", pmcsr);
+	TH_LOG("PMCSR reads %#x; No_Soft_Reset hidden from %ld reads",
+	       pmcsr, fault_count("nsr_hidden"));
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&rv->dev, MSIX, 0, 1, &rv->efd));
+	ASSERT_EQ(0, nvme_drv_enable(&rv->nvme));
+	ASSERT_EQ(0, nvme_drv_get_features(&rv->nvme, 0x07, &res));
+	ASSERT_EQ(1, fp_efd_wait(rv->efd, 1, 5000));
+
+	nvme_drv_fini(&rv->nvme);
+	pmcsr = (pmcsr & ~PCI_PM_CTRL_STATE_MASK) | 3;
+	ASSERT_EQ(0, vfio_dev_cfg_write(&rv->dev, pm + PCI_PM_CTRL, &pmcsr, sizeof(pmcsr)));
+	power_state(_metadata, rv->bdf, "D3hot");
+	ASSERT_EQ(0, fault_count("irq_frees"));
+	vfio_dev_close(&rv->dev);
+	rv->opened = false;
+	TH_LOG("MSI-X teardown: %ld calls, %ld of them in D3hot",
+	       fault_count("irq_frees"), fault_count("irq_frees_d3"));
+	EXPECT_LT(0, fault_count("irq_frees")) TH_LOG("the teardown was not seen");
+	EXPECT_EQ(0, fault_count("irq_frees_d3")) TH_LOG("MSI-X table written in D3hot");
+	EXPECT_EQ(0, fp_vfpost_irqs());
+
+	/*
+	 * Opened again (from D3hot: an idle VF may be runtime-suspended
+	 * there by now, as on the debug kernel), it works.
+	 */
+	ASSERT_EQ(0, vfio_dev_open(&rv->dev, rv->bdf));
+	rv->opened = true;
+	ASSERT_EQ(0, nvme_drv_init(&rv->nvme, &rv->dev));
+	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&rv->dev, MSIX, 0, 1, &rv->efd));
+	ASSERT_EQ(0, nvme_drv_enable(&rv->nvme));
+	ASSERT_EQ(0, nvme_drv_get_features(&rv->nvme, 0x07, &res));
+	EXPECT_EQ(1, fp_efd_wait(rv->efd, 1, 5000));
 }
 
 TEST_HARNESS_MAIN

@@ -57,6 +57,22 @@
  *
  *   mse_hidden  read-only: reads of Command that had MSE cleared
  *   mse_kept    read-only: writes of Command that MSE was kept on in
+ *
+ * With no_soft_reset=1 as well, the same function's PM Control/Status
+ * register reads No_Soft_Reset as 0, as on a function that loses its state
+ * on the way back from D3hot (vfio-pci then saves and restores its state
+ * around D3hot: needs_pm_restore, read at probe).  QEMU's NVMe VF sets the
+ * bit, and keeps decoding memory in D3hot, so nothing in the lab shows a
+ * BAR write to a function in D3hot, which real hardware answers with an
+ * Unsupported Request.  So this mode also watches the calls that write
+ * the function's MSI-X table on teardown, free_irq() of one of its
+ * vectors and pci_free_irq_vectors() (kprobes that change nothing):
+ *
+ *   nsr_hidden  read-only: reads of PM Control with No_Soft_Reset cleared
+ *   irq_frees   read-only: those calls for the function
+ *   irq_frees_d3
+ *               read-only: of which made while the kernel had the
+ *               function in D3hot (pci_dev->current_state)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -71,6 +87,8 @@
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/minmax.h>
+#include <linux/irq.h>
+#include <linux/msi.h>
 #include <linux/sched.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
@@ -245,9 +263,65 @@ MODULE_PARM_DESC(mse_hidden, "reads of the no_mse function's Command with MSE cl
 module_param_cb(mse_kept, &atomic_ro_ops, &mse_kept, 0444);
 MODULE_PARM_DESC(mse_kept, "writes of the no_mse function's Command that MSE was kept on in");
 
+static bool no_soft_reset;
+module_param(no_soft_reset, bool, 0444);
+MODULE_PARM_DESC(no_soft_reset, "the no_mse function also reads PM No_Soft_Reset as 0; watch its MSI-X teardown in D3hot (fixed at load)");
+
+static atomic_t nsr_hidden = ATOMIC_INIT(0);
+static atomic_t irq_frees = ATOMIC_INIT(0);
+static atomic_t irq_frees_d3 = ATOMIC_INIT(0);
+module_param_cb(nsr_hidden, &atomic_ro_ops, &nsr_hidden, 0444);
+MODULE_PARM_DESC(nsr_hidden, "reads of the function's PM Control with No_Soft_Reset cleared");
+module_param_cb(irq_frees, &atomic_ro_ops, &irq_frees, 0444);
+MODULE_PARM_DESC(irq_frees, "free_irq()/pci_free_irq_vectors() calls for the function");
+module_param_cb(irq_frees_d3, &atomic_ro_ops, &irq_frees_d3, 0444);
+MODULE_PARM_DESC(irq_frees_d3, "of which made while the function was in D3hot");
+
 static struct pci_bus *nomse_bus;
 static struct pci_ops *nomse_orig;
 static unsigned int nomse_devfn;
+
+/*
+ * Offset of the function's PM Control/Status register, 0 if it has no PM
+ * capability: a walk of its capability list through the original
+ * accessors (the pci_dev may not exist yet, and its lookup could sleep).
+ */
+static int nsr_pmcsr(struct pci_bus *bus, unsigned int devfn)
+{
+	u32 v, pos;
+	int ttl = 48;
+
+	if (nomse_orig->read(bus, devfn, PCI_STATUS, 2, &v) ||
+	    !(v & PCI_STATUS_CAP_LIST) ||
+	    nomse_orig->read(bus, devfn, PCI_CAPABILITY_LIST, 1, &pos))
+		return 0;
+	while (pos >= 0x40 && ttl--) {
+		pos &= ~3;
+		if (nomse_orig->read(bus, devfn, pos, 2, &v))
+			return 0;
+		if ((v & 0xff) == PCI_CAP_ID_PM)
+			return pos + PCI_PM_CTRL;
+		pos = v >> 8;
+	}
+	return 0;
+}
+
+/* Clear No_Soft_Reset in a read of @size bytes at @where that covers it. */
+static void nsr_hide(struct pci_bus *bus, unsigned int devfn, int where,
+		     int size, u32 *val)
+{
+	int pmcsr;
+
+	if (!no_soft_reset || devfn != nomse_devfn || where < 0x40)
+		return;
+	pmcsr = nsr_pmcsr(bus, devfn);
+	if (!pmcsr || pmcsr < where || pmcsr >= where + size)
+		return;
+	if (*val & (PCI_PM_CTRL_NO_SOFT_RESET << (8 * (pmcsr - where)))) {
+		*val &= ~(PCI_PM_CTRL_NO_SOFT_RESET << (8 * (pmcsr - where)));
+		atomic_inc(&nsr_hidden);
+	}
+}
 
 static bool nomse_target(unsigned int devfn, int where)
 {
@@ -260,6 +334,8 @@ static int nomse_read(struct pci_bus *bus, unsigned int devfn, int where,
 	int ret = nomse_orig->read(bus, devfn, where, size, val);
 	u32 cmd;
 
+	if (!ret)
+		nsr_hide(bus, devfn, where, size, val);
 	if (ret || !nomse_target(devfn, where))
 		return ret;
 	if (!(*val & PCI_COMMAND_MEMORY)) {
@@ -329,6 +405,43 @@ static void nomse_stop(void)
 	nomse_bus = NULL;
 }
 
+/* Whether @pdev is the no_mse function; count the call, in D3hot or not. */
+static void nsr_count(struct pci_dev *pdev)
+{
+	if (!pdev || pdev->bus != nomse_bus || pdev->devfn != nomse_devfn)
+		return;
+	atomic_inc(&irq_frees);
+	if (pdev->current_state == PCI_D3hot)
+		atomic_inc(&irq_frees_d3);
+}
+
+/* free_irq(irq, dev_id): the irq's MSI descriptor names its device. */
+static int nsr_free_irq_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct irq_data *d = irq_get_irq_data(regs->di);
+	struct msi_desc *desc = d ? irq_data_get_msi_desc(d) : NULL;
+
+	if (desc && desc->dev && dev_is_pci(desc->dev))
+		nsr_count(to_pci_dev(desc->dev));
+	return 0;
+}
+
+/* pci_free_irq_vectors(pdev) */
+static int nsr_free_vectors_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	nsr_count((struct pci_dev *)regs->di);
+	return 0;
+}
+
+static struct kprobe nsr_kp[] = {
+	{ .symbol_name = "free_irq", .pre_handler = nsr_free_irq_pre },
+	{ .symbol_name = "pci_free_irq_vectors",
+	  .pre_handler = nsr_free_vectors_pre },
+};
+
+static struct kprobe *nsr_kps[] = { &nsr_kp[0], &nsr_kp[1] };
+static bool nsr_probed;
+
 static struct kprobe vfpost_fault_kp[FAULT_MAX_FUNCS];
 static struct kprobe *vfpost_fault_kps[FAULT_MAX_FUNCS];
 static char vfpost_fault_names[256];
@@ -356,12 +469,27 @@ static int __init vfpost_fault_init(void)
 	}
 	if (!vfpost_fault_n && !*no_mse)
 		return -EINVAL;
+	if (no_soft_reset && !*no_mse)
+		return -EINVAL;
 	ret = nomse_start();
-	if (ret || !vfpost_fault_n)
+	if (ret)
 		return ret;
+	if (no_soft_reset) {
+		ret = register_kprobes(nsr_kps, ARRAY_SIZE(nsr_kps));
+		if (ret) {
+			pr_err("cannot probe the MSI-X teardown: %d\n", ret);
+			nomse_stop();
+			return ret;
+		}
+		nsr_probed = true;
+	}
+	if (!vfpost_fault_n)
+		return 0;
 	ret = register_kprobes(vfpost_fault_kps, vfpost_fault_n);
 	if (ret) {
 		pr_err("cannot probe %s: %d\n", func, ret);
+		if (nsr_probed)
+			unregister_kprobes(nsr_kps, ARRAY_SIZE(nsr_kps));
 		nomse_stop();
 	}
 	return ret;
@@ -371,6 +499,8 @@ static void __exit vfpost_fault_exit(void)
 {
 	if (vfpost_fault_n)
 		unregister_kprobes(vfpost_fault_kps, vfpost_fault_n);
+	if (nsr_probed)
+		unregister_kprobes(nsr_kps, ARRAY_SIZE(nsr_kps));
 	nomse_stop();
 }
 

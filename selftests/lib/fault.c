@@ -147,24 +147,43 @@ int fault_unload(void)
 	return ret;
 }
 
-int fault_no_mse(const char *bdf)
+static int load_real_vf(const char *bdf, bool no_soft_reset)
 {
-	char args[64];
+	char args[96];
 
 	fault_unload();
-	snprintf(args, sizeof(args), "func= no_mse=%s", bdf);
+	snprintf(args, sizeof(args), "func= no_mse=%s%s", bdf,
+		 no_soft_reset ? " no_soft_reset=1" : "");
 	return lab_test_module_load("vfpost_fault", args);
 }
 
-long fault_mse_count(const char *what)
+int fault_no_mse(const char *bdf)
+{
+	return load_real_vf(bdf, false);
+}
+
+int fault_no_soft_reset(const char *bdf)
+{
+	return load_real_vf(bdf, true);
+}
+
+long fault_count(const char *name)
 {
 	char path[128];
 	long n;
 	int ret;
 
-	snprintf(path, sizeof(path), PARAM "mse_%s", what);
+	snprintf(path, sizeof(path), PARAM "%s", name);
 	ret = lab_read_long(path, &n);
 	return ret ? ret : n;
+}
+
+long fault_mse_count(const char *what)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "mse_%s", what);
+	return fault_count(name);
 }
 
 static int param_write_str(const char *name, const char *val)

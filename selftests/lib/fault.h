@@ -64,5 +64,15 @@ long fault_injected(void);
  */
 int fault_no_mse(const char *bdf);
 long fault_mse_count(const char *what);
+/*
+ * fault_no_mse() plus a PM capability whose No_Soft_Reset reads 0 (the
+ * function loses its state in D3hot, as many real ones do), with the
+ * function's MSI-X teardown watched: fault_count("irq_frees") counts its
+ * free_irq()/pci_free_irq_vectors() calls, ("irq_frees_d3") those made
+ * while it was in D3hot, ("nsr_hidden") the reads that hid the bit.
+ */
+int fault_no_soft_reset(const char *bdf);
+/* A read-only counter of vfpost_fault.ko, or -errno. */
+long fault_count(const char *name);
 
 #endif /* _SELFTESTS_FAULT_H */
