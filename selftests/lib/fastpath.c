@@ -189,6 +189,47 @@ int fp_vfpost_irqs(void)
 	return fp_irq_lines("vfpost-msix[");
 }
 
+static void log_lines_with(const char *path, const char *what,
+			   const char *substr)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		printf("# leftover: cannot read %s: %m\n", path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, substr))
+			printf("# leftover %s: %s", what, line);
+	fclose(f);
+}
+
+void fp_log_irq_leftovers(void)
+{
+	char path[300], target[256];
+	struct dirent *e;
+	ssize_t n;
+	DIR *d;
+
+	log_lines_with("/proc/interrupts", "irq", "vfpost-msix[");
+	log_lines_with("/proc/self/maps", "mapping", "vfio");
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strstr(target, "vfio"))
+			printf("# leftover fd %s: %s\n", e->d_name, target);
+	}
+	closedir(d);
+	fflush(stdout);
+}
+
 int fp_stats(const char *bdf, unsigned int index, struct vfpost_vector *out)
 {
 	struct vfpost_vector vec[8];

@@ -52,6 +52,12 @@ int fp_irq_lines(const char *substr);
 int fp_msi_irqs(const char *bdf);
 /* Number of vfpost irqs in /proc/interrupts. */
 int fp_vfpost_irqs(void);
+/*
+ * After a close that left vfpost irqs: print, as TAP comments, those
+ * /proc/interrupts lines and whatever in this process still holds a VFIO
+ * file (an fd or a mapping), so the log says which of the two it was.
+ */
+void fp_log_irq_leftovers(void);
 
 /*
  * vfpost's per-vector statistics of @bdf through netlink (libvfpost): the
