@@ -160,11 +160,12 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 	if (!is_write)
 		memcpy(data, &v, 4);
 	if (is_write && off == ACPI_HP_B0EJ) {
+		/* the guest may write B0EJ in a loop: rate limited */
 		if (v & ~done)
-			log_verbose("hotplug: the guest ejected slot mask 0x%08x with no device (ignored)",
-				    v & ~done);
+			log_verbose_rl("hotplug: the guest ejected slot mask 0x%08x with no device (ignored)",
+				       v & ~done);
 		if (done)
-			log_verbose("hotplug: the guest ejected slot mask 0x%08x", done);
+			log_verbose_rl("hotplug: the guest ejected slot mask 0x%08x", done);
 	}
 	if (notify)
 		notify(hp->notify_opaque);
