@@ -675,6 +675,53 @@ TEST_F(hotplug, a_slot_reused_during_a_release_keeps_its_new_device)
 }
 
 /*
+ * The guest was asked to eject slot 1 and did not in time (its driver was
+ * slow): the VF was detached by force, but the guest still holds a device
+ * there and will call _EJ0 for it when it gets round to it.  The next
+ * add-device does not reuse that slot (the late eject would take the new
+ * device for the old one and release it from under the guest); once the
+ * late eject came, the slot is free again.
+ */
+TEST_F(hotplug, a_slot_left_by_a_forced_removal_waits_for_the_late_eject)
+{
+	struct hotplug *hp = with_acpi(5000);
+	struct vmm_device_info info[2];
+	bool ejected = true;
+	char err[512];
+	int i;
+
+	ASSERT_NE(NULL, hp);
+	fk_add_dev("0000:03:00.3", 8, "vfio-pci", true);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	guest_saw_add(hp);
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 50, &ejected, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_FALSE(ejected);
+	guest_saw_add(hp);			/* the eject request's GPE handled */
+	ASSERT_EQ(0, devtab_attach(t, "0000:03:00.3", -1, NULL, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+	EXPECT_STREQ("00:02.0", info[0].guest);	/* not the slot the guest still holds */
+	guest_saw_add(hp);
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);	/* the late eject of the old device */
+	for (i = 0; i < 25; i++) {		/* 50 ms: the new device stays */
+		ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+		usleep(2000);
+	}
+	EXPECT_TRUE(info[0].attached);
+	EXPECT_FALSE(info[0].removing);
+	/* now slot 1 is free again */
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(2, devtab_snapshot(t, info, 2));
+	EXPECT_STREQ("00:01.0", info[1].guest);
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, devtab_detach(t, "0000:03:00.3", 0, &ejected, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_TRUE(fk_clean());
+	without_acpi(hp);
+	EXPECT_EQ(self->fds, open_fds());
+}
+
+/*
  * A reset meeting -EAGAIN (the host holds the device lock for a moment)
  * is tried again at add and at removal, as a guest's reset is: the VF
  * joins and leaves reset.

@@ -32,6 +32,8 @@
 #include "devices.h"
 #include "hotplug.h"
 #include "log.h"
+#include "pci.h"
+#include "vfio_host.h"
 #include "vfio_pci.h"
 #include "vfio_priv.h"
 
@@ -134,6 +136,16 @@ static void finish(struct devtab *t, int i, bool ejected, const char *how)
 	 * announce it, which must not be wiped.
 	 */
 	hotplug_forget(t->hp, slot);
+	if (!ejected && e->asked) {
+		/*
+		 * The guest was asked and still holds a device in the slot:
+		 * the slot is not reused until its late _EJ0 (see
+		 * release_late_ejects()), else that eject would take the
+		 * next device for this one.
+		 */
+		hotplug_set_stale(t->hp, slot);
+		pci_bus_hold_slot(vfio_host->pci_bus(t->vm), slot, true);
+	}
 	pthread_mutex_unlock(&t->lock);
 	/*
 	 * A device the host removes is not reset: its remover holds the
@@ -178,6 +190,21 @@ static void start_removal(struct devtab *t, struct devtab_entry *e, unsigned int
 	hotplug_request_eject(t->hp, e->slot);
 }
 
+/* Slots held after a forced removal that the guest ejected at last: free again. */
+static void release_late_ejects(struct devtab *t)
+{
+	uint32_t late = hotplug_take_late_ejects(t->hp);
+	unsigned int slot;
+
+	for (slot = 1; slot < 32; slot++) {
+		if (!(late & (1u << slot)))
+			continue;
+		log_info("hotplug: the guest ejected slot %u after its device was detached by force; the slot can take a device again",
+			 slot);
+		pci_bus_hold_slot(vfio_host->pci_bus(t->vm), slot, false);
+	}
+}
+
 /*
  * One pass of the removal thread: start the host's removals, finish the
  * ejected and the overdue.  The earliest deadline still running into
@@ -190,6 +217,7 @@ static bool run_removals(struct devtab *t, struct timespec *next)
 	int i;
 
 	pthread_mutex_lock(&t->lock);
+	release_late_ejects(t);
 restart:
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	have_next = false;
