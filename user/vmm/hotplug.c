@@ -131,6 +131,7 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 {
 	struct hotplug *hp = opaque;
 	void (*notify)(void *opaque) = NULL;
+	void *notify_opaque = NULL;
 	uint32_t v = 0, done = 0, late = 0;
 
 	/* DWordAcc: the AML reads and writes whole registers */
@@ -153,6 +154,7 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 			hp->stale &= ~late;
 			hp->late |= late;
 			notify = done || late ? hp->notify : NULL;
+			notify_opaque = hp->notify_opaque;	/* with it, under the lock */
 		}
 	} else if (off == ACPI_HP_PCIU) {
 		v = hp->up;
@@ -172,7 +174,7 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 			log_verbose_rl("hotplug: the guest ejected slot mask 0x%08x", done);
 	}
 	if (notify)
-		notify(hp->notify_opaque);
+		notify(notify_opaque);
 }
 
 void hotplug_set_notify(struct hotplug *hp, void (*fn)(void *opaque), void *opaque)
