@@ -635,6 +635,16 @@ TEST_F(hotplug, a_host_request_during_add_waits_for_it)
 	EXPECT_EQ(self->fds, open_fds());
 }
 
+/* A second VF on the host (0000:03:00.3); the first added, the guest saw it in slot 1. */
+static void first_of_two_added(struct __test_metadata *_metadata, struct hotplug *hp)
+{
+	char err[512];
+
+	fk_add_dev("0000:03:00.3", 8, "vfio-pci", true);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	guest_saw_add(hp);
+}
+
 /*
  * The guest ejects a VF whose reset takes 300 ms (a real VF's FLR takes
  * 100 ms or more); meanwhile another VF is added and gets the slot the
@@ -650,9 +660,7 @@ TEST_F(hotplug, a_slot_reused_during_a_release_keeps_its_new_device)
 	int i;
 
 	ASSERT_NE(NULL, hp);
-	fk_add_dev("0000:03:00.3", 8, "vfio-pci", true);
-	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
-	guest_saw_add(hp);
+	first_of_two_added(_metadata, hp);
 	fk.reset_ms = 300;
 	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);	/* ejected: released by the removal thread */
 	for (i = 0; i < 1000 && !atomic_load(&fk.in_reset); i++)
@@ -691,9 +699,7 @@ TEST_F(hotplug, a_slot_left_by_a_forced_removal_waits_for_the_late_eject)
 	int i;
 
 	ASSERT_NE(NULL, hp);
-	fk_add_dev("0000:03:00.3", 8, "vfio-pci", true);
-	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
-	guest_saw_add(hp);
+	first_of_two_added(_metadata, hp);
 	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 50, &ejected, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_FALSE(ejected);
 	guest_saw_add(hp);			/* the eject request's GPE handled */
