@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <json.h>
 
@@ -555,6 +556,46 @@ TEST(server_refuses_to_replace)
 	}
 	EXPECT_EQ(NULL, api_server_open("/tmp/"));
 	EXPECT_EQ(NULL, api_server_open("/nonexistent-dir/api.sock"));
+	sock_dir_fini(&d);
+}
+
+/*
+ * A socket served by a process that does not accept (hung, or busy): its
+ * backlog is full.  vibevmm refuses the path at once instead of waiting
+ * in connect() for a slot that may never come.
+ */
+TEST(server_refuses_a_busy_socket_without_waiting)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timespec t0, t1;
+	struct sock_dir d;
+	struct stat st;
+	int lfd, c[8], n = 0, i;
+
+	sock_dir_init(&d);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d.path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(lfd, 0));
+	/* fill the backlog: the next connect would block */
+	for (i = 0; i < 8; i++) {
+		c[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		ASSERT_LE(0, c[n]);
+		if (connect(c[n++], (struct sockaddr *)&sa, sizeof(sa)) && errno == EAGAIN)
+			break;
+	}
+	ASSERT_GT(8, i) TH_LOG("the backlog never filled");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(NULL, api_server_open(d.path));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	EXPECT_GT(2, t1.tv_sec - t0.tv_sec);
+	ASSERT_EQ(0, lstat(d.path, &st));	/* left alone */
+	EXPECT_TRUE(S_ISSOCK(st.st_mode));
+	while (n)
+		close(c[--n]);
+	close(lfd);
+	unlink(d.path);
 	sock_dir_fini(&d);
 }
 

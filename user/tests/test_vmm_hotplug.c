@@ -14,6 +14,7 @@
  * when it does not come in time.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "vmm/acpi.h"
 #include "vmm/devices.h"
 #include "vmm/hotplug.h"
+#include "vmm/log.h"
 #include "vmm/vfio_pci.h"
 
 #define VF_BDF		"0000:03:00.2"
@@ -590,6 +592,190 @@ TEST_F(hotplug, a_stopping_vm_ends_the_wait)
 	EXPECT_FALSE(ejected);
 	EXPECT_TRUE(fk_clean());
 	without_acpi(hp);
+}
+
+/* Wait up to 2 s for the guest to be asked to eject the slots @mask. */
+static bool asked_to_eject(struct hotplug *hp, uint32_t mask)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (reg_read(hp, ACPI_HP_PCID) == mask)
+			return true;
+		usleep(2000);
+	}
+	return false;
+}
+
+/*
+ * The host asks for the VF back while add-device is still setting it up
+ * (VFIO's request fires as soon as vibevmm gives it the eventfd, and
+ * mapping guest RAM takes 200 ms): the request waits for the add, then
+ * the guest is asked to eject the device as for any host request; the add
+ * is not torn down under the control socket's thread.
+ */
+TEST_F(hotplug, a_host_request_during_add_waits_for_it)
+{
+	struct hotplug *hp = with_acpi(5000);
+	char err[512];
+
+	ASSERT_NE(NULL, hp);
+	fk.req_at_set = true;
+	fk.map_ms = 200;
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	fk.map_ms = 0;
+	guest_saw_add(hp);
+	ASSERT_TRUE(asked_to_eject(hp, 1u << 1));
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);	/* the guest's driver let it go */
+	ASSERT_TRUE(table_has(0));
+	EXPECT_FALSE(dev_open());
+	EXPECT_EQ(1u, fk.dev[0].resets);	/* the host removes it: not reset */
+	EXPECT_TRUE(fk_clean());
+	without_acpi(hp);
+	EXPECT_EQ(self->fds, open_fds());
+}
+
+/* A second VF on the host (0000:03:00.3); the first added, the guest saw it in slot 1. */
+static void first_of_two_added(struct __test_metadata *_metadata, struct hotplug *hp)
+{
+	char err[512];
+
+	fk_add_dev("0000:03:00.3", 8, "vfio-pci", true);
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	guest_saw_add(hp);
+}
+
+/*
+ * The guest ejects a VF whose reset takes 300 ms (a real VF's FLR takes
+ * 100 ms or more); meanwhile another VF is added and gets the slot the
+ * first one left.  The end of the first release must not wipe the second
+ * one's slot state: the guest is still told to check the slot and can
+ * eject the new device.
+ */
+TEST_F(hotplug, a_slot_reused_during_a_release_keeps_its_new_device)
+{
+	struct hotplug *hp = with_acpi(5000);
+	struct vmm_device_info info[2];
+	char err[512];
+	int i;
+
+	ASSERT_NE(NULL, hp);
+	first_of_two_added(_metadata, hp);
+	fk.reset_ms = 300;
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);	/* ejected: released by the removal thread */
+	for (i = 0; i < 1000 && !atomic_load(&fk.in_reset); i++)
+		usleep(2000);
+	ASSERT_TRUE(atomic_load(&fk.in_reset));
+	fk.reset_ms = 0;
+	ASSERT_EQ(0, devtab_attach(t, "0000:03:00.3", -1, NULL, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_TRUE(table_has(1));		/* the first one is gone */
+	ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+	EXPECT_STREQ("0000:03:00.3", info[0].bdf);
+	EXPECT_STREQ("00:01.0", info[0].guest);
+	EXPECT_EQ(1u << 1, reg_read(hp, ACPI_HP_PCIU));	/* its announcement stands */
+	guest_saw_add(hp);
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);	/* and the guest can eject it */
+	ASSERT_TRUE(table_has(0));
+	EXPECT_TRUE(fk_clean());
+	without_acpi(hp);
+	EXPECT_EQ(self->fds, open_fds());
+}
+
+/*
+ * The guest was asked to eject slot 1 and did not in time (its driver was
+ * slow): the VF was detached by force, but the guest still holds a device
+ * there and will call _EJ0 for it when it gets round to it.  The next
+ * add-device does not reuse that slot (the late eject would take the new
+ * device for the old one and release it from under the guest); once the
+ * late eject came, the slot is free again.
+ */
+TEST_F(hotplug, a_slot_left_by_a_forced_removal_waits_for_the_late_eject)
+{
+	struct hotplug *hp = with_acpi(5000);
+	struct vmm_device_info info[2];
+	bool ejected = true;
+	char err[512];
+	int i;
+
+	ASSERT_NE(NULL, hp);
+	first_of_two_added(_metadata, hp);
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 50, &ejected, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_FALSE(ejected);
+	guest_saw_add(hp);			/* the eject request's GPE handled */
+	ASSERT_EQ(0, devtab_attach(t, "0000:03:00.3", -1, NULL, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+	EXPECT_STREQ("00:02.0", info[0].guest);	/* not the slot the guest still holds */
+	guest_saw_add(hp);
+	reg_write(hp, ACPI_HP_B0EJ, 1u << 1);	/* the late eject of the old device */
+	for (i = 0; i < 25; i++) {		/* 50 ms: the new device stays */
+		ASSERT_EQ(1, devtab_snapshot(t, info, 2));
+		usleep(2000);
+	}
+	EXPECT_TRUE(info[0].attached);
+	EXPECT_FALSE(info[0].removing);
+	/* now slot 1 is free again */
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(2, devtab_snapshot(t, info, 2));
+	EXPECT_STREQ("00:01.0", info[1].guest);
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, devtab_detach(t, "0000:03:00.3", 0, &ejected, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_TRUE(fk_clean());
+	without_acpi(hp);
+	EXPECT_EQ(self->fds, open_fds());
+}
+
+/*
+ * A reset meeting -EAGAIN (the host holds the device lock for a moment)
+ * is tried again at add and at removal, as a guest's reset is: the VF
+ * joins and leaves reset.
+ */
+TEST_F(hotplug, a_busy_reset_is_tried_again)
+{
+	bool ejected;
+	char err[512];
+
+	fk.reset_eagain = 2;
+	ASSERT_EQ(0, devtab_attach(t, VF_BDF, -1, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(1u, fk.dev[0].resets);
+	EXPECT_EQ(2u, fk.reset_eagains);
+	fk.reset_eagain = 2;
+	ASSERT_EQ(0, devtab_detach(t, VF_BDF, 0, &ejected, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(2u, fk.dev[0].resets);
+	EXPECT_EQ(4u, fk.reset_eagains);
+	EXPECT_TRUE(fk_clean());
+}
+
+/* A guest writing B0EJ in a loop: the log lines it causes are rate limited. */
+TEST_F(hotplug, a_guest_ejecting_in_a_loop_does_not_flood_the_log)
+{
+	struct hotplug *hp = hotplug_new_with(fake_sci, NULL);
+	int fds[2], saved = dup(STDERR_FILENO), level = log_level, i, lines = 0;
+	char buf[65536];
+	ssize_t len;
+
+	ASSERT_NE(NULL, hp);
+	ASSERT_LE(0, saved);
+	ASSERT_EQ(0, pipe(fds));
+	ASSERT_EQ(0, fcntl(fds[1], F_SETFL, O_NONBLOCK));
+	log_level = LOG_VERBOSE;
+	ASSERT_LE(0, dup2(fds[1], STDERR_FILENO));
+	for (i = 0; i < 500; i++)
+		reg_write(hp, ACPI_HP_B0EJ, 1u << (1 + i % 31));	/* empty slots */
+	dup2(saved, STDERR_FILENO);
+	log_level = level;
+	close(fds[1]);
+	close(saved);
+	len = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	hotplug_free(hp);
+	ASSERT_LT(0, len);
+	buf[len] = '\0';
+	for (i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	EXPECT_GE(LOG_RL_BURST + 1, lines) TH_LOG("%d lines:\n%s", lines, buf);
 }
 
 /* The DSDT's hotplug AML as ACPICA reads it (iasl, from scripts/setup unit). */

@@ -98,6 +98,35 @@ TEST_F(bus, slots_and_intx)
 	EXPECT_EQ(18, self->b.dev.intx_gsi);
 }
 
+/*
+ * A held slot (the guest still holds a device there) is reused last: only
+ * when no other slot is free, and taking it ends the hold.
+ */
+TEST_F(bus, a_held_slot_is_reused_last)
+{
+	static struct fake more[29];
+	struct fake c;
+	int i;
+
+	pci_bus_remove(self->bus, &self->a.dev);
+	pci_bus_hold_slot(self->bus, 1, true);
+	fake_init(&c, 0x1234);
+	ASSERT_EQ(0, pci_bus_add(self->bus, &c.dev));
+	EXPECT_EQ(3 << 3, c.dev.devfn);
+	for (i = 0; i < 28; i++) {		/* slots 4..31 */
+		fake_init(&more[i], 0x1234);
+		ASSERT_EQ(0, pci_bus_add(self->bus, &more[i].dev));
+		EXPECT_NE(1 << 3, more[i].dev.devfn);
+	}
+	fake_init(&more[28], 0x1234);
+	ASSERT_EQ(0, pci_bus_add(self->bus, &more[28].dev));	/* no other left */
+	EXPECT_EQ(1 << 3, more[28].dev.devfn);
+	pci_bus_remove(self->bus, &more[28].dev);
+	pci_bus_remove(self->bus, &more[0].dev);		/* slot 4 */
+	ASSERT_EQ(0, pci_bus_add(self->bus, &self->a.dev));	/* the hold ended */
+	EXPECT_EQ(1 << 3, self->a.dev.devfn);
+}
+
 TEST_F(bus, host_bridge)
 {
 	EXPECT_EQ(0x00081b36u, conf1_read(self->bus, CF8(0, 0, 0), 0, 4));

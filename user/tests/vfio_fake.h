@@ -121,6 +121,14 @@ struct fake {
 	unsigned int reset_ms;
 	atomic_bool in_reset;
 	int reset_eagain;		/* resets failing -EAGAIN first (-1: all) */
+	/* DMA mapping guest RAM takes this long (outside fk.lock) */
+	unsigned int map_ms;
+	/*
+	 * The host is already removing the device: VFIO's request interrupt
+	 * fires as soon as vibevmm gives it its eventfd (the kernel's 10 s
+	 * repeat landing then).
+	 */
+	bool req_at_set;
 	unsigned int reset_eagains;	/* how many did */
 	bool iommufd_present;	/* /dev/iommu and device cdevs */
 	int iommufd_open_errno;	/* opening /dev/iommu fails with it */
@@ -383,8 +391,12 @@ static int fk_set_irqs(int di, struct vfio_irq_set *s)
 		fk.sets[fk.nr_sets++] = (struct fk_set){ di, s->index, s->flags, s->start,
 							 s->count };
 	if (s->index == VFIO_PCI_REQ_IRQ_INDEX) {
+		uint64_t one = 1;
+
 		d->req_fd = (s->flags & VFIO_IRQ_SET_DATA_EVENTFD) && s->count ?
 			    ((int32_t *)s->data)[0] : -1;
+		if (fk.req_at_set && d->req_fd >= 0 && write(d->req_fd, &one, 8) != 8)
+			return -EIO;
 		return 0;
 	}
 	if (s->index != VFIO_PCI_MSIX_IRQ_INDEX ||
@@ -635,18 +647,27 @@ static int fk_ioctl_locked(int fd, unsigned long req, void *arg)
 	return -EBADF;
 }
 
+static void fk_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000l };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static int fk_ioctl(int fd, unsigned long req, void *arg)
 {
 	int ret;
 
 	if (req == VFIO_DEVICE_RESET && fk.reset_ms) {
-		struct timespec ts = { fk.reset_ms / 1000, fk.reset_ms % 1000 * 1000000l };
+		unsigned int ms = fk.reset_ms;	/* read before in_reset: tests change it then */
 
 		fk.in_reset = true;
-		while (nanosleep(&ts, &ts) && errno == EINTR)
-			;
+		fk_sleep_ms(ms);
 		fk.in_reset = false;
 	}
+	if ((req == VFIO_IOMMU_MAP_DMA || req == IOMMU_IOAS_MAP) && fk.map_ms)
+		fk_sleep_ms(fk.map_ms);
 	pthread_mutex_lock(&fk.lock);
 	ret = fk_ioctl_locked(fd, req, arg);
 	pthread_mutex_unlock(&fk.lock);

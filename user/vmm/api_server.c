@@ -53,11 +53,14 @@ struct api_server {
 	int nr_clients;
 };
 
-/* Is someone listening on the socket at @path? */
+/*
+ * Is someone listening on the socket at @path?  Non-blocking: a listener
+ * that does not accept (its backlog full: EAGAIN) is live, not waited for.
+ */
 static bool socket_live(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	bool live;
 
 	if (fd < 0)

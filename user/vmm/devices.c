@@ -32,6 +32,8 @@
 #include "devices.h"
 #include "hotplug.h"
 #include "log.h"
+#include "pci.h"
+#include "vfio_host.h"
 #include "vfio_pci.h"
 #include "vfio_priv.h"
 
@@ -116,7 +118,7 @@ static void finish(struct devtab *t, int i, bool ejected, const char *how)
 	struct removal_wait *wait = e->wait;
 	unsigned int slot = e->slot;
 	uint64_t id = e->id;
-	bool host;
+	bool host, resettable;
 
 	if (ejected)
 		log_info("%s: %s; releasing it", a->bdf, how);
@@ -127,21 +129,38 @@ static void finish(struct devtab *t, int i, bool ejected, const char *how)
 	e->last.removing = true;
 	e->releasing = true;
 	e->a = NULL;
+	/*
+	 * The slot's hotplug state goes now, while the device still holds
+	 * the slot on the bus: once vfio_release() took it off, an add-device
+	 * (t->lock is dropped meanwhile) may put a new device there and
+	 * announce it, which must not be wiped.
+	 */
+	hotplug_forget(t->hp, slot);
+	if (!ejected && e->asked) {
+		/*
+		 * The guest was asked and still holds a device in the slot:
+		 * the slot is not reused until its late _EJ0 (see
+		 * release_late_ejects()), else that eject would take the
+		 * next device for this one.
+		 */
+		hotplug_set_stale(t->hp, slot);
+		pci_bus_hold_slot(vfio_host->pci_bus(t->vm), slot, true);
+	}
 	pthread_mutex_unlock(&t->lock);
 	/*
 	 * A device the host removes is not reset: its remover holds the
 	 * device lock until the fd is closed (a reset would fail, EAGAIN).
 	 */
 	host = vfio_removal_requested(a);
+	resettable = vfio_resettable(a);
 	if (host)
 		vfio_detach(a, "the host removes it");
 	vfio_release(a);
-	hotplug_forget(t->hp, slot);
 	pthread_mutex_lock(&t->lock);
 	for (i = 0; i < t->nr && t->ent[i].id != id; i++)
 		;
 	log_info("%s: removed from the VM and given back%s", t->ent[i].bdf,
-		 host ? "" : " (reset)");
+		 host ? "" : resettable ? " (reset)" : " (it has no reset: not reset)");
 	memmove(&t->ent[i], &t->ent[i + 1], (t->nr - i - 1) * sizeof(t->ent[0]));
 	t->nr--;
 	memset(&t->ent[t->nr], 0, sizeof(t->ent[0]));
@@ -171,6 +190,21 @@ static void start_removal(struct devtab *t, struct devtab_entry *e, unsigned int
 	hotplug_request_eject(t->hp, e->slot);
 }
 
+/* Slots held after a forced removal that the guest ejected at last: free again. */
+static void release_late_ejects(struct devtab *t)
+{
+	uint32_t late = hotplug_take_late_ejects(t->hp);
+	unsigned int slot;
+
+	for (slot = 1; slot < 32; slot++) {
+		if (!(late & (1u << slot)))
+			continue;
+		log_info("hotplug: the guest ejected slot %u after its device was detached by force; the slot can take a device again",
+			 slot);
+		pci_bus_hold_slot(vfio_host->pci_bus(t->vm), slot, false);
+	}
+}
+
 /*
  * One pass of the removal thread: start the host's removals, finish the
  * ejected and the overdue.  The earliest deadline still running into
@@ -183,6 +217,7 @@ static bool run_removals(struct devtab *t, struct timespec *next)
 	int i;
 
 	pthread_mutex_lock(&t->lock);
+	release_late_ejects(t);
 restart:
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	have_next = false;
@@ -342,20 +377,39 @@ static void enter(struct devtab *t, struct vfio_assigned *a)
 
 int devtab_add(struct devtab *t, struct vfio_assigned *a)
 {
+	bool requested = false;
 	int ret = 0;
 
 	pthread_mutex_lock(&t->lock);
 	if (t->nr < VMM_MAX_VFIO) {
 		enter(t, a);
 		hotplug_set_present(t->hp, t->ent[t->nr - 1].slot);
+		/*
+		 * A request that came before it was in the table; read under
+		 * the lock: once it is dropped the removal may free @a.
+		 */
+		requested = vfio_removal_requested(a);
 	} else {
 		ret = -ENOSPC;
 	}
 	pthread_mutex_unlock(&t->lock);
-	/* a request that came before the notify was set */
-	if (!ret && vfio_removal_requested(a))
+	if (requested)
 		kick(t);
 	return ret;
+}
+
+struct vfio_assigned *devtab_assign(struct devtab *t, const char *bdf,
+				    const struct vfio_dev_opts *opts)
+{
+	struct vfio_assigned *a = vfio_assign_owned(t->vm, bdf, t->path, t->backend, opts, kick,
+						    t);
+
+	if (a && devtab_add(t, a)) {
+		log_err("%s: the VM has %d devices, the most it takes", bdf, VMM_MAX_VFIO);
+		vfio_release(a);
+		return NULL;
+	}
+	return a;
 }
 
 int devtab_snapshot(struct devtab *t, struct vmm_device_info *out, int max)
@@ -400,6 +454,7 @@ int devtab_attach(struct devtab *t, const char *bdf, int path, const struct vfio
 	enum irq_path p = path < 0 ? t->path : (enum irq_path)path;
 	struct vfio_assigned *a;
 	char norm[VMM_BDF_LEN];
+	bool requested = false;
 	int i, ret;
 
 	ret = bad_bdf(bdf, norm, err, errlen);
@@ -442,7 +497,8 @@ int devtab_attach(struct devtab *t, const char *bdf, int path, const struct vfio
 		ret = -ENODEV;
 		goto out;
 	}
-	a = vfio_assign(t->vm, norm, p, t->backend, opts);
+	/* the host's removal requests come to the table from the start */
+	a = vfio_assign_owned(t->vm, norm, p, t->backend, opts, kick, t);
 	/*
 	 * Reset by vfio_assign(): now it may see guest RAM.  A no-op when
 	 * another device's container or IOAS already maps it (see
@@ -459,9 +515,13 @@ int devtab_attach(struct devtab *t, const char *bdf, int path, const struct vfio
 	log_info("%s: added at run time as 00:%02x.0%s", norm, t->ent[t->nr - 1].slot,
 		 t->hp ? "; the guest is told to check the slot" : "");
 	hotplug_announce(t->hp, t->ent[t->nr - 1].slot);
+	/* a request that came during the add: its removal starts now */
+	requested = vfio_removal_requested(a);
 	ret = 0;
 out:
 	pthread_mutex_unlock(&t->lock);
+	if (requested)
+		kick(t);
 	return ret;
 }
 

@@ -66,6 +66,14 @@ void devtab_free(struct devtab *t);
 /* Take ownership of @a: 0, or -ENOSPC when VMM_MAX_VFIO devices are in. */
 int devtab_add(struct devtab *t, struct vfio_assigned *a);
 /*
+ * vfio_assign() @bdf along the table's path and backend (a --vfio device
+ * at start) and devtab_add() it; the host's removal requests go to the
+ * table from the moment the device's service thread runs.  The device, or
+ * NULL after one error line (nothing left).
+ */
+struct vfio_assigned *devtab_assign(struct devtab *t, const char *bdf,
+				    const struct vfio_dev_opts *opts);
+/*
  * Add the device at @bdf to the running VM along @path (-1: the VM's),
  * with @opts (NULL: defaults): checked, claimed, opened, reset, then guest
  * RAM mapped for it (once per container/IOAS), as at start.  0, or -errno

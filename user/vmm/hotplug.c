@@ -24,6 +24,7 @@ struct hotplug {
 	uint16_t gpe_sts, gpe_en;
 	uint32_t present;	/* slots with a device the guest may eject */
 	uint32_t up, down, ejected;
+	uint32_t stale, late;	/* forced after a request; their late _EJ0 */
 	bool sci;		/* the level last driven */
 };
 
@@ -130,7 +131,8 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 {
 	struct hotplug *hp = opaque;
 	void (*notify)(void *opaque) = NULL;
-	uint32_t v = 0, done = 0;
+	void *notify_opaque = NULL;
+	uint32_t v = 0, done = 0, late = 0;
 
 	/* DWordAcc: the AML reads and writes whole registers */
 	if (len != 4 || (off & 3) || off >= ACPI_HP_LEN) {
@@ -148,7 +150,11 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 			hp->present &= ~done;
 			hp->down &= ~done;
 			hp->up &= ~done;
-			notify = done ? hp->notify : NULL;
+			late = v & hp->stale;
+			hp->stale &= ~late;
+			hp->late |= late;
+			notify = done || late ? hp->notify : NULL;
+			notify_opaque = hp->notify_opaque;	/* with it, under the lock */
 		}
 	} else if (off == ACPI_HP_PCIU) {
 		v = hp->up;
@@ -160,14 +166,15 @@ void hotplug_reg_io(void *opaque, uint64_t off, void *data, unsigned int len, bo
 	if (!is_write)
 		memcpy(data, &v, 4);
 	if (is_write && off == ACPI_HP_B0EJ) {
-		if (v & ~done)
-			log_verbose("hotplug: the guest ejected slot mask 0x%08x with no device (ignored)",
-				    v & ~done);
+		/* the guest may write B0EJ in a loop: rate limited */
+		if (v & ~done & ~late)
+			log_verbose_rl("hotplug: the guest ejected slot mask 0x%08x with no device (ignored)",
+				       v & ~done & ~late);
 		if (done)
-			log_verbose("hotplug: the guest ejected slot mask 0x%08x", done);
+			log_verbose_rl("hotplug: the guest ejected slot mask 0x%08x", done);
 	}
 	if (notify)
-		notify(hp->notify_opaque);
+		notify(notify_opaque);
 }
 
 void hotplug_set_notify(struct hotplug *hp, void (*fn)(void *opaque), void *opaque)
@@ -191,6 +198,7 @@ static void signal_slot(struct hotplug *hp, bool up, unsigned int slot)
 	pthread_mutex_lock(&hp->lock);
 	if (up) {
 		hp->ejected &= ~bit;
+		hp->stale &= ~bit;	/* reused all the same (no other slot) */
 		hp->present |= bit;
 		hp->up |= bit;
 	} else if (hp->present & bit) {
@@ -220,6 +228,7 @@ void hotplug_set_present(struct hotplug *hp, unsigned int slot)
 		return;
 	pthread_mutex_lock(&hp->lock);
 	hp->ejected &= ~(1u << slot);
+	hp->stale &= ~(1u << slot);
 	hp->present |= 1u << slot;
 	pthread_mutex_unlock(&hp->lock);
 }
@@ -248,4 +257,27 @@ void hotplug_forget(struct hotplug *hp, unsigned int slot)
 	hp->up &= ~bit;
 	hp->ejected &= ~bit;
 	pthread_mutex_unlock(&hp->lock);
+}
+
+void hotplug_set_stale(struct hotplug *hp, unsigned int slot)
+{
+	if (!hp || !SLOT_OK(slot))
+		return;
+	pthread_mutex_lock(&hp->lock);
+	hp->stale |= 1u << slot;
+	hp->late &= ~(1u << slot);
+	pthread_mutex_unlock(&hp->lock);
+}
+
+uint32_t hotplug_take_late_ejects(struct hotplug *hp)
+{
+	uint32_t late;
+
+	if (!hp)
+		return 0;
+	pthread_mutex_lock(&hp->lock);
+	late = hp->late;
+	hp->late = 0;
+	pthread_mutex_unlock(&hp->lock);
+	return late;
 }

@@ -15,7 +15,9 @@
  *   B0EJ: an _EJ0 of an occupied slot (hotplug_announce() or
  *     hotplug_set_present()) marks it ejected, asked for or not (the
  *     guest's own eject: slot power 0); the slot is then empty for the
- *     guest: a second _EJ0 of it, or one of an empty slot, is ignored.
+ *     guest: a second _EJ0 of it, or one of an empty slot, is ignored;
+ *     one of a slot whose device was detached by force after an eject
+ *     request (hotplug_set_stale()) is recorded as a late eject.
  *     The notify callback tells the VMM, which releases the device.
  *
  * Thread-safe: the guest's accesses (vCPU threads) and the VMM's requests
@@ -57,5 +59,13 @@ void hotplug_request_eject(struct hotplug *hp, unsigned int slot);
 bool hotplug_ejected(struct hotplug *hp, unsigned int slot);
 /* @slot is empty again: drop its pending bits and its eject record. */
 void hotplug_forget(struct hotplug *hp, unsigned int slot);
+/*
+ * @slot's device was detached by force after the guest was asked to eject
+ * it: the guest may still call its _EJ0.  That late eject is recorded
+ * (and the notify callback called), not taken for a device's.
+ */
+void hotplug_set_stale(struct hotplug *hp, unsigned int slot);
+/* The stale slots the guest ejected since the last call (a mask); cleared. */
+uint32_t hotplug_take_late_ejects(struct hotplug *hp);
 
 #endif

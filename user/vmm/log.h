@@ -58,6 +58,7 @@ bool log_ratelimit_now(struct log_ratelimit *rl, const char *site);
 #define log_debug(...)	log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_warn_rl(...)	log_rl(LOG_WARN, __VA_ARGS__)
 #define log_err_rl(...)		log_rl(LOG_ERR, __VA_ARGS__)
+#define log_verbose_rl(...)	log_rl(LOG_VERBOSE, __VA_ARGS__)
 #define log_debug_rl(...)	log_rl(LOG_DEBUG, __VA_ARGS__)
 
 #endif

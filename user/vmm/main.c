@@ -141,13 +141,10 @@ int main(int argc, char **argv)
 		ret = setup_stopped();
 		if (ret)
 			goto out;
-		vf = vfio_assign(vm, cfg.vfio[n], cfg.irq_path, cfg.vfio_backend,
-				 &cfg.vfio_opts[n]);
+		vf = devtab_assign(actx.devs, cfg.vfio[n], &cfg.vfio_opts[n]);
 		ret = 1;
-		if (!vf || devtab_add(actx.devs, vf)) {
-			vfio_release(vf);
+		if (!vf)
 			goto out;
-		}
 	}
 	/* every device is reset: now guest RAM may be mapped for DMA */
 	ret = setup_stopped();

@@ -27,6 +27,7 @@ struct pci_bus {
 	pthread_mutex_t alloc_lock;	/* the windows */
 	uint32_t cf8;
 	struct pci_device *devs[PCI_SLOTS];
+	uint32_t held;			/* slots reused last (pci_bus_hold_slot()) */
 	struct pci_device host;
 	struct pci_window mmio32, mmio64, io;
 };
@@ -107,12 +108,17 @@ int pci_bus_add(struct pci_bus *bus, struct pci_device *dev)
 		return -EINVAL;
 	pthread_mutex_lock(&bus->lock);
 	for (slot = 1; slot < PCI_SLOTS; slot++)
-		if (!bus->devs[slot])
+		if (!bus->devs[slot] && !(bus->held & (1u << slot)))
 			break;
+	if (slot == PCI_SLOTS)		/* only held ones left */
+		for (slot = 1; slot < PCI_SLOTS; slot++)
+			if (!bus->devs[slot])
+				break;
 	if (slot == PCI_SLOTS) {
 		pthread_mutex_unlock(&bus->lock);
 		return -ENOSPC;
 	}
+	bus->held &= ~(1u << slot);
 	dev->devfn = slot << 3;
 	dev->intx_gsi = pci_intx_gsi(slot, 0);
 	bus->devs[slot] = dev;
@@ -128,6 +134,18 @@ void pci_bus_remove(struct pci_bus *bus, struct pci_device *dev)
 	pthread_mutex_lock(&bus->lock);
 	if (slot && slot < PCI_SLOTS && bus->devs[slot] == dev)
 		bus->devs[slot] = NULL;
+	pthread_mutex_unlock(&bus->lock);
+}
+
+void pci_bus_hold_slot(struct pci_bus *bus, unsigned int slot, bool hold)
+{
+	if (!slot || slot >= PCI_SLOTS)
+		return;
+	pthread_mutex_lock(&bus->lock);
+	if (hold)
+		bus->held |= 1u << slot;
+	else
+		bus->held &= ~(1u << slot);
 	pthread_mutex_unlock(&bus->lock);
 }
 

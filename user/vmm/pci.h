@@ -31,7 +31,16 @@ struct pci_device {
 
 struct pci_bus;
 struct pci_bus *vm_pci_bus(struct vm *vm);
+/*
+ * Put @dev in the lowest free slot, preferring one not held (below); a
+ * held slot only when no other is free (the hold then ends).
+ */
 int pci_bus_add(struct pci_bus *bus, struct pci_device *dev);
+/*
+ * Hold (@hold) or free @slot for reuse: the guest still believes a
+ * device is there (it was asked to eject it and has not yet).
+ */
+void pci_bus_hold_slot(struct pci_bus *bus, unsigned int slot, bool hold);
 void pci_bus_remove(struct pci_bus *bus, struct pci_device *dev);
 /* Read @dev's config space as the guest sees it, under the bus lock. */
 uint32_t pci_device_cfg_read(struct pci_bus *bus, struct pci_device *dev, unsigned int off,

@@ -332,11 +332,7 @@ static void cfg_msix(void *opaque, bool enabled, bool maskall)
 	vfio_irq_msix_ctrl(opaque, enabled, maskall);
 }
 
-static int device_reset(struct vfio_assigned *a);
-
-/* A guest reset meeting -EAGAIN: tried 5 times, 5+10+20+40 ms apart. */
-#define RESET_TRIES		5
-#define RESET_BACKOFF_US	5000
+static int device_reset_retry(struct vfio_assigned *a);
 
 /*
  * The guest reset the function (FLR, PM D3hot -> D0): vcfg has put back its
@@ -353,7 +349,7 @@ static int device_reset(struct vfio_assigned *a);
 static int cfg_reset(void *opaque)
 {
 	struct vfio_assigned *a = opaque;
-	int ret, i;
+	int ret;
 
 	pthread_mutex_lock(&a->lock);
 	if (a->dead) {
@@ -365,9 +361,7 @@ static int cfg_reset(void *opaque)
 	a->resetting = true;
 	pthread_mutex_unlock(&a->lock);
 
-	/* -EAGAIN: the host holds the device lock (sysfs, another reset) */
-	for (i = 0; (ret = device_reset(a)) == -EAGAIN && i < RESET_TRIES - 1; i++)
-		usleep(RESET_BACKOFF_US << i);
+	ret = device_reset_retry(a);
 
 	pthread_mutex_lock(&a->lock);
 	a->resetting = false;
@@ -445,9 +439,28 @@ static int device_reset(struct vfio_assigned *a)
 	return vfio_host->ioctl(a->fd, VFIO_DEVICE_RESET, NULL) ? -errno : 0;
 }
 
+/* A reset meeting -EAGAIN: tried 5 times, 5+10+20+40 ms apart. */
+#define RESET_TRIES		5
+#define RESET_BACKOFF_US	5000
+
+/* device_reset(), again while -EAGAIN: the host holds the device lock (sysfs, another reset). */
+static int device_reset_retry(struct vfio_assigned *a)
+{
+	int ret, i;
+
+	for (i = 0; (ret = device_reset(a)) == -EAGAIN && i < RESET_TRIES - 1; i++)
+		usleep(RESET_BACKOFF_US << i);
+	return ret;
+}
+
+bool vfio_resettable(const struct vfio_assigned *a)
+{
+	return a->info.flags & VFIO_DEVICE_FLAGS_RESET;
+}
+
 static void reset_device(struct vfio_assigned *a, const char *when)
 {
-	int ret = device_reset(a);
+	int ret = device_reset_retry(a);
 
 	if (ret == -ENOTTY)
 		return;
@@ -890,6 +903,14 @@ static int setup_msix(struct vfio_assigned *a)
 struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path,
 				  enum vfio_backend backend, const struct vfio_dev_opts *opts)
 {
+	return vfio_assign_owned(vm, bdf, path, backend, opts, NULL, NULL);
+}
+
+struct vfio_assigned *vfio_assign_owned(struct vm *vm, const char *bdf, enum irq_path path,
+					enum vfio_backend backend,
+					const struct vfio_dev_opts *opts,
+					void (*fn)(void *opaque), void *opaque)
+{
 	struct vfio_assigned_full *full = calloc(1, sizeof(*full));
 	struct vfio_assigned *a = &full->a;
 	int i, ret;
@@ -910,6 +931,8 @@ struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path 
 	a->epfd = a->stop_efd = a->req_efd = -1;
 	a->intx_efd = a->intx_resample = -1;
 	a->msi.efd = a->msi.gsi = -1;
+	a->removal_notify = fn;		/* no thread yet: no lock needed */
+	a->removal_opaque = opaque;
 	pthread_mutex_init(&a->lock, NULL);
 
 	if (acquire(a, path) || open_vfio(a))

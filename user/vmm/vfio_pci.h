@@ -59,6 +59,16 @@ int vfio_precheck(const char *bdf, enum irq_path path, enum vfio_backend backend
 struct vfio_assigned *vfio_assign(struct vm *vm, const char *bdf, enum irq_path path,
 				  enum vfio_backend backend, const struct vfio_dev_opts *opts);
 /*
+ * vfio_assign() with vfio_set_removal_notify(@fn, @opaque) in force before
+ * the device's service thread starts: a removal the host asks for while
+ * the caller is still setting the device up (mapping guest RAM, entering
+ * it in its table) goes to @fn, never detaches the device under it.
+ */
+struct vfio_assigned *vfio_assign_owned(struct vm *vm, const char *bdf, enum irq_path path,
+					enum vfio_backend backend,
+					const struct vfio_dev_opts *opts,
+					void (*fn)(void *opaque), void *opaque);
+/*
  * DMA-map all guest RAM for the VM's devices (one container or IOAS): call
  * once, with any assigned device, after the last vfio_assign().  0, or
  * -errno after one line (release the devices then).
@@ -76,5 +86,7 @@ void vfio_release(struct vfio_assigned *a);
  */
 void vfio_set_removal_notify(struct vfio_assigned *a, void (*fn)(void *opaque), void *opaque);
 bool vfio_removal_requested(struct vfio_assigned *a);
+/* Whether VFIO can reset @a (VFIO_DEVICE_FLAGS_RESET). */
+bool vfio_resettable(const struct vfio_assigned *a);
 
 #endif /* VMM_VFIO_PCI_H */
