@@ -41,7 +41,7 @@ skip_all() {
 [ -x "$BIN/vfio_pci_device_test" ] ||
 	skip_all "$BIN: the kernel's VFIO selftests are not built (scripts/kvfio-build; linux-source-7.2 comes with scripts/sid-kernel)"
 [ -f "$KO" ] || skip_all "$KO: not built (make kmod)"
-[ -d /sys/bus/pci/devices/${LAB_PF:-0000:00:03.0} ] ||
+[ -d "/sys/bus/pci/devices/${LAB_PF:-0000:00:03.0}" ] ||
 	skip_all "no lab PF: this suite runs in the lab (scripts/vmtest)"
 
 for m in vfio_pci_core irqbypass vfio_iommu_type1 vfio-pci; do
@@ -74,8 +74,9 @@ hugepages() { # count
 }
 
 run_all() { # driver
-	local t st out=$RES/$1
+	local t st t0 out=$RES/$1
 	for t in "${TESTS[@]}"; do
+		t0=$(date +%s)
 		if [ "$t" = vfio_iommufd_setup_test ] && [ -n "$noiommufd" ]; then
 			echo "no /dev/iommu: the kernel has no IOMMUFD" > "$out/$t.log"
 			echo 4 > "$out/$t.status"
@@ -88,7 +89,7 @@ run_all() { # driver
 		[ "$t" = vfio_dma_mapping_test ] && hugepages 0
 		echo "$st" > "$out/$t.status"
 		echo "# $1: $t exit $st ($(grep -a -c '^ok ' "$out/$t.log") ok," \
-			"$(grep -a -c '^not ok ' "$out/$t.log") not ok)"
+			"$(grep -a -c '^not ok ' "$out/$t.log") not ok, $(( $(date +%s) - t0 )) s)"
 	done
 }
 
