@@ -416,7 +416,8 @@ TEST_F_TIMEOUT(vf, linux_guest_binds_a_hot_added_vf_and_ejects_it, 1100)
 		 "--no-seccomp --api-socket %s --initrd %s --cmdline 'quiet guest.script=vfio-guest.sh vfio.nvme=1 vfio.pause=0 vfio.alive=600'",
 		 sock, initrd);
 	ASSERT_EQ(0, vmm_start(&v, "hotplug-l2", args));
-	if (!wait_log(&v, "GUEST-INIT: up", 600)) {
+	/* Within the boot's budget (selftests/suites), so the log is dumped. */
+	if (!wait_log(&v, "GUEST-INIT: up", 240)) {
 		dump_log(&v);
 		vmm_kill(&v);
 		ASSERT_TRUE(false) TH_LOG("the L2 guest never came up");
@@ -481,7 +482,8 @@ TEST_F_TIMEOUT(vf, linux_guest_ejects_one_and_sriov_off_takes_the_other, 1100)
 		 "--cmdline 'quiet guest.script=vfio-guest.sh vfio.nvme=2 vfio.pause=0 vfio.eject=2 vfio.alive=600'",
 		 sock, self->bdf[0], self->bdf[1], initrd);
 	ASSERT_EQ(0, vmm_start(&v, "hotplug-sriov", args));
-	if (!wait_log(&v, "VFIO-EJECTED 2", 600)) {
+	/* About 60 s when it works; within the boot's budget, so the log is dumped. */
+	if (!wait_log(&v, "VFIO-EJECTED 2", 240)) {
 		dump_log(&v);
 		vmm_kill(&v);
 		ASSERT_TRUE(false) TH_LOG("the guest did not do I/O on both VFs and eject slot 2");

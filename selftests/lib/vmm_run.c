@@ -123,11 +123,46 @@ void vmm_kill(struct vmm *v)
 	}
 }
 
+/*
+ * The guest's console (stdout) and vibevmm's messages (stderr) share the
+ * log, so a message can land inside a console line: "V" "vibevmm: ...\n"
+ * "FIO-EJECTED 2" (CI, vmm_hotplug_test), and a search for the console
+ * line then fails.  vibevmm writes each message whole, in one write(), so
+ * every "vibevmm: " that does not start a line is a message that cut one:
+ * move it (through its newline) in front of the line it cut.
+ */
+static void untangle_log(char *buf)
+{
+	char *p = buf, *start, *end, *tmp;
+	size_t msg;
+
+	while ((p = strstr(p, "vibevmm: "))) {
+		if (p == buf || p[-1] == '\n') {
+			p++;
+			continue;
+		}
+		end = strchr(p, '\n');
+		if (!end)
+			return;		/* still being written */
+		for (start = p; start > buf && start[-1] != '\n'; start--)
+			;
+		msg = end + 1 - p;
+		tmp = malloc(msg);
+		if (!tmp)
+			return;
+		memcpy(tmp, p, msg);
+		memmove(start + msg, start, p - start);
+		memcpy(start, tmp, msg);
+		free(tmp);
+		p = start + msg;
+	}
+}
+
 /* The whole log, NUL-terminated, malloc'ed (NULL if unreadable). */
 char *read_log(const struct vmm *v)
 {
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, n;
 	FILE *f = fopen(v->log, "r");
 
 	if (!f)
@@ -141,9 +176,10 @@ char *read_log(const struct vmm *v)
 		 * in the log on the 9p share) must not hide what follows from
 		 * strstr().
 		 */
-		while (len--)
-			if (!buf[len])
-				buf[len] = '?';
+		for (n = len; n--;)
+			if (!buf[n])
+				buf[n] = '?';
+		untangle_log(buf);
 	}
 	fclose(f);
 	return buf;
