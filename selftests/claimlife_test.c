@@ -36,6 +36,7 @@
 #include <time.h>
 
 #include "fault.h"
+#include "stress.h"
 #include "vfpost_fixture.h"
 
 #define GIVE_BACK_MS 10000
@@ -91,6 +92,15 @@ static pid_t spawn_claimant(const char *bdf, bool open_dev)
 	}
 	close(p[0]);
 	return pid;
+}
+
+/*
+ * make stress (VFPOST_STRESS_RUNS=20) runs the long rounds below; make
+ * check's short run (stress_runs() 2) fewer, to keep its hour.
+ */
+static bool long_run(void)
+{
+	return stress_runs() >= 10;
 }
 
 static long now_ms(void)
@@ -410,18 +420,19 @@ static int stop_child(pid_t pid)
 /*
  * (e) numvfs 0 -> 2 -> 0 while another process dumps, then loads of the
  * module racing numvfs changes: after each, the dump matches sysfs, and a
- * VF at the address of a deleted one is tracked (its binding shows).
+ * VF at the address of a deleted one is tracked (its binding shows).  Ten
+ * cycles and ten loads under make stress, four of each in make check.
  */
 TEST_F_TIMEOUT(mod, numvfs_cycles_and_loads_leave_no_stale_entries, 400)
 {
+	int i, err, n = long_run() ? 10 : 4;
 	struct vfpost_vf vf;
 	char when[64];
 	pid_t pid;
-	int i, err;
 
 	pid = spawn(dumper);
 	ASSERT_LT(0, pid);
-	for (i = 0; i < 10; i++) {
+	for (i = 0; i < n; i++) {
 		snprintf(when, sizeof(when), "cycle %d at 2", i);
 		ASSERT_EQ(0, lab_set_numvfs(2));
 		expect_dump_matches_sysfs(_metadata, self->h, when);
@@ -435,7 +446,7 @@ TEST_F_TIMEOUT(mod, numvfs_cycles_and_loads_leave_no_stale_entries, 400)
 	vfpost_close(self->h);
 	self->h = NULL;
 	ASSERT_EQ(0, vfpost_unload());
-	for (i = 0; i < 10; i++) {
+	for (i = 0; i < n; i++) {
 		pid = spawn(toggler);
 		ASSERT_LT(0, pid);
 		usleep(50000 * (i % 5));
@@ -727,7 +738,8 @@ static int bounded(struct __test_metadata *_metadata, struct vfpost *h,
 /*
  * (g) One process opens and closes the VF through VFIO in a loop, this one
  * claims and releases it, a third asks VF_GET and dumps, for 20 completed
- * claim-release rounds (at least 20 s): every claim and release returns
+ * claim-release rounds (at least 20 s; 10 and 10 s in make check's short
+ * run, long_run()): every claim and release returns
  * within CALL_BOUND_MS, every VF_GET and dump within GET_BOUND_MS.  The
  * claim's window is widened as in (f).  At the end the registry, the sysfs
  * binding and the claim state agree, and the VF works.
@@ -735,6 +747,7 @@ static int bounded(struct __test_metadata *_metadata, struct vfpost *h,
 TEST_F_TIMEOUT(mod, claims_racing_vfio_opens_stay_bounded, 400)
 {
 	int ret, rounds = 0, pending = 0, refused = 0, i, ev;
+	int min_rounds = long_run() ? 20 : 10;
 	long worst = 0, begin, deadline;
 	pid_t op, get;
 	struct vfpost_vf vf;
@@ -752,7 +765,7 @@ TEST_F_TIMEOUT(mod, claims_racing_vfio_opens_stay_bounded, 400)
 	ASSERT_LT(0, get);
 
 	begin = now_ms();
-	while ((rounds < 20 || now_ms() - begin < 20000) &&
+	while ((rounds < min_rounds || now_ms() - begin < min_rounds * 1000) &&
 	       now_ms() - begin < 240000) {
 		ret = bounded(_metadata, self->h, self->vf[0], true, &worst);
 		if (ret == -EBUSY) {
@@ -780,7 +793,7 @@ TEST_F_TIMEOUT(mod, claims_racing_vfio_opens_stay_bounded, 400)
 	ASSERT_EQ(0, stop_child(op)) TH_LOG("the opener never opened the VF");
 	ASSERT_EQ(0, stop_child(get)) TH_LOG("getter: 3 a request failed, 4 one was slow");
 	ASSERT_EQ(0, fault_delay_all(0));
-	ASSERT_LE(20, rounds);
+	ASSERT_LE(min_rounds, rounds);
 
 	/* Settle: nothing claimed or under way, then all views agree. */
 	for (i = 0; i < 50; i++) {
