@@ -7,4 +7,7 @@ echo "GUEST-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
 for c in /sys/class/nvme/*; do
 	[ -e "$c" ] && echo "GUEST-NVME: $(basename "$c")"
 done
+# The host samples KVM's counters when it sees GUEST-INIT: let it, before
+# the log's own serial output adds exits.
+sleep 2
 dmesg | sed 's/^/GUEST-DMESG: /'
