@@ -362,6 +362,7 @@ static void base_cfg(struct vmm_config *cfg, const struct files *f)
 	cfg->initrd = f->initrd;
 	cfg->mem = 256ULL << 20;
 	cfg->cmdline = "quiet";
+	cfg->no_kernel_cache = true;	/* never the user's own cache */
 }
 
 TEST(boot_files_good)
@@ -509,6 +510,53 @@ TEST(boot_files_unpack_by_vmm_or_guest)
 	EXPECT_NE(NULL, strstr(out, "its xz payload is corrupt")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "; give an intact kernel or --kernel-unpack guest\n")) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, bf.kimg);
+	free(xz);
+	free(elf);
+	remove_files(&f);
+}
+
+/* The second boot of the same bzImage reads the kernel cache instead. */
+TEST(boot_files_kernel_cache)
+{
+	uint8_t *elf = fake_vmlinux(), *xz;
+	char out[512], cache[128], cmd[160];
+	struct vmm_config cfg;
+	struct boot_files bf;
+	struct files f;
+	size_t n;
+
+	make_files(&f, 1 << 20);
+	xz = xz_payload(elf, ELF_SIZE, &n);
+	write_bzimage_with(f.kernel, xz, n);
+	base_cfg(&cfg, &f);
+	snprintf(cache, sizeof(cache), "%s/cache", f.dir);
+	cfg.no_kernel_cache = false;
+	cfg.kernel_cache = cache;
+
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_FALSE(bf.cached);			/* unpacked, and kept */
+	ASSERT_NE(NULL, bf.vmlinux);
+	boot_files_free(&bf);
+
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_TRUE(bf.cached);
+	EXPECT_EQ(NULL, bf.vmlinux);
+	EXPECT_LE(0, fcntl(bf.cache_fd, F_GETFD));
+	EXPECT_EQ(0x1000000u, bf.elf.entry);
+	EXPECT_EQ(0x1205000u, bf.kernel_end);
+	EXPECT_EQ(2u, bf.elf.nseg);
+	boot_files_free(&bf);
+
+	/* --kernel-cache off: unpacked again, the cache not read */
+	cfg.no_kernel_cache = true;
+	cfg.kernel_cache = NULL;
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_FALSE(bf.cached);
+	EXPECT_NE(NULL, bf.vmlinux);
+	boot_files_free(&bf);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", cache);
+	ASSERT_EQ(0, system(cmd));
 	free(xz);
 	free(elf);
 	remove_files(&f);

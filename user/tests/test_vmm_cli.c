@@ -53,6 +53,24 @@ TEST(kernel_unpack)
 	EXPECT_EQ((int)KERNEL_UNPACK_VMM, (int)cfg.kernel_unpack);
 }
 
+TEST(kernel_cache)
+{
+	struct vmm_config cfg;
+	char err[512];
+
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "k"));
+	EXPECT_EQ(NULL, cfg.kernel_cache);		/* the default directory */
+	EXPECT_FALSE(cfg.no_kernel_cache);
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "k", "--kernel-cache", "/c"));
+	EXPECT_STREQ("/c", cfg.kernel_cache);
+	EXPECT_FALSE(cfg.no_kernel_cache);
+	ASSERT_EQ(CLI_RUN, PARSE(&cfg, err, "--kernel", "k", "--kernel-cache=off"));
+	EXPECT_EQ(NULL, cfg.kernel_cache);
+	EXPECT_TRUE(cfg.no_kernel_cache);
+	ASSERT_EQ(CLI_ERROR, PARSE(&cfg, err, "--kernel", "k", "--kernel-cache="));
+	EXPECT_STREQ("--kernel-cache: empty path; give a directory or off", err);
+}
+
 TEST(eject_timeout)
 {
 	struct vmm_config cfg;

@@ -15,6 +15,7 @@
 #include "acpi.h"
 #include "boot.h"
 #include "cli.h"
+#include "kcache.h"
 #include "log.h"
 #include "vm.h"
 
@@ -243,14 +244,43 @@ static uint8_t *read_file(const char *opt, const char *path, size_t *size)
 }
 
 /*
- * Unpack the kernel in vibevmm (kunpack.h).  A payload format vibevmm does
- * not decompress, or a kernel that is not a plain vmlinux, leaves the
- * bzImage to decompress itself in the guest; a corrupt one is an error.
+ * The unpacked kernel's segments from the kernel cache (kcache.h): true on
+ * a hit (bf->elf and bf->cache_fd set).  A miss or an unusable cache is
+ * only a verbose line: the kernel is then unpacked.
+ */
+static bool cache_lookup(const struct vmm_config *cfg, const char *dir,
+			 const struct kcache_key *key, struct boot_files *bf)
+{
+	char why[4200];
+	int fd;
+
+	fd = kcache_lookup(dir, key, &bf->elf, why, sizeof(why));
+	if (fd < 0) {
+		log_verbose("kernel '%s': not in the kernel cache (%s)", cfg->kernel, why);
+		return false;
+	}
+	bf->cached = true;
+	bf->cache_fd = fd;
+	bf->kernel_end = bf->elf.hi;
+	log_verbose("kernel '%s': unpacked copy from the kernel cache %s, %u segments at %#llx-%#llx, entry %#llx",
+		    cfg->kernel, dir, bf->elf.nseg, (unsigned long long)bf->elf.lo,
+		    (unsigned long long)bf->elf.hi, (unsigned long long)bf->elf.entry);
+	return true;
+}
+
+/*
+ * Unpack the kernel in vibevmm (kunpack.h), or take it from the kernel
+ * cache.  A payload format vibevmm does not decompress, or a kernel that
+ * is not a plain vmlinux, leaves the bzImage to decompress itself in the
+ * guest; a corrupt one is an error.
  */
 static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 {
 	const struct bzimage *bz = &bf->bz;
-	char err[160];
+	const uint8_t *payload = bz->kernel + bz->hdr.payload_offset;
+	struct kcache_key key;
+	char err[160], dir[4096], why[4200];
+	bool cache;
 	int ret;
 
 	if (bz->hdr.version < 0x0208 || bz->hdr.payload_offset >= bz->kernel_size ||
@@ -260,8 +290,14 @@ static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 			    cfg->kernel);
 		return 0;
 	}
-	ret = kunpack_payload(bz->kernel + bz->hdr.payload_offset, bz->hdr.payload_length,
-			      &bf->vmlinux, &bf->vlen, err, sizeof(err));
+	cache = !cfg->no_kernel_cache && !kcache_dir(cfg->kernel_cache, dir, sizeof(dir));
+	if (cache) {
+		kcache_key(payload, bz->hdr.payload_length, &key);
+		if (cache_lookup(cfg, dir, &key, bf))
+			return 0;
+	}
+	ret = kunpack_payload(payload, bz->hdr.payload_length, &bf->vmlinux, &bf->vlen,
+			      err, sizeof(err));
 	if (ret == -ENOTSUP) {
 		log_verbose("kernel '%s': %s; the guest decompresses it", cfg->kernel, err);
 		return 0;
@@ -281,11 +317,20 @@ static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 	log_verbose("kernel '%s': unpacked %zu bytes, %u segments at %#llx-%#llx, entry %#llx",
 		    cfg->kernel, bf->vlen, bf->elf.nseg, (unsigned long long)bf->elf.lo,
 		    (unsigned long long)bf->elf.hi, (unsigned long long)bf->elf.entry);
+	if (cache) {
+		if (kcache_store(dir, &key, &bf->elf, why, sizeof(why)))
+			log_verbose("kernel '%s': not kept in the kernel cache: %s", cfg->kernel,
+				    why);
+		else
+			log_verbose("kernel '%s': kept in the kernel cache %s", cfg->kernel, dir);
+	}
 	return 0;
 }
 
 void boot_files_free(struct boot_files *bf)
 {
+	if (bf->cached)
+		close(bf->cache_fd);
 	free(bf->vmlinux);
 	free(bf->kimg);
 	free(bf->initrd);
@@ -300,6 +345,7 @@ int boot_files_load(const struct vmm_config *cfg, struct boot_files *bf)
 	char err[160];
 
 	memset(bf, 0, sizeof(*bf));
+	bf->kernel_name = cfg->kernel;
 	bf->kimg = read_file("--kernel", cfg->kernel, &bf->ksize);
 	if (!bf->kimg)
 		return -1;
@@ -353,14 +399,20 @@ int boot_load_linux(struct vm *vm, const struct boot_files *bf, struct boot_info
 	const struct bzimage *bz = &bf->bz;
 	uint8_t *ram = vm_gpa_to_hva(vm, 0, 0x100000);
 
-	if (bf->vmlinux) {
+	if (bf->vmlinux || bf->cached) {
 		unsigned int i;
 
 		for (i = 0; i < bf->elf.nseg; i++) {
 			const struct kelf_seg *sg = &bf->elf.seg[i];
 			uint8_t *dst = vm_gpa_to_hva(vm, sg->paddr, sg->memsz);
 
-			memcpy(dst, sg->data, sg->filesz);
+			if (!bf->cached) {
+				memcpy(dst, sg->data, sg->filesz);
+			} else if (kcache_read(bf->cache_fd, sg, dst)) {
+				log_err("--kernel '%s': cannot read its unpacked copy from the kernel cache: %s; run again or give --kernel-cache off",
+					bf->kernel_name, strerror(errno));
+				return -1;
+			}
 			memset(dst + sg->filesz, 0, sg->memsz - sg->filesz);
 		}
 	} else {
@@ -380,7 +432,7 @@ int boot_load_linux(struct vm *vm, const struct boot_files *bf, struct boot_info
 			  vm_high_ram_end(vm), ACPI_RSDP_ADDR);
 	boot_build_page_tables(ram);
 	boot_build_gdt(ram);
-	bi->entry = bf->vmlinux ? bf->elf.entry : BOOT_KERNEL_ADDR + 0x200;
+	bi->entry = bf->vmlinux || bf->cached ? bf->elf.entry : BOOT_KERNEL_ADDR + 0x200;
 	bi->boot_params = BOOT_PARAMS_ADDR;
 	bi->stack = BOOT_STACK_ADDR;
 	bi->pml4 = BOOT_PML4_ADDR;

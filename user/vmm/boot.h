@@ -12,6 +12,7 @@
 #ifndef VIBEVMM_BOOT_H
 #define VIBEVMM_BOOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <asm/bootparam.h>
@@ -84,6 +85,7 @@ void boot_setup_sregs(struct kvm_sregs *s, const struct boot_info *bi);
  * cannot boot fails here, with one line naming the option.
  */
 struct boot_files {
+	const char *kernel_name;	/* --kernel, for messages */
 	uint8_t *kimg, *initrd;
 	size_t ksize, isize;
 	struct bzimage bz;		/* points into kimg */
@@ -93,7 +95,9 @@ struct boot_files {
 	 */
 	uint8_t *vmlinux;
 	size_t vlen;
-	struct kelf elf;		/* points into vmlinux */
+	struct kelf elf;		/* points into vmlinux, or into the cache */
+	bool cached;			/* elf's segments are read from cache_fd */
+	int cache_fd;			/* the kernel cache's file (kcache.h) */
 	uint64_t kernel_end;		/* GPA past the unpacked kernel */
 	uint64_t initrd_addr;		/* GPA of the initrd, 0 if none */
 	char *cmdline;			/* full kernel command line */

@@ -50,6 +50,10 @@ void cli_usage(FILE *out)
 "  --kernel-unpack W  who decompresses the bzImage's kernel: vmm (default:\n"
 "                     vibevmm, faster; the kernel runs at its link address,\n"
 "                     without KASLR) or guest (the kernel's own decompressor)\n"
+"  --kernel-cache D   keep kernels vibevmm unpacked in directory D, so the\n"
+"                     next boot of the same bzImage reads them instead of\n"
+"                     unpacking again (default: $XDG_CACHE_HOME/vibevmm or\n"
+"                     ~/.cache/vibevmm); off: unpack every time, keep nothing\n"
 "  --api-socket PATH  serve the control socket at PATH (a Unix socket, mode\n"
 "                     0600; vibevmm-ctl talks to it)\n"
 "  --eject-timeout MS when the host wants a device back, give the guest MS\n"
@@ -146,7 +150,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 enum opt_id {
 	OPT_KERNEL, OPT_INITRD, OPT_MEM, OPT_CPUS, OPT_VFIO, OPT_CONSOLE,
-	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_KERNEL_UNPACK, OPT_NO_SECCOMP,
+	OPT_LOG, OPT_CMDLINE, OPT_IRQ_PATH, OPT_VFIO_BACKEND, OPT_KERNEL_UNPACK, OPT_KERNEL_CACHE,
+	OPT_NO_SECCOMP,
 	OPT_API_SOCKET, OPT_EJECT_TIMEOUT, OPT_HELP,
 	OPT_VERSION,
 };
@@ -167,6 +172,7 @@ static const struct {
 	{ "irq-path", OPT_IRQ_PATH, true },
 	{ "vfio-backend", OPT_VFIO_BACKEND, true },
 	{ "kernel-unpack", OPT_KERNEL_UNPACK, true },
+	{ "kernel-cache", OPT_KERNEL_CACHE, true },
 	{ "no-seccomp", OPT_NO_SECCOMP, false },
 	{ "api-socket", OPT_API_SOCKET, true },
 	{ "eject-timeout", OPT_EJECT_TIMEOUT, true },
@@ -363,6 +369,12 @@ int cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out,
 				cfg->kernel_unpack = KERNEL_UNPACK_GUEST;
 			else
 				return fail(err, errlen, "--kernel-unpack '%s': unknown place; use vmm or guest", val);
+			break;
+		case OPT_KERNEL_CACHE:
+			if (!*val)
+				return fail(err, errlen, "--kernel-cache: empty path; give a directory or off");
+			cfg->no_kernel_cache = !strcmp(val, "off");
+			cfg->kernel_cache = cfg->no_kernel_cache ? NULL : val;
 			break;
 		case OPT_NO_SECCOMP:
 			cfg->no_seccomp = true;

@@ -4,7 +4,7 @@
  *   --kernel PATH --initrd PATH --mem SIZE[K|M|G] --cpus N
  *   --vfio BDF[,rom=on|off] (repeatable) --console --log 0..4 --cmdline STR
  *   --irq-path vfpost|vfio|relay --vfio-backend auto|container|iommufd
- *   --kernel-unpack vmm|guest --no-seccomp --api-socket PATH --eject-timeout MS
+ *   --kernel-unpack vmm|guest --kernel-cache DIR|off --no-seccomp --api-socket PATH --eject-timeout MS
  *   --help --version
  */
 #ifndef VIBEVMM_CLI_H
@@ -54,6 +54,8 @@ struct vmm_config {
 	enum irq_path irq_path;
 	enum vfio_backend vfio_backend;
 	enum kernel_unpack kernel_unpack;
+	const char *kernel_cache;	/* --kernel-cache DIR, NULL: the default */
+	bool no_kernel_cache;		/* --kernel-cache off */
 	/* storage behind vfio[] */
 	char vfio_bdf[VMM_MAX_VFIO][VMM_BDF_LEN];
 };

@@ -105,10 +105,53 @@ int kunpack_payload(const uint8_t *p, size_t len, uint8_t **out, size_t *outlen,
 	return 0;
 }
 
+int kelf_add_seg(struct kelf *k, uint64_t paddr, uint64_t filesz, uint64_t memsz,
+		 char *err, size_t errlen)
+{
+	struct kelf_seg *s;
+
+	if (!k->nseg)
+		k->lo = UINT64_MAX;
+	if (k->nseg == KELF_MAX_SEGS) {
+		snprintf(err, errlen, "unpacks to an ELF with more than %d loadable segments",
+			 KELF_MAX_SEGS);
+		return -1;
+	}
+	if (filesz > memsz || paddr < 0x100000 || paddr >= 1ULL << 32 ||
+	    memsz > (1ULL << 32) - paddr) {
+		snprintf(err, errlen, "unpacks to an ELF with a segment outside the file or outside 1 MiB..4 GiB");
+		return -1;
+	}
+	s = &k->seg[k->nseg++];
+	memset(s, 0, sizeof(*s));
+	s->paddr = paddr;
+	s->filesz = filesz;
+	s->memsz = memsz;
+	if (paddr < k->lo)
+		k->lo = paddr;
+	if (paddr + memsz > k->hi)
+		k->hi = paddr + memsz;
+	return 0;
+}
+
+int kelf_set_entry(struct kelf *k, uint64_t entry, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < k->nseg; i++) {
+		if (entry >= k->seg[i].paddr && entry < k->seg[i].paddr + k->seg[i].memsz) {
+			k->entry = entry;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "unpacks to an ELF whose entry point %#llx is in no loadable segment",
+		 (unsigned long long)entry);
+	return -1;
+}
+
 int kelf_parse(const uint8_t *img, size_t len, struct kelf *k, char *err, size_t errlen)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
-	bool entry_in = false;
 	unsigned int i;
 
 	memset(k, 0, sizeof(*k));
@@ -123,42 +166,24 @@ int kelf_parse(const uint8_t *img, size_t len, struct kelf *k, char *err, size_t
 		snprintf(err, errlen, "unpacks to an ELF whose program headers lie outside it");
 		return -1;
 	}
-	k->lo = UINT64_MAX;
 	for (i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr ph;
-		struct kelf_seg *s;
 
 		memcpy(&ph, img + eh->e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type != PT_LOAD || !ph.p_memsz)
 			continue;
-		if (k->nseg == KELF_MAX_SEGS) {
-			snprintf(err, errlen, "unpacks to an ELF with more than %d loadable segments",
-				 KELF_MAX_SEGS);
-			return -1;
-		}
-		if (ph.p_filesz > ph.p_memsz || ph.p_offset > len ||
-		    ph.p_filesz > len - ph.p_offset || ph.p_paddr < 0x100000 ||
-		    ph.p_paddr >= 1ULL << 32 || ph.p_memsz > (1ULL << 32) - ph.p_paddr) {
+		if (ph.p_offset > len || ph.p_filesz > len - ph.p_offset) {
 			snprintf(err, errlen, "unpacks to an ELF with a segment outside the file or outside 1 MiB..4 GiB");
 			return -1;
 		}
-		s = &k->seg[k->nseg++];
-		s->paddr = ph.p_paddr;
-		s->filesz = ph.p_filesz;
-		s->memsz = ph.p_memsz;
-		s->data = img + ph.p_offset;
-		if (s->paddr < k->lo)
-			k->lo = s->paddr;
-		if (s->paddr + s->memsz > k->hi)
-			k->hi = s->paddr + s->memsz;
-		if (eh->e_entry >= s->paddr && eh->e_entry < s->paddr + s->memsz)
-			entry_in = true;
+		if (kelf_add_seg(k, ph.p_paddr, ph.p_filesz, ph.p_memsz, err, errlen))
+			return -1;
+		k->seg[k->nseg - 1].data = img + ph.p_offset;
 	}
-	if (!k->nseg || !entry_in) {
+	if (!k->nseg) {
 		snprintf(err, errlen, "unpacks to an ELF whose entry point %#llx is in no loadable segment",
 			 (unsigned long long)eh->e_entry);
 		return -1;
 	}
-	k->entry = eh->e_entry;
-	return 0;
+	return kelf_set_entry(k, eh->e_entry, err, errlen);
 }

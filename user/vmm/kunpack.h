@@ -24,6 +24,7 @@
 struct kelf_seg {
 	uint64_t paddr, filesz, memsz;
 	const uint8_t *data;		/* filesz bytes, in the ELF image */
+	uint64_t file_off;		/* or there in a kernel cache file */
 };
 
 struct kelf {
@@ -47,5 +48,14 @@ int kunpack_payload(const uint8_t *p, size_t len, uint8_t **out, size_t *outlen,
  * image, and the entry inside a segment.  0, or -1 with @err set.
  */
 int kelf_parse(const uint8_t *img, size_t len, struct kelf *k, char *err, size_t errlen);
+
+/*
+ * The checks of kelf_parse, for segments described elsewhere (kcache.h):
+ * add one segment (its data left NULL), then set the entry point, which
+ * must lie in one of them.  0, or -1 with @err set.
+ */
+int kelf_add_seg(struct kelf *k, uint64_t paddr, uint64_t filesz, uint64_t memsz,
+		 char *err, size_t errlen);
+int kelf_set_entry(struct kelf *k, uint64_t entry, char *err, size_t errlen);
 
 #endif
