@@ -13,8 +13,8 @@
  *   guest_flr_under_guest_io   the guest's own FLR every 25 commands, which
  *                              vibevmm turns into VFIO_DEVICE_RESET.
  *
- * Each row repeats VFPOST_STRESS_RUNS times (2 in make check, 20 in make
- * stress); after every run, lib/stress.c checks that the kernel logged no
+ * Each row repeats VFPOST_STRESS_RUNS times (20 in make stress; 1 in make
+ * check, where every run costs a VM or two); after every run, lib/stress.c checks that the kernel logged no
  * splat, that nothing is left behind and that the VF works for a fresh
  * open.  Every vibevmm run has its own deadline: a hang is a failure with
  * the log's tail printed.
@@ -89,6 +89,15 @@ FIXTURE_TEARDOWN(vf)
 	if (!stat(path, &st))
 		lab_bind(self->bdf, "");
 	fp_vf_teardown(self->bdf);
+}
+
+/* make check: one run per row (about 95 s of lab time for the four) */
+#define CHECK_RUNS	1
+
+static void begin(struct stress_row *row, const char *name)
+{
+	stress_begin(row, name);
+	row->runs = stress_runs_or(CHECK_RUNS);
 }
 
 /* The last line of the log containing @what, into @line ("" if none). */
@@ -192,6 +201,13 @@ static bool wait_progress(struct vmm *v, const char *key, long min, char *line, 
 	return false;
 }
 
+/* The VF_RESET events vfpost sent since @r opened (its reset_done). */
+static int vf_resets(struct recorder *r)
+{
+	recorder_wait(r, REC_MAX, 500);
+	return recorder_count(r, 0, VFPOST_EVENT_VF_RESET);
+}
+
 /* SIGTERM: vibevmm stops the VM and exits 128 + SIGTERM. */
 static void stop_vmm(struct __test_metadata *_metadata, struct vmm *v)
 {
@@ -255,7 +271,7 @@ TEST_F_TIMEOUT(vf, sriov_off_under_guest_io, 3000)
 	pid_t remover;
 	int i, j, status = -1;
 
-	stress_begin(&row, "sriov_off_under_guest_io");
+	begin(&row, "sriov_off_under_guest_io");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();
 		start_guest(_metadata, self, "fault-sriov", "");
@@ -289,10 +305,13 @@ TEST_F_TIMEOUT(vf, sriov_off_under_guest_io, 3000)
 			TH_LOG("run %d: the guest stopped after the removal", i);
 		last_line(&self->v, FAULT_LINE "device gone", line, sizeof(line));
 		EXPECT_EQ(0, lab_value_of(line, FAULT_LINE, "lost=")) TH_LOG("%s", line);
-		EXPECT_EQ(-ENOENT, vfpost_vf_get(self->h, self->bdf, &vf))
+		EXPECT_EQ(-ENODEV, vfpost_vf_get(self->h, self->bdf, &vf))
 			TH_LOG("run %d: vfpost still lists %s", i, self->bdf);
 		EXPECT_EQ(0, fp_vfpost_irqs()) fp_log_irq_leftovers();
 		stop_vmm(_metadata, &self->v);
+		/* no claim to release: it went with the VF */
+		EXPECT_EQ(0, count_in_log(&self->v, "vfpost release")) dump_log(&self->v);
+		EXPECT_EQ(0, count_in_log(&self->v, "could not release")) dump_log(&self->v);
 
 		/* the VF back, and a fresh VM on it */
 		ASSERT_EQ(1, lab_vfs_up(1, bdfs));
@@ -325,7 +344,7 @@ TEST_F_TIMEOUT(vf, vmm_sigkill_under_guest_io, 3000)
 	struct vfpost_vf vf;
 	int i;
 
-	stress_begin(&row, "vmm_sigkill_under_guest_io");
+	begin(&row, "vmm_sigkill_under_guest_io");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();
 		start_guest(_metadata, self, "fault-sigkill", "");
@@ -346,19 +365,21 @@ TEST_F_TIMEOUT(vf, vmm_sigkill_under_guest_io, 3000)
  * The VF's sysfs reset, RESETS times under the guest's I/O: the guest sees
  * its controller disabled, enables it again and goes on; vector 0 keeps
  * delivering (IRQS_BETWEEN interrupts after each reset); every completion
- * the guest took raised exactly one interrupt.
+ * the guest took raised exactly one interrupt; vfpost reported each reset.
  */
 TEST_F_TIMEOUT(vf, sysfs_reset_under_guest_io, 3000)
 {
 	char line[512], path[128];
 	struct stress_row row;
+	struct recorder rec;
 	long base;
 	int i, r;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", self->bdf);
-	stress_begin(&row, "sysfs_reset_under_guest_io");
+	begin(&row, "sysfs_reset_under_guest_io");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();
+		ASSERT_EQ(0, recorder_open(&rec));
 		start_guest(_metadata, self, "fault-reset", "");
 		for (r = 0; r < RESETS; r++) {
 			base = host_count(self->bdf);
@@ -375,6 +396,9 @@ TEST_F_TIMEOUT(vf, sysfs_reset_under_guest_io, 3000)
 		EXPECT_LT(0, lab_value_of(line, FAULT_LINE, "completions=")) TH_LOG("%s", line);
 		EXPECT_EQ(0, lab_value_of(line, FAULT_LINE, "lost=")) TH_LOG("%s", line);
 		EXPECT_EQ(0, count_in_log(&self->v, "GUEST-BENCH: error")) dump_log(&self->v);
+		/* vibevmm's reset at assignment, then ours */
+		EXPECT_EQ(1 + RESETS, vf_resets(&rec));
+		recorder_close(&rec);
 		stop_vmm(_metadata, &self->v);
 		expect_released(_metadata, self);
 		check_run(_metadata, self, &row, RUN_OK());
@@ -387,17 +411,21 @@ TEST_F_TIMEOUT(vf, sysfs_reset_under_guest_io, 3000)
  * The guest's own FLR every FLR_EVERY commands: vibevmm resets what it
  * emulates (MSI-X off: every vector detached from VFIO and KVM) and issues
  * VFIO_DEVICE_RESET; the guest sets MSI-X and the controller up again.
- * FLRS of them, every completion with its interrupt, and no failed reset.
+ * FLRS of them at least, every completion with its interrupt, no failed
+ * reset, and a VF_RESET event from vfpost for every FLR.
  */
 TEST_F_TIMEOUT(vf, guest_flr_under_guest_io, 3000)
 {
 	struct stress_row row;
+	struct recorder rec;
 	char line[512];
+	long flrs;
 	int i;
 
-	stress_begin(&row, "guest_flr_under_guest_io");
+	begin(&row, "guest_flr_under_guest_io");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();
+		ASSERT_EQ(0, recorder_open(&rec));
 		start_guest(_metadata, self, "fault-flr", "guest.flr_every=" STR(FLR_EVERY));
 		EXPECT_TRUE(wait_progress(&self->v, "flrs=", FLRS, line, sizeof(line))) {
 			dump_log(&self->v);
@@ -408,6 +436,10 @@ TEST_F_TIMEOUT(vf, guest_flr_under_guest_io, 3000)
 		EXPECT_EQ(0, lab_value_of(line, FAULT_LINE, "resets=")) TH_LOG("%s", line);
 		EXPECT_EQ(0, count_in_log(&self->v, "GUEST-BENCH: error")) dump_log(&self->v);
 		EXPECT_EQ(0, count_in_log(&self->v, "failed: ")) dump_log(&self->v);
+		/* each FLR reached the VF: VFIO_DEVICE_RESET, vfpost's reset_done */
+		flrs = lab_value_of(line, FAULT_LINE, "flrs=");
+		EXPECT_LE(1 + flrs, vf_resets(&rec)) TH_LOG("%ld FLRs", flrs);
+		recorder_close(&rec);
 		stop_vmm(_metadata, &self->v);
 		expect_released(_metadata, self);
 		check_run(_metadata, self, &row, RUN_OK());
