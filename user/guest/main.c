@@ -35,7 +35,8 @@
  *   guest.mode=fault   guest.seconds=T of Get Features commands, one at a time,
  *                      each followed by its interrupt, that survive the
  *                      device being reset (by the host, or by the guest's own
- *                      FLR every guest.flr_every=K commands: MSI-X and the
+ *                      FLR every guest.flr_every=K commands, guest.flr_max=M
+ *                      times at most (0: no limit): MSI-X and the
  *                      controller set up again) or taken away (its config
  *                      space reads all ones: reported once, then the guest
  *                      just stays up); a progress line every second
@@ -58,7 +59,7 @@
 struct opts {
 	const char *mode;
 	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms, tsc_khz, seed, ops;
-	uint64_t seconds, flr_every;
+	uint64_t seconds, flr_every, flr_max;
 };
 
 static bool streq(const char *a, const char *b)
@@ -93,7 +94,7 @@ static void parse_cmdline(const char *p, struct opts *o)
 		{ "guest.irq_wait_us=", &o->irq_wait_us }, { "guest.hold_ms=", &o->hold_ms },
 		{ "guest.tsc_khz=", &o->tsc_khz }, { "guest.seed=", &o->seed },
 		{ "guest.ops=", &o->ops }, { "guest.seconds=", &o->seconds },
-		{ "guest.flr_every=", &o->flr_every },
+		{ "guest.flr_every=", &o->flr_every }, { "guest.flr_max=", &o->flr_max },
 	};
 	static char mode[16];
 
@@ -454,7 +455,8 @@ static void run_fault(const struct opts *o)
 			cpu_relax();
 			continue;
 		}
-		if (o->flr_every && cmds && !(cmds % o->flr_every)) {
+		if (o->flr_every && cmds && !(cmds % o->flr_every) &&
+		    (!o->flr_max || f.flrs < o->flr_max)) {
 			/* between commands: the last one's interrupt is in */
 			if (!pci_flr(&f.d))
 				guest_fail("guest.flr_every: the NVMe function offers no FLR\n");
