@@ -16,12 +16,17 @@
 #include "stress.h"
 #include "vfio_dev.h"
 
-int stress_runs(void)
+int stress_runs_or(int def)
 {
 	const char *s = getenv("VFPOST_STRESS_RUNS");
 	int n = s ? atoi(s) : 0;
 
-	return n > 0 ? n : 2;
+	return n > 0 ? n : def;
+}
+
+int stress_runs(void)
+{
+	return stress_runs_or(2);
 }
 
 static long long now_ms(void)

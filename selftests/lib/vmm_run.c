@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -55,37 +56,66 @@ const char *vmm_guest_kernel(void)
 }
 
 /*
- * Start vibevmm with @args (shell words), stderr to a log named @name and
- * stdout to @out (NULL: the same log).
+ * Start @binary (under $BUILD) with --kernel @kernel --mem @mem and @args
+ * (shell words), stderr to a log named @name and stdout to @out (NULL: the
+ * same log).  vibevmm dies with this process (PR_SET_PDEATHSIG; the shell
+ * execs it in place): a test that dies leaves no VMM holding the VF.
  */
-int vmm_start_out(struct vmm *v, const char *name, const char *args, const char *out)
+static int start(struct vmm *v, const char *binary, const char *kernel, const char *mem,
+		 const char *name, const char *args, const char *out)
 {
-	const char *kernel = vmm_guest_kernel();
 	char cmd[4096];
+	pid_t parent = getpid();
 
-	if (!kernel)
-		return -ENOENT;
 	snprintf(v->log, sizeof(v->log), "%s/selftests/vmm_vfio-%s.log", vmm_build_dir(), name);
 	/* Never let a previous run's log answer for this one. */
 	if (unlink(v->log) && errno != ENOENT)
 		return -errno;
 	snprintf(cmd, sizeof(cmd),
-		 "exec %s/user/vibevmm --kernel %s --mem 384M --cpus 1 %s > %s 2>%s",
-		 vmm_build_dir(), kernel, args, out ? out : v->log, out ? v->log : "&1");
+		 "ASAN_OPTIONS=detect_leaks=0 exec %s/user/%s --kernel %s --mem %s --cpus 1 %s > %s 2>%s",
+		 vmm_build_dir(), binary, kernel, mem, args, out ? out : v->log,
+		 out ? v->log : "&1");
 	v->status = -1;
 	v->pid = fork();
 	if (v->pid < 0)
 		return -errno;
 	if (v->pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(126);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
 	return 0;
 }
 
+int vmm_start_out(struct vmm *v, const char *name, const char *args, const char *out)
+{
+	const char *kernel = vmm_guest_kernel();
+
+	if (!kernel)
+		return -ENOENT;
+	return start(v, "vibevmm", kernel, "384M", name, args, out);
+}
+
 int vmm_start(struct vmm *v, const char *name, const char *args)
 {
 	return vmm_start_out(v, name, args, NULL);
+}
+
+int vmm_start_bench(struct vmm *v, const char *name, const char *args)
+{
+	char kernel[600];
+	struct stat st;
+
+	snprintf(kernel, sizeof(kernel), "%s/user/guest/bench-guest.bzImage", vmm_build_dir());
+	if (stat(kernel, &st))
+		return -errno;
+	snprintf(v->bin, sizeof(v->bin), "%s/user/vibevmm-san", vmm_build_dir());
+	if (stat(v->bin, &st))
+		snprintf(v->bin, sizeof(v->bin), "vibevmm");
+	else
+		snprintf(v->bin, sizeof(v->bin), "vibevmm-san");
+	return start(v, v->bin, kernel, "64M", name, args, NULL);
 }
 
 /* Reap within @timeout seconds, else kill it; returns the exit status or -1. */

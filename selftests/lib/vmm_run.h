@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Running build/user/vibevmm in the lab (vmm_vfio_test, vmm_iommufd_test):
- * start it in the background with its output in a log file
+ * Running build/user/vibevmm in the lab (vmm_vfio_test, vmm_iommufd_test,
+ * fault_l2_test): start it in the background with its output in a log file
  * ($BUILD/selftests/vmm_vfio-<name>.log, never on the lab console), wait
- * for lines in that log, reap it with a deadline or kill it.
+ * for lines in that log, reap it with a deadline or kill it.  A started
+ * vibevmm is SIGKILLed if the test process dies.
  */
 #ifndef _SELFTESTS_VMM_RUN_H
 #define _SELFTESTS_VMM_RUN_H
@@ -15,6 +16,7 @@ struct vmm {
 	pid_t pid;
 	char log[1024];
 	int status;		/* exit status once reaped, -1 before */
+	char bin[600];		/* vmm_start_bench(): the binary it ran */
 };
 
 double vmm_now(void);
@@ -25,6 +27,12 @@ const char *vmm_guest_kernel(void);
 int vmm_start(struct vmm *v, const char *name, const char *args);
 /* The same with stdout to @out (a file or FIFO), stderr to the log. */
 int vmm_start_out(struct vmm *v, const char *name, const char *args, const char *out);
+/*
+ * Start vibevmm (its sanitized build, vibevmm-san, when there is one) with
+ * the bench guest payload (user/guest) as --kernel, --mem 64M --cpus 1
+ * @args; output to the log @name.
+ */
+int vmm_start_bench(struct vmm *v, const char *name, const char *args);
 /* Reap within @timeout seconds, else kill it; returns the exit status or -1. */
 int vmm_wait(struct vmm *v, int timeout);
 void vmm_kill(struct vmm *v);

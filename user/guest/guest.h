@@ -52,6 +52,10 @@ bool pci_find_next(uint32_t class, unsigned int from, struct pci_dev *dev);
 void msix_set_entry(struct pci_dev *dev, unsigned int i, uint8_t vector, bool masked);
 void msix_mask(struct pci_dev *dev, unsigned int i, bool masked);
 void msix_enable(struct pci_dev *dev, bool on);
+/* Memory decoding and bus mastering on (again, after a function reset). */
+void pci_enable_decoding(struct pci_dev *dev);
+/* Initiate a Function Level Reset; false if the function offers none. */
+bool pci_flr(struct pci_dev *dev);
 
 /* nvme.c: controller enable and one admin queue pair. */
 struct nvme {
@@ -64,6 +68,10 @@ struct nvme {
 int nvme_init(struct nvme *n, uint64_t bar0);
 void nvme_submit_get_features(struct nvme *n);
 int nvme_wait_completion(struct nvme *n, uint64_t timeout_us);
+/* The controller status register (CSTS); all ones when nothing answers. */
+uint32_t nvme_csts(struct nvme *n);
+#define NVME_CSTS_RDY	1u
+#define NVME_CSTS_CFS	2u
 
 /* hostile.c: guest.mode=hostile, and the PRNG of the seeded modes. */
 void run_hostile(uint64_t seed, uint64_t ops);

@@ -32,6 +32,15 @@
  *                      (a triple fault, or KVM's internal error where it
  *                      emulates the delivery), which vibevmm must report as
  *                      a failure (status 1)
+ *   guest.mode=fault   guest.seconds=T of Get Features commands, one at a time,
+ *                      each followed by its interrupt, that survive the
+ *                      device being reset (by the host, or by the guest's own
+ *                      FLR every guest.flr_every=K commands, guest.flr_max=M
+ *                      times at most (0: no limit): MSI-X and the
+ *                      controller set up again) or taken away (its config
+ *                      space reads all ones: reported once, then the guest
+ *                      just stays up); a progress line every second
+ *                      (Documentation/reliability.rst, fault_l2_test)
  *   guest.hold_ms=H    stay up H ms after the result line before powering
  *                      off (with the device live), so the host can sample
  *                      its own per-vector counters
@@ -50,7 +59,7 @@
 struct opts {
 	const char *mode;
 	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms, tsc_khz, seed, ops;
-	uint64_t seconds;
+	uint64_t seconds, flr_every, flr_max;
 };
 
 static bool streq(const char *a, const char *b)
@@ -85,6 +94,7 @@ static void parse_cmdline(const char *p, struct opts *o)
 		{ "guest.irq_wait_us=", &o->irq_wait_us }, { "guest.hold_ms=", &o->hold_ms },
 		{ "guest.tsc_khz=", &o->tsc_khz }, { "guest.seed=", &o->seed },
 		{ "guest.ops=", &o->ops }, { "guest.seconds=", &o->seconds },
+		{ "guest.flr_every=", &o->flr_every }, { "guest.flr_max=", &o->flr_max },
 	};
 	static char mode[16];
 
@@ -330,6 +340,149 @@ static void run_soak(const struct opts *o)
 		   " vec1=%lu\n", early, act[0], act[1], act[2], act[3], act[4], act[5]);
 }
 
+/* ---- guest.mode=fault ---- */
+
+#define FAULT_POLL_US	200000		/* between two looks at the device's state */
+#define FAULT_REPORT_US	1000000		/* between two progress lines */
+#define FAULT_INIT_TRIES 20
+
+enum dev_state { DEV_OK, DEV_RESET, DEV_GONE };
+
+struct fault_run {
+	struct pci_dev d;
+	struct nvme n;
+	uint64_t completions;		/* over every controller (re)start */
+	uint64_t resets, flrs, since_reset;
+	bool gone;
+};
+
+/*
+ * Taken away: vibevmm took the function off the bus (its config space
+ * reads all ones).  Reset: the controller is no longer ready (a reset of
+ * the function disables it), or its registers read all ones while the
+ * function is still there (memory decoding off for a moment).
+ */
+static enum dev_state dev_state(struct fault_run *f)
+{
+	uint32_t csts;
+
+	if (pci_read(f->d.devfn, 0, 4) == 0xffffffff)
+		return DEV_GONE;
+	csts = nvme_csts(&f->n);
+	if (csts == 0xffffffff || !(csts & NVME_CSTS_RDY) || (csts & NVME_CSTS_CFS))
+		return DEV_RESET;
+	return DEV_OK;
+}
+
+/* The controller up again after a reset, keeping the run's counts. */
+static void fault_restart(struct fault_run *f, bool msix)
+{
+	unsigned int i, try;
+	uint64_t until;
+
+	for (try = 0; try < FAULT_INIT_TRIES; try++) {
+		if (dev_state(f) == DEV_GONE)
+			return;
+		if (msix) {		/* a function reset cleared what the guest set */
+			pci_enable_decoding(&f->d);
+			for (i = 0; i < f->d.msix_size && i < IRQ_MAX_VECTORS; i++)
+				msix_set_entry(&f->d, i, IRQ_VECTOR_BASE + i, true);
+			msix_enable(&f->d, true);
+			msix_mask(&f->d, 0, false);
+		}
+		if (!nvme_init(&f->n, f->d.bar[0]))
+			return;
+		until = deadline_after_us(FAULT_POLL_US);	/* a pause */
+		while (rdtsc() < until)
+			cpu_relax();
+	}
+	guest_fail("NVMe did not come back after a reset (%u tries)\n", FAULT_INIT_TRIES);
+}
+
+/*
+ * One command: DEV_OK when it completed (and its interrupt was waited
+ * for), else what happened to the device.  A completion that was posted
+ * before a reset still counts: its interrupt was raised with it.
+ */
+static enum dev_state fault_command(struct fault_run *f, const struct opts *o)
+{
+	uint64_t deadline = deadline_after_us(CMD_TIMEOUT_US);
+	enum dev_state st;
+
+	nvme_submit_get_features(&f->n);
+	for (;;) {
+		if (!nvme_wait_completion(&f->n, FAULT_POLL_US))
+			break;
+		st = dev_state(f);
+		if (st != DEV_OK) {
+			if (!nvme_wait_completion(&f->n, 0))
+				break;	/* it made it before the reset */
+			return st;
+		}
+		if (rdtsc() > deadline)
+			guest_fail("NVMe command timed out (no completion in %u ms) with the controller ready\n",
+				   CMD_TIMEOUT_US / 1000);
+	}
+	f->completions++;
+	f->since_reset++;
+	wait_irq(f->completions, o->irq_wait_us);
+	return DEV_OK;
+}
+
+static void fault_report(struct fault_run *f, const char *what)
+{
+	con_printf("GUEST-BENCH: fault %s completions=%lu interrupts=%lu lost=%ld resets=%lu flrs=%lu since_reset=%lu gone=%u\n",
+		   what, f->completions, irq_count[0], (long)(f->completions - irq_count[0]),
+		   f->resets, f->flrs, f->since_reset, f->gone);
+}
+
+static void run_fault(const struct opts *o)
+{
+	static struct fault_run f;
+	uint64_t end, next, cmds = 0;
+
+	setup_device(&f.d, &f.n, 1);
+	con_printf("GUEST-BENCH: fault start seconds=%lu flr_every=%lu\n", o->seconds,
+		   o->flr_every);
+	end = deadline_after_us(o->seconds * 1000000);
+	next = deadline_after_us(FAULT_REPORT_US);
+	while (rdtsc() < end) {
+		if (rdtsc() >= next) {
+			fault_report(&f, "progress");
+			next = deadline_after_us(FAULT_REPORT_US);
+		}
+		if (f.gone) {
+			cpu_relax();
+			continue;
+		}
+		if (o->flr_every && cmds && !(cmds % o->flr_every) &&
+		    (!o->flr_max || f.flrs < o->flr_max)) {
+			/* between commands: the last one's interrupt is in */
+			if (!pci_flr(&f.d))
+				guest_fail("guest.flr_every: the NVMe function offers no FLR\n");
+			f.flrs++;
+			f.since_reset = 0;
+			fault_restart(&f, true);
+		}
+		cmds++;
+		switch (fault_command(&f, o)) {
+		case DEV_OK:
+			break;
+		case DEV_RESET:
+			f.resets++;
+			f.since_reset = 0;
+			fault_restart(&f, false);
+			break;
+		case DEV_GONE:
+			f.gone = true;
+			fault_report(&f, "device gone");
+			break;
+		}
+	}
+	wait_irq(f.completions, o->irq_wait_us);	/* late arrivals */
+	fault_report(&f, "done");
+}
+
 static void run_hello(void)
 {
 	struct pci_dev d;
@@ -386,12 +539,14 @@ void guest_main(const uint8_t *boot_params)
 		run_hostile(o.seed, o.ops);
 	else if (streq(o.mode, "soak"))
 		run_soak(&o);
+	else if (streq(o.mode, "fault"))
+		run_fault(&o);
 	else if (streq(o.mode, "chatter"))
 		run_chatter(&o);
 	else if (streq(o.mode, "triplefault"))
 		run_triplefault();
 	else
-		guest_fail("unknown guest.mode=%s; use hello, irq, storm, hostile, soak, chatter or triplefault\n",
+		guest_fail("unknown guest.mode=%s; use hello, irq, storm, hostile, soak, fault, chatter or triplefault\n",
 			   o.mode);
 	if (o.hold_ms) {
 		uint64_t until = deadline_after_us(o.hold_ms * 1000);

@@ -70,8 +70,17 @@ int nvme_init(struct nvme *n, uint64_t bar0)
 {
 	uint64_t cap;
 	uint64_t to_us;
+	unsigned int i;
 
 	*n = (struct nvme){ .regs = bar0, .phase = true };
+	/*
+	 * An empty completion queue: after a reset (guest.mode=fault) the old
+	 * entries would pass for new ones, their phase bit matching the new
+	 * phase.
+	 */
+	for (i = 0; i < QDEPTH; i++)
+		acq[i].status = 0;
+	barrier();
 	cap = rd(n, NVME_CAP) | (uint64_t)rd(n, NVME_CAP + 4) << 32;
 	n->dstrd = 4u << ((cap >> 32) & 0xf);
 	to_us = ((cap >> 24) & 0xff) * 500000ULL + 10000000;	/* CAP.TO + margin */
@@ -116,4 +125,9 @@ int nvme_wait_completion(struct nvme *n, uint64_t timeout_us)
 	wr(n, NVME_DB + n->dstrd, n->cq_head);	/* admin CQ head doorbell */
 	n->completions++;
 	return 0;
+}
+
+uint32_t nvme_csts(struct nvme *n)
+{
+	return rd(n, NVME_CSTS);
 }

@@ -16,6 +16,11 @@
 #define PCI_CMD_NO_INTX	(1u << 10)
 #define PCI_CAP_PTR	0x34
 #define CAP_ID_MSIX	0x11
+#define CAP_ID_EXP	0x10
+#define EXP_DEVCAP	4
+#define EXP_DEVCAP_FLR	(1u << 28)
+#define EXP_DEVCTL	8
+#define EXP_DEVCTL_FLR	(1u << 15)
 #define MSIX_ENABLE	(1u << 15)
 #define MSIX_FMASK	(1u << 14)
 #define MSI_ADDR_BASE	0xfee00000u
@@ -62,27 +67,54 @@ static void read_bars(struct pci_dev *d)
 			mm_map_mmio(d->bar[i], BAR_MAP_SIZE);
 }
 
-static void find_msix(struct pci_dev *d)
+/* Offset of capability @id in @devfn's list, 0 if none. */
+static unsigned int find_cap(uint8_t devfn, uint8_t id)
 {
-	unsigned int pos = pci_read(d->devfn, PCI_CAP_PTR, 1) & 0xfc;
+	unsigned int pos = pci_read(devfn, PCI_CAP_PTR, 1) & 0xfc;
 	unsigned int guard = 48;
 
 	while (pos && guard--) {
-		if (pci_read(d->devfn, pos, 1) == CAP_ID_MSIX) {
-			uint32_t tbl = pci_read(d->devfn, pos + 4, 4);
-			uint32_t pba = pci_read(d->devfn, pos + 8, 4);
-
-			d->msix_cap = pos;
-			d->msix_size = (pci_read(d->devfn, pos + 2, 2) & 0x7ff) + 1;
-			/* BIR 6 and 7 are reserved: no table then */
-			if ((tbl & 7) < 6)
-				d->msix_table = d->bar[tbl & 7] + (tbl & ~7u);
-			if ((pba & 7) < 6)
-				d->msix_pba = d->bar[pba & 7] + (pba & ~7u);
-			return;
-		}
-		pos = pci_read(d->devfn, pos + 1, 1) & 0xfc;
+		if (pci_read(devfn, pos, 1) == id)
+			return pos;
+		pos = pci_read(devfn, pos + 1, 1) & 0xfc;
 	}
+	return 0;
+}
+
+static void find_msix(struct pci_dev *d)
+{
+	unsigned int pos = find_cap(d->devfn, CAP_ID_MSIX);
+	uint32_t tbl, pba;
+
+	if (!pos)
+		return;
+	tbl = pci_read(d->devfn, pos + 4, 4);
+	pba = pci_read(d->devfn, pos + 8, 4);
+	d->msix_cap = pos;
+	d->msix_size = (pci_read(d->devfn, pos + 2, 2) & 0x7ff) + 1;
+	/* BIR 6 and 7 are reserved: no table then */
+	if ((tbl & 7) < 6)
+		d->msix_table = d->bar[tbl & 7] + (tbl & ~7u);
+	if ((pba & 7) < 6)
+		d->msix_pba = d->bar[pba & 7] + (pba & ~7u);
+}
+
+void pci_enable_decoding(struct pci_dev *d)
+{
+	pci_write(d->devfn, PCI_COMMAND, 2,
+		  pci_read(d->devfn, PCI_COMMAND, 2) | PCI_CMD_MEM | PCI_CMD_MASTER |
+		  PCI_CMD_NO_INTX);
+}
+
+bool pci_flr(struct pci_dev *d)
+{
+	unsigned int pos = find_cap(d->devfn, CAP_ID_EXP);
+
+	if (!pos || !(pci_read(d->devfn, pos + EXP_DEVCAP, 4) & EXP_DEVCAP_FLR))
+		return false;
+	pci_write(d->devfn, pos + EXP_DEVCTL, 2,
+		  pci_read(d->devfn, pos + EXP_DEVCTL, 2) | EXP_DEVCTL_FLR);
+	return true;
 }
 
 bool pci_find_next(uint32_t class, unsigned int from, struct pci_dev *d)
@@ -98,9 +130,7 @@ bool pci_find_next(uint32_t class, unsigned int from, struct pci_dev *d)
 				       .device = id >> 16, .class = class };
 		read_bars(d);
 		find_msix(d);
-		pci_write(devfn, PCI_COMMAND, 2,
-			  pci_read(devfn, PCI_COMMAND, 2) | PCI_CMD_MEM | PCI_CMD_MASTER |
-			  PCI_CMD_NO_INTX);
+		pci_enable_decoding(d);
 		return true;
 	}
 	return false;

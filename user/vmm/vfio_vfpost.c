@@ -48,14 +48,23 @@ int vfio_vfpost_claim(const char *bdf, struct vfpost **hp, char *err,
 	return 0;
 }
 
-/* Release the claim made through @h (the device closed first), close @h. */
+/*
+ * Release the claim made through @h (the device closed first), close @h.
+ * A VF the host removed (SR-IOV disabled under the VM) took its claim with
+ * it: vfpost no longer knows the address (ENODEV), and there is nothing
+ * left to release or to tell the user about.
+ */
 int vfio_vfpost_release(const char *bdf, struct vfpost *h)
 {
 	int ret;
 
 	ret = vfpost_release(h, bdf, NULL);
-	if (ret)
+	if (ret == -ENODEV) {
+		log_debug("%s: vfpost release: the VF is gone, and its claim with it", bdf);
+		ret = 0;
+	} else if (ret) {
 		log_warn("%s: vfpost release: %s", bdf, vfpost_errmsg(h));
+	}
 	vfpost_close(h);
 	return ret;
 }
