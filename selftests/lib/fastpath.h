@@ -19,6 +19,16 @@
  */
 int fp_vf_setup(char *bdf);
 int fp_vf_teardown(const char *bdf);
+/*
+ * Off the lab (lab_only_ok() says no), fp_vf_setup() takes the VF named by
+ * VFPOST_BDF, else one bound to vfpost, else one a selftest driver knows
+ * (vf_drv.h) that no host driver holds; it loads vfpost when it is not
+ * loaded (modprobe vfpost) and binds the VF to it.  fp_vf_teardown() gives
+ * the VF back to the driver it had and unloads vfpost only if it loaded
+ * it.  -ENODEV from fp_vf_setup(): there is nothing to test here, and
+ * fp_why() says why (the case skips with it).
+ */
+const char *fp_why(void);
 
 struct vfio_dev;
 struct nvme_drv;
@@ -50,6 +60,11 @@ long fp_host_count(const char *bdf, unsigned int vector);
 int fp_irq_lines(const char *substr);
 /* Host MSI/MSI-X vectors allocated for @bdf (its msi_irqs/ in sysfs). */
 int fp_msi_irqs(const char *bdf);
+/*
+ * Number of /proc/interrupts lines of @bdf's vectors whose name starts
+ * with @prefix ("vfpost-msix[", "vfio-msix[").
+ */
+int fp_vf_irq_lines(const char *prefix, const char *bdf);
 /* Number of vfpost irqs in /proc/interrupts. */
 int fp_vfpost_irqs(void);
 /*

@@ -22,6 +22,57 @@ const char *lab_root(void)
 	return r && *r ? r : ".";
 }
 
+bool lab_here(char *why, size_t len)
+{
+	char cmdline[4096] = "", id[16] = "", path[PATH_MAX];
+	const char *hide = getenv("VFPOST_LAB");
+	const char *miss = NULL;
+
+	if (hide && !strcmp(hide, "0"))
+		miss = "VFPOST_LAB=0 hides it";
+	else if (lab_read_file("/proc/cmdline", cmdline, sizeof(cmdline)) ||
+		 !strstr(cmdline, "vmtest.run="))
+		miss = "not booted by scripts/vmtest (no vmtest.run= in /proc/cmdline)";
+	else if (lab_read_file("/sys/bus/pci/devices/" LAB_PF_BDF "/vendor", id, sizeof(id)) ||
+		 strcmp(id, "0x1b36") ||
+		 access("/sys/bus/pci/devices/" LAB_PF_BDF "/sriov_totalvfs", F_OK))
+		miss = "no QEMU NVMe SR-IOV PF at " LAB_PF_BDF;
+	if (!miss) {
+		snprintf(path, sizeof(path), "%s/scripts/lab-vfs", lab_root());
+		if (access(path, X_OK))
+			miss = "no scripts/lab-vfs under $ROOT (run from the project directory)";
+	}
+	if (miss && why)
+		snprintf(why, len, "not the lab: %s", miss);
+	return !miss;
+}
+
+bool lab_only_ok(char *why, size_t len)
+{
+	const char *env = getenv("VFPOST_BDF");
+
+	if (!lab_here(why, len))
+		return false;
+	if (env && *env) {
+		if (why)
+			snprintf(why, len, "VFPOST_BDF=%s is set: the lab's VFs stay as they are", env);
+		return false;
+	}
+	return true;
+}
+
+void lab_only_suite(const char *needs)
+{
+	char why[256];
+
+	if (lab_only_ok(why, sizeof(why)))
+		return;
+	printf("TAP version 13\n1..0 # SKIP %s needs the lab (%s); %s\n",
+	       program_invocation_short_name, needs, why);
+	fflush(stdout);
+	exit(4);
+}
+
 static int vsh(char *out, size_t len, const char *fmt, va_list ap)
 {
 	char cmd[4096];
@@ -189,6 +240,42 @@ int lab_bind(const char *bdf, const char *driver)
 	return st ? -EIO : 0;
 }
 
+int lab_sysfs_bind(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], drv[64];
+	int ret = lab_driver_of(bdf, drv, sizeof(drv));
+
+	if (ret)
+		return ret;
+	if (*driver && !strcmp(drv, driver))
+		return 0;
+	if (*drv) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		ret = lab_write_file(path, bdf);
+		if (ret) {
+			fprintf(stderr, "lab: %s: unbind from %s: %s\n", bdf, drv, strerror(-ret));
+			return ret;
+		}
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	/* An empty write clears it ("\n": sysfs takes no zero-length write). */
+	ret = lab_write_file(path, *driver ? driver : "\n");
+	if (ret) {
+		fprintf(stderr, "lab: %s: driver_override '%s': %s\n", bdf, driver, strerror(-ret));
+		return ret;
+	}
+	if (!*driver)
+		return 0;
+	/* drivers_probe fails when no driver takes it: the check below says so. */
+	lab_write_file("/sys/bus/pci/drivers_probe", bdf);
+	ret = lab_driver_of(bdf, drv, sizeof(drv));
+	if (!ret && strcmp(drv, driver)) {
+		fprintf(stderr, "lab: %s did not bind to %s (see dmesg)\n", bdf, driver);
+		ret = -EIO;
+	}
+	return ret;
+}
+
 int lab_driver_of(const char *bdf, char *drv, size_t len)
 {
 	char path[PATH_MAX], target[PATH_MAX];
@@ -229,6 +316,9 @@ const char *lab_vfpost_ko(void)
 		return NULL;
 	snprintf(path, sizeof(path), "%s/kmod/%s/vfpost.ko",
 		 getenv("BUILD") ? getenv("BUILD") : "build", u.release);
+	/* Not built here (an installed selftest tree): the installed module. */
+	if (access(path, R_OK))
+		snprintf(path, sizeof(path), "vfpost");
 	return path;
 }
 
