@@ -65,7 +65,6 @@ FIXTURE_SETUP(kvm)
 		SETUP_SKIP("%s", why);
 	}
 	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, vf_drv_init(&self->drv));
 	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_LE(0, self->efd);
 	ASSERT_EQ(0, kvm_vm_create(&self->kvm, TEST_GSI, TEST_VECTOR));
@@ -113,6 +112,7 @@ TEST_F_TIMEOUT(kvm, device_interrupt_reaches_the_vcpu_lapic, 120)
 {
 	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd));
 	ASSERT_EQ(0, irqfd(self, true)) TH_LOG("KVM_IRQFD: %m");
+	ASSERT_EQ(0, vf_drv_init(&self->drv));
 	ASSERT_EQ(0, irr_bit(self)) TH_LOG("IRR set before any interrupt");
 	ASSERT_EQ(0, vf_drv_raise(&self->drv, 0));
 	EXPECT_EQ(1, wait_irr(self, 5000)) TH_LOG("vector 0x%x not in the vCPU's IRR",
@@ -162,6 +162,7 @@ TEST_F_TIMEOUT(kvm, connected_vector_still_masks_and_replays, 120)
 {
 	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd));
 	ASSERT_EQ(0, irqfd(self, true));
+	ASSERT_EQ(0, vf_drv_init(&self->drv));
 	ASSERT_EQ(0, vfio_dev_irq_action(&self->dev, MSIX, VFIO_IRQ_SET_ACTION_MASK, 0, 1));
 	ASSERT_EQ(0, vf_drv_raise(&self->drv, 0));
 	usleep(300000);

@@ -45,10 +45,10 @@ FIXTURE_TEARDOWN(vf)
 	vf_fixture_close(_metadata, self);
 }
 
-/* Attach vector 0 (the driver is ready to raise it). */
+/* Attach vector 0 and initialise the driver (ready to raise vector 0). */
 static int start_admin(FIXTURE_DATA(vf) *self)
 {
-	return vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd[0]);
+	return vf_fixture_start(self);
 }
 
 TEST_F_TIMEOUT(vf, msix_irq_info_is_maskable_and_resizable, 120)

@@ -223,6 +223,7 @@ TEST_F_TIMEOUT(posting, guest_interrupts_are_posted, 900)
 {
 	char why[512], bdf[VFPOST_BDF_LEN], args[1536], initrd[1024];
 	const struct vf_drv_ops *ops;
+	const char *gk;
 	struct vfpost_vector vec[MAX_VEC];
 	long long guest[MAX_VEC];
 	struct vfpost_vf vf;
@@ -246,9 +247,14 @@ TEST_F_TIMEOUT(posting, guest_interrupts_are_posted, 900)
 		     ops->name);
 	}
 	snprintf(initrd, sizeof(initrd), "%s/selftests/posting-initrd.cpio.gz", vmm_build_dir());
-	ASSERT_EQ(0, lab_sh("%s/scripts/mkinitrd-guest --modules %s "
+	/* The modules of the kernel the guest boots (/boot/vmlinuz-<release>). */
+	gk = vmm_guest_kernel();
+	ASSERT_NE(NULL, gk) TH_LOG("no kernel in /boot for the guest");
+	ASSERT_NE(NULL, strstr(gk, "vmlinuz-"));
+	ASSERT_EQ(0, lab_sh("%s/scripts/mkinitrd-guest --kernel %s --modules %s "
 			    "--script %s/selftests/guest/vfio-guest.sh -o %s >/dev/null",
-			    lab_root(), ops->guest_module, lab_root(), initrd));
+			    lab_root(), strstr(gk, "vmlinuz-") + 8, ops->guest_module,
+			    lab_root(), initrd));
 	snprintf(args, sizeof(args), "--vfio %s --irq-path vfpost --initrd %s --cmdline "
 		 "'quiet guest.script=vfio-guest.sh vfio.nvme=1 vfio.pause=10'", bdf, initrd);
 	ASSERT_EQ(0, vmm_start(&v, "posting", args));

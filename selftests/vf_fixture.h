@@ -3,8 +3,8 @@
  * The fixture of the fast-path suites that drive one VF (fastpath_test,
  * hostile_vmm_test, setirqs_fuzz_test): vfpost loaded, a VF bound to it
  * (a lab VF, or on another machine the one fp_vf_setup() finds) and
- * opened through VFIO, its device driver (vf_drv.h) probed and
- * initialised, two eventfds.  A machine without a VF to test, or a VF
+ * opened through VFIO, its device driver (vf_drv.h) probed, two
+ * eventfds; vf_fixture_start() initialises the driver.  A machine without a VF to test, or a VF
  * that no driver knows, skips every case and says why.  Each suite's
  * FIXTURE_SETUP calls vf_fixture_open() and adds its own steps;
  * FIXTURE_TEARDOWN calls vf_fixture_close(), which also checks that
@@ -58,20 +58,29 @@ static inline void vf_fixture_open(struct __test_metadata *_metadata,
 		SETUP_SKIP("%s", why);
 	}
 	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, vf_drv_init(&self->drv));
 	self->efd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	self->efd[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_LE(0, self->efd[0]);
 	ASSERT_LE(0, self->efd[1]);
 }
 
-/* vf_fixture_open(), then vector 0 on efd[0]. */
+/*
+ * Vector 0 on efd[0], then the driver initialised (with MSI-X on: see
+ * vf_drv.h), ready to raise it.
+ */
+static inline int vf_fixture_start(FIXTURE_DATA(vf) *self)
+{
+	int ret = vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd[0]);
+
+	return ret ? ret : vf_drv_init(&self->drv);
+}
+
+/* vf_fixture_open(), then vf_fixture_start(). */
 static inline void vf_fixture_open_live(struct __test_metadata *_metadata,
 					FIXTURE_DATA(vf) *self)
 {
 	vf_fixture_open(_metadata, self);
-	ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1,
-					       &self->efd[0]));
+	ASSERT_EQ(0, vf_fixture_start(self));
 }
 
 static inline void vf_fixture_close(struct __test_metadata *_metadata,

@@ -9,17 +9,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lab.h"
 
+/* Whether @dir/@sub is a directory. */
+static bool has_dir(const char *dir, const char *sub)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
 const char *lab_root(void)
 {
 	const char *r = getenv("ROOT");
 
-	return r && *r ? r : ".";
+	return r && *r && has_dir(r, "scripts") ? r : ".";
+}
+
+const char *lab_build_dir(void)
+{
+	const char *b = getenv("BUILD");
+
+	if (b && *b)
+		return b;
+	return has_dir(".", "build") ? "build" : ".";
 }
 
 bool lab_here(char *why, size_t len)
@@ -314,8 +334,7 @@ const char *lab_vfpost_ko(void)
 
 	if (uname(&u))
 		return NULL;
-	snprintf(path, sizeof(path), "%s/kmod/%s/vfpost.ko",
-		 getenv("BUILD") ? getenv("BUILD") : "build", u.release);
+	snprintf(path, sizeof(path), "%s/kmod/%s/vfpost.ko", lab_build_dir(), u.release);
 	/* Not built here (an installed selftest tree): the installed module. */
 	if (access(path, R_OK))
 		snprintf(path, sizeof(path), "vfpost");
@@ -329,8 +348,7 @@ int lab_test_module_load(const char *name, const char *args)
 
 	if (uname(&u))
 		return -errno;
-	snprintf(ko, sizeof(ko), "%s/selftests/kmod/%s/%s.ko",
-		 getenv("BUILD") ? getenv("BUILD") : "build", u.release, name);
+	snprintf(ko, sizeof(ko), "%s/selftests/kmod/%s/%s.ko", lab_build_dir(), u.release, name);
 	if (access(ko, R_OK)) {
 		fprintf(stderr, "lab: %s: not built (make selftests)\n", ko);
 		return -ENOENT;

@@ -15,8 +15,19 @@
 #define LAB_MAX_VFS	4
 #define LAB_BDF_LEN	16	/* "0000:00:03.1" + NUL, rounded */
 
-/* Project root: $ROOT (set by vmtest) or the current directory. */
+/*
+ * Project root: $ROOT (set by vmtest) when it has scripts/, else the
+ * current directory (an installed selftest tree: its collection
+ * directory holds the scripts the suites run, see ksft-install).
+ */
 const char *lab_root(void);
+
+/*
+ * Build directory: $BUILD, else ./build, else the current directory (an
+ * installed tree, laid out as build/ for what the suites use: user/,
+ * kmod/<release>/, selftests/).
+ */
+const char *lab_build_dir(void);
 
 /*
  * Whether this machine is the project's lab: booted by scripts/vmtest

@@ -10,6 +10,10 @@
  *   vf_drv_probe()   pick the driver by the VF's vendor:device and class;
  *   vf_drv_init()    the device ready to raise vector 0;
  *   vf_drv_arm(v)    vector v (1 .. nvec-1) ready too;
+ * Call vf_drv_init() and vf_drv_arm() with MSI-X on (an eventfd attached
+ * to some vector): QEMU's NVMe ties a completion queue to its vector only
+ * when MSI-X is on as the queue is created, and a queue made before never
+ * interrupts (hardware does not care; the lab's VFs are QEMU's).
  *   vf_drv_raise(v)  one device interrupt on vector v;
  *   vf_drv_remove()  the device quiet again, its mappings undone.
  * Attaching eventfds to the vectors stays the suite's business
