@@ -45,19 +45,11 @@ static inline void vf_fixture_open(struct __test_metadata *_metadata,
 	int ret;
 
 	self->efd[0] = self->efd[1] = -1;
-	ret = fp_vf_setup(self->bdf);
+	ret = fp_vf_open(self->bdf, &self->dev, &self->drv, why, sizeof(why));
 	if (ret == -ENODEV)
-		SETUP_SKIP("%s", fp_why());
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, vfio_dev_open(&self->dev, self->bdf));
-	self->opened = true;
-	ret = vf_drv_probe(&self->drv, &self->dev, why, sizeof(why));
-	if (ret == -ENODEV) {
-		vfio_dev_close(&self->dev);
-		fp_vf_teardown(self->bdf);
 		SETUP_SKIP("%s", why);
-	}
 	ASSERT_EQ(0, ret);
+	self->opened = true;
 	self->efd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	self->efd[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_LE(0, self->efd[0]);

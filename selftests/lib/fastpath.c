@@ -162,7 +162,8 @@ static int host_vf_teardown(const char *bdf)
 	if (strcmp(fp.drv, "vfpost")) {
 		ret = lab_sysfs_bind(bdf, "");
 		if (!ret && *fp.override) {
-			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+				 bdf);
 			ret = lab_write_file(path, fp.override);
 		}
 		/* Unbound before: stays so.  Else its driver probes it again. */
@@ -195,6 +196,27 @@ int fp_vf_teardown(const char *bdf)
 		fprintf(stderr, "fastpath: rmmod vfpost failed: still in use\n");
 		return -EBUSY;
 	}
+	return ret;
+}
+
+int fp_vf_open(char *bdf, struct vfio_dev *d, struct vf_drv *drv, char *why, size_t len)
+{
+	int ret = fp_vf_setup(bdf);
+
+	if (ret == -ENODEV)
+		snprintf(why, len, "%s", fp.why);
+	if (ret)
+		return ret;
+	ret = vfio_dev_open(d, bdf);
+	if (ret)
+		return ret;
+	ret = vf_drv_probe(drv, d, why, len);
+	if (!ret)
+		return 0;
+	vfio_dev_close(d);
+	/* Nothing to test: the caller skips, and its teardown does not run. */
+	if (ret == -ENODEV)
+		fp_vf_teardown(bdf);
 	return ret;
 }
 

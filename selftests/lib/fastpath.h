@@ -8,6 +8,7 @@
 #ifndef _SELFTESTS_FASTPATH_H
 #define _SELFTESTS_FASTPATH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "libvfpost.h"
@@ -32,6 +33,15 @@ const char *fp_why(void);
 
 struct vfio_dev;
 struct nvme_drv;
+struct vf_drv;
+
+/*
+ * fp_vf_setup(), then @bdf opened through VFIO into @d and its driver
+ * probed into @drv (vf_drv.h).  -ENODEV: nothing to test here, @why says
+ * why and everything is undone (the case skips).  Another error leaves
+ * the VF set up for fp_vf_teardown() and @d closed.
+ */
+int fp_vf_open(char *bdf, struct vfio_dev *d, struct vf_drv *drv, char *why, size_t len);
 
 /*
  * Open @bdf through VFIO, its NVMe controller initialised, vectors

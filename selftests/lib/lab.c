@@ -75,7 +75,8 @@ bool lab_only_ok(char *why, size_t len)
 		return false;
 	if (env && *env) {
 		if (why)
-			snprintf(why, len, "VFPOST_BDF=%s is set: the lab's VFs stay as they are", env);
+			snprintf(why, len, "VFPOST_BDF=%s is set: the lab's VFs stay as they are",
+				 env);
 		return false;
 	}
 	return true;
