@@ -2,6 +2,7 @@
 /* Helpers for vfpost's fast-path selftests; see fastpath.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -459,6 +460,23 @@ static int trace_write(const char *file, const char *val)
 	return 0;
 }
 
+/*
+ * Empty the trace buffer.  Only an open with O_TRUNC does (`echo >
+ * trace`); a write does not, and events of an earlier run in the same
+ * boot would be counted again.
+ */
+static int trace_clear(void)
+{
+	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "fastpath: cannot clear %s: %m\n", TRACEFS "/trace");
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
 int fp_trace_start(const char *events)
 {
 	char list[256], *ev, *save = NULL, file[128];
@@ -469,7 +487,7 @@ int fp_trace_start(const char *events)
 		fprintf(stderr, "fastpath: cannot mount tracefs\n");
 		return -ENOENT;
 	}
-	if (trace_write("tracing_on", "0") || trace_write("trace", ""))
+	if (trace_write("tracing_on", "0") || trace_clear())
 		return -EIO;
 	snprintf(list, sizeof(list), "%s", events);
 	for (ev = strtok_r(list, " ", &save); ev; ev = strtok_r(NULL, " ", &save)) {

@@ -60,7 +60,7 @@ bool lab_here(char *why, size_t len)
 	if (!miss) {
 		snprintf(path, sizeof(path), "%s/scripts/lab-vfs", lab_root());
 		if (access(path, X_OK))
-			miss = "no scripts/lab-vfs under $ROOT (run from the project directory)";
+			miss = "no scripts/lab-vfs in the project root ($ROOT, else the current directory)";
 	}
 	if (miss && why)
 		snprintf(why, len, "not the lab: %s", miss);
