@@ -470,8 +470,10 @@ static int trace_clear(void)
 	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
 
 	if (fd < 0) {
-		fprintf(stderr, "fastpath: cannot clear %s: %m\n", TRACEFS "/trace");
-		return -errno;
+		int err = errno;
+
+		fprintf(stderr, "fastpath: cannot clear %s: %s\n", TRACEFS "/trace", strerror(err));
+		return -err;
 	}
 	close(fd);
 	return 0;
