@@ -106,4 +106,5 @@ tree "$INST/run_kselftest.sh" -t vfpost:fastpath_kvm_test
 	[ "$(grep -c '^# ok [0-9] # SKIP no VF to test: .*; set VFPOST_BDF=dddd:bb:dd.f' "$out")" -eq 3 ]
 ok $? "an unbound VF is found, bound and given back; with no VF every case skips"
 bdf=
+echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]
