@@ -12,6 +12,8 @@
 #include "kselftest_harness.h"
 #include "lab.h"
 
+LAB_ONLY_SUITE("the lab's NVMe VF in an L2 guest")
+
 #define OUT_LEN		4096
 
 /* Run the payload under vibevmm; @out gets its console, returns the status. */

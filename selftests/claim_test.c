@@ -7,6 +7,9 @@
 #include <grp.h>
 
 #include "vfpost_fixture.h"
+#include "lab.h"
+
+LAB_ONLY_SUITE("it creates and removes the lab PF's VFs through sriov_numvfs")
 
 /* Claim a VF bound to @drv (override @drv, or none for ""), release it. */
 static void claim_round_trip(struct __test_metadata *_metadata,

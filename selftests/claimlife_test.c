@@ -38,6 +38,9 @@
 #include "fault.h"
 #include "stress.h"
 #include "vfpost_fixture.h"
+#include "lab.h"
+
+LAB_ONLY_SUITE("sriov_numvfs of the lab PF and the test-only modules built for the lab kernels")
 
 #define GIVE_BACK_MS 10000
 

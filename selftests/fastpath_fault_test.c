@@ -30,6 +30,8 @@
 #include "vfio_dev.h"
 #include "vfpost_lab.h"
 
+LAB_ONLY_SUITE("the test-only fault module built for the lab kernels")
+
 #define MSIX	VFIO_PCI_MSIX_IRQ_INDEX
 #define ROUNDS	20
 

@@ -20,6 +20,8 @@
 #include "fastpath.h"
 #include "lab.h"
 
+LAB_ONLY_SUITE("Debian's QEMU and an L2 guest on the lab's NVMe VF")
+
 #define L2_TIMEOUT	480
 
 FIXTURE(qemu) {

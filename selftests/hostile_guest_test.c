@@ -25,6 +25,8 @@
 #include "fastpath.h"
 #include "lab.h"
 
+LAB_ONLY_SUITE("two of the lab's NVMe VFs in an L2 guest")
+
 #define OUT_LEN		8192
 #define RUN_TIMEOUT	120	/* s per vibevmm run: a hang is a failure */
 #define OPS		"2000"

@@ -16,6 +16,8 @@
 #include "lab.h"
 #include "vfio_dev.h"
 
+LAB_ONLY_SUITE("it checks the lab itself: its PF, VFs and lab scripts")
+
 #define PF_SYS "/sys/bus/pci/devices/" LAB_PF_BDF
 
 TEST(kvm_creates_vm_and_vcpu)

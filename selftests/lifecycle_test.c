@@ -8,6 +8,9 @@
  * lab PF's VFs set up from scratch (vfpost_fixture.h).
  */
 #include "vfpost_fixture.h"
+#include "lab.h"
+
+LAB_ONLY_SUITE("it creates and removes the lab PF's VFs through sriov_numvfs")
 
 TEST_F_TIMEOUT(mod, numvfs_events_in_order_with_contiguous_seq, 90)
 {

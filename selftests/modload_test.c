@@ -14,6 +14,8 @@
 #include "libvfpost.h"
 #include "vfpost_lab.h"
 
+LAB_ONLY_SUITE("it creates the lab PF's VFs and binds them while vfpost comes and goes")
+
 #define CYCLES 20
 
 FIXTURE(vfs) {

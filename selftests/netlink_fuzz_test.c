@@ -43,6 +43,8 @@
 #include "libvfpost.h"
 #include "vfpost_lab.h"
 
+LAB_ONLY_SUITE("the lab PF and its VFs as the requests' targets")
+
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif

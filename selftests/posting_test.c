@@ -11,9 +11,10 @@
  * guest virtual APIC mode), a vibevmm guest receives device interrupts on
  * the VF while vfpost's host-path count stays 0 and the vector reads
  * posted.  Elsewhere, the lab included (its emulated IOMMU posts nothing),
- * it skips and says why.  VFPOST_BDF names the VF on real hardware (an
- * NVMe VF: the guest drives it with its nvme driver); without it the
- * lab's VF is used.
+ * it skips and says why.  The VF is the one VFPOST_BDF names on real
+ * hardware, else one fp_vf_setup() finds (the lab's, in the lab); the
+ * guest drives it with the Linux driver its selftest driver names
+ * (lib/vf_drv.h: nvme), and a VF no selftest driver knows skips.
  *
  * probe_follows_the_kvm_module: vfpost attaches its probe when kvm is
  * already loaded and when kvm comes after it, lets go when kvm is unloaded
@@ -23,6 +24,8 @@
  * still while CPUs run (scripts/lab/init); unloading kvm means ending
  * that VM, so the case runs with one CPU online, as the lab's boot does
  * its own text patching, and holds a VM again before the CPUs return.
+ * It needs the lab (its VFs, its held VM, kvm_amd's options there) and
+ * skips elsewhere.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,6 +46,7 @@
 #include "kvm_vm.h"
 #include "lab.h"
 #include "libvfpost.h"
+#include "vf_drv.h"
 #include "vfio_dev.h"
 #include "vfpost_lab.h"
 #include "vmm_run.h"
@@ -218,7 +222,8 @@ FIXTURE_TEARDOWN(posting)
 TEST_F_TIMEOUT(posting, guest_interrupts_are_posted, 900)
 {
 	char why[512], bdf[VFPOST_BDF_LEN], args[1536], initrd[1024];
-	const char *env = getenv("VFPOST_BDF");
+	const struct vf_drv_ops *ops;
+	const char *gk;
 	struct vfpost_vector vec[MAX_VEC];
 	long long guest[MAX_VEC];
 	struct vfpost_vf vf;
@@ -229,17 +234,27 @@ TEST_F_TIMEOUT(posting, guest_interrupts_are_posted, 900)
 	if (!host_can_post(why, sizeof(why)))
 		SKIP(return, "KVM cannot post device interrupts on this host: %s", why);
 
-	ASSERT_TRUE(vfpost_loaded() || !vfpost_load());
-	if (env && *env) {
-		ASSERT_EQ(0, vfpost_parse_bdf(env, bdf)) TH_LOG("VFPOST_BDF=%s: not a PCI address", env);
-		ASSERT_EQ(0, lab_bind(bdf, "vfpost"));
-	} else {
-		ASSERT_EQ(0, fp_vf_setup(bdf));
+	i = fp_vf_setup(bdf);
+	if (i == -ENODEV)
+		SKIP(return, "%s", fp_why());
+	ASSERT_EQ(0, i);
+	ops = vf_drv_lookup(bdf, why, sizeof(why));
+	ASSERT_NE(NULL, ops) TH_LOG("%s", why);
+	/* vfio-guest.sh's I/O loop drives NVMe (vfio.nvme=1). */
+	if (!ops->guest_module || strcmp(ops->guest_module, "nvme")) {
+		EXPECT_EQ(0, fp_vf_teardown(bdf));
+		SKIP(return, "the guest script drives NVMe VFs only; %s is a %s device", bdf,
+		     ops->name);
 	}
 	snprintf(initrd, sizeof(initrd), "%s/selftests/posting-initrd.cpio.gz", vmm_build_dir());
-	ASSERT_EQ(0, lab_sh("%s/scripts/mkinitrd-guest --modules nvme "
+	/* The modules of the kernel the guest boots (/boot/vmlinuz-<release>). */
+	gk = vmm_guest_kernel();
+	ASSERT_NE(NULL, gk) TH_LOG("no kernel in /boot for the guest");
+	ASSERT_NE(NULL, strstr(gk, "vmlinuz-"));
+	ASSERT_EQ(0, lab_sh("%s/scripts/mkinitrd-guest --kernel %s --modules %s "
 			    "--script %s/selftests/guest/vfio-guest.sh -o %s >/dev/null",
-			    lab_root(), lab_root(), initrd));
+			    lab_root(), strstr(gk, "vmlinuz-") + 8, ops->guest_module,
+			    lab_root(), initrd));
 	snprintf(args, sizeof(args), "--vfio %s --irq-path vfpost --initrd %s --cmdline "
 		 "'quiet guest.script=vfio-guest.sh vfio.nvme=1 vfio.pause=10'", bdf, initrd);
 	ASSERT_EQ(0, vmm_start(&v, "posting", args));
@@ -275,10 +290,7 @@ TEST_F_TIMEOUT(posting, guest_interrupts_are_posted, 900)
 		io++;
 	}
 	EXPECT_LT(0, io) TH_LOG("no I/O queue vector seen in the guest");
-	if (env && *env)
-		lab_bind(bdf, "");
-	else
-		EXPECT_EQ(0, fp_vf_teardown(bdf));
+	EXPECT_EQ(0, fp_vf_teardown(bdf));
 }
 
 /* ---- the probe's prototype and life with the kvm module (lab) ---- */
@@ -294,7 +306,8 @@ TEST_F_TIMEOUT(posting, probe_prototype_matches_kvm, 60)
 	bool builtin = access("/sys/module/kvm/initstate", F_OK) != 0;
 	char built[256] = "", kvm[256];
 
-	ASSERT_EQ(0, access("/sys/module/kvm", F_OK)) TH_LOG("no kvm in this lab");
+	if (access("/sys/module/kvm", F_OK))
+		SKIP(return, "kvm is not loaded here: there is no KVM prototype to compare");
 	ASSERT_EQ(0, lab_sh_out(built, sizeof(built), "modinfo -F kvm_pi_irte_update %s",
 				lab_vfpost_ko()));
 	built[strcspn(built, "\n")] = '\0';
@@ -399,8 +412,11 @@ TEST_F_TIMEOUT(posting, probe_follows_the_kvm_module, 240)
 	char bdf[LAB_BDF_LEN];
 	struct vfio_dev dev;
 	struct kvm_vm vm = { .kvm = -1, .vm = -1, .vcpu = -1 };
+	char why[256];
 	int efd;
 
+	if (!lab_only_ok(why, sizeof(why)))
+		SKIP(return, "unloads and reloads kvm_amd with the lab's options: %s", why);
 	ASSERT_LE(0, rec);
 	ASSERT_EQ(0, access("/sys/module/kvm", F_OK)) TH_LOG("no kvm in this lab");
 	ASSERT_EQ(0, vfpost_unload());

@@ -27,6 +27,8 @@
 #include "fastpath.h"
 #include "lab.h"
 
+LAB_ONLY_SUITE("the lab's NVMe VF in an L2 guest")
+
 #define OUT_LEN		8192
 #define HOLD_MS		3000	/* the guest keeps its vectors this long after its line */
 

@@ -27,6 +27,9 @@
 #include "kvm_vm.h"
 #include "nvme_drv.h"
 #include "stress.h"
+#include "lab.h"
+
+LAB_ONLY_SUITE("sriov_numvfs, the lab PF's nvme driver and NVMe resource commands")
 
 #define MSIX		VFIO_PCI_MSIX_IRQ_INDEX
 #define TEST_GSI	24

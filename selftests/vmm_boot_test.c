@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "lab.h"
 
 #define BOOT_TIMEOUT	480	/* seconds per L2 boot: nested KVM on TCG, shared CPUs */
 #define FAST_TIMEOUT	60
@@ -34,14 +35,11 @@ static char build_dir[512], root_dir[480], vmm[600], kernel[300];
 
 static void paths(void)
 {
-	const char *b = getenv("BUILD"), *r = getenv("ROOT");
 	struct utsname u;
 
-	snprintf(root_dir, sizeof(root_dir), "%.400s", r ? r : ".");
-	if (b)
-		snprintf(build_dir, sizeof(build_dir), "%.400s", b);
-	else
-		snprintf(build_dir, sizeof(build_dir), "%.400s/build", root_dir);
+	/* The project tree, or an installed selftest tree (lab.h). */
+	snprintf(root_dir, sizeof(root_dir), "%.400s", lab_root());
+	snprintf(build_dir, sizeof(build_dir), "%.400s", lab_build_dir());
 	snprintf(vmm, sizeof(vmm), "%s/user/vibevmm", build_dir);
 	uname(&u);
 	snprintf(kernel, sizeof(kernel), "/boot/vmlinuz-%s", u.release);

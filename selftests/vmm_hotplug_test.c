@@ -49,6 +49,8 @@
 #include "lab.h"
 #include "vmm_run.h"
 
+LAB_ONLY_SUITE("the lab's NVMe VFs in an L2 guest")
+
 #define OUT_LEN		4096
 #define CYCLES		20
 

@@ -26,6 +26,8 @@
 #include "vfpost_lab.h"
 #include "vmm_run.h"
 
+LAB_ONLY_SUITE("the lab's VFs and kernels")
+
 #define SETUP_TIMEOUT	300	/* s from exec to "assigned as" (debug kernel) */
 #define IO_TIMEOUT	900	/* s for the L2 boot and its I/O on the debug kernel */
 

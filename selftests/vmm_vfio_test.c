@@ -37,6 +37,8 @@
 #include "vfpost_lab.h"
 #include "vmm_run.h"
 
+LAB_ONLY_SUITE("the lab's NVMe VFs, their resource commands and an L2 guest")
+
 #define BOOT_TIMEOUT	600	/* seconds for an L2 boot + test under TCG */
 #define GUEST_PAUSE	10	/* s the guest idles after its counts; the host polls at 5 Hz */
 #define MAX_VEC		8

@@ -8,6 +8,7 @@
 #ifndef _SELFTESTS_FASTPATH_H
 #define _SELFTESTS_FASTPATH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "libvfpost.h"
@@ -19,9 +20,28 @@
  */
 int fp_vf_setup(char *bdf);
 int fp_vf_teardown(const char *bdf);
+/*
+ * Off the lab (lab_only_ok() says no), fp_vf_setup() takes the VF named by
+ * VFPOST_BDF, else one bound to vfpost, else one a selftest driver knows
+ * (vf_drv.h) that no host driver holds; it loads vfpost when it is not
+ * loaded (modprobe vfpost) and binds the VF to it.  fp_vf_teardown() gives
+ * the VF back to the driver it had and unloads vfpost only if it loaded
+ * it.  -ENODEV from fp_vf_setup(): there is nothing to test here, and
+ * fp_why() says why (the case skips with it).
+ */
+const char *fp_why(void);
 
 struct vfio_dev;
 struct nvme_drv;
+struct vf_drv;
+
+/*
+ * fp_vf_setup(), then @bdf opened through VFIO into @d and its driver
+ * probed into @drv (vf_drv.h).  -ENODEV: nothing to test here, @why says
+ * why and everything is undone (the case skips).  Another error leaves
+ * the VF set up for fp_vf_teardown() and @d closed.
+ */
+int fp_vf_open(char *bdf, struct vfio_dev *d, struct vf_drv *drv, char *why, size_t len);
 
 /*
  * Open @bdf through VFIO, its NVMe controller initialised, vectors
@@ -50,6 +70,11 @@ long fp_host_count(const char *bdf, unsigned int vector);
 int fp_irq_lines(const char *substr);
 /* Host MSI/MSI-X vectors allocated for @bdf (its msi_irqs/ in sysfs). */
 int fp_msi_irqs(const char *bdf);
+/*
+ * Number of /proc/interrupts lines of @bdf's vectors whose name starts
+ * with @prefix ("vfpost-msix[", "vfio-msix[").
+ */
+int fp_vf_irq_lines(const char *prefix, const char *bdf);
 /* Number of vfpost irqs in /proc/interrupts. */
 int fp_vfpost_irqs(void);
 /*

@@ -9,17 +9,89 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lab.h"
 
+/* Whether @dir/@sub is a directory. */
+static bool has_dir(const char *dir, const char *sub)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
 const char *lab_root(void)
 {
 	const char *r = getenv("ROOT");
 
-	return r && *r ? r : ".";
+	return r && *r && has_dir(r, "scripts") ? r : ".";
+}
+
+const char *lab_build_dir(void)
+{
+	const char *b = getenv("BUILD");
+
+	if (b && *b)
+		return b;
+	return has_dir(".", "build") ? "build" : ".";
+}
+
+bool lab_here(char *why, size_t len)
+{
+	char cmdline[4096] = "", id[16] = "", path[PATH_MAX];
+	const char *hide = getenv("VFPOST_LAB");
+	const char *miss = NULL;
+
+	if (hide && !strcmp(hide, "0"))
+		miss = "VFPOST_LAB=0 hides it";
+	else if (lab_read_file("/proc/cmdline", cmdline, sizeof(cmdline)) ||
+		 !strstr(cmdline, "vmtest.run="))
+		miss = "not booted by scripts/vmtest (no vmtest.run= in /proc/cmdline)";
+	else if (lab_read_file("/sys/bus/pci/devices/" LAB_PF_BDF "/vendor", id, sizeof(id)) ||
+		 strcmp(id, "0x1b36") ||
+		 access("/sys/bus/pci/devices/" LAB_PF_BDF "/sriov_totalvfs", F_OK))
+		miss = "no QEMU NVMe SR-IOV PF at " LAB_PF_BDF;
+	if (!miss) {
+		snprintf(path, sizeof(path), "%s/scripts/lab-vfs", lab_root());
+		if (access(path, X_OK))
+			miss = "no scripts/lab-vfs in the project root ($ROOT, else the current directory)";
+	}
+	if (miss && why)
+		snprintf(why, len, "not the lab: %s", miss);
+	return !miss;
+}
+
+bool lab_only_ok(char *why, size_t len)
+{
+	const char *env = getenv("VFPOST_BDF");
+
+	if (!lab_here(why, len))
+		return false;
+	if (env && *env) {
+		if (why)
+			snprintf(why, len, "VFPOST_BDF=%s is set: the lab's VFs stay as they are",
+				 env);
+		return false;
+	}
+	return true;
+}
+
+void lab_only_suite(const char *needs)
+{
+	char why[256];
+
+	if (lab_only_ok(why, sizeof(why)))
+		return;
+	printf("TAP version 13\n1..0 # SKIP %s needs the lab (%s); %s\n",
+	       program_invocation_short_name, needs, why);
+	fflush(stdout);
+	exit(4);
 }
 
 static int vsh(char *out, size_t len, const char *fmt, va_list ap)
@@ -189,6 +261,42 @@ int lab_bind(const char *bdf, const char *driver)
 	return st ? -EIO : 0;
 }
 
+int lab_sysfs_bind(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], drv[64];
+	int ret = lab_driver_of(bdf, drv, sizeof(drv));
+
+	if (ret)
+		return ret;
+	if (*driver && !strcmp(drv, driver))
+		return 0;
+	if (*drv) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		ret = lab_write_file(path, bdf);
+		if (ret) {
+			fprintf(stderr, "lab: %s: unbind from %s: %s\n", bdf, drv, strerror(-ret));
+			return ret;
+		}
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	/* An empty write clears it ("\n": sysfs takes no zero-length write). */
+	ret = lab_write_file(path, *driver ? driver : "\n");
+	if (ret) {
+		fprintf(stderr, "lab: %s: driver_override '%s': %s\n", bdf, driver, strerror(-ret));
+		return ret;
+	}
+	if (!*driver)
+		return 0;
+	/* drivers_probe fails when no driver takes it: the check below says so. */
+	lab_write_file("/sys/bus/pci/drivers_probe", bdf);
+	ret = lab_driver_of(bdf, drv, sizeof(drv));
+	if (!ret && strcmp(drv, driver)) {
+		fprintf(stderr, "lab: %s did not bind to %s (see dmesg)\n", bdf, driver);
+		ret = -EIO;
+	}
+	return ret;
+}
+
 int lab_driver_of(const char *bdf, char *drv, size_t len)
 {
 	char path[PATH_MAX], target[PATH_MAX];
@@ -227,8 +335,10 @@ const char *lab_vfpost_ko(void)
 
 	if (uname(&u))
 		return NULL;
-	snprintf(path, sizeof(path), "%s/kmod/%s/vfpost.ko",
-		 getenv("BUILD") ? getenv("BUILD") : "build", u.release);
+	snprintf(path, sizeof(path), "%s/kmod/%s/vfpost.ko", lab_build_dir(), u.release);
+	/* Not built here (an installed selftest tree): the installed module. */
+	if (access(path, R_OK))
+		snprintf(path, sizeof(path), "vfpost");
 	return path;
 }
 
@@ -239,8 +349,7 @@ int lab_test_module_load(const char *name, const char *args)
 
 	if (uname(&u))
 		return -errno;
-	snprintf(ko, sizeof(ko), "%s/selftests/kmod/%s/%s.ko",
-		 getenv("BUILD") ? getenv("BUILD") : "build", u.release, name);
+	snprintf(ko, sizeof(ko), "%s/selftests/kmod/%s/%s.ko", lab_build_dir(), u.release, name);
 	if (access(ko, R_OK)) {
 		fprintf(stderr, "lab: %s: not built (make selftests)\n", ko);
 		return -ENOENT;

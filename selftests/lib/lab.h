@@ -15,8 +15,63 @@
 #define LAB_MAX_VFS	4
 #define LAB_BDF_LEN	16	/* "0000:00:03.1" + NUL, rounded */
 
-/* Project root: $ROOT (set by vmtest) or the current directory. */
+/*
+ * Project root: $ROOT (set by vmtest) when it has scripts/, else the
+ * current directory (an installed selftest tree: its collection
+ * directory holds the scripts the suites run, see ksft-install).
+ */
 const char *lab_root(void);
+
+/*
+ * Build directory: $BUILD, else ./build, else the current directory (an
+ * installed tree, laid out as build/ for what the suites use: user/,
+ * kmod/<release>/, selftests/).
+ */
+const char *lab_build_dir(void);
+
+/*
+ * Whether this machine is the project's lab: booted by scripts/vmtest
+ * (vmtest.run= on the kernel command line), QEMU's NVMe SR-IOV PF at
+ * LAB_PF_BDF, and the project's scripts at lab_root().  VFPOST_LAB=0
+ * hides it (to try the path a machine with real hardware takes).  If
+ * not, @why (when given) says what is missing.
+ */
+bool lab_here(char *why, size_t len);
+
+/*
+ * Whether a suite or case that needs the lab may run: lab_here(), and no
+ * VFPOST_BDF (a VF given by the user means: leave the machine's SR-IOV
+ * setup alone).  If not, @why says why.
+ */
+bool lab_only_ok(char *why, size_t len);
+
+/*
+ * For a suite of which every case needs the lab (@needs: what for): if
+ * lab_only_ok() says no, print a TAP plan that skips the whole suite with
+ * the reason and exit 4 (KSFT_SKIP).  LAB_ONLY_SUITE() calls it before the
+ * harness starts.
+ */
+void lab_only_suite(const char *needs);
+#define LAB_ONLY_SUITE(needs)						\
+	static void __attribute__((constructor)) lab_only_suite_check(void) \
+	{								\
+		lab_only_suite(needs);					\
+	}
+
+/*
+ * In a kselftest_harness.h FIXTURE_SETUP: skip the case, saying why.  A
+ * plain SKIP(return, ...) there would still run the case; this one leaves
+ * through the harness's own jump, so the case and its teardown do not run:
+ * undo whatever the setup did before calling it.
+ */
+#define SETUP_SKIP(fmt, ...) SKIP(longjmp(_metadata->env, 1), fmt, ##__VA_ARGS__)
+
+/*
+ * Bind @bdf to @driver through sysfs alone (driver_override, unbind,
+ * drivers_probe; no lab script): for a VF that is not the lab's.  @driver
+ * "" unbinds and clears driver_override.
+ */
+int lab_sysfs_bind(const char *bdf, const char *driver);
 
 /* Run a shell command line (printf-style); returns its exit status. */
 int lab_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -58,7 +113,11 @@ int lab_iommu_group(const char *bdf);
  */
 int lab_command(const char *bdf, uint16_t *cmd, bool write);
 
-/* Path of vfpost.ko built for the running kernel. */
+/*
+ * Path of vfpost.ko built for the running kernel; where none is built (an
+ * installed selftest tree), "vfpost", the installed module's name for
+ * modinfo and modprobe.
+ */
 const char *lab_vfpost_ko(void);
 
 /*

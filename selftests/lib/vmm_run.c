@@ -28,11 +28,7 @@ double vmm_now(void)
 
 const char *vmm_build_dir(void)
 {
-	static char path[512];
-
-	snprintf(path, sizeof(path), "%s", getenv("BUILD") ? getenv("BUILD") :
-		 "build");
-	return path;
+	return lab_build_dir();
 }
 
 const char *vmm_guest_kernel(void)
