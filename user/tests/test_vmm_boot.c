@@ -562,4 +562,45 @@ TEST(boot_files_kernel_cache)
 	remove_files(&f);
 }
 
+/*
+ * A kernel cache that cannot be used never fails the boot: the kernel is
+ * unpacked, with one line naming the cache and what to do.
+ */
+TEST(boot_files_unusable_kernel_cache)
+{
+	uint8_t *elf = fake_vmlinux(), *xz;
+	char out[1024], cache[128], *p;
+	struct vmm_config cfg;
+	struct boot_files bf;
+	struct files f;
+	size_t n;
+	int fd;
+
+	make_files(&f, 1 << 20);
+	xz = xz_payload(elf, ELF_SIZE, &n);
+	write_bzimage_with(f.kernel, xz, n);
+	base_cfg(&cfg, &f);
+	snprintf(cache, sizeof(cache), "%s/cache", f.dir);
+	fd = open(cache, O_WRONLY | O_CREAT, 0600);	/* a file, not a directory */
+	ASSERT_LE(0, fd);
+	close(fd);
+	cfg.no_kernel_cache = false;
+	cfg.kernel_cache = cache;
+	log_level = LOG_INFO;
+
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_FALSE(bf.cached);
+	EXPECT_NE(NULL, bf.vmlinux);
+	EXPECT_NE(NULL, strstr(out, cache)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "--kernel-cache off")) TH_LOG("%s", out);
+	for (n = 0, p = out; (p = strchr(p, '\n')); p++)
+		n++;
+	EXPECT_EQ(1u, n) TH_LOG("%s", out);		/* one line */
+	boot_files_free(&bf);
+	ASSERT_EQ(0, unlink(cache));
+	free(xz);
+	free(elf);
+	remove_files(&f);
+}
+
 TEST_HARNESS_MAIN
