@@ -257,7 +257,7 @@ TEST_F(kc, a_file_for_a_directory)
 TEST_F(kc, least_recently_used_evicted)
 {
 	struct kcache_key key[KCACHE_KEEP + 1];
-	char path[256], stale[256], fresh[256], why[4200];
+	char path[256], stale[256], fresh[256], other[256], why[4200];
 	time_t t = time(NULL) - 10000;
 	struct kelf k;
 	int i, fd;
@@ -280,12 +280,18 @@ TEST_F(kc, least_recently_used_evicted)
 	ASSERT_LE(0, fd);
 	close(fd);
 	set_mtime(stale, t);
+	/* not vibevmm's, though in its directory: never removed */
+	snprintf(other, sizeof(other), "%s/kernel-notes", self->dir);
+	fd = open(other, O_WRONLY | O_CREAT, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	set_mtime(other, t - 1);
 	/* the oldest is used: key[1] is now the least recently used */
 	fd = kcache_lookup(self->dir, &key[0], &k, why, sizeof(why));
 	ASSERT_LE(0, fd);
 	close(fd);
 	ASSERT_EQ(0, kcache_store(self->dir, &key[KCACHE_KEEP], &self->elf, why, sizeof(why)));
-	EXPECT_EQ(KCACHE_KEEP + 1, count_files(self->dir, "kernel-"));	/* + fresh tmp */
+	EXPECT_EQ(KCACHE_KEEP + 2, count_files(self->dir, "kernel-"));	/* + tmp, notes */
 	EXPECT_EQ(-ENOENT, kcache_lookup(self->dir, &key[1], &k, why, sizeof(why)));
 	for (i = 0; i <= KCACHE_KEEP; i++) {
 		if (i == 1)
@@ -297,6 +303,7 @@ TEST_F(kc, least_recently_used_evicted)
 	}
 	EXPECT_NE(0, access(stale, F_OK));
 	EXPECT_EQ(0, access(fresh, F_OK));		/* maybe still being written */
+	EXPECT_EQ(0, access(other, F_OK));
 }
 
 /* A full disk: no file left behind, one reason naming the directory. */

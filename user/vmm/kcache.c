@@ -274,6 +274,28 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A name kcache_store() writes: an entry (the format before the unpacker's
+ * version too), or a temporary file (*@tmp set).  Nothing else in a
+ * directory the user named is ever removed.
+ */
+static bool cache_name(const char *n, bool *tmp)
+{
+	unsigned long long len;
+	unsigned int u, c, a;
+	int end = 0;
+	bool ok;
+
+	if (sscanf(n, KCACHE_PREFIX "u%u-%llu-%8x-%8x%n", &u, &len, &c, &a, &end) == 4)
+		ok = !n[end] || !strncmp(n + end, KCACHE_TMP, strlen(KCACHE_TMP));
+	else if (sscanf(n, KCACHE_PREFIX "%llu-%8x-%8x%n", &len, &c, &a, &end) == 3)
+		ok = !n[end] || n[end] == '.';	/* mkostemp()'s ".XXXXXX" then */
+	else
+		return false;
+	*tmp = n[end] != '\0';
+	return ok;
+}
+
 struct kc_ent {
 	char name[128];
 	struct timespec mtime;
@@ -300,6 +322,7 @@ static void evict(int dfd, const char *keep)
 	unsigned int n = 0, i, kept = 0;
 	struct dirent *de;
 	struct stat st;
+	bool tmp;
 	DIR *d;
 	int fd;
 
@@ -311,12 +334,11 @@ static void evict(int dfd, const char *keep)
 		return;
 	}
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, KCACHE_PREFIX, strlen(KCACHE_PREFIX)) ||
-		    strlen(de->d_name) >= sizeof(ent[0].name) ||
+		if (!cache_name(de->d_name, &tmp) || strlen(de->d_name) >= sizeof(ent[0].name) ||
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
 			continue;
-		if (strstr(de->d_name, KCACHE_TMP)) {
+		if (tmp) {
 			if (st.st_mtime < time(NULL) - KCACHE_TMP_AGE)
 				unlinkat(dfd, de->d_name, 0);
 			continue;
