@@ -515,6 +515,26 @@ TEST(boot_files_unpack_by_vmm_or_guest)
 	remove_files(&f);
 }
 
+/*
+ * Files with an xz bzImage of @elf (the payload returned, to be freed) and
+ * @cfg using the kernel cache @cache, in the files' directory.
+ */
+static uint8_t *cached_kernel_files(struct files *f, struct vmm_config *cfg, const uint8_t *elf,
+				    char *cache, size_t len)
+{
+	uint8_t *xz;
+	size_t n;
+
+	make_files(f, 1 << 20);
+	xz = xz_payload(elf, ELF_SIZE, &n);
+	write_bzimage_with(f->kernel, xz, n);
+	base_cfg(cfg, f);
+	snprintf(cache, len, "%s/cache", f->dir);
+	cfg->no_kernel_cache = false;
+	cfg->kernel_cache = cache;
+	return xz;
+}
+
 /* The second boot of the same bzImage reads the kernel cache instead. */
 TEST(boot_files_kernel_cache)
 {
@@ -523,15 +543,8 @@ TEST(boot_files_kernel_cache)
 	struct vmm_config cfg;
 	struct boot_files bf;
 	struct files f;
-	size_t n;
 
-	make_files(&f, 1 << 20);
-	xz = xz_payload(elf, ELF_SIZE, &n);
-	write_bzimage_with(f.kernel, xz, n);
-	base_cfg(&cfg, &f);
-	snprintf(cache, sizeof(cache), "%s/cache", f.dir);
-	cfg.no_kernel_cache = false;
-	cfg.kernel_cache = cache;
+	xz = cached_kernel_files(&f, &cfg, elf, cache, sizeof(cache));
 
 	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_FALSE(bf.cached);			/* unpacked, and kept */
@@ -557,6 +570,41 @@ TEST(boot_files_kernel_cache)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", cache);
 	ASSERT_EQ(0, system(cmd));
+	free(xz);
+	free(elf);
+	remove_files(&f);
+}
+
+/*
+ * A kernel cache that cannot be used never fails the boot: the kernel is
+ * unpacked, with one line naming the cache and what to do.
+ */
+TEST(boot_files_unusable_kernel_cache)
+{
+	uint8_t *elf = fake_vmlinux(), *xz;
+	char out[1024], cache[128], *p;
+	struct vmm_config cfg;
+	struct boot_files bf;
+	struct files f;
+	size_t n;
+	int fd;
+
+	xz = cached_kernel_files(&f, &cfg, elf, cache, sizeof(cache));
+	fd = open(cache, O_WRONLY | O_CREAT, 0600);	/* a file, not a directory */
+	ASSERT_LE(0, fd);
+	close(fd);
+	log_level = LOG_INFO;
+
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_FALSE(bf.cached);
+	EXPECT_NE(NULL, bf.vmlinux);
+	EXPECT_NE(NULL, strstr(out, cache)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "--kernel-cache off")) TH_LOG("%s", out);
+	for (n = 0, p = out; (p = strchr(p, '\n')); p++)
+		n++;
+	EXPECT_EQ(1u, n) TH_LOG("%s", out);		/* one line */
+	boot_files_free(&bf);
+	ASSERT_EQ(0, unlink(cache));
 	free(xz);
 	free(elf);
 	remove_files(&f);

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vibevmm's unpacked-kernel cache: hits, misses, refusals (kcache.h). */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* the harness defines non-static helpers without prototypes */
@@ -47,6 +52,35 @@ FIXTURE_TEARDOWN(kc)
 	free(self->img);
 }
 
+static void entry_path(const char *dir, const struct kcache_key *key, char *out, size_t len)
+{
+	snprintf(out, len, "%s/kernel-u%u-%llu-%08x-%08x", dir, key->unpacker,
+		 (unsigned long long)key->len, key->crc32, key->adler32);
+}
+
+/* Files in @dir whose names start with @prefix. */
+static int count_files(const char *dir, const char *prefix)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += !strncmp(de->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
+}
+
+static void set_mtime(const char *path, time_t t)
+{
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+
+	if (utimensat(AT_FDCWD, path, ts, 0))
+		abort();
+}
+
 /* The segments as vibevmm would copy them from @fd into guest RAM. */
 static void check_hit(struct __test_metadata *_metadata, int fd, const struct kelf *k,
 		      const struct kelf *want)
@@ -78,7 +112,7 @@ TEST_F(kc, miss_store_then_hit)
 	struct stat st;
 	int fd;
 
-	EXPECT_EQ(-1, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	EXPECT_EQ(-ENOENT, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
 	ASSERT_EQ(0, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)))
 		TH_LOG("%s", why);
 	ASSERT_EQ(0, stat(self->dir, &st));
@@ -98,8 +132,196 @@ TEST_F(kc, another_payload_misses)
 	self->payload[self->plen / 2] ^= 1;		/* one bit of the bzImage */
 	kcache_key(self->payload, self->plen, &other);
 	EXPECT_NE(0, memcmp(&other, &self->key, sizeof(other)));
-	EXPECT_EQ(-1, kcache_lookup(self->dir, &other, &k, why, sizeof(why)));
+	EXPECT_EQ(-ENOENT, kcache_lookup(self->dir, &other, &k, why, sizeof(why)));
 	EXPECT_EQ(0u, k.nseg);
+}
+
+/* An entry another version of the unpacker wrote is not served. */
+TEST_F(kc, another_unpacker_misses)
+{
+	struct kcache_key older = self->key;
+	struct kelf k;
+	char why[4200];
+	int fd;
+
+	EXPECT_EQ((uint32_t)KUNPACK_VERSION, self->key.unpacker);
+	older.unpacker = KUNPACK_VERSION - 1;
+	ASSERT_EQ(0, kcache_store(self->dir, &older, &self->elf, why, sizeof(why)));
+	EXPECT_EQ(-ENOENT, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	fd = kcache_lookup(self->dir, &older, &k, why, sizeof(why));
+	check_hit(_metadata, fd, &k, &self->elf);
+	close(fd);
+}
+
+/*
+ * A file in the cache is used only if it is the caller's alone: not one
+ * others may write, not another user's, not one with a second link.
+ */
+TEST_F(kc, files_not_the_callers_alone_are_not_used)
+{
+	char path[256], link2[256], why[4200];
+	struct kelf k;
+	int fd;
+
+	ASSERT_EQ(0, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)));
+	entry_path(self->dir, &self->key, path, sizeof(path));
+	ASSERT_EQ(0, chmod(path, 0666));
+	EXPECT_EQ(-EINVAL, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "not a file of this user's alone")) TH_LOG("%s", why);
+	EXPECT_NE(NULL, strstr(why, path)) TH_LOG("%s", why);
+	EXPECT_NE(NULL, strstr(why, "remove it")) TH_LOG("%s", why);
+	ASSERT_EQ(0, chmod(path, 0600));
+	fd = kcache_lookup(self->dir, &self->key, &k, why, sizeof(why));
+	check_hit(_metadata, fd, &k, &self->elf);
+	close(fd);
+
+	snprintf(link2, sizeof(link2), "%s/elsewhere", self->top);
+	ASSERT_EQ(0, link(path, link2));
+	EXPECT_EQ(-EINVAL, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	ASSERT_EQ(0, unlink(link2));
+
+	if (geteuid()) {
+		TH_LOG("not root: cannot give a file to another user; that case not tested");
+		return;
+	}
+	ASSERT_EQ(0, chown(path, 4242, 4242));
+	EXPECT_EQ(-EINVAL, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+}
+
+/* A symbolic link in the cache's place is not followed, to read or write. */
+TEST_F(kc, a_symlinked_directory_is_not_used)
+{
+	char real[128], why[4200];
+	struct kelf k;
+
+	snprintf(real, sizeof(real), "%s/real", self->top);
+	ASSERT_EQ(0, mkdir(real, 0700));
+	ASSERT_EQ(0, kcache_store(real, &self->key, &self->elf, why, sizeof(why)));
+	ASSERT_EQ(0, mkdir(strcat(strcpy(why, self->top), "/cache"), 0700));
+	ASSERT_EQ(0, symlink(real, self->dir));
+	EXPECT_EQ(-EPERM, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "symbolic link")) TH_LOG("%s", why);
+	EXPECT_EQ(-1, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)));
+	EXPECT_EQ(1, count_files(real, "kernel-"));
+}
+
+/*
+ * Root under sudo may have HOME=/home/user: the cache's parent is then
+ * another user's, and root must make nothing in it (no root-owned
+ * ~/.cache that the user can no longer write).
+ */
+TEST_F(kc, nothing_made_in_another_users_directory)
+{
+	char home[128], dir[160], why[4200];
+	struct stat st;
+
+	if (geteuid())
+		SKIP(return, "not root: cannot make a directory another user's");
+	snprintf(home, sizeof(home), "%s/home", self->top);
+	ASSERT_EQ(0, mkdir(home, 0755));
+	ASSERT_EQ(0, chown(home, 4242, 4242));
+	snprintf(dir, sizeof(dir), "%s/.cache/vibevmm", home);
+	EXPECT_EQ(-1, kcache_store(dir, &self->key, &self->elf, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "not made")) TH_LOG("%s", why);
+	EXPECT_NE(NULL, strstr(why, "--kernel-cache")) TH_LOG("%s", why);
+	EXPECT_EQ(-1, stat(strcat(strcpy(why, home), "/.cache"), &st));
+	/* the user's own ~/.cache exists: still nothing of root's in it */
+	ASSERT_EQ(0, mkdir(why, 0755));
+	ASSERT_EQ(0, chown(why, 4242, 4242));
+	EXPECT_EQ(-1, kcache_store(dir, &self->key, &self->elf, why, sizeof(why)));
+	EXPECT_EQ(-1, stat(dir, &st));
+}
+
+/* --kernel-cache naming a file: refused with what to do, not a miss. */
+TEST_F(kc, a_file_for_a_directory)
+{
+	char file[128], why[4200];
+	struct kelf k;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/file", self->top);
+	fd = open(file, O_WRONLY | O_CREAT, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(-EPERM, kcache_lookup(file, &self->key, &k, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "not a directory")) TH_LOG("%s", why);
+	EXPECT_NE(NULL, strstr(why, file)) TH_LOG("%s", why);
+	EXPECT_NE(NULL, strstr(why, "--kernel-cache off")) TH_LOG("%s", why);
+	EXPECT_EQ(-1, kcache_store(file, &self->key, &self->elf, why, sizeof(why)));
+}
+
+/*
+ * At most KCACHE_KEEP kernels: storing one more removes the least recently
+ * used (a hit counts as a use), and temporary files a killed vibevmm left.
+ */
+TEST_F(kc, least_recently_used_evicted)
+{
+	struct kcache_key key[KCACHE_KEEP + 1];
+	char path[256], stale[256], fresh[256], other[256], why[4200];
+	time_t t = time(NULL) - 10000;
+	struct kelf k;
+	int i, fd;
+
+	for (i = 0; i <= KCACHE_KEEP; i++) {
+		key[i] = self->key;
+		key[i].crc32 += i;
+	}
+	for (i = 0; i < KCACHE_KEEP; i++) {
+		ASSERT_EQ(0, kcache_store(self->dir, &key[i], &self->elf, why, sizeof(why)));
+		entry_path(self->dir, &key[i], path, sizeof(path));
+		set_mtime(path, t + i);
+	}
+	snprintf(stale, sizeof(stale), "%s/kernel-u1-1-0-0.tmp-1-2-3", self->dir);
+	snprintf(fresh, sizeof(fresh), "%s/kernel-u1-1-0-0.tmp-4-5-6", self->dir);
+	fd = open(stale, O_WRONLY | O_CREAT, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	fd = open(fresh, O_WRONLY | O_CREAT, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	set_mtime(stale, t);
+	/* not vibevmm's, though in its directory: never removed */
+	snprintf(other, sizeof(other), "%s/kernel-notes", self->dir);
+	fd = open(other, O_WRONLY | O_CREAT, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	set_mtime(other, t - 1);
+	/* the oldest is used: key[1] is now the least recently used */
+	fd = kcache_lookup(self->dir, &key[0], &k, why, sizeof(why));
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, kcache_store(self->dir, &key[KCACHE_KEEP], &self->elf, why, sizeof(why)));
+	EXPECT_EQ(KCACHE_KEEP + 2, count_files(self->dir, "kernel-"));	/* + tmp, notes */
+	EXPECT_EQ(-ENOENT, kcache_lookup(self->dir, &key[1], &k, why, sizeof(why)));
+	for (i = 0; i <= KCACHE_KEEP; i++) {
+		if (i == 1)
+			continue;
+		fd = kcache_lookup(self->dir, &key[i], &k, why, sizeof(why));
+		EXPECT_LE(0, fd) TH_LOG("kernel %d: %s", i, why);
+		if (fd >= 0)
+			close(fd);
+	}
+	EXPECT_NE(0, access(stale, F_OK));
+	EXPECT_EQ(0, access(fresh, F_OK));		/* maybe still being written */
+	EXPECT_EQ(0, access(other, F_OK));
+}
+
+/* A full disk: no file left behind, one reason naming the directory. */
+TEST_F(kc, a_full_disk_leaves_nothing)
+{
+	struct rlimit old, lim;
+	char why[4200];
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_FSIZE, &old));
+	lim = old;
+	lim.rlim_cur = 4096;	/* the soft limit only: it can be raised again */
+	ASSERT_NE(SIG_ERR, signal(SIGXFSZ, SIG_IGN));
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
+	EXPECT_EQ(-1, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)));
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &old));
+	EXPECT_NE(NULL, strstr(why, self->dir)) TH_LOG("%s", why);
+	EXPECT_NE(NULL, strstr(why, "too large")) TH_LOG("%s", why);
+	EXPECT_EQ(0, count_files(self->dir, "kernel-"));
 }
 
 /* A file that lies about its segments is not used, whatever it says. */
@@ -111,30 +333,29 @@ TEST_F(kc, damaged_files_miss)
 	int fd;
 
 	ASSERT_EQ(0, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)));
-	snprintf(path, sizeof(path), "%s/kernel-%llu-%08x-%08x", self->dir,
-		 (unsigned long long)self->key.len, self->key.crc32, self->key.adler32);
+	entry_path(self->dir, &self->key, path, sizeof(path));
 	fd = open(path, O_RDWR);
 	ASSERT_LE(0, fd);
-	/* segment 1's file size (header: magic 8, key 16, entry 8, nseg 8) */
+	/* segment 1's file size (header: magic 8, key 24, entry 8, nseg 8) */
 	v = 1ULL << 40;
-	ASSERT_EQ(8, pwrite(fd, &v, 8, 40 + 32 + 8));
-	EXPECT_EQ(-1, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	ASSERT_EQ(8, pwrite(fd, &v, 8, 48 + 32 + 8));
+	EXPECT_EQ(-EINVAL, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
 	EXPECT_NE(NULL, strstr(why, "segment 1 lies outside")) TH_LOG("%s", why);
 	v = 0x1000;
-	ASSERT_EQ(8, pwrite(fd, &v, 8, 40 + 32 + 8));
+	ASSERT_EQ(8, pwrite(fd, &v, 8, 48 + 32 + 8));
 	/* entry outside every segment */
 	v = 0x5000000;
-	ASSERT_EQ(8, pwrite(fd, &v, 8, 24));
-	EXPECT_EQ(-1, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	ASSERT_EQ(8, pwrite(fd, &v, 8, 32));
+	EXPECT_EQ(-EINVAL, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
 	EXPECT_NE(NULL, strstr(why, "entry point")) TH_LOG("%s", why);
 	v = 0x1000000;
-	ASSERT_EQ(8, pwrite(fd, &v, 8, 24));
+	ASSERT_EQ(8, pwrite(fd, &v, 8, 32));
 	fd = (close(fd), kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
 	check_hit(_metadata, fd, &k, &self->elf);	/* repaired: a hit again */
 	close(fd);
 	/* truncated: the last segment's bytes are gone */
 	ASSERT_EQ(0, truncate(path, 600));
-	EXPECT_EQ(-1, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	EXPECT_EQ(-EINVAL, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
 }
 
 TEST_F(kc, a_directory_others_may_write_is_not_used)
@@ -144,8 +365,9 @@ TEST_F(kc, a_directory_others_may_write_is_not_used)
 
 	ASSERT_EQ(0, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)));
 	ASSERT_EQ(0, chmod(self->dir, 0777));
-	EXPECT_EQ(-1, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
-	EXPECT_NE(NULL, strstr(why, "only it may write")) TH_LOG("%s", why);
+	EXPECT_EQ(-EPERM, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "one others may write")) TH_LOG("%s", why);
+	EXPECT_NE(NULL, strstr(why, "--kernel-cache off")) TH_LOG("%s", why);
 	EXPECT_EQ(-1, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)));
 }
 

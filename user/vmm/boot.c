@@ -245,18 +245,26 @@ static uint8_t *read_file(const char *opt, const char *path, size_t *size)
 
 /*
  * The unpacked kernel's segments from the kernel cache (kcache.h): true on
- * a hit (bf->elf and bf->cache_fd set).  A miss or an unusable cache is
- * only a verbose line: the kernel is then unpacked.
+ * a hit (bf->elf and bf->cache_fd set).  A miss is a verbose line; an
+ * unusable cache one warning (*@warned), and a directory not to be used is
+ * not written either (*@cache cleared): the kernel is then unpacked.
  */
 static bool cache_lookup(const struct vmm_config *cfg, const char *dir,
-			 const struct kcache_key *key, struct boot_files *bf)
+			 const struct kcache_key *key, struct boot_files *bf, bool *cache,
+			 bool *warned)
 {
 	char why[4200];
 	int fd;
 
 	fd = kcache_lookup(dir, key, &bf->elf, why, sizeof(why));
-	if (fd < 0) {
+	if (fd == -ENOENT) {
 		log_verbose("kernel '%s': not in the kernel cache (%s)", cfg->kernel, why);
+		return false;
+	}
+	if (fd < 0) {
+		log_warn("%s; unpacking kernel '%s' without it", why, cfg->kernel);
+		*warned = true;
+		*cache = fd != -EPERM;
 		return false;
 	}
 	bf->cached = true;
@@ -280,7 +288,7 @@ static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 	const uint8_t *payload = bz->kernel + bz->hdr.payload_offset;
 	struct kcache_key key;
 	char err[160], dir[4096], why[4200];
-	bool cache;
+	bool cache, warned = false;
 	int ret;
 
 	if (bz->hdr.version < 0x0208 || bz->hdr.payload_offset >= bz->kernel_size ||
@@ -293,7 +301,7 @@ static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 	cache = !cfg->no_kernel_cache && !kcache_dir(cfg->kernel_cache, dir, sizeof(dir));
 	if (cache) {
 		kcache_key(payload, bz->hdr.payload_length, &key);
-		if (cache_lookup(cfg, dir, &key, bf))
+		if (cache_lookup(cfg, dir, &key, bf, &cache, &warned))
 			return 0;
 	}
 	ret = kunpack_payload(payload, bz->hdr.payload_length, &bf->vmlinux, &bf->vlen,
@@ -319,8 +327,8 @@ static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 		    (unsigned long long)bf->elf.hi, (unsigned long long)bf->elf.entry);
 	if (cache) {
 		if (kcache_store(dir, &key, &bf->elf, why, sizeof(why)))
-			log_verbose("kernel '%s': not kept in the kernel cache: %s", cfg->kernel,
-				    why);
+			log_msg(warned ? LOG_VERBOSE : LOG_WARN, "%s; kernel '%s' not kept",
+				why, cfg->kernel);
 		else
 			log_verbose("kernel '%s': kept in the kernel cache %s", cfg->kernel, dir);
 	}

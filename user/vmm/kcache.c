@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The unpacked-kernel cache (see kcache.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "kcache.h"
 
-#define KCACHE_MAGIC	"VBVMKC1\n"
+#define KCACHE_MAGIC	"VBVMKC2\n"
+#define KCACHE_PREFIX	"kernel-"
+#define KCACHE_TMP	".tmp-"		/* in a file being written */
+#define KCACHE_TMP_AGE	3600		/* seconds: older, its writer died */
 
 /* The file: this header, then each segment's file bytes at its offset. */
 struct kcache_hdr {
@@ -41,6 +47,7 @@ void kcache_key(const uint8_t *p, size_t len, struct kcache_key *key)
 	key->len = len;
 	key->crc32 = crc;
 	key->adler32 = adler;
+	key->unpacker = KUNPACK_VERSION;
 }
 
 int kcache_dir(const char *dir, char *out, size_t outlen)
@@ -59,56 +66,166 @@ int kcache_dir(const char *dir, char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-static void file_name(const char *dir, const struct kcache_key *key, char *out, size_t outlen)
+static void file_name(const struct kcache_key *key, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "%s/kernel-%llu-%08x-%08x", dir, (unsigned long long)key->len,
-		 key->crc32, key->adler32);
+	snprintf(out, outlen, KCACHE_PREFIX "u%u-%llu-%08x-%08x", key->unpacker,
+		 (unsigned long long)key->len, key->crc32, key->adler32);
 }
 
-/* The directory is the caller's alone: else a file in it may be anyone's. */
-static int dir_ok(const char *dir, char *why, size_t whylen)
+/* The caller's, and nobody else may write it. */
+static bool private_to_caller(const struct stat *st)
 {
-	struct stat st;
+	return st->st_uid == geteuid() && !(st->st_mode & 022);
+}
 
-	if (lstat(dir, &st) < 0) {
-		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+/* Split @path into its parent (".", "/" or a path) and its last name. */
+static int split_path(const char *path, char *parent, size_t plen, char *base, size_t blen)
+{
+	char buf[4096], *slash;
+	size_t n;
+
+	n = snprintf(buf, sizeof(buf), "%s", path);
+	if (n >= sizeof(buf))
+		return -1;
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash) {
+		snprintf(parent, plen, ".");
+		return snprintf(base, blen, "%s", buf) >= (int)blen ? -1 : 0;
+	}
+	*slash = '\0';
+	snprintf(parent, plen, "%s", slash == buf ? "/" : buf);
+	return snprintf(base, blen, "%s", slash[1] ? slash + 1 : ".") >= (int)blen ? -1 : 0;
+}
+
+/*
+ * Open directory @base in @pfd without following a symbolic link; with
+ * @create, make it (0700) if missing, but only in a parent that is the
+ * caller's alone (errno EPERM otherwise).
+ */
+static int sub_dir(int pfd, const char *base, bool create)
+{
+	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	struct stat st;
+	int fd;
+
+	fd = openat(pfd, base, flags);
+	if (fd >= 0 || errno != ENOENT || !create)
+		return fd;
+	if (fstat(pfd, &st) < 0)
+		return -1;
+	if (!private_to_caller(&st)) {
+		errno = EPERM;
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		snprintf(why, whylen, "%s: not a directory of this user's that only it may write",
+	if (mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return openat(pfd, base, flags);
+}
+
+/* Open @path's parent directory; with @create make a missing one, once. */
+static int open_parent(const char *parent, bool create)
+{
+	char pp[4096], pbase[256];
+	int fd, pfd;
+
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT || !create)
+		return fd;
+	/* $HOME/.cache may not exist yet */
+	if (split_path(parent, pp, sizeof(pp), pbase, sizeof(pbase)))
+		return -1;
+	pfd = open(pp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return -1;
+	fd = sub_dir(pfd, pbase, true);
+	close(pfd);
+	return fd;
+}
+
+/*
+ * Open the cache directory @dir and check it on its descriptor.  Returns
+ * it, -ENOENT if it does not exist (and not @create), or -EPERM if it is
+ * not to be used; @why names it and what to do.
+ */
+static int open_dir(const char *dir, bool create, char *why, size_t whylen)
+{
+	char parent[4096], base[256];
+	struct stat st;
+	int pfd, fd;
+
+	if (split_path(dir, parent, sizeof(parent), base, sizeof(base))) {
+		snprintf(why, whylen, "kernel cache '%s': name too long; give a shorter --kernel-cache",
 			 dir);
-		return -1;
+		return -EPERM;
 	}
-	return 0;
+	pfd = open_parent(parent, create);
+	fd = pfd < 0 ? -1 : sub_dir(pfd, base, create);
+	if (fd < 0) {
+		int e = errno;
+
+		if (pfd >= 0)
+			close(pfd);
+		if (e == ENOENT && !create) {
+			snprintf(why, whylen, "kernel cache '%s': no such directory yet", dir);
+			return -ENOENT;
+		}
+		if (e == EPERM)
+			snprintf(why, whylen, "kernel cache '%s': not made, as its parent is not this user's alone; make it yourself (mode 0700) or give --kernel-cache DIR or off",
+				 dir);
+		else if (e == ELOOP || e == ENOTDIR)
+			snprintf(why, whylen, "kernel cache '%s': a symbolic link or not a directory; give a directory of your own or --kernel-cache off",
+				 dir);
+		else
+			snprintf(why, whylen, "kernel cache '%s': %s; give a writable directory of your own or --kernel-cache off",
+				 dir, strerror(e));
+		return -EPERM;
+	}
+	close(pfd);
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || !private_to_caller(&st)) {
+		snprintf(why, whylen, "kernel cache '%s': another user's directory or one others may write; give one of your own (mode 0700) or --kernel-cache off",
+			 dir);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
 }
 
 int kcache_lookup(const char *dir, const struct kcache_key *key, struct kelf *k,
 		  char *why, size_t whylen)
 {
 	struct kcache_hdr h;
-	char path[4096];
+	char name[128];
 	struct stat st;
 	unsigned int i;
-	int fd;
+	int dfd, fd;
 
 	memset(k, 0, sizeof(*k));
-	if (dir_ok(dir, why, whylen))
-		return -1;
-	file_name(dir, key, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	dfd = open_dir(dir, false, why, whylen);
+	if (dfd < 0)
+		return dfd;
+	file_name(key, name, sizeof(name));
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	close(dfd);
 	if (fd < 0) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
+		int e = errno;
+
+		snprintf(why, whylen, "kernel cache file '%s/%s': %s%s", dir, name, strerror(e),
+			 e == ENOENT ? "" : "; remove it");
+		return e == ENOENT ? -ENOENT : -EINVAL;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-		snprintf(why, whylen, "%s: not a readable cache file of this user's", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    !private_to_caller(&st)) {
+		snprintf(why, whylen, "kernel cache file '%s/%s': not a file of this user's alone (one link, writable by nobody else); remove it",
+			 dir, name);
 		goto bad;
 	}
-	if (memcmp(h.magic, KCACHE_MAGIC, sizeof(h.magic)) || h.key.len != key->len ||
-	    h.key.crc32 != key->crc32 || h.key.adler32 != key->adler32 || !h.nseg ||
-	    h.nseg > KELF_MAX_SEGS) {
-		snprintf(why, whylen, "%s: not a cache file of this kernel", path);
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, KCACHE_MAGIC, sizeof(h.magic)) ||
+	    memcmp(&h.key, key, sizeof(*key)) || !h.nseg || h.nseg > KELF_MAX_SEGS) {
+		snprintf(why, whylen, "kernel cache file '%s/%s': not a cache file of this kernel; remove it",
+			 dir, name);
 		goto bad;
 	}
 	for (i = 0; i < h.nseg; i++) {
@@ -118,26 +235,23 @@ int kcache_lookup(const char *dir, const struct kcache_key *key, struct kelf *k,
 		    h.seg[i].filesz > (uint64_t)st.st_size - h.seg[i].off ||
 		    kelf_add_seg(k, h.seg[i].paddr, h.seg[i].filesz, h.seg[i].memsz,
 				 err, sizeof(err))) {
-			snprintf(why, whylen, "%s: segment %u lies outside the file or outside 1 MiB..4 GiB",
-				 path, i);
+			snprintf(why, whylen, "kernel cache file '%s/%s': segment %u lies outside the file or outside 1 MiB..4 GiB; remove it",
+				 dir, name, i);
 			goto bad;
 		}
 		k->seg[i].file_off = h.seg[i].off;
 	}
 	if (kelf_set_entry(k, h.entry, why, whylen)) {
-		snprintf(why, whylen, "%s: its entry point is in no segment", path);
+		snprintf(why, whylen, "kernel cache file '%s/%s': its entry point is in no segment; remove it",
+			 dir, name);
 		goto bad;
 	}
+	futimens(fd, NULL);	/* recently used: kept (evict()); best effort */
 	return fd;
 bad:
 	memset(k, 0, sizeof(*k));
 	close(fd);
-	return -1;
-}
-
-static int make_dir(const char *dir)
-{
-	return mkdir(dir, 0700) < 0 && errno != EEXIST ? -1 : 0;
+	return -EINVAL;
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -149,36 +263,130 @@ static int write_all(int fd, const void *buf, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			if (!n)
+				errno = ENOSPC;
 			return -1;
+		}
 		p += n;
 		len -= n;
 	}
 	return 0;
 }
 
+/*
+ * A name kcache_store() writes: an entry (the format before the unpacker's
+ * version too), or a temporary file (*@tmp set).  Nothing else in a
+ * directory the user named is ever removed.
+ */
+static bool cache_name(const char *n, bool *tmp)
+{
+	unsigned long long len;
+	unsigned int u, c, a;
+	int end = 0;
+	bool ok;
+
+	if (sscanf(n, KCACHE_PREFIX "u%u-%llu-%8x-%8x%n", &u, &len, &c, &a, &end) == 4)
+		ok = !n[end] || !strncmp(n + end, KCACHE_TMP, strlen(KCACHE_TMP));
+	else if (sscanf(n, KCACHE_PREFIX "%llu-%8x-%8x%n", &len, &c, &a, &end) == 3)
+		ok = !n[end] || n[end] == '.';	/* mkostemp()'s ".XXXXXX" then */
+	else
+		return false;
+	*tmp = n[end] != '\0';
+	return ok;
+}
+
+struct kc_ent {
+	char name[128];
+	struct timespec mtime;
+};
+
+static int newer_first(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct kc_ent *)a)->mtime;
+	const struct timespec *y = &((const struct kc_ent *)b)->mtime;
+
+	if (x->tv_sec != y->tv_sec)
+		return x->tv_sec < y->tv_sec ? 1 : -1;
+	return x->tv_nsec < y->tv_nsec ? 1 : x->tv_nsec > y->tv_nsec ? -1 : 0;
+}
+
+/*
+ * Keep the KCACHE_KEEP most recently used kernels in @dfd (@keep, just
+ * written, always) and remove the others, and temporary files older than
+ * KCACHE_TMP_AGE.  Best effort: a cache that cannot be trimmed still works.
+ */
+static void evict(int dfd, const char *keep)
+{
+	struct kc_ent ent[64];
+	unsigned int n = 0, i, kept = 0;
+	struct dirent *de;
+	struct stat st;
+	bool tmp;
+	DIR *d;
+	int fd;
+
+	fd = dup(dfd);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (!cache_name(de->d_name, &tmp) || strlen(de->d_name) >= sizeof(ent[0].name) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		if (tmp) {
+			if (st.st_mtime < time(NULL) - KCACHE_TMP_AGE)
+				unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
+		if (!strcmp(de->d_name, keep)) {
+			kept = 1;
+			continue;
+		}
+		if (n < sizeof(ent) / sizeof(ent[0])) {
+			snprintf(ent[n].name, sizeof(ent[n].name), "%s", de->d_name);
+			ent[n++].mtime = st.st_mtim;
+		}
+	}
+	closedir(d);
+	qsort(ent, n, sizeof(ent[0]), newer_first);
+	for (i = KCACHE_KEEP > kept ? KCACHE_KEEP - kept : 0; i < n; i++)
+		unlinkat(dfd, ent[i].name, 0);
+}
+
+/* Create a file named after @name that no other writer uses; -1 on error. */
+static int create_tmp(int dfd, const char *name, char *tmp, size_t tmplen)
+{
+	static unsigned int seq;
+	struct timespec ts;
+	int i, fd = -1;
+
+	for (i = 0; i < 8; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snprintf(tmp, tmplen, "%s" KCACHE_TMP "%d-%u-%ld", name, (int)getpid(), seq++,
+			 (long)ts.tv_nsec);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	return fd;
+}
+
 int kcache_store(const char *dir, const struct kcache_key *key, const struct kelf *k,
 		 char *why, size_t whylen)
 {
-	char path[4096], tmp[4096 + 16];
+	char name[128], tmp[192];
 	struct kcache_hdr h;
 	uint64_t off = sizeof(h);
 	unsigned int i;
-	int fd;
+	int dfd, fd;
 
-	if (make_dir(dir) && errno == ENOENT) {
-		/* $HOME/.cache may not exist yet: make the parent, once */
-		char parent[4096], *slash;
-
-		snprintf(parent, sizeof(parent), "%s", dir);
-		slash = strrchr(parent, '/');
-		if (slash && slash != parent) {
-			*slash = '\0';
-			if (!make_dir(parent))
-				make_dir(dir);
-		}
-	}
-	if (dir_ok(dir, why, whylen))
+	dfd = open_dir(dir, true, why, whylen);
+	if (dfd < 0)
 		return -1;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, KCACHE_MAGIC, sizeof(h.magic));
@@ -192,11 +400,12 @@ int kcache_store(const char *dir, const struct kcache_key *key, const struct kel
 		h.seg[i].off = off;
 		off += k->seg[i].filesz;
 	}
-	file_name(dir, key, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
+	file_name(key, name, sizeof(name));
+	fd = create_tmp(dfd, name, tmp, sizeof(tmp));
 	if (fd < 0) {
-		snprintf(why, whylen, "%s: cannot create a file in it: %s", dir, strerror(errno));
+		snprintf(why, whylen, "kernel cache '%s': cannot create a file in it: %s; free it or give --kernel-cache off",
+			 dir, strerror(errno));
+		close(dfd);
 		return -1;
 	}
 	if (write_all(fd, &h, sizeof(h)))
@@ -204,21 +413,26 @@ int kcache_store(const char *dir, const struct kcache_key *key, const struct kel
 	for (i = 0; i < k->nseg; i++)
 		if (write_all(fd, k->seg[i].data, k->seg[i].filesz))
 			goto fail;
+	/* on disk before its name: a crash must not leave a whole-looking hole */
+	if (fsync(fd) < 0)
+		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}
-	if (rename(tmp, path) < 0) {
-		snprintf(why, whylen, "%s: cannot rename %s to it: %s", path, tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
+	fd = -1;
+	if (renameat(dfd, tmp, dfd, name) < 0)
+		goto fail;
+	evict(dfd, name);
+	close(dfd);
 	return 0;
 fail:
-	snprintf(why, whylen, "%s: cannot write it: %s", tmp, strerror(errno));
+	snprintf(why, whylen, "kernel cache '%s': cannot write %s in it: %s; free it or give --kernel-cache off",
+		 dir, tmp, strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	unlinkat(dfd, tmp, 0);
+	close(dfd);
 	return -1;
 }
 

@@ -7,13 +7,23 @@
  * In the lab, unpacking Debian's 6.1 kernel (8 MiB of xz to 63 MiB) takes
  * more than half of vibevmm's exec-to-init (Documentation/benchmarks.rst);
  * reading the segments back takes a small fraction of that.  A file is
- * named by its payload's length and two checksums of the payload's bytes
- * (CRC-32 and Adler-32, from zlib) and holds them again in its header, with
- * the entry point and the segments, which are checked as kelf_parse()
- * checks an ELF's.  Files are written whole under a temporary name and
- * renamed: a reader sees a complete file or none.  The directory is the
- * user's own (mode 0700, owned by the caller, not writable by others), or
- * the cache is not used.
+ * named by the unpacker's version (KUNPACK_VERSION), its payload's length
+ * and two checksums of the payload's bytes (CRC-32 and Adler-32, from zlib)
+ * and holds them again in its header, with the entry point and the
+ * segments, which are checked as kelf_parse() checks an ELF's.
+ *
+ * vibevmm usually runs as root, so nothing here trusts a path twice: the
+ * directory is opened once (O_NOFOLLOW) and checked on its descriptor
+ * (a directory, the caller's, writable by nobody else), files are opened
+ * relative to it (openat, O_NOFOLLOW) and checked on theirs (a regular
+ * file of the caller's, one link, writable by nobody else).  A missing
+ * directory is made (0700) only inside a parent that is the caller's and
+ * that only it may write, so root under sudo with HOME=/home/user makes
+ * nothing in that user's home.  Files are written whole under a unique
+ * temporary name, synced and renamed: a reader sees a complete file or
+ * none.  At most KCACHE_KEEP kernels are kept, the least recently used
+ * removed (a hit touches its file's mtime); temporary files a killed
+ * vibevmm left are removed after an hour.
  */
 #ifndef VIBEVMM_KCACHE_H
 #define VIBEVMM_KCACHE_H
@@ -23,9 +33,13 @@
 
 #include "kunpack.h"
 
+#define KCACHE_KEEP	4		/* kernels kept in a cache directory */
+
 struct kcache_key {
 	uint64_t len;			/* payload bytes */
 	uint32_t crc32, adler32;	/* of the payload */
+	uint32_t unpacker;		/* KUNPACK_VERSION */
+	uint32_t pad;
 };
 
 void kcache_key(const uint8_t *payload, size_t len, struct kcache_key *key);
@@ -40,16 +54,18 @@ int kcache_dir(const char *dir, char *out, size_t outlen);
 /*
  * Look @key up in @dir.  On a hit returns an open descriptor of the file
  * and fills @k: its segments have data == NULL and file_off set, to be read
- * with kcache_read().  -1 on a miss or an unusable file (@why says which,
- * for a verbose line).
+ * with kcache_read().  -ENOENT on a plain miss (no such directory or file),
+ * -EPERM if the directory must not be used, -EINVAL for a file that fails
+ * a check; @why says which, naming the object and what to do.
  */
 int kcache_lookup(const char *dir, const struct kcache_key *key, struct kelf *k,
 		  char *why, size_t whylen);
 
 /*
  * Store the segments of @k (data pointing into the unpacked image) under
- * @key in @dir, creating @dir (0700) if missing.  0, or -1 with @why set;
- * a failed store leaves no file.
+ * @key in @dir, creating @dir (0700) if missing, then remove the least
+ * recently used kernels beyond KCACHE_KEEP.  0, or -1 with @why set; a
+ * failed store leaves no file.
  */
 int kcache_store(const char *dir, const struct kcache_key *key, const struct kelf *k,
 		 char *why, size_t whylen);

@@ -21,6 +21,14 @@
 
 #define KELF_MAX_SEGS	16
 
+/*
+ * The version of what kunpack_payload() and kelf_parse() make of a payload.
+ * The kernel cache (kcache.h) keys its files by it: bump it with any change
+ * that could alter the unpacked segments or their checks, so that a fixed
+ * unpacking bug stops serving the entries it wrote.
+ */
+#define KUNPACK_VERSION	1
+
 struct kelf_seg {
 	uint64_t paddr, filesz, memsz;
 	const uint8_t *data;		/* filesz bytes, in the ELF image */
