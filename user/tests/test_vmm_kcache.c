@@ -315,7 +315,7 @@ TEST_F(kc, a_full_disk_leaves_nothing)
 	ASSERT_EQ(0, getrlimit(RLIMIT_FSIZE, &old));
 	lim = old;
 	lim.rlim_cur = 4096;	/* the soft limit only: it can be raised again */
-	ASSERT_NE(SIG_ERR, signal(SIGXFSZ, SIG_IGN));
+	ASSERT_TRUE(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
 	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &lim));
 	EXPECT_EQ(-1, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)));
 	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &old));
