@@ -263,6 +263,7 @@ static void row(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self, const
 	struct stress_row r;
 	int i;
 
+	STRESS_ROW_WANTED(name);
 	stress_begin(&r, name);
 	r.runs = stress_runs_or(CHECK_RUNS);
 	for (i = 0; i < r.runs; i++) {

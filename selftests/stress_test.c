@@ -82,6 +82,7 @@ TEST_F_TIMEOUT(vf, rmmod_while_open, 1200)
 	uint32_t res;
 	int i, efd, st;
 
+	STRESS_ROW_WANTED("rmmod_while_open");
 	stress_begin(&row, "rmmod_while_open");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();
@@ -154,6 +155,7 @@ static void reset_mid_storm(struct __test_metadata *_metadata,
 	uint32_t res;
 	int i, efd[2];
 
+	STRESS_ROW_WANTED(name);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", self->bdf);
 	stress_begin(&row, name);
 	for (i = 0; i < row.runs; i++) {
@@ -264,6 +266,7 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 	uint32_t res;
 	int i, t, efd, irr;
 
+	STRESS_ROW_WANTED("irqfd_churn");
 	stress_begin(&row, "irqfd_churn");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();
@@ -356,6 +359,7 @@ TEST_F_TIMEOUT(vf, vmm_sigkill_mid_storm, 1200)
 	int i, j, st, err;
 	pid_t pid;
 
+	STRESS_ROW_WANTED("vmm_sigkill_mid_storm");
 	h = vfpost_open(&err);
 	ASSERT_NE(NULL, h) TH_LOG("%s", vfpost_strerror(err));
 	stress_begin(&row, "vmm_sigkill_mid_storm");
@@ -500,6 +504,7 @@ TEST_F_TIMEOUT(vf, alloc_fail_open, 1200)
 	struct stress_row row;
 	int i;
 
+	STRESS_ROW_WANTED("alloc_fail_open");
 	ASSERT_EQ(0, fault_load(FAULT_SLAB));
 	/*
 	 * vfpost's open allocates nothing of its own (its vector table comes
@@ -560,6 +565,7 @@ TEST_F_TIMEOUT(vf, alloc_fail_attach, 1200)
 	struct stress_row row;
 	int i;
 
+	STRESS_ROW_WANTED("alloc_fail_attach");
 	ASSERT_EQ(0, fault_load(FAULT_SLAB));
 	ASSERT_EQ(0, fault_only_from("vfpost", false));
 	stress_begin(&row, "alloc_fail_attach");
@@ -625,6 +631,7 @@ TEST_F_TIMEOUT(mod, alloc_fail_claim, 1200)
 	struct stress_row row;
 	int i;
 
+	STRESS_ROW_WANTED("alloc_fail_claim");
 	c.h = self->h;
 	ASSERT_EQ(1, lab_vfs_up(1, bdfs));
 	ASSERT_EQ(0, fault_load(FAULT_SLAB));
@@ -680,6 +687,7 @@ TEST_F_TIMEOUT(mod, pf_unbind_while_claimed, 1200)
 	struct dump d;
 	int i, j;
 
+	STRESS_ROW_WANTED("pf_unbind_while_claimed");
 	stress_begin(&row, "pf_unbind_while_claimed");
 	for (i = 0; i < row.runs; i++) {
 		RUN_START();

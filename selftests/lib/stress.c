@@ -29,6 +29,22 @@ int stress_runs(void)
 	return stress_runs_or(2);
 }
 
+bool stress_row_wanted(const char *name)
+{
+	const char *s = getenv("VFPOST_STRESS_ROWS");
+	size_t len = strlen(name), n;
+
+	if (!s || !*s)
+		return true;
+	for (; *s; s += n) {
+		s += strspn(s, " ,");
+		n = strcspn(s, " ,");
+		if (n == len && !strncmp(s, name, len))
+			return true;
+	}
+	return false;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;

@@ -27,6 +27,19 @@ struct stress_row {
 	int eventfds;		/* eventfds this process held at the start */
 };
 
+/*
+ * Whether $VFPOST_STRESS_ROWS (names separated by spaces or commas; unset
+ * or empty: every row) names row @name, so that one fault can be repeated
+ * alone (make stress CAMPAIGNS=stress_test VFPOST_STRESS_ROWS=...).
+ */
+bool stress_row_wanted(const char *name);
+/* In a test body: skip the row, with the reason, unless it is wanted. */
+#define STRESS_ROW_WANTED(name)						\
+	do {								\
+		if (!stress_row_wanted(name))				\
+			SKIP(return, "row %s: not in $VFPOST_STRESS_ROWS", name); \
+	} while (0)
+
 void stress_begin(struct stress_row *r, const char *name);
 /*
  * After one run that went @ok by its own checks: count the splats in the
