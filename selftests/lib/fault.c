@@ -86,6 +86,39 @@ static int attr_quiet(const char *dir)
 	return 0;
 }
 
+/*
+ * failslab as the kernel boots it: any caller (no stack range) and sleeping
+ * allocations left alone.  These settings outlive the test process (each
+ * harness test is a process of its own), and fail-nth counts the fault
+ * points of every attribute: a range or ignore-gfp-wait=N left behind by an
+ * earlier test would change what a later one counts, so fault_load() and
+ * fault_unload() put them back.  Start first: while the two are written the
+ * range only widens.
+ */
+static int failslab_neutral(void)
+{
+	static const char *const set[][2] = {
+		{ "require-start", "0" }, { "require-end", "0xffffffffffffffff" },
+		{ "stacktrace-depth", "32" },
+	};
+	unsigned int i;
+
+	if (access(FAILSLAB, F_OK))
+		return 0;
+	if (lab_write_file(FAILSLAB "/ignore-gfp-wait", "Y"))
+		return -EIO;
+	if (access(FAILSLAB "/require-start", W_OK))	/* no stack filter */
+		return 0;
+	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), FAILSLAB "/%s", set[i][0]);
+		if (lab_write_file(path, set[i][1]))
+			return -EIO;
+	}
+	return 0;
+}
+
 static int load_fail_nth(const char *func)
 {
 	if (slab) {
@@ -124,6 +157,8 @@ int fault_load(const char *func)
 	slab = !strcmp(func, FAULT_SLAB);
 	nth_injected = 0;
 	armed = false;
+	if (!debugfs_mounted() && failslab_neutral())
+		return -EIO;
 	if (!debugfs_mounted() && !access(FAIL_NTH, W_OK) &&
 	    (slab ? !access(FAILSLAB, F_OK) : fail_function_can(func)))
 		return load_fail_nth(func);
@@ -140,6 +175,8 @@ int fault_unload(void)
 		    lab_write_file(FAIL_FUNCTION "/inject", ""))
 			ret = -EIO;
 		fn_name[0] = '\0';
+		if (failslab_neutral())
+			ret = -EIO;
 	}
 	backend = NONE;
 	if (lab_test_module_unload("vfpost_fault"))

@@ -31,14 +31,15 @@ int stress_runs(void)
 
 bool stress_row_wanted(const char *name)
 {
+	static const char sep[] = " ,\t\n";
 	const char *s = getenv("VFPOST_STRESS_ROWS");
 	size_t len = strlen(name), n;
 
-	if (!s || !*s)
+	if (!s || !s[strspn(s, sep)])
 		return true;
 	for (; *s; s += n) {
-		s += strspn(s, " ,");
-		n = strcspn(s, " ,");
+		s += strspn(s, sep);
+		n = strcspn(s, sep);
 		if (n == len && !strncmp(s, name, len))
 			return true;
 	}

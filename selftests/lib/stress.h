@@ -28,12 +28,12 @@ struct stress_row {
 };
 
 /*
- * Whether $VFPOST_STRESS_ROWS (names separated by spaces or commas; unset
- * or empty: every row) names row @name, so that one fault can be repeated
+ * Whether $VFPOST_STRESS_ROWS (names separated by spaces, tabs or commas;
+ * unset or blank: every row) names row @name, so that one fault can be repeated
  * alone (make stress CAMPAIGNS=stress_test VFPOST_STRESS_ROWS=...).
  */
 bool stress_row_wanted(const char *name);
-/* In a test body: skip the row, with the reason, unless it is wanted. */
+/* Where _metadata is in scope: skip the row, with the reason, unless wanted. */
 #define STRESS_ROW_WANTED(name)						\
 	do {								\
 		if (!stress_row_wanted(name))				\
