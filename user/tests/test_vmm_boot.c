@@ -651,26 +651,52 @@ static void cache_entry(const char *cache, char *out, size_t len)
 }
 
 /*
+ * A boot from the kernel cache: boot_files_load() finds @entry, which is
+ * then truncated to @cut bytes (unless @cut < 0) before boot_load_kernel()
+ * copies the fake vmlinux @elf into 64 MiB of guest RAM, checked; its
+ * warnings (--log 1) into @out.
+ */
+static void cached_boot(struct __test_metadata *_metadata, const struct vmm_config *cfg,
+			const uint8_t *elf, const char *entry, off_t cut, char *out, size_t len)
+{
+	const size_t ram_size = 64 << 20;
+	uint8_t *ram = guest_ram(ram_size, 0xee);
+	struct boot_files bf;
+	struct capture c;
+	uint64_t pc = 0;
+
+	ASSERT_EQ(0, load_captured(cfg, &bf, out, len)) TH_LOG("%s", out);
+	ASSERT_TRUE(bf.cached);
+	if (cut >= 0)
+		ASSERT_EQ(0, truncate(entry, cut));
+	log_level = LOG_WARN;
+	capture_begin(&c);
+	EXPECT_EQ(0, boot_load_kernel(&bf, ram, ram_size, &pc));
+	capture_end(&c, out, len);
+	log_level = LOG_INFO;
+	EXPECT_EQ(0x1000000u, pc);
+	check_kernel_in_ram(_metadata, ram, elf);
+	boot_files_free(&bf);
+	munmap(ram, ram_size);
+}
+
+/*
  * A cache file truncated between its lookup (boot_files_load) and the
  * load into guest RAM: one warning, then the kernel is unpacked and
  * stored again, as on a miss; the guest gets the whole kernel.
  */
 TEST(boot_kernel_cache_truncated_before_load)
 {
-	const size_t ram_size = 64 << 20;
-	uint8_t *elf = fake_vmlinux(), *xz, *ram;
+	uint8_t *elf = fake_vmlinux(), *xz;
 	char out[1024], cache[128], entry[512], cmd[160];
 	struct vmm_config cfg;
 	struct boot_files bf;
-	struct capture c;
 	struct files f;
 	struct stat st;
-	uint64_t pc = 0;
 	off_t whole;
 
 	xz = cached_kernel_files(&f, &cfg, elf, cache, sizeof(cache));
-	cfg.mem = ram_size;
-	log_level = LOG_INFO;
+	cfg.mem = 64 << 20;
 	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
 	boot_files_free(&bf);					/* stored */
 	cache_entry(cache, entry, sizeof(entry));
@@ -678,37 +704,15 @@ TEST(boot_kernel_cache_truncated_before_load)
 	whole = st.st_size;
 
 	/* intact: read from the cache, silently */
-	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
-	ASSERT_TRUE(bf.cached);
-	ram = guest_ram(ram_size, 0xee);
-	capture_begin(&c);
-	EXPECT_EQ(0, boot_load_kernel(&bf, ram, ram_size, &pc));
-	capture_end(&c, out, sizeof(out));
+	cached_boot(_metadata, &cfg, elf, entry, -1, out, sizeof(out));
 	EXPECT_STREQ("", out);
-	EXPECT_EQ(0x1000000u, pc);
-	check_kernel_in_ram(_metadata, ram, elf);
-	boot_files_free(&bf);
-	munmap(ram, ram_size);
 
-	/* looked up, then truncated inside its last segment */
-	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
-	ASSERT_TRUE(bf.cached);
-	ASSERT_EQ(0, truncate(entry, whole - 0x800));
-	ram = guest_ram(ram_size, 0xee);
-	pc = 0;
-	log_level = LOG_WARN;				/* a warning */
-	capture_begin(&c);
-	EXPECT_EQ(0, boot_load_kernel(&bf, ram, ram_size, &pc));
-	capture_end(&c, out, sizeof(out));
-	log_level = LOG_INFO;
+	/* truncated inside its last segment */
+	cached_boot(_metadata, &cfg, elf, entry, whole - 0x800, out, sizeof(out));
 	EXPECT_EQ(1u, lines(out)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, f.kernel)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, cache)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "unpacking it instead")) TH_LOG("%s", out);
-	EXPECT_EQ(0x1000000u, pc);
-	check_kernel_in_ram(_metadata, ram, elf);
-	boot_files_free(&bf);
-	munmap(ram, ram_size);
 	/* stored again: whole, and a hit */
 	ASSERT_EQ(0, stat(entry, &st));
 	EXPECT_EQ(whole, st.st_size);
@@ -717,17 +721,9 @@ TEST(boot_kernel_cache_truncated_before_load)
 	boot_files_free(&bf);
 
 	/* emptied: the same */
-	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
-	ASSERT_TRUE(bf.cached);
-	ASSERT_EQ(0, truncate(entry, 0));
-	ram = guest_ram(ram_size, 0xee);
-	capture_begin(&c);
-	EXPECT_EQ(0, boot_load_kernel(&bf, ram, ram_size, &pc));
-	capture_end(&c, out, sizeof(out));
+	cached_boot(_metadata, &cfg, elf, entry, 0, out, sizeof(out));
 	EXPECT_EQ(1u, lines(out)) TH_LOG("%s", out);
-	check_kernel_in_ram(_metadata, ram, elf);
-	boot_files_free(&bf);
-	munmap(ram, ram_size);
+	EXPECT_NE(NULL, strstr(out, "unpacking it instead")) TH_LOG("%s", out);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", cache);
 	ASSERT_EQ(0, system(cmd));
