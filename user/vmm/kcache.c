@@ -301,27 +301,25 @@ static enum kc_name cache_name(const char *n)
 	unsigned long long len;
 	unsigned int u, c, a;
 	char hex[2 * KCACHE_HASH_LEN + 1];
+	enum kc_name kind;
 	int end = 0;
 
+	/* a full match sets end (%n) */
 	if (sscanf(n, KCACHE_PREFIX "u%u-sha256-%64[0-9a-f]%n", &u, hex, &end) == 2 &&
 	    strlen(hex) == 2 * KCACHE_HASH_LEN) {
-		if (!n[end])
-			return KC_ENTRY;
-		return strncmp(n + end, KCACHE_TMP, strlen(KCACHE_TMP)) ? KC_NOT_OURS : KC_TMP;
+		kind = KC_ENTRY;
+	} else if (sscanf(n, KCACHE_PREFIX "u%u-%llu-%8x-%8x%n", &u, &len, &c, &a, &end) == 4) {
+		kind = KC_OLD;
+	} else if (sscanf(n, KCACHE_PREFIX "%llu-%8x-%8x%n", &len, &c, &a, &end) == 3) {
+		if (n[end] == '.')
+			return KC_TMP;		/* mkostemp()'s ".XXXXXX" then */
+		return n[end] ? KC_NOT_OURS : KC_OLD;
+	} else {
+		return KC_NOT_OURS;
 	}
-	end = 0;
-	if (sscanf(n, KCACHE_PREFIX "u%u-%llu-%8x-%8x%n", &u, &len, &c, &a, &end) == 4) {
-		if (!n[end])
-			return KC_OLD;
-		return strncmp(n + end, KCACHE_TMP, strlen(KCACHE_TMP)) ? KC_NOT_OURS : KC_TMP;
-	}
-	end = 0;
-	if (sscanf(n, KCACHE_PREFIX "%llu-%8x-%8x%n", &len, &c, &a, &end) == 3) {
-		if (!n[end])
-			return KC_OLD;
-		return n[end] == '.' ? KC_TMP : KC_NOT_OURS;	/* mkostemp()'s ".XXXXXX" */
-	}
-	return KC_NOT_OURS;
+	if (!n[end])
+		return kind;
+	return strncmp(n + end, KCACHE_TMP, strlen(KCACHE_TMP)) ? KC_NOT_OURS : KC_TMP;
 }
 
 struct kc_ent {
