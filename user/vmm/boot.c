@@ -338,7 +338,6 @@ static void cache_store(const struct boot_files *bf, const struct kelf *elf, boo
 static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 {
 	const struct bzimage *bz = &bf->bz;
-	char why[4200];
 	bool warned = false;
 	int ret;
 
@@ -354,14 +353,10 @@ static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 		bf->cache_dir[0] = '\0';
 	if (bf->cache_dir[0]) {
 		/* the payload in memory, which is what is unpacked on a miss */
-		if (kcache_key(bz->kernel + bz->hdr.payload_offset, bz->hdr.payload_length,
-			       &bf->cache_key, why, sizeof(why))) {
-			log_warn("%s; unpacking kernel '%s' without it", why, cfg->kernel);
-			bf->cache_dir[0] = '\0';
-			warned = true;
-		} else if (cache_lookup(bf, &warned)) {
+		kcache_key(bz->kernel + bz->hdr.payload_offset, bz->hdr.payload_length,
+			   &bf->cache_key);
+		if (cache_lookup(bf, &warned))
 			return 0;
-		}
 	}
 	ret = unpack_payload(bf, &bf->vmlinux, &bf->vlen, &bf->elf);
 	if (ret)

@@ -11,8 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include "kcache.h"
 
@@ -34,24 +33,16 @@ struct kcache_hdr {
 	} seg[KELF_MAX_SEGS];
 };
 
-int kcache_key(const uint8_t *p, size_t len, struct kcache_key *key, char *why, size_t whylen)
+void kcache_key(const uint8_t *p, size_t len, struct kcache_key *key)
 {
-	unsigned int n = 0;
+	struct sha256_ctx ctx;
 
 	memset(key, 0, sizeof(*key));
 	key->unpacker = KUNPACK_VERSION;
 	/* the bytes in memory that are unpacked: the file is not read again */
-	if (!EVP_Digest(p, len, key->sha256, &n, EVP_sha256(), NULL) ||
-	    n != sizeof(key->sha256)) {
-		char err[120];
-
-		ERR_error_string_n(ERR_get_error(), err, sizeof(err));
-		snprintf(why, whylen, "kernel cache: libcrypto cannot compute a SHA-256 (%s); check the OpenSSL installation or give --kernel-cache off",
-			 err);
-		memset(key, 0, sizeof(*key));
-		return -1;
-	}
-	return 0;
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, p);
+	sha256_digest(&ctx, sizeof(key->sha256), key->sha256);
 }
 
 int kcache_dir(const char *dir, char *out, size_t outlen)

@@ -8,8 +8,8 @@
  * more than half of vibevmm's exec-to-init (Documentation/benchmarks.rst);
  * reading the segments back takes a small fraction of that.  A file is
  * named by the unpacker's version (KUNPACK_VERSION) and the SHA-256 of the
- * payload (every byte of the bzImage the unpacker reads, hashed by OpenSSL's
- * libcrypto from the copy in memory that is then unpacked), and holds them
+ * payload (every byte of the bzImage the unpacker reads, hashed by GNU
+ * Nettle from the copy in memory that is then unpacked), and holds them
  * again in its header, with the entry point and the segments, which are
  * checked as kelf_parse() checks an ELF's.  A collision-resistant hash: a
  * crafted bzImage cannot be made to match another kernel's entry, as one
@@ -48,12 +48,8 @@ struct kcache_key {
 	uint32_t pad;
 };
 
-/*
- * The key of the @len bytes of @payload (the bytes kunpack_payload() is
- * given).  0, or -1 with @why set if libcrypto fails: then no cache.
- */
-int kcache_key(const uint8_t *payload, size_t len, struct kcache_key *key,
-	       char *why, size_t whylen);
+/* The key of the @len bytes of @payload (the bytes kunpack_payload() is given). */
+void kcache_key(const uint8_t *payload, size_t len, struct kcache_key *key);
 
 /*
  * The cache directory: @dir if given, else $XDG_CACHE_HOME/vibevmm, else
