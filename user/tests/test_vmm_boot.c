@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bzImage header parsing, boot_params, e820, initrd placement, page tables. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* the harness defines non-static helpers without prototypes */
@@ -336,22 +339,43 @@ static void remove_files(struct files *f)
 	rmdir(f->dir);
 }
 
+/* stderr into a pipe from capture_begin() to capture_end() (@out). */
+struct capture {
+	int saved, rd;
+};
+
+static void capture_begin(struct capture *c)
+{
+	int fds[2];
+
+	c->saved = dup(STDERR_FILENO);
+	if (c->saved < 0 || pipe(fds) || dup2(fds[1], STDERR_FILENO) < 0)
+		abort();
+	close(fds[1]);
+	c->rd = fds[0];
+}
+
+static void capture_end(struct capture *c, char *out, size_t len)
+{
+	ssize_t n;
+
+	dup2(c->saved, STDERR_FILENO);
+	close(c->saved);
+	n = read(c->rd, out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(c->rd);
+}
+
 /* boot_files_load() with its stderr captured into @out. */
 static int load_captured(const struct vmm_config *cfg, struct boot_files *bf,
 			 char *out, size_t len)
 {
-	int fds[2], saved = dup(STDERR_FILENO), ret;
-	ssize_t n;
+	struct capture c;
+	int ret;
 
-	if (saved < 0 || pipe(fds) || dup2(fds[1], STDERR_FILENO) < 0)
-		abort();
+	capture_begin(&c);
 	ret = boot_files_load(cfg, bf);
-	dup2(saved, STDERR_FILENO);
-	close(fds[1]);
-	close(saved);
-	n = read(fds[0], out, len - 1);
-	out[n > 0 ? n : 0] = '\0';
-	close(fds[0]);
+	capture_end(&c, out, len);
 	return ret;
 }
 
@@ -571,6 +595,191 @@ TEST(boot_files_kernel_cache)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", cache);
 	ASSERT_EQ(0, system(cmd));
 	free(xz);
+	free(elf);
+	remove_files(&f);
+}
+
+static size_t lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; (s = strchr(s, '\n')); s++)
+		n++;
+	return n;
+}
+
+/* Guest RAM of @size bytes, every byte @fill. */
+static uint8_t *guest_ram(size_t size, int fill)
+{
+	uint8_t *ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+
+	if (ram == MAP_FAILED)
+		abort();
+	memset(ram, fill, size);
+	return ram;
+}
+
+/* The fake vmlinux @elf's segments in @ram, their bss zero (kernel_fake.h). */
+static void check_kernel_in_ram(struct __test_metadata *_metadata, const uint8_t *ram,
+				const uint8_t *elf)
+{
+	static const uint8_t zero[0x4000];
+
+	EXPECT_EQ(0, memcmp(ram + 0x1000000, elf + 0x1000, 0x1000));
+	EXPECT_EQ(0, memcmp(ram + 0x1200000, elf + 0x2000, 0x1000));
+	EXPECT_EQ(0, memcmp(ram + 0x1201000, zero, sizeof(zero)));
+	EXPECT_EQ(0xee, ram[0x1205000]);		/* nothing past the kernel */
+	EXPECT_EQ(0xee, ram[0x1001000]);
+}
+
+/* The one kernel cache entry in @cache: its path into @out. */
+static void cache_entry(const char *cache, char *out, size_t len)
+{
+	DIR *d = opendir(cache);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		abort();
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "kernel-", 7) && ++n)
+			snprintf(out, len, "%s/%s", cache, de->d_name);
+	closedir(d);
+	if (n != 1)
+		abort();
+}
+
+/*
+ * A boot from the kernel cache: boot_files_load() finds @entry, which is
+ * then truncated to @cut bytes (unless @cut < 0) before boot_load_kernel()
+ * copies the fake vmlinux @elf into 64 MiB of guest RAM, checked; its
+ * warnings (--log 1) into @out.
+ */
+static void cached_boot(struct __test_metadata *_metadata, const struct vmm_config *cfg,
+			const uint8_t *elf, const char *entry, off_t cut, char *out, size_t len)
+{
+	const size_t ram_size = 64 << 20;
+	uint8_t *ram = guest_ram(ram_size, 0xee);
+	struct boot_files bf;
+	struct capture c;
+	uint64_t pc = 0;
+
+	ASSERT_EQ(0, load_captured(cfg, &bf, out, len)) TH_LOG("%s", out);
+	ASSERT_TRUE(bf.cached);
+	if (cut >= 0)
+		ASSERT_EQ(0, truncate(entry, cut));
+	log_level = LOG_WARN;
+	capture_begin(&c);
+	EXPECT_EQ(0, boot_load_kernel(&bf, ram, ram_size, &pc));
+	capture_end(&c, out, len);
+	log_level = LOG_INFO;
+	EXPECT_EQ(0x1000000u, pc);
+	check_kernel_in_ram(_metadata, ram, elf);
+	boot_files_free(&bf);
+	munmap(ram, ram_size);
+}
+
+/*
+ * A cache file truncated between its lookup (boot_files_load) and the
+ * load into guest RAM: one warning, then the kernel is unpacked and
+ * stored again, as on a miss; the guest gets the whole kernel.
+ */
+TEST(boot_kernel_cache_truncated_before_load)
+{
+	uint8_t *elf = fake_vmlinux(), *xz;
+	char out[1024], cache[128], entry[512], cmd[160];
+	struct vmm_config cfg;
+	struct boot_files bf;
+	struct files f;
+	struct stat st;
+	off_t whole;
+
+	xz = cached_kernel_files(&f, &cfg, elf, cache, sizeof(cache));
+	cfg.mem = 64 << 20;
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	boot_files_free(&bf);					/* stored */
+	cache_entry(cache, entry, sizeof(entry));
+	ASSERT_EQ(0, stat(entry, &st));
+	whole = st.st_size;
+
+	/* intact: read from the cache, silently */
+	cached_boot(_metadata, &cfg, elf, entry, -1, out, sizeof(out));
+	EXPECT_STREQ("", out);
+
+	/* truncated inside its last segment */
+	cached_boot(_metadata, &cfg, elf, entry, whole - 0x800, out, sizeof(out));
+	EXPECT_EQ(1u, lines(out)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, f.kernel)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, cache)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "unpacking it instead")) TH_LOG("%s", out);
+	/* stored again: whole, and a hit */
+	ASSERT_EQ(0, stat(entry, &st));
+	EXPECT_EQ(whole, st.st_size);
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_TRUE(bf.cached);
+	boot_files_free(&bf);
+
+	/* emptied: the same */
+	cached_boot(_metadata, &cfg, elf, entry, 0, out, sizeof(out));
+	EXPECT_EQ(1u, lines(out)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "unpacking it instead")) TH_LOG("%s", out);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", cache);
+	ASSERT_EQ(0, system(cmd));
+	free(xz);
+	free(elf);
+	remove_files(&f);
+}
+
+/*
+ * A bzImage crafted to have a cached kernel's payload length, CRC-32 and
+ * Adler-32 (the cache's key before SHA-256) is unpacked, not served the
+ * cached kernel.
+ */
+TEST(boot_kernel_cache_crafted_twin_not_served)
+{
+	uint8_t *elf = fake_vmlinux(), *twin = malloc(ELF_SIZE), *xz, *gz, *gz2;
+	char out[1024], cache[128], cmd[160];
+	struct vmm_config cfg;
+	struct boot_files bf;
+	struct files f;
+	size_t n, n2;
+
+	ASSERT_NE(NULL, twin);
+	twin_pattern(elf, 0x1100);		/* in the text segment's bytes */
+	memcpy(twin, elf, ELF_SIZE);
+	crc_adler_twin(twin, ELF_SIZE, 0x1100);
+	/* stored gzip: the twins' payloads differ in the same bytes only */
+	gz = gz_payload_level(elf, ELF_SIZE, &n, 0);
+	gz2 = gz_payload_level(twin, ELF_SIZE, &n2, 0);
+	ASSERT_EQ(n, n2);
+	ASSERT_NE(0, memcmp(gz, gz2, n));
+	ASSERT_EQ(crc32(0, gz, n), crc32(0, gz2, n));
+	ASSERT_EQ(adler32(1, gz, n), adler32(1, gz2, n));
+
+	xz = cached_kernel_files(&f, &cfg, elf, cache, sizeof(cache));
+	write_bzimage_with(f.kernel, gz, n);
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_FALSE(bf.cached);				/* unpacked, and kept */
+	boot_files_free(&bf);
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_TRUE(bf.cached);
+	boot_files_free(&bf);
+
+	write_bzimage_with(f.kernel, gz2, n2);
+	ASSERT_EQ(0, load_captured(&cfg, &bf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_FALSE(bf.cached);
+	ASSERT_NE(NULL, bf.vmlinux);
+	EXPECT_EQ(0, memcmp(bf.vmlinux, twin, ELF_SIZE));
+	boot_files_free(&bf);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", cache);
+	ASSERT_EQ(0, system(cmd));
+	free(gz);
+	free(gz2);
+	free(xz);
+	free(twin);
 	free(elf);
 	remove_files(&f);
 }

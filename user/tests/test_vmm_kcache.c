@@ -54,8 +54,11 @@ FIXTURE_TEARDOWN(kc)
 
 static void entry_path(const char *dir, const struct kcache_key *key, char *out, size_t len)
 {
-	snprintf(out, len, "%s/kernel-u%u-%llu-%08x-%08x", dir, key->unpacker,
-		 (unsigned long long)key->len, key->crc32, key->adler32);
+	int n = snprintf(out, len, "%s/kernel-u%u-sha256-", dir, key->unpacker);
+	unsigned int i;
+
+	for (i = 0; i < sizeof(key->sha256); i++)
+		n += snprintf(out + n, len - n, "%02x", key->sha256[i]);
 }
 
 /* Files in @dir whose names start with @prefix. */
@@ -264,14 +267,15 @@ TEST_F(kc, least_recently_used_evicted)
 
 	for (i = 0; i <= KCACHE_KEEP; i++) {
 		key[i] = self->key;
-		key[i].crc32 += i;
+		key[i].sha256[0] += i;
 	}
 	for (i = 0; i < KCACHE_KEEP; i++) {
 		ASSERT_EQ(0, kcache_store(self->dir, &key[i], &self->elf, why, sizeof(why)));
 		entry_path(self->dir, &key[i], path, sizeof(path));
 		set_mtime(path, t + i);
 	}
-	snprintf(stale, sizeof(stale), "%s/kernel-u1-1-0-0.tmp-1-2-3", self->dir);
+	entry_path(self->dir, &key[0], stale, sizeof(stale) - 16);
+	strcat(stale, ".tmp-1-2-3");
 	snprintf(fresh, sizeof(fresh), "%s/kernel-u1-1-0-0.tmp-4-5-6", self->dir);
 	fd = open(stale, O_WRONLY | O_CREAT, 0600);
 	ASSERT_LE(0, fd);
@@ -336,20 +340,20 @@ TEST_F(kc, damaged_files_miss)
 	entry_path(self->dir, &self->key, path, sizeof(path));
 	fd = open(path, O_RDWR);
 	ASSERT_LE(0, fd);
-	/* segment 1's file size (header: magic 8, key 24, entry 8, nseg 8) */
+	/* segment 1's file size (header: magic 8, key 40, entry 8, nseg 8) */
 	v = 1ULL << 40;
-	ASSERT_EQ(8, pwrite(fd, &v, 8, 48 + 32 + 8));
+	ASSERT_EQ(8, pwrite(fd, &v, 8, 64 + 32 + 8));
 	EXPECT_EQ(-EINVAL, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
 	EXPECT_NE(NULL, strstr(why, "segment 1 lies outside")) TH_LOG("%s", why);
 	v = 0x1000;
-	ASSERT_EQ(8, pwrite(fd, &v, 8, 48 + 32 + 8));
+	ASSERT_EQ(8, pwrite(fd, &v, 8, 64 + 32 + 8));
 	/* entry outside every segment */
 	v = 0x5000000;
-	ASSERT_EQ(8, pwrite(fd, &v, 8, 32));
+	ASSERT_EQ(8, pwrite(fd, &v, 8, 48));
 	EXPECT_EQ(-EINVAL, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
 	EXPECT_NE(NULL, strstr(why, "entry point")) TH_LOG("%s", why);
 	v = 0x1000000;
-	ASSERT_EQ(8, pwrite(fd, &v, 8, 32));
+	ASSERT_EQ(8, pwrite(fd, &v, 8, 48));
 	fd = (close(fd), kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
 	check_hit(_metadata, fd, &k, &self->elf);	/* repaired: a hit again */
 	close(fd);
@@ -369,6 +373,131 @@ TEST_F(kc, a_directory_others_may_write_is_not_used)
 	EXPECT_NE(NULL, strstr(why, "one others may write")) TH_LOG("%s", why);
 	EXPECT_NE(NULL, strstr(why, "--kernel-cache off")) TH_LOG("%s", why);
 	EXPECT_EQ(-1, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)));
+}
+
+/* The key is the SHA-256 of the payload's bytes, and the unpacker's version. */
+TEST(key_is_the_payloads_sha256)
+{
+	/* FIPS 180-2, appendix B.1: SHA-256("abc") */
+	static const uint8_t abc[32] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde,
+		0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+		0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+	};
+	struct kcache_key key;
+
+	memset(&key, 0x55, sizeof(key));
+	kcache_key((const uint8_t *)"abc", 3, &key);
+	EXPECT_EQ(0, memcmp(abc, key.sha256, sizeof(abc)));
+	EXPECT_EQ((uint32_t)KUNPACK_VERSION, key.unpacker);
+	EXPECT_EQ(0u, key.pad);
+}
+
+/*
+ * A payload crafted to have another's length, CRC-32 and Adler-32 (the key
+ * before SHA-256) has another key, and misses that one's entry.
+ */
+TEST_F(kc, a_crc_and_adler_twin_misses)
+{
+	uint8_t *twin = malloc(self->plen + 256);
+	struct kcache_key other;
+	size_t len = self->plen + 256;
+	uint8_t *orig = malloc(len);
+	char why[4200];
+	struct kelf k;
+
+	ASSERT_NE(NULL, twin);
+	ASSERT_NE(NULL, orig);
+	memcpy(orig, self->payload, self->plen);
+	twin_pattern(orig, self->plen);
+	kcache_key(orig, len, &self->key);
+	memcpy(twin, orig, len);
+	crc_adler_twin(twin, len, self->plen);
+	/* the premise: what the old key saw is the same */
+	ASSERT_NE(0, memcmp(orig, twin, len));
+	ASSERT_EQ(crc32(0, orig, len), crc32(0, twin, len));
+	ASSERT_EQ(adler32(1, orig, len), adler32(1, twin, len));
+
+	kcache_key(twin, len, &other);
+	EXPECT_NE(0, memcmp(&other, &self->key, sizeof(other)));
+	ASSERT_EQ(0, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)));
+	EXPECT_EQ(-ENOENT, kcache_lookup(self->dir, &other, &k, why, sizeof(why)));
+	free(orig);
+	free(twin);
+}
+
+/* A file in the layout of the cache before SHA-256 (magic VBVMKC2). */
+static void write_old_entry(const char *dir, const char *name, const struct kelf *elf)
+{
+	struct {
+		char magic[8];
+		uint64_t len;
+		uint32_t crc32, adler32, unpacker, pad;
+		uint64_t entry;
+		uint32_t nseg, pad2;
+		uint64_t seg[KELF_MAX_SEGS][4];
+	} h;
+	char path[256];
+	uint64_t off = sizeof(h);
+	unsigned int i;
+	int fd;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, "VBVMKC2\n", 8);
+	h.len = 1234;
+	h.unpacker = 1;
+	h.entry = elf->entry;
+	h.nseg = elf->nseg;
+	for (i = 0; i < elf->nseg; i++) {
+		h.seg[i][0] = elf->seg[i].paddr;
+		h.seg[i][1] = elf->seg[i].filesz;
+		h.seg[i][2] = elf->seg[i].memsz;
+		h.seg[i][3] = off;
+		off += elf->seg[i].filesz;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, &h, sizeof(h)) != sizeof(h))
+		abort();
+	for (i = 0; i < elf->nseg; i++)
+		if (write(fd, elf->seg[i].data, elf->seg[i].filesz) != (ssize_t)elf->seg[i].filesz)
+			abort();
+	close(fd);
+}
+
+/*
+ * Entries an earlier vibevmm wrote (keyed by length, CRC-32 and Adler-32)
+ * are never read: a plain miss, no warning; the next store removes them,
+ * and nothing else.  One at the current name (as if renamed there) fails
+ * the header's check and is replaced by the store.
+ */
+TEST_F(kc, earlier_format_entries_ignored_then_removed)
+{
+	char path[256], why[4200];
+	struct kelf k;
+	int fd;
+
+	ASSERT_EQ(0, mkdir(strcat(strcpy(why, self->top), "/cache"), 0700));
+	ASSERT_EQ(0, mkdir(self->dir, 0700));
+	write_old_entry(self->dir, "kernel-u1-1234-0badc0de-12345678", &self->elf);
+	write_old_entry(self->dir, "kernel-1234-0badc0de-12345678", &self->elf);
+	write_old_entry(self->dir, "kernel-u1-1234-0badc0de-12345678-mine", &self->elf);
+	EXPECT_EQ(-ENOENT, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	EXPECT_EQ(0u, k.nseg);
+
+	entry_path(self->dir, &self->key, path, sizeof(path));
+	write_old_entry(self->dir, strrchr(path, '/') + 1, &self->elf);
+	EXPECT_EQ(-EINVAL, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "not a cache file of this kernel")) TH_LOG("%s", why);
+	EXPECT_EQ(0u, k.nseg);
+
+	ASSERT_EQ(0, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)))
+		TH_LOG("%s", why);
+	EXPECT_EQ(2, count_files(self->dir, "kernel-"));	/* the new entry, "-mine" */
+	EXPECT_EQ(1, count_files(self->dir, "kernel-u1-1234-0badc0de-12345678-mine"));
+	fd = kcache_lookup(self->dir, &self->key, &k, why, sizeof(why));
+	check_hit(_metadata, fd, &k, &self->elf);
+	close(fd);
 }
 
 TEST(cache_dir_default)

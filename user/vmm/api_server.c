@@ -27,6 +27,7 @@
 #include "api.h"
 #include "log.h"
 #include "signals.h"
+#include "thread.h"
 
 #define API_BUF		(API_MAX_LINE + 1)	/* a longest line and its newline */
 #define API_SEND_MS	1000			/* a client that reads nothing is dropped */
@@ -347,7 +348,7 @@ int api_server_start(struct api_server *s, const struct api_ops *ops, void *ctx)
 
 	s->ops = ops;
 	s->ctx = ctx;
-	err = pthread_create(&s->thread, NULL, server_thread, s);
+	err = vmm_thread_start(&s->thread, server_thread, s);
 	if (err) {
 		log_err("--api-socket %s: cannot start its thread: %s", s->path, strerror(err));
 		return -1;

@@ -244,36 +244,89 @@ static uint8_t *read_file(const char *opt, const char *path, size_t *size)
 }
 
 /*
- * The unpacked kernel's segments from the kernel cache (kcache.h): true on
- * a hit (bf->elf and bf->cache_fd set).  A miss is a verbose line; an
- * unusable cache one warning (*@warned), and a directory not to be used is
- * not written either (*@cache cleared): the kernel is then unpacked.
+ * The unpacked kernel's segments from the kernel cache bf->cache_dir
+ * (kcache.h): true on a hit (bf->elf and bf->cache_fd set).  A miss is a
+ * verbose line; an unusable cache one warning (*@warned), and a directory
+ * not to be used is not written either (bf->cache_dir cleared): the kernel
+ * is then unpacked.
  */
-static bool cache_lookup(const struct vmm_config *cfg, const char *dir,
-			 const struct kcache_key *key, struct boot_files *bf, bool *cache,
-			 bool *warned)
+static bool cache_lookup(struct boot_files *bf, bool *warned)
 {
 	char why[4200];
 	int fd;
 
-	fd = kcache_lookup(dir, key, &bf->elf, why, sizeof(why));
+	fd = kcache_lookup(bf->cache_dir, &bf->cache_key, &bf->elf, why, sizeof(why));
 	if (fd == -ENOENT) {
-		log_verbose("kernel '%s': not in the kernel cache (%s)", cfg->kernel, why);
+		log_verbose("kernel '%s': not in the kernel cache (%s)", bf->kernel_name, why);
 		return false;
 	}
 	if (fd < 0) {
-		log_warn("%s; unpacking kernel '%s' without it", why, cfg->kernel);
+		log_warn("%s; unpacking kernel '%s' without it", why, bf->kernel_name);
 		*warned = true;
-		*cache = fd != -EPERM;
+		if (fd == -EPERM)
+			bf->cache_dir[0] = '\0';
 		return false;
 	}
 	bf->cached = true;
 	bf->cache_fd = fd;
 	bf->kernel_end = bf->elf.hi;
 	log_verbose("kernel '%s': unpacked copy from the kernel cache %s, %u segments at %#llx-%#llx, entry %#llx",
-		    cfg->kernel, dir, bf->elf.nseg, (unsigned long long)bf->elf.lo,
+		    bf->kernel_name, bf->cache_dir, bf->elf.nseg, (unsigned long long)bf->elf.lo,
 		    (unsigned long long)bf->elf.hi, (unsigned long long)bf->elf.entry);
 	return true;
+}
+
+/*
+ * Unpack @bf's payload to *@img (malloc'd, *@ilen bytes) and @elf.  0; 1
+ * if the guest is to decompress it (a format vibevmm does not decompress,
+ * or not a plain vmlinux: a verbose line); -1 after an error line.
+ */
+static int unpack_payload(const struct boot_files *bf, uint8_t **img, size_t *ilen,
+			  struct kelf *elf)
+{
+	const struct bzimage *bz = &bf->bz;
+	char err[160];
+	int ret;
+
+	ret = kunpack_payload(bz->kernel + bz->hdr.payload_offset, bz->hdr.payload_length,
+			      img, ilen, err, sizeof(err));
+	if (ret == -ENOTSUP) {
+		log_verbose("kernel '%s': %s; the guest decompresses it", bf->kernel_name, err);
+		return 1;
+	}
+	if (ret) {
+		log_err("--kernel '%s': %s; give an intact kernel or --kernel-unpack guest",
+			bf->kernel_name, err);
+		return -1;
+	}
+	if (kelf_parse(*img, *ilen, elf, err, sizeof(err))) {
+		log_verbose("kernel '%s' %s; the guest decompresses it", bf->kernel_name, err);
+		free(*img);
+		*img = NULL;
+		return 1;
+	}
+	log_verbose("kernel '%s': unpacked %zu bytes, %u segments at %#llx-%#llx, entry %#llx",
+		    bf->kernel_name, *ilen, elf->nseg, (unsigned long long)elf->lo,
+		    (unsigned long long)elf->hi, (unsigned long long)elf->entry);
+	return 0;
+}
+
+/*
+ * Keep the unpacked @elf in the kernel cache, if there is one: a failure
+ * is a warning, or a verbose line after an earlier warning (@warned).
+ */
+static void cache_store(const struct boot_files *bf, const struct kelf *elf, bool warned)
+{
+	char why[4200];
+
+	if (!bf->cache_dir[0])
+		return;
+	if (kcache_store(bf->cache_dir, &bf->cache_key, elf, why, sizeof(why)))
+		log_msg(warned ? LOG_VERBOSE : LOG_WARN, "%s; kernel '%s' not kept", why,
+			bf->kernel_name);
+	else
+		log_verbose("kernel '%s': kept in the kernel cache %s", bf->kernel_name,
+			    bf->cache_dir);
 }
 
 /*
@@ -285,10 +338,7 @@ static bool cache_lookup(const struct vmm_config *cfg, const char *dir,
 static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 {
 	const struct bzimage *bz = &bf->bz;
-	const uint8_t *payload = bz->kernel + bz->hdr.payload_offset;
-	struct kcache_key key;
-	char err[160], dir[4096], why[4200];
-	bool cache, warned = false;
+	bool warned = false;
 	int ret;
 
 	if (bz->hdr.version < 0x0208 || bz->hdr.payload_offset >= bz->kernel_size ||
@@ -298,40 +348,21 @@ static int unpack_kernel(const struct vmm_config *cfg, struct boot_files *bf)
 			    cfg->kernel);
 		return 0;
 	}
-	cache = !cfg->no_kernel_cache && !kcache_dir(cfg->kernel_cache, dir, sizeof(dir));
-	if (cache) {
-		kcache_key(payload, bz->hdr.payload_length, &key);
-		if (cache_lookup(cfg, dir, &key, bf, &cache, &warned))
+	if (cfg->no_kernel_cache ||
+	    kcache_dir(cfg->kernel_cache, bf->cache_dir, sizeof(bf->cache_dir)))
+		bf->cache_dir[0] = '\0';
+	if (bf->cache_dir[0]) {
+		/* the payload in memory, which is what is unpacked on a miss */
+		kcache_key(bz->kernel + bz->hdr.payload_offset, bz->hdr.payload_length,
+			   &bf->cache_key);
+		if (cache_lookup(bf, &warned))
 			return 0;
 	}
-	ret = kunpack_payload(payload, bz->hdr.payload_length, &bf->vmlinux, &bf->vlen,
-			      err, sizeof(err));
-	if (ret == -ENOTSUP) {
-		log_verbose("kernel '%s': %s; the guest decompresses it", cfg->kernel, err);
-		return 0;
-	}
-	if (ret) {
-		log_err("--kernel '%s': %s; give an intact kernel or --kernel-unpack guest",
-			cfg->kernel, err);
-		return -1;
-	}
-	if (kelf_parse(bf->vmlinux, bf->vlen, &bf->elf, err, sizeof(err))) {
-		log_verbose("kernel '%s' %s; the guest decompresses it", cfg->kernel, err);
-		free(bf->vmlinux);
-		bf->vmlinux = NULL;
-		return 0;
-	}
+	ret = unpack_payload(bf, &bf->vmlinux, &bf->vlen, &bf->elf);
+	if (ret)
+		return ret < 0 ? -1 : 0;
 	bf->kernel_end = bf->elf.hi;
-	log_verbose("kernel '%s': unpacked %zu bytes, %u segments at %#llx-%#llx, entry %#llx",
-		    cfg->kernel, bf->vlen, bf->elf.nseg, (unsigned long long)bf->elf.lo,
-		    (unsigned long long)bf->elf.hi, (unsigned long long)bf->elf.entry);
-	if (cache) {
-		if (kcache_store(dir, &key, &bf->elf, why, sizeof(why)))
-			log_msg(warned ? LOG_VERBOSE : LOG_WARN, "%s; kernel '%s' not kept",
-				why, cfg->kernel);
-		else
-			log_verbose("kernel '%s': kept in the kernel cache %s", cfg->kernel, dir);
-	}
+	cache_store(bf, &bf->elf, warned);
 	return 0;
 }
 
@@ -401,32 +432,108 @@ fail:
 	return -1;
 }
 
+/*
+ * Copy @k's segments into guest RAM @low (up to @low_end), from memory or
+ * from the kernel cache's file @fd (>= 0), and zero their bss.  0, or -1
+ * with errno set if the file cannot be read.
+ */
+static int load_segments(const struct kelf *k, int fd, uint8_t *low, uint64_t low_end)
+{
+	unsigned int i;
+
+	for (i = 0; i < k->nseg; i++) {
+		const struct kelf_seg *sg = &k->seg[i];
+		uint8_t *dst = low + sg->paddr;
+
+		if (sg->paddr > low_end || sg->memsz > low_end - sg->paddr) {
+			errno = ERANGE;		/* boot_files_load() checked it */
+			return -1;
+		}
+		if (fd < 0)
+			memcpy(dst, sg->data, sg->filesz);
+		else if (kcache_read(fd, sg, dst))
+			return -1;
+		memset(dst + sg->filesz, 0, sg->memsz - sg->filesz);
+	}
+	return 0;
+}
+
+/*
+ * The kernel cache's file could not be read (truncated since it was looked
+ * up): clear what was copied of it, then unpack and store as on a miss.
+ * The unpacked kernel must end where the cached copy said, as the initrd
+ * was placed after it.
+ */
+static int load_unpacked_instead(const struct boot_files *bf, uint8_t *low, uint64_t low_end,
+				 uint64_t *entry)
+{
+	struct kelf elf;
+	uint8_t *img = NULL;
+	unsigned int i;
+	size_t ilen;
+	int ret;
+
+	for (i = 0; i < bf->elf.nseg; i++)
+		memset(low + bf->elf.seg[i].paddr, 0, bf->elf.seg[i].memsz);
+	ret = unpack_payload(bf, &img, &ilen, &elf);
+	if (ret > 0 || (!ret && elf.hi > bf->kernel_end)) {
+		log_err("--kernel '%s': unpacked, it is not the kernel its kernel cache entry in %s described; remove that entry or give --kernel-cache off",
+			bf->kernel_name, bf->cache_dir);
+		ret = -1;
+	}
+	if (!ret && load_segments(&elf, -1, low, low_end)) {
+		log_err("--kernel '%s': does not fit in guest RAM; give more --mem",
+			bf->kernel_name);
+		ret = -1;
+	}
+	if (!ret) {
+		*entry = elf.entry;
+		cache_store(bf, &elf, true);
+	}
+	free(img);
+	return ret;
+}
+
+int boot_load_kernel(const struct boot_files *bf, uint8_t *low, uint64_t low_end,
+		     uint64_t *entry)
+{
+	const struct bzimage *bz = &bf->bz;
+
+	if (bf->cached) {
+		if (!load_segments(&bf->elf, bf->cache_fd, low, low_end)) {
+			*entry = bf->elf.entry;
+			return 0;
+		}
+		log_warn("kernel '%s': cannot read its unpacked copy from the kernel cache %s (%s); unpacking it instead",
+			 bf->kernel_name, bf->cache_dir, strerror(errno));
+		return load_unpacked_instead(bf, low, low_end, entry);
+	}
+	if (bf->vmlinux) {
+		if (load_segments(&bf->elf, -1, low, low_end)) {
+			log_err("--kernel '%s': does not fit in guest RAM; give more --mem",
+				bf->kernel_name);
+			return -1;
+		}
+		*entry = bf->elf.entry;
+		return 0;
+	}
+	if (BOOT_KERNEL_ADDR + bz->kernel_size > low_end) {
+		log_err("--kernel '%s': does not fit in guest RAM; give more --mem", bf->kernel_name);
+		return -1;
+	}
+	memcpy(low + BOOT_KERNEL_ADDR, bz->kernel, bz->kernel_size);
+	*entry = BOOT_KERNEL_ADDR + 0x200;
+	return 0;
+}
+
 int boot_load_linux(struct vm *vm, const struct boot_files *bf, struct boot_info *bi)
 {
 	uint64_t low_end = vm_low_ram_end(vm);
 	const struct bzimage *bz = &bf->bz;
-	uint8_t *ram = vm_gpa_to_hva(vm, 0, 0x100000);
+	uint8_t *ram = vm_gpa_to_hva(vm, 0, low_end);
 
-	if (bf->vmlinux || bf->cached) {
-		unsigned int i;
-
-		for (i = 0; i < bf->elf.nseg; i++) {
-			const struct kelf_seg *sg = &bf->elf.seg[i];
-			uint8_t *dst = vm_gpa_to_hva(vm, sg->paddr, sg->memsz);
-
-			if (!bf->cached) {
-				memcpy(dst, sg->data, sg->filesz);
-			} else if (kcache_read(bf->cache_fd, sg, dst)) {
-				log_err("--kernel '%s': cannot read its unpacked copy from the kernel cache: %s; run again or give --kernel-cache off",
-					bf->kernel_name, strerror(errno));
-				return -1;
-			}
-			memset(dst + sg->filesz, 0, sg->memsz - sg->filesz);
-		}
-	} else {
-		memcpy(vm_gpa_to_hva(vm, BOOT_KERNEL_ADDR, bz->kernel_size), bz->kernel,
-		       bz->kernel_size);
-	}
+	if (boot_load_kernel(bf, ram, low_end, &bi->entry))
+		return -1;
 	if (bf->initrd) {
 		memcpy(vm_gpa_to_hva(vm, bf->initrd_addr, bf->isize), bf->initrd, bf->isize);
 		log_verbose("initrd at %#llx, %zu bytes", (unsigned long long)bf->initrd_addr,
@@ -440,7 +547,6 @@ int boot_load_linux(struct vm *vm, const struct boot_files *bf, struct boot_info
 			  vm_high_ram_end(vm), ACPI_RSDP_ADDR);
 	boot_build_page_tables(ram);
 	boot_build_gdt(ram);
-	bi->entry = bf->vmlinux || bf->cached ? bf->elf.entry : BOOT_KERNEL_ADDR + 0x200;
 	bi->boot_params = BOOT_PARAMS_ADDR;
 	bi->stack = BOOT_STACK_ADDR;
 	bi->pml4 = BOOT_PML4_ADDR;

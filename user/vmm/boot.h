@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <asm/bootparam.h>
 #include <linux/kvm.h>
+#include "kcache.h"
 #include "kunpack.h"
 
 struct vm;
@@ -98,6 +99,8 @@ struct boot_files {
 	struct kelf elf;		/* points into vmlinux, or into the cache */
 	bool cached;			/* elf's segments are read from cache_fd */
 	int cache_fd;			/* the kernel cache's file (kcache.h) */
+	char cache_dir[4096];		/* the kernel cache to store in, or "" */
+	struct kcache_key cache_key;	/* the payload's key there */
 	uint64_t kernel_end;		/* GPA past the unpacked kernel */
 	uint64_t initrd_addr;		/* GPA of the initrd, 0 if none */
 	char *cmdline;			/* full kernel command line */
@@ -110,5 +113,15 @@ void boot_files_free(struct boot_files *bf);
 
 /* Copy checked files into the VM's RAM and build the zero page. */
 int boot_load_linux(struct vm *vm, const struct boot_files *bf, struct boot_info *bi);
+
+/*
+ * The kernel part of boot_load_linux(): copy the kernel into guest RAM
+ * @low (GPA 0 up to @low_end) and set *@entry.  A kernel cache file that
+ * can no longer be read (truncated since boot_files_load() looked it up)
+ * is one warning, then the kernel is unpacked and stored again as on a
+ * miss.  0, or -1 after one error line.
+ */
+int boot_load_kernel(const struct boot_files *bf, uint8_t *low, uint64_t low_end,
+		     uint64_t *entry);
 
 #endif

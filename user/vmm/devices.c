@@ -33,6 +33,7 @@
 #include "hotplug.h"
 #include "log.h"
 #include "pci.h"
+#include "thread.h"
 #include "vfio_host.h"
 #include "vfio_pci.h"
 #include "vfio_priv.h"
@@ -295,7 +296,7 @@ struct devtab *devtab_new(struct vm *vm, enum irq_path path, enum vfio_backend b
 	t->path = path;
 	t->backend = backend;
 	t->eject_ms = eject_ms;
-	ret = pthread_create(&t->thread, NULL, removal_thread, t);
+	ret = vmm_thread_start(&t->thread, removal_thread, t);
 	if (ret) {
 		log_err("cannot start the device removal thread: %s", strerror(ret));
 		devtab_free(t);

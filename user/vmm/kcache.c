@@ -10,11 +10,13 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
+
+#include <nettle/sha2.h>
 
 #include "kcache.h"
 
-#define KCACHE_MAGIC	"VBVMKC2\n"
+/* 2: the key was length, CRC-32, Adler-32; those files are never read */
+#define KCACHE_MAGIC	"VBVMKC3\n"
 #define KCACHE_PREFIX	"kernel-"
 #define KCACHE_TMP	".tmp-"		/* in a file being written */
 #define KCACHE_TMP_AGE	3600		/* seconds: older, its writer died */
@@ -33,21 +35,14 @@ struct kcache_hdr {
 
 void kcache_key(const uint8_t *p, size_t len, struct kcache_key *key)
 {
-	uLong crc = crc32(0L, Z_NULL, 0), adler = adler32(0L, Z_NULL, 0);
-	size_t done = 0;
+	struct sha256_ctx ctx;
 
-	while (done < len) {
-		uInt n = len - done > (1u << 30) ? 1u << 30 : (uInt)(len - done);
-
-		crc = crc32(crc, p + done, n);
-		adler = adler32(adler, p + done, n);
-		done += n;
-	}
 	memset(key, 0, sizeof(*key));
-	key->len = len;
-	key->crc32 = crc;
-	key->adler32 = adler;
 	key->unpacker = KUNPACK_VERSION;
+	/* the bytes in memory that are unpacked: the file is not read again */
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, p);
+	sha256_digest(&ctx, sizeof(key->sha256), key->sha256);
 }
 
 int kcache_dir(const char *dir, char *out, size_t outlen)
@@ -66,10 +61,15 @@ int kcache_dir(const char *dir, char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/* kernel-u<KUNPACK_VERSION>-sha256-<64 hex digits> */
 static void file_name(const struct kcache_key *key, char *out, size_t outlen)
 {
-	snprintf(out, outlen, KCACHE_PREFIX "u%u-%llu-%08x-%08x", key->unpacker,
-		 (unsigned long long)key->len, key->crc32, key->adler32);
+	char hex[2 * KCACHE_HASH_LEN + 1];
+	unsigned int i;
+
+	for (i = 0; i < KCACHE_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key->sha256[i]);
+	snprintf(out, outlen, KCACHE_PREFIX "u%u-sha256-%s", key->unpacker, hex);
 }
 
 /* The caller's, and nobody else may write it. */
@@ -274,26 +274,43 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+enum kc_name {
+	KC_NOT_OURS,	/* never removed: the directory is the user's */
+	KC_ENTRY,	/* an entry of this format */
+	KC_OLD,		/* an entry of an earlier format: never read */
+	KC_TMP,		/* a file being written, or one a killed writer left */
+};
+
 /*
- * A name kcache_store() writes: an entry (the format before the unpacker's
- * version too), or a temporary file (*@tmp set).  Nothing else in a
- * directory the user named is ever removed.
+ * What a name in the cache directory is: one kcache_store() writes (an
+ * entry, a temporary file) or one an earlier vibevmm wrote (keyed by the
+ * payload's length, CRC-32 and Adler-32, with or without the unpacker's
+ * version).  Nothing else in a directory the user named is ever removed.
  */
-static bool cache_name(const char *n, bool *tmp)
+static enum kc_name cache_name(const char *n)
 {
 	unsigned long long len;
 	unsigned int u, c, a;
+	char hex[2 * KCACHE_HASH_LEN + 1];
+	enum kc_name kind;
 	int end = 0;
-	bool ok;
 
-	if (sscanf(n, KCACHE_PREFIX "u%u-%llu-%8x-%8x%n", &u, &len, &c, &a, &end) == 4)
-		ok = !n[end] || !strncmp(n + end, KCACHE_TMP, strlen(KCACHE_TMP));
-	else if (sscanf(n, KCACHE_PREFIX "%llu-%8x-%8x%n", &len, &c, &a, &end) == 3)
-		ok = !n[end] || n[end] == '.';	/* mkostemp()'s ".XXXXXX" then */
-	else
-		return false;
-	*tmp = n[end] != '\0';
-	return ok;
+	/* a full match sets end (%n) */
+	if (sscanf(n, KCACHE_PREFIX "u%u-sha256-%64[0-9a-f]%n", &u, hex, &end) == 2 &&
+	    strlen(hex) == 2 * KCACHE_HASH_LEN) {
+		kind = KC_ENTRY;
+	} else if (sscanf(n, KCACHE_PREFIX "u%u-%llu-%8x-%8x%n", &u, &len, &c, &a, &end) == 4) {
+		kind = KC_OLD;
+	} else if (sscanf(n, KCACHE_PREFIX "%llu-%8x-%8x%n", &len, &c, &a, &end) == 3) {
+		if (n[end] == '.')
+			return KC_TMP;		/* mkostemp()'s ".XXXXXX" then */
+		return n[end] ? KC_NOT_OURS : KC_OLD;
+	} else {
+		return KC_NOT_OURS;
+	}
+	if (!n[end])
+		return kind;
+	return strncmp(n + end, KCACHE_TMP, strlen(KCACHE_TMP)) ? KC_NOT_OURS : KC_TMP;
 }
 
 struct kc_ent {
@@ -313,16 +330,17 @@ static int newer_first(const void *a, const void *b)
 
 /*
  * Keep the KCACHE_KEEP most recently used kernels in @dfd (@keep, just
- * written, always) and remove the others, and temporary files older than
- * KCACHE_TMP_AGE.  Best effort: a cache that cannot be trimmed still works.
+ * written, always) and remove the others, entries of an earlier format
+ * (never read again) and temporary files older than KCACHE_TMP_AGE.  Best
+ * effort: a cache that cannot be trimmed still works.
  */
 static void evict(int dfd, const char *keep)
 {
 	struct kc_ent ent[64];
 	unsigned int n = 0, i, kept = 0;
 	struct dirent *de;
+	enum kc_name kind;
 	struct stat st;
-	bool tmp;
 	DIR *d;
 	int fd;
 
@@ -334,15 +352,18 @@ static void evict(int dfd, const char *keep)
 		return;
 	}
 	while ((de = readdir(d))) {
-		if (!cache_name(de->d_name, &tmp) || strlen(de->d_name) >= sizeof(ent[0].name) ||
+		kind = cache_name(de->d_name);
+		if (kind == KC_NOT_OURS || strlen(de->d_name) >= sizeof(ent[0].name) ||
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
 			continue;
-		if (tmp) {
-			if (st.st_mtime < time(NULL) - KCACHE_TMP_AGE)
-				unlinkat(dfd, de->d_name, 0);
+		if (kind == KC_OLD ||
+		    (kind == KC_TMP && st.st_mtime < time(NULL) - KCACHE_TMP_AGE)) {
+			unlinkat(dfd, de->d_name, 0);
 			continue;
 		}
+		if (kind == KC_TMP)
+			continue;
 		if (!strcmp(de->d_name, keep)) {
 			kept = 1;
 			continue;
@@ -447,7 +468,7 @@ int kcache_read(int fd, const struct kelf_seg *seg, uint8_t *dst)
 			continue;
 		if (n <= 0) {
 			if (!n)
-				errno = EIO;	/* the file shrank */
+				errno = ENODATA;	/* the file shrank */
 			return -1;
 		}
 		done += n;

@@ -7,10 +7,15 @@
  * In the lab, unpacking Debian's 6.1 kernel (8 MiB of xz to 63 MiB) takes
  * more than half of vibevmm's exec-to-init (Documentation/benchmarks.rst);
  * reading the segments back takes a small fraction of that.  A file is
- * named by the unpacker's version (KUNPACK_VERSION), its payload's length
- * and two checksums of the payload's bytes (CRC-32 and Adler-32, from zlib)
- * and holds them again in its header, with the entry point and the
- * segments, which are checked as kelf_parse() checks an ELF's.
+ * named by the unpacker's version (KUNPACK_VERSION) and the SHA-256 of the
+ * payload (every byte of the bzImage the unpacker reads, hashed by GNU
+ * Nettle from the copy in memory that is then unpacked), and holds them
+ * again in its header, with the entry point and the segments, which are
+ * checked as kelf_parse() checks an ELF's.  A collision-resistant hash: a
+ * crafted bzImage cannot be made to match another kernel's entry, as one
+ * with the same length, CRC-32 and Adler-32 (the key before) could.
+ * Files of that earlier format are never read (another name, another
+ * magic) and are removed by the next store.
  *
  * vibevmm usually runs as root, so nothing here trusts a path twice: the
  * directory is opened once (O_NOFOLLOW) and checked on its descriptor
@@ -35,13 +40,15 @@
 
 #define KCACHE_KEEP	4		/* kernels kept in a cache directory */
 
+#define KCACHE_HASH_LEN	32		/* SHA-256 */
+
 struct kcache_key {
-	uint64_t len;			/* payload bytes */
-	uint32_t crc32, adler32;	/* of the payload */
+	uint8_t sha256[KCACHE_HASH_LEN];	/* of the payload */
 	uint32_t unpacker;		/* KUNPACK_VERSION */
 	uint32_t pad;
 };
 
+/* The key of the @len bytes of @payload (the bytes kunpack_payload() is given). */
 void kcache_key(const uint8_t *payload, size_t len, struct kcache_key *key);
 
 /*
@@ -70,7 +77,10 @@ int kcache_lookup(const char *dir, const struct kcache_key *key, struct kelf *k,
 int kcache_store(const char *dir, const struct kcache_key *key, const struct kelf *k,
 		 char *why, size_t whylen);
 
-/* Read segment @seg's file bytes from @fd to @dst; 0 or -1 (errno set). */
+/*
+ * Read segment @seg's file bytes from @fd to @dst; 0 or -1 with errno set
+ * (ENODATA: the file is shorter than its header said, truncated since).
+ */
 int kcache_read(int fd, const struct kelf_seg *seg, uint8_t *dst);
 
 #endif

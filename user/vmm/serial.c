@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "serial.h"
+#include "thread.h"
 #include "vm.h"
 
 #define UART_IER_RDI	0x01
@@ -354,7 +355,7 @@ int serial_start(struct serial *s)
 		log_info("console: Ctrl-A x quits");
 	}
 	atomic_store_explicit(&s->running, true, memory_order_relaxed);
-	err = pthread_create(&s->input, NULL, input_thread, s);
+	err = vmm_thread_start(&s->input, input_thread, s);
 	if (err) {
 		log_err("--console: cannot start the input thread: %s", strerror(err));
 		atomic_store_explicit(&s->running, false, memory_order_relaxed);

@@ -20,6 +20,7 @@
 
 #include "irqpath.h"
 #include "log.h"
+#include "thread.h"
 #include "vfio_host.h"
 #include "vfio_pci.h"
 #include "vfio_priv.h"
@@ -573,7 +574,7 @@ static int start_service(struct vfio_assigned *a)
 		if (a->vp && ep_add(a, vfio_vfpost_fd(a->vp), VFIO_EP_VFPOST))
 			log_warn("%s: cannot watch vfpost events", a->bdf);
 	}
-	ret = pthread_create(&a->thread, NULL, service_thread, a);
+	ret = vmm_thread_start(&a->thread, service_thread, a);
 	if (ret)
 		return -ret;
 	a->thread_started = true;

@@ -29,6 +29,7 @@
 #include "pci.h"
 #include "serial.h"
 #include "signals.h"
+#include "thread.h"
 #include "vm.h"
 
 #define VM_MAX_SLOTS		64
@@ -44,7 +45,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	/*
-	 * Under vm->exit_lock: set after pthread_create wrote thread, cleared
+	 * Under vm->exit_lock: set after vmm_thread_start wrote thread, cleared
 	 * before the join.  vm_request_exit, which any thread may call (vCPUs,
 	 * the console input thread, VFIO service threads), kicks only started
 	 * threads, under the same lock, so it never reads thread while it is
@@ -771,7 +772,7 @@ int vm_run(struct vm *vm)
 		return 1;
 	for (i = 0; i < vm->nr_cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		int err = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		int err = vmm_thread_start(&v->thread, vcpu_thread, v);
 
 		if (err) {
 			log_err("vCPU %d: cannot start a thread: %s", i, strerror(err));
