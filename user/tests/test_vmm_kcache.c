@@ -427,6 +427,25 @@ TEST_F(kc, a_crc_and_adler_twin_misses)
 }
 
 /* A file in the layout of the cache before SHA-256 (magic VBVMKC2). */
+/* A file of the user's in the cache directory, last changed 2 hours ago. */
+static void write_user_file(const char *dir, const char *name)
+{
+	struct timespec t[2];
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, "my notes\n", 9) != 9)
+		abort();
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= 7200;
+	t[1] = t[0];
+	if (futimens(fd, t))
+		abort();
+	close(fd);
+}
+
 static void write_old_entry(const char *dir, const char *name, const struct kelf *elf)
 {
 	struct {
@@ -482,6 +501,15 @@ TEST_F(kc, earlier_format_entries_ignored_then_removed)
 	write_old_entry(self->dir, "kernel-u1-1234-0badc0de-12345678", &self->elf);
 	write_old_entry(self->dir, "kernel-1234-0badc0de-12345678", &self->elf);
 	write_old_entry(self->dir, "kernel-u1-1234-0badc0de-12345678-mine", &self->elf);
+	/*
+	 * The user's own files, named like ours but not as vibevmm wrote
+	 * them (or without an old entry's magic), two hours old: kept.
+	 */
+	write_user_file(self->dir, "kernel-6-1-0");
+	write_user_file(self->dir, "kernel-u2-0-1-2");
+	write_user_file(self->dir, "kernel-5-10-2.tar.xz");
+	write_user_file(self->dir, "kernel-99-0badc0de-12345678");
+	write_user_file(self->dir, "kernel-u1-99-0BADC0DE-12345678");
 	EXPECT_EQ(-ENOENT, kcache_lookup(self->dir, &self->key, &k, why, sizeof(why)));
 	EXPECT_EQ(0u, k.nseg);
 
@@ -493,8 +521,11 @@ TEST_F(kc, earlier_format_entries_ignored_then_removed)
 
 	ASSERT_EQ(0, kcache_store(self->dir, &self->key, &self->elf, why, sizeof(why)))
 		TH_LOG("%s", why);
-	EXPECT_EQ(2, count_files(self->dir, "kernel-"));	/* the new entry, "-mine" */
+	EXPECT_EQ(7, count_files(self->dir, "kernel-"));	/* the new entry and 6 not ours */
 	EXPECT_EQ(1, count_files(self->dir, "kernel-u1-1234-0badc0de-12345678-mine"));
+	EXPECT_EQ(1, count_files(self->dir, "kernel-6-1-0"));
+	EXPECT_EQ(1, count_files(self->dir, "kernel-5-10-2.tar.xz"));
+	EXPECT_EQ(1, count_files(self->dir, "kernel-99-0badc0de-12345678"));
 	fd = kcache_lookup(self->dir, &self->key, &k, why, sizeof(why));
 	check_hit(_metadata, fd, &k, &self->elf);
 	close(fd);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <nettle/sha2.h>
+#include <nettle/version.h>
 
 #include "kcache.h"
 
@@ -42,7 +43,11 @@ void kcache_key(const uint8_t *p, size_t len, struct kcache_key *key)
 	/* the bytes in memory that are unpacked: the file is not read again */
 	sha256_init(&ctx);
 	sha256_update(&ctx, len, p);
+#if NETTLE_VERSION_MAJOR >= 4	/* 4.0 dropped the digest's length */
+	sha256_digest(&ctx, key->sha256);
+#else
 	sha256_digest(&ctx, sizeof(key->sha256), key->sha256);
+#endif
 }
 
 int kcache_dir(const char *dir, char *out, size_t outlen)
@@ -281,36 +286,83 @@ enum kc_name {
 	KC_TMP,		/* a file being written, or one a killed writer left */
 };
 
+/* Name parsing, one piece at a time: NULL once a piece does not match. */
+static const char *lit(const char *s, const char *l)
+{
+	return s && !strncmp(s, l, strlen(l)) ? s + strlen(l) : NULL;
+}
+
+static const char *decimal(const char *s)
+{
+	const char *p = s;
+
+	while (p && *p >= '0' && *p <= '9')
+		p++;
+	return p && p != s ? p : NULL;
+}
+
+static const char *lowhex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s && i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return NULL;
+	return s ? s + n : NULL;
+}
+
+/* "-<8 lowercase hex digits>-<8 lowercase hex digits>": CRC-32, Adler-32 */
+static const char *two_sums(const char *s)
+{
+	return lowhex(lit(lowhex(lit(s, "-"), 8), "-"), 8);
+}
+
 /*
  * What a name in the cache directory is: one kcache_store() writes (an
- * entry, a temporary file) or one an earlier vibevmm wrote (keyed by the
- * payload's length, CRC-32 and Adler-32, with or without the unpacker's
- * version).  Nothing else in a directory the user named is ever removed.
+ * entry "kernel-u<V>-sha256-<64 hex>", a temporary file: an entry's name
+ * then ".tmp-<pid>-<n>-<time>") or one an earlier vibevmm wrote, exactly as
+ * it wrote them ("kernel-u<V>-<len>-<crc>-<adler>" with the same temporary
+ * files; before that "kernel-<len>-<crc>-<adler>", its temporary files
+ * mkostemp()'s ".XXXXXX").  Nothing else in a directory the user named is
+ * ever removed.
  */
 static enum kc_name cache_name(const char *n)
 {
-	unsigned long long len;
-	unsigned int u, c, a;
-	char hex[2 * KCACHE_HASH_LEN + 1];
-	enum kc_name kind;
-	int end = 0;
+	const char *p = lit(n, KCACHE_PREFIX), *end, *t;
+	enum kc_name kind = KC_OLD;
 
-	/* a full match sets end (%n) */
-	if (sscanf(n, KCACHE_PREFIX "u%u-sha256-%64[0-9a-f]%n", &u, hex, &end) == 2 &&
-	    strlen(hex) == 2 * KCACHE_HASH_LEN) {
+	if ((end = lowhex(lit(decimal(lit(p, "u")), "-sha256-"), 2 * KCACHE_HASH_LEN))) {
 		kind = KC_ENTRY;
-	} else if (sscanf(n, KCACHE_PREFIX "u%u-%llu-%8x-%8x%n", &u, &len, &c, &a, &end) == 4) {
-		kind = KC_OLD;
-	} else if (sscanf(n, KCACHE_PREFIX "%llu-%8x-%8x%n", &len, &c, &a, &end) == 3) {
-		if (n[end] == '.')
-			return KC_TMP;		/* mkostemp()'s ".XXXXXX" then */
-		return n[end] ? KC_NOT_OURS : KC_OLD;
-	} else {
-		return KC_NOT_OURS;
+	} else if (!(end = two_sums(decimal(lit(decimal(lit(p, "u")), "-"))))) {
+		end = two_sums(decimal(p));
+		if (!end)
+			return KC_NOT_OURS;
+		if (*end == '.' && strlen(end) == 7)
+			return KC_TMP;
+		return *end ? KC_NOT_OURS : KC_OLD;
 	}
-	if (!n[end])
+	if (!*end)
 		return kind;
-	return strncmp(n + end, KCACHE_TMP, strlen(KCACHE_TMP)) ? KC_NOT_OURS : KC_TMP;
+	t = decimal(lit(decimal(lit(decimal(lit(end, KCACHE_TMP)), "-")), "-"));
+	return t && !*t ? KC_TMP : KC_NOT_OURS;
+}
+
+/* Whether @name in @dfd starts as an earlier format's entry did. */
+static bool old_entry(int dfd, const char *name)
+{
+	static const char *const magic[] = { "VBVMKC1\n", "VBVMKC2\n" };
+	char buf[8];
+	unsigned int i;
+	bool ok = false;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+		for (i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+			ok |= !memcmp(buf, magic[i], sizeof(buf));
+	close(fd);
+	return ok;
 }
 
 struct kc_ent {
@@ -357,12 +409,12 @@ static void evict(int dfd, const char *keep)
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
 			continue;
-		if (kind == KC_OLD ||
+		if ((kind == KC_OLD && old_entry(dfd, de->d_name)) ||
 		    (kind == KC_TMP && st.st_mtime < time(NULL) - KCACHE_TMP_AGE)) {
 			unlinkat(dfd, de->d_name, 0);
 			continue;
 		}
-		if (kind == KC_TMP)
+		if (kind != KC_ENTRY)
 			continue;
 		if (!strcmp(de->d_name, keep)) {
 			kept = 1;

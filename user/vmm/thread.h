@@ -7,9 +7,10 @@
  * RLIMIT_STACK soft limit, 8 MiB on Debian).  An anonymous mapping of 8 MiB
  * holds whole 2 MiB-aligned ranges, and where transparent huge pages are
  * "always" (Debian's kernels' default) the first touch of such a range
- * takes a 2 MiB page: a thread that uses a few KiB of stack can then cost
- * 2 MiB of resident memory, depending on where its stack happens to lie.
- * A stack smaller than 2 MiB can never hold a huge page.  1 MiB is many
+ * takes a 2 MiB page on kernels before 6.7 (later ones give no huge page
+ * to MAP_STACK mappings): a thread that uses a few KiB of stack can then
+ * cost 2 MiB of resident memory, depending on where its stack lies.  A
+ * stack smaller than 2 MiB cannot hold one by itself.  1 MiB is many
  * times the deepest call chain of these threads (the largest frames, path
  * buffers in the VFIO and cache code, are under 10 KiB; gcc -fstack-usage).
  * In the lab (Debian 6.1, THP always) the device removal thread's 8 MiB
