@@ -229,38 +229,6 @@ int lab_modprobe(const char *module)
 	return 0;
 }
 
-int lab_vfs_up(int n, char bdfs[][LAB_BDF_LEN])
-{
-	char out[512], *line, *save = NULL;
-	int st, i = 0;
-
-	st = lab_sh_out(out, sizeof(out), "%s/scripts/lab-vfs up %d", lab_root(), n);
-	if (st) {
-		fprintf(stderr, "lab: lab-vfs up %d failed (%d)\n", n, st);
-		return -EIO;
-	}
-	for (line = strtok_r(out, "\n", &save); line && i < n;
-	     line = strtok_r(NULL, "\n", &save))
-		snprintf(bdfs[i++], LAB_BDF_LEN, "%s", line);
-	return i == n ? n : -EIO;
-}
-
-int lab_vfs_down(void)
-{
-	return lab_sh("%s/scripts/lab-vfs down", lab_root()) ? -EIO : 0;
-}
-
-int lab_bind(const char *bdf, const char *driver)
-{
-	int st;
-
-	if (!*driver)
-		st = lab_sh("%s/scripts/lab-vfs unbind %s", lab_root(), bdf);
-	else
-		st = lab_sh("%s/scripts/lab-vfs bind %s %s", lab_root(), bdf, driver);
-	return st ? -EIO : 0;
-}
-
 int lab_sysfs_bind(const char *bdf, const char *driver)
 {
 	char path[PATH_MAX], drv[64];

@@ -91,11 +91,30 @@ int lab_write_file(const char *path, const char *val);
 int lab_read_long(const char *path, long *val);
 int lab_modprobe(const char *module);
 
-/* Enable @n VFs on the lab PF, online; fill @bdfs.  Returns @n or -errno. */
+/*
+ * The lab's VFs (lib/lab_vfs.c; scripts/lab-vfs is the same code): enable
+ * @n VFs on the lab PF, each with @vq queue and @vi interrupt resources,
+ * online; fill @bdfs in BDF order.  Returns @n or -errno, having said why
+ * on stderr.  lab_vfs_up() gives each VF LAB_VF_QUEUES and LAB_VF_VECTORS.
+ */
+#define LAB_VF_QUEUES	4
+#define LAB_VF_VECTORS	2
+int lab_vfs_up_with(int n, int vq, int vi, char bdfs[][LAB_BDF_LEN]);
 int lab_vfs_up(int n, char bdfs[][LAB_BDF_LEN]);
 int lab_vfs_down(void);
+/*
+ * Set the lab PF's sriov_numvfs to @n (through 0 if it differs and is not
+ * 0) with driver autoprobe off, without bringing the NVMe VFs online.
+ */
+int lab_set_numvfs(int n);
 
-/* Bind @bdf to @driver through driver_override; "" unbinds. */
+/* The current VFs' BDFs, at most @max, in order; returns how many. */
+int lab_vfs_list(char bdfs[][LAB_BDF_LEN], int max);
+
+/*
+ * Bind @bdf to @driver (loaded; vfio-pci is loaded here) through
+ * driver_override; "" unbinds.
+ */
 int lab_bind(const char *bdf, const char *driver);
 
 /* Name of the driver bound to @bdf into @drv ("" when unbound). */

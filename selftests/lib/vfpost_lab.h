@@ -13,15 +13,9 @@
 
 /* insmod vfpost.ko for the running kernel (rmmod a stale copy first). */
 int vfpost_load(void);
-/* rmmod vfpost; 0, or the nonzero exit status of rmmod. */
+/* rmmod vfpost: 0 (also when not loaded), or -errno (-EWOULDBLOCK: in use). */
 int vfpost_unload(void);
 bool vfpost_loaded(void);
-
-/*
- * Set the lab PF's sriov_numvfs to @n (through 0 if it differs and is not
- * 0) with driver autoprobe off, without bringing the NVMe VFs online.
- */
-int lab_set_numvfs(int n);
 
 /* BDF of VF number @index (0-based) of the lab PF. */
 void lab_vf_bdf(int index, char bdf[VFPOST_BDF_LEN]);
