@@ -13,7 +13,7 @@
 
 /* insmod vfpost.ko for the running kernel (rmmod a stale copy first). */
 int vfpost_load(void);
-/* rmmod vfpost: 0 (also when not loaded), or -errno (-EWOULDBLOCK: in use). */
+/* rmmod vfpost: 0 (also when not loaded), or -errno (-EWOULDBLOCK: in use for 3 s). */
 int vfpost_unload(void);
 bool vfpost_loaded(void);
 
