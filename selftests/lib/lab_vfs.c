@@ -43,7 +43,6 @@
 struct secondary {
 	uint16_t id;
 	bool online;
-	uint16_t vfn;
 };
 
 static int admin(int fd, uint8_t opcode, uint32_t nsid, uint32_t cdw10, uint32_t cdw11,
@@ -127,7 +126,6 @@ static int secondary_of(int fd, int vfn, struct secondary *s)
 			continue;
 		s->id = e[0] | e[1] << 8;
 		s->online = e[4] & 1;
-		s->vfn = vfn;
 		ret = 0;
 		break;
 	}

@@ -41,7 +41,7 @@ int vfpost_load(void)
 	}
 	if (fd >= 0)
 		close(fd);
-	return ret ? -EIO : 0;
+	return ret;
 }
 
 int vfpost_unload(void)
