@@ -13,8 +13,8 @@
  *   guest_flr_under_guest_io   the guest's own FLR every 25 commands, which
  *                              vibevmm turns into VFIO_DEVICE_RESET.
  *
- * Each row repeats VFPOST_STRESS_RUNS times (20 in make stress; 1 in make
- * check, where every run costs a VM or two); after every run, lib/stress.c checks that the kernel logged no
+ * Each row repeats VFPOST_STRESS_RUNS times (20 in make stress, 2 in make
+ * check); after every run, lib/stress.c checks that the kernel logged no
  * splat, that nothing is left behind and that the VF works for a fresh
  * open.  Every vibevmm run has its own deadline: a hang is a failure with
  * the log's tail printed.
@@ -90,9 +90,6 @@ FIXTURE_TEARDOWN(vf)
 		lab_bind(self->bdf, "");
 	fp_vf_teardown(self->bdf);
 }
-
-/* make check: one run per row (about 95 s of lab time for the four) */
-#define CHECK_RUNS	1
 
 /* The last line of the log containing @what, into @line ("" if none). */
 static void last_line(const struct vmm *v, const char *what, char *line, size_t len)
@@ -265,7 +262,7 @@ static void row(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self, const
 
 	STRESS_ROW_WANTED(name);
 	stress_begin(&r, name);
-	r.runs = stress_runs_or(CHECK_RUNS);
+	r.runs = stress_runs();
 	for (i = 0; i < r.runs; i++) {
 		RUN_START();
 		run(_metadata, self, i);

@@ -16,17 +16,12 @@
 #include "stress.h"
 #include "vfio_dev.h"
 
-int stress_runs_or(int def)
+int stress_runs(void)
 {
 	const char *s = getenv("VFPOST_STRESS_RUNS");
 	int n = s ? atoi(s) : 0;
 
-	return n > 0 ? n : def;
-}
-
-int stress_runs(void)
-{
-	return stress_runs_or(2);
+	return n > 0 ? n : 2;
 }
 
 bool stress_row_wanted(const char *name)

@@ -16,8 +16,6 @@
 
 /* $VFPOST_STRESS_RUNS (make stress: 20), else 2 (make check). */
 int stress_runs(void);
-/* The same with another default (a suite whose runs are long). */
-int stress_runs_or(int def);
 
 struct stress_row {
 	char name[64];
