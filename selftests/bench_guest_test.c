@@ -11,6 +11,7 @@
 
 #include "kselftest_harness.h"
 #include "lab.h"
+#include "vfpost_lab.h"
 
 LAB_ONLY_SUITE("the lab's NVMe VF in an L2 guest")
 
@@ -91,7 +92,7 @@ FIXTURE_SETUP(vf)
 	ASSERT_EQ(0, lab_modprobe("kvm_amd"));
 	ASSERT_EQ(0, lab_modprobe("vfio-pci"));
 	if (!strcmp(variant->driver, "vfpost"))
-		ASSERT_EQ(0, lab_sh("insmod %s", lab_vfpost_ko()));
+		ASSERT_EQ(0, vfpost_load());
 	ASSERT_EQ(1, lab_vfs_up(1, self->bdf));
 	ASSERT_EQ(0, lab_bind(self->bdf[0], variant->driver));
 }
@@ -101,7 +102,7 @@ FIXTURE_TEARDOWN(vf)
 	lab_bind(self->bdf[0], "");
 	lab_vfs_down();
 	if (!strcmp(variant->driver, "vfpost"))
-		lab_sh("rmmod vfpost");
+		vfpost_unload();
 }
 
 /* Every completion the payload consumed arrived as an MSI-X interrupt. */

@@ -140,6 +140,14 @@ int lab_command(const char *bdf, uint16_t *cmd, bool write);
 const char *lab_vfpost_ko(void);
 
 /*
+ * Load the module file @ko with the parameters @args ("" for none), or
+ * -errno with one line on stderr; unload the module @name: 0 (also when
+ * not loaded) or -errno (-EWOULDBLOCK: still in use after 3 s).
+ */
+int lab_insmod(const char *ko, const char *args);
+int lab_rmmod(const char *name);
+
+/*
  * insmod the test-only module selftests/kmod/@name.ko built for the
  * running kernel, with the module parameters @args ("" for none); and
  * rmmod it (0 if it is not loaded).

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Selftest helpers around vfpost.ko; see vfpost_lab.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,7 +17,6 @@ bool vfpost_loaded(void)
 int vfpost_load(void)
 {
 	const char *ko = lab_vfpost_ko();
-	int fd, ret = 0;
 
 	if (vfpost_loaded() && vfpost_unload())
 		return -EBUSY;
@@ -33,36 +30,12 @@ int vfpost_load(void)
 			ko ? ko : "vfpost.ko");
 		return -ENOENT;
 	}
-	/* finit_module, not insmod through a shell: half a second less on debug. */
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || syscall(SYS_finit_module, fd, "", 0)) {
-		ret = -errno;
-		fprintf(stderr, "vfpost_load: insmod %s: %s (see dmesg)\n", ko, strerror(-ret));
-	}
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	return lab_insmod(ko, "");
 }
 
 int vfpost_unload(void)
 {
-	int i;
-
-	/*
-	 * As rmmod does, without waiting in the kernel; but a bind work that
-	 * is finishing holds the module for a moment after the event a test
-	 * waited for (kmod/registry.c), which rmmod's own start-up through a
-	 * shell used to hide: retry "in use" for up to 3 s.  A reference that
-	 * stays is still reported.
-	 */
-	for (i = 0; syscall(SYS_delete_module, "vfpost", O_NONBLOCK); i++) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno != EWOULDBLOCK || i == 60)
-			return -errno;
-		usleep(50000);
-	}
-	return 0;
+	return lab_rmmod("vfpost");
 }
 
 void lab_vf_bdf(int index, char bdf[VFPOST_BDF_LEN])
