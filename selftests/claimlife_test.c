@@ -617,6 +617,7 @@ TEST_F_TIMEOUT(mod, open_in_the_claim_window_cannot_hang_it, 180)
 	EXPECT_NE(NULL, strstr(vfpost_errmsg(self->h), "in progress"))
 		TH_LOG("got '%s'", vfpost_errmsg(self->h));
 	ASSERT_EQ(-EBUSY, vfpost_release(self->h, self->vf[0], NULL));
+	/* rmmod itself, not vfpost_unload(), which waits up to 3 s in use */
 	t = now_ms();
 	EXPECT_NE(0, lab_sh("rmmod vfpost 2>/dev/null"));
 	EXPECT_GT(GET_BOUND_MS, now_ms() - t) TH_LOG("rmmod waited");
@@ -957,7 +958,7 @@ TEST_F_TIMEOUT(mod, claim_does_not_wait_for_the_device_lock, 120)
 /* selftests/kmod/vfpost_variant.ko, afresh (needs vfio-pci-core). */
 static int variant_load(void)
 {
-	int ret = lab_test_module_unload("vfpost_variant");
+	int ret = lab_rmmod("vfpost_variant", 0);
 
 	return ret ? ret : lab_test_module_load("vfpost_variant", "");
 }
@@ -1027,7 +1028,7 @@ TEST_F_TIMEOUT(mod, claims_of_vfs_on_uncheckable_vfio_drivers_are_refused, 120)
 	EXPECT_EQ(vf.vendor, vendor);
 	vfio_dev_close(&dev);
 	ASSERT_EQ(0, lab_bind(self->vf[0], ""));
-	EXPECT_EQ(0, lab_test_module_unload("vfpost_variant"));
+	EXPECT_EQ(0, lab_rmmod("vfpost_variant", 0));
 }
 
 /*
@@ -1089,7 +1090,7 @@ TEST_F_TIMEOUT(mod, claim_of_a_vf_on_a_vfio_pci_core_variant_follows_its_open_st
 	ASSERT_EQ(0, vfpost_vf_get(self->h, self->vf[0], &vf));
 	ASSERT_FALSE(vf.claimed);
 	ASSERT_EQ(0, lab_bind(self->vf[0], ""));
-	EXPECT_EQ(0, lab_test_module_unload("vfpost_variant"));
+	EXPECT_EQ(0, lab_rmmod("vfpost_variant", 0));
 }
 
 TEST_HARNESS_MAIN

@@ -24,6 +24,7 @@
 #include "kselftest_harness.h"
 #include "fastpath.h"
 #include "lab.h"
+#include "vfpost_lab.h"
 
 LAB_ONLY_SUITE("two of the lab's NVMe VFs in an L2 guest")
 
@@ -69,7 +70,7 @@ FIXTURE_SETUP(vfs)
 {
 	ASSERT_EQ(0, lab_modprobe("kvm_amd"));
 	ASSERT_EQ(0, lab_modprobe("vfio-pci"));
-	ASSERT_EQ(0, lab_sh("insmod %s", lab_vfpost_ko()));
+	ASSERT_EQ(0, vfpost_load());
 	ASSERT_EQ(2, lab_vfs_up(2, self->bdf));
 	ASSERT_EQ(0, lab_bind(self->bdf[0], "vfpost"));
 	ASSERT_EQ(0, lab_bind(self->bdf[1], "vfpost"));
@@ -81,7 +82,7 @@ FIXTURE_TEARDOWN(vfs)
 	lab_bind(self->bdf[0], "");
 	lab_bind(self->bdf[1], "");
 	lab_vfs_down();
-	lab_sh("rmmod vfpost");
+	vfpost_unload();
 	unlink(self->log);
 }
 

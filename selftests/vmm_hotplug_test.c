@@ -47,6 +47,7 @@
 
 #include "kselftest_harness.h"
 #include "lab.h"
+#include "vfpost_lab.h"
 #include "vmm_run.h"
 
 LAB_ONLY_SUITE("the lab's NVMe VFs in an L2 guest")
@@ -249,7 +250,7 @@ FIXTURE_SETUP(vf)
 {
 	ASSERT_EQ(0, lab_modprobe("kvm_amd"));
 	ASSERT_EQ(0, lab_modprobe("vfio-pci"));
-	ASSERT_EQ(0, lab_sh("insmod %s", lab_vfpost_ko()));
+	ASSERT_EQ(0, vfpost_load());
 	ASSERT_EQ(2, lab_vfs_up(2, self->bdf));
 	/* free: vibevmm claims them */
 	ASSERT_EQ(0, lab_bind(self->bdf[0], ""));
@@ -261,7 +262,7 @@ FIXTURE_TEARDOWN(vf)
 	lab_bind(self->bdf[0], "");
 	lab_bind(self->bdf[1], "");
 	lab_vfs_down();
-	lab_sh("rmmod vfpost");
+	vfpost_unload();
 }
 
 /*

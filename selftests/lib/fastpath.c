@@ -178,10 +178,8 @@ static int host_vf_teardown(const char *bdf)
 			}
 		}
 	}
-	if (fp.loaded && vfpost_unload()) {
-		fprintf(stderr, "fastpath: rmmod vfpost failed: still in use\n");
+	if (fp.loaded && vfpost_unload())
 		return -EBUSY;
-	}
 	return ret;
 }
 
@@ -193,10 +191,8 @@ int fp_vf_teardown(const char *bdf)
 		return host_vf_teardown(bdf);
 	lab_bind(bdf, "");
 	ret = lab_vfs_down();
-	if (vfpost_unload()) {
-		fprintf(stderr, "fastpath: rmmod vfpost failed: still in use\n");
+	if (vfpost_unload())
 		return -EBUSY;
-	}
 	return ret;
 }
 

@@ -179,7 +179,7 @@ int fault_unload(void)
 			ret = -EIO;
 	}
 	backend = NONE;
-	if (lab_test_module_unload("vfpost_fault"))
+	if (lab_rmmod("vfpost_fault", 0))
 		ret = -EBUSY;
 	return ret;
 }

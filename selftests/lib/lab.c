@@ -326,23 +326,24 @@ int lab_insmod(const char *ko, const char *args)
 	return ret;
 }
 
-int lab_rmmod(const char *name)
+int lab_rmmod(const char *name, int wait_ms)
 {
-	int i;
+	int i, err;
 
-	/*
-	 * As rmmod does, without waiting in the kernel; but a bind work that
-	 * is finishing holds vfpost for a moment after the event a test
-	 * waited for (kmod/registry.c), which rmmod's own start-up through a
-	 * shell used to hide: retry "in use" for up to 3 s.  A reference that
-	 * stays is still reported.
-	 */
+	/* As rmmod does: O_NONBLOCK, the kernel never waits for the users. */
 	for (i = 0; syscall(SYS_delete_module, name, O_NONBLOCK); i++) {
-		if (errno == ENOENT)
+		err = errno;
+		if (err == ENOENT)
 			return 0;
-		if (errno != EWOULDBLOCK || i == 60)
-			return -errno;
-		usleep(50000);
+		if (err == EWOULDBLOCK && i * 50 < wait_ms) {
+			usleep(50000);
+			continue;
+		}
+		if (err == EWOULDBLOCK)
+			fprintf(stderr, "lab: rmmod %s: still in use after %d ms\n", name, wait_ms);
+		else
+			fprintf(stderr, "lab: rmmod %s: %s\n", name, strerror(err));
+		return -err;
 	}
 	return 0;
 }
@@ -360,15 +361,6 @@ int lab_test_module_load(const char *name, const char *args)
 		return -ENOENT;
 	}
 	return lab_insmod(ko, args);
-}
-
-int lab_test_module_unload(const char *name)
-{
-	int ret = lab_rmmod(name);
-
-	if (ret)
-		fprintf(stderr, "lab: rmmod %s: %s\n", name, strerror(-ret));
-	return ret;
 }
 
 int lab_command(const char *bdf, uint16_t *cmd, bool write)

@@ -140,19 +140,19 @@ int lab_command(const char *bdf, uint16_t *cmd, bool write);
 const char *lab_vfpost_ko(void);
 
 /*
- * Load the module file @ko with the parameters @args ("" for none), or
- * -errno with one line on stderr; unload the module @name: 0 (also when
- * not loaded) or -errno (-EWOULDBLOCK: still in use after 3 s).
+ * Load the module file @ko with the parameters @args ("" for none): 0, or
+ * -errno with one line on stderr.  Unload the module @name, retrying for
+ * up to @wait_ms while it is in use: 0 (also when it was not loaded), or
+ * -errno with one line on stderr (-EWOULDBLOCK: still in use).
  */
 int lab_insmod(const char *ko, const char *args);
-int lab_rmmod(const char *name);
+int lab_rmmod(const char *name, int wait_ms);
 
 /*
  * insmod the test-only module selftests/kmod/@name.ko built for the
- * running kernel, with the module parameters @args ("" for none); and
- * rmmod it (0 if it is not loaded).
+ * running kernel, with the module parameters @args ("" for none);
+ * lab_rmmod(@name, 0) unloads it.
  */
 int lab_test_module_load(const char *name, const char *args);
-int lab_test_module_unload(const char *name);
 
 #endif /* _SELFTESTS_LAB_H */

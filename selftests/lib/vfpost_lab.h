@@ -13,7 +13,10 @@
 
 /* insmod vfpost.ko for the running kernel (rmmod a stale copy first). */
 int vfpost_load(void);
-/* rmmod vfpost: 0 (also when not loaded), or -errno (-EWOULDBLOCK: in use for 3 s). */
+/*
+ * rmmod vfpost: 0 (also when not loaded), or -errno with one line on
+ * stderr (-EWOULDBLOCK: still in use after 3 s).
+ */
 int vfpost_unload(void);
 bool vfpost_loaded(void);
 
