@@ -66,10 +66,11 @@ static int start(struct vmm *v, const char *binary, const char *kernel, const ch
 	/*
 	 * In /tmp (the lab's tmpfs), not on the 9p share under $BUILD: there
 	 * the debug kernel (6.12's netfs-based 9p, cache=mmap) left holes of
-	 * NULs in the file that the host read back too, once over the very
-	 * line a test waited for (fault_l2_test, 2026-12-01).
+	 * NULs in a file written while it was read, in the host's copy too,
+	 * once over the very line a test waited for (fault_l2_test,
+	 * 2026-12-01).
 	 */
-	snprintf(v->log, sizeof(v->log), "/tmp/vmm_vfio-%s.log", name);
+	snprintf(v->log, sizeof(v->log), "/tmp/vmm_vfio-%s.%d.log", name, (int)getpid());
 	/* Never let a previous run's log answer for this one. */
 	if (unlink(v->log) && errno != ENOENT)
 		return -errno;
@@ -266,8 +267,7 @@ void dump_log(const struct vmm *v)
 {
 	lab_sh("grep -a -e '^vibevmm' -e VFIO- -e GUEST- '%s' | tail -n 40 | sed 's/^/#   /' >&2",
 	       v->log);
-	/* The whole log to the host, for a failure's post-mortem. */
-	if (!lab_sh("cp '%s' '%s/selftests/' 2>/dev/null", v->log, vmm_build_dir()))
-		fprintf(stderr, "#   whole log: %s/selftests/%s\n", vmm_build_dir(),
-			strrchr(v->log, '/') + 1);
+	/* The lab's init copies /tmp/vmm_vfio-* to the run directory. */
+	fprintf(stderr, "#   whole log: %s%s\n", getenv("VMTEST_RUN") ? getenv("VMTEST_RUN") : "",
+		getenv("VMTEST_RUN") ? strrchr(v->log, '/') : v->log);
 }

@@ -2,7 +2,7 @@
 /*
  * Running build/user/vibevmm in the lab (vmm_vfio_test, vmm_iommufd_test,
  * fault_l2_test): start it in the background with its output in a log file
- * (/tmp/vmm_vfio-<name>.log, never on the lab console), wait
+ * (/tmp/vmm_vfio-<name>.<pid>.log, never on the lab console), wait
  * for lines in that log, reap it with a deadline or kill it.  A started
  * vibevmm is SIGKILLed if the test process dies.
  */
@@ -44,8 +44,8 @@ bool assigned_has(const struct vmm *v, const char *bdf, const char *needle);
 /* Wait until the log contains @needle, or the VMM exits, or @timeout. */
 bool wait_log(struct vmm *v, const char *needle, int timeout);
 /*
- * Print the interesting lines of the log as TAP comments and copy the
- * whole log to $BUILD/selftests/ for a post-mortem.
+ * Print the interesting lines of the log as TAP comments, and where the
+ * whole log is (in the lab: the run directory, where the init copies it).
  */
 void dump_log(const struct vmm *v);
 
