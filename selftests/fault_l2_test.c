@@ -288,6 +288,7 @@ static void sriov_off(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
 	struct stat st;
 	pid_t remover;
 	int j, status = -1;
+	long lost;
 
 	start_guest(_metadata, self, "fault-sriov", "");
 	remover = fork();
@@ -322,8 +323,18 @@ static void sriov_off(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
 		usleep(200000);
 	EXPECT_LE(3, count_in_log(&self->v, "gone=1"))
 		TH_LOG("run %d: the guest stopped after the removal", i);
+	/*
+	 * The one command in flight may complete without its interrupt:
+	 * vibevmm takes the function off the guest's bus, then detaches the
+	 * vectors, then closes the device (vfio_pci.c close_device(), with
+	 * --eject-timeout 0 no guest cooperation), and the VF can post its
+	 * completion in between.  Seen once, in make check on 6.1
+	 * (2026-12-01: "device gone completions=1136 interrupts=1135"),
+	 * after 20 runs on 6.1 and 4 on the debug kernel without it.
+	 */
 	last_line(&self->v, FAULT_LINE "device gone", line, sizeof(line));
-	EXPECT_EQ(0, lab_value_of(line, FAULT_LINE, "lost=")) TH_LOG("%s", line);
+	lost = lab_value_of(line, FAULT_LINE, "lost=");
+	EXPECT_TRUE(lost == 0 || lost == 1) TH_LOG("%s", line);
 	EXPECT_EQ(-ENODEV, vfpost_vf_get(self->h, self->bdf, &vf))
 		TH_LOG("run %d: vfpost still lists %s", i, self->bdf);
 	EXPECT_EQ(0, fp_vfpost_irqs()) fp_log_irq_leftovers();
