@@ -744,13 +744,14 @@ static int bounded(struct __test_metadata *_metadata, struct vfpost *h,
  * claims and releases it, a third asks VF_GET and dumps, for 20 completed
  * claim-release rounds (at least 20 s; 10 and 10 s in make check's short
  * run, long_run()): every claim and release returns
- * within CALL_BOUND_MS, every VF_GET and dump within GET_BOUND_MS.  The
+ * within CALL_BOUND_MS (done, or -EINPROGRESS: going on), every VF_GET and
+ * dump within GET_BOUND_MS.  The
  * claim's window is widened as in (f).  At the end the registry, the sysfs
  * binding and the claim state agree, and the VF works.
  */
 TEST_F_TIMEOUT(mod, claims_racing_vfio_opens_stay_bounded, 400)
 {
-	int ret, rounds = 0, pending = 0, refused = 0, i, ev;
+	int ret, rounds = 0, pending = 0, released_late = 0, refused = 0, i, ev;
 	int min_rounds = long_run() ? 20 : 10;
 	long worst = 0, begin, deadline;
 	pid_t op, get;
@@ -788,12 +789,20 @@ TEST_F_TIMEOUT(mod, claims_racing_vfio_opens_stay_bounded, 400)
 			if (ret == -EBUSY)
 				usleep(2000);
 		} while (ret == -EBUSY && now_ms() < deadline);
-		ASSERT_TRUE(!ret || ret == -ENOENT)
+		/*
+		 * -EINPROGRESS: the give-back outlived the bound, slow or
+		 * waiting for the opener's close (its message says which may
+		 * be), and goes on; the next claim is refused until it is
+		 * done.  Seen once, on 6.12 in make check beside the host
+		 * checks (2026-12-01).
+		 */
+		ASSERT_TRUE(!ret || ret == -ENOENT || ret == -EINPROGRESS)
 			TH_LOG("release: %d %s", ret, vfpost_errmsg(self->h));
+		released_late += ret == -EINPROGRESS;
 		rounds++;
 	}
-	TH_LOG("%d rounds (%d claims pending past the bound, %d refused as open) in %ld ms, slowest call %ld ms",
-	       rounds, pending, refused, now_ms() - begin, worst);
+	TH_LOG("%d rounds (%d claims and %d releases pending past the bound, %d refused as open) in %ld ms, slowest call %ld ms",
+	       rounds, pending, released_late, refused, now_ms() - begin, worst);
 	ASSERT_EQ(0, stop_child(op)) TH_LOG("the opener never opened the VF");
 	ASSERT_EQ(0, stop_child(get)) TH_LOG("getter: 3 a request failed, 4 one was slow");
 	ASSERT_EQ(0, fault_delay_all(0));
