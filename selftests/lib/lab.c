@@ -233,19 +233,27 @@ int lab_modprobe(const char *module)
 int lab_sysfs_bind(const char *bdf, const char *driver)
 {
 	char path[PATH_MAX], drv[64];
-	int ret = lab_driver_of(bdf, drv, sizeof(drv));
+	int ret, tries = 0;
 
-	if (ret)
-		return ret;
-	if (*driver && !strcmp(drv, driver))
-		return 0;
-	if (*drv) {
+	/*
+	 * A driver still probing a new VF (nvme probes asynchronously) can
+	 * let go of it between the look and the unbind, which then answers
+	 * -ENODEV (seen on 7.2): look again.
+	 */
+	do {
+		ret = lab_driver_of(bdf, drv, sizeof(drv));
+		if (ret)
+			return ret;
+		if (*driver && !strcmp(drv, driver))
+			return 0;
+		if (!*drv)
+			break;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
 		ret = lab_write_file(path, bdf);
-		if (ret) {
-			fprintf(stderr, "lab: %s: unbind from %s: %s\n", bdf, drv, strerror(-ret));
-			return ret;
-		}
+	} while ((ret == -ENODEV || ret == -ENOENT) && ++tries < 3);
+	if (ret) {
+		fprintf(stderr, "lab: %s: unbind from %s: %s\n", bdf, drv, strerror(-ret));
+		return ret;
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
 	/* An empty write clears it ("\n": sysfs takes no zero-length write). */
