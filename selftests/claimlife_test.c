@@ -790,18 +790,18 @@ TEST_F_TIMEOUT(mod, claims_racing_vfio_opens_stay_bounded, 400)
 				usleep(2000);
 		} while (ret == -EBUSY && now_ms() < deadline);
 		/*
-		 * -EINPROGRESS: the give-back outlived the bound, slow or
-		 * waiting for the opener's close (its message says which may
-		 * be), and goes on; the next claim is refused until it is
-		 * done.  Seen once, on 6.12 in make check beside the host
-		 * checks (2026-12-01).
+		 * -EINPROGRESS: the give-back outlived vfpost's 2 s wait
+		 * (VFPOST_BIND_WAIT_MS; the widened window on a loaded lab)
+		 * and goes on, still within CALL_BOUND_MS; the next claim is
+		 * refused (-EBUSY) until it is done.  Seen once, on 6.12 in
+		 * make check beside the host checks (2026-12-01).
 		 */
 		ASSERT_TRUE(!ret || ret == -ENOENT || ret == -EINPROGRESS)
 			TH_LOG("release: %d %s", ret, vfpost_errmsg(self->h));
 		released_late += ret == -EINPROGRESS;
 		rounds++;
 	}
-	TH_LOG("%d rounds (%d claims and %d releases pending past the bound, %d refused as open) in %ld ms, slowest call %ld ms",
+	TH_LOG("%d rounds (%d claims and %d releases still going on at their answer, %d claims refused: open or busy) in %ld ms, slowest call %ld ms",
 	       rounds, pending, released_late, refused, now_ms() - begin, worst);
 	ASSERT_EQ(0, stop_child(op)) TH_LOG("the opener never opened the VF");
 	ASSERT_EQ(0, stop_child(get)) TH_LOG("getter: 3 a request failed, 4 one was slow");
@@ -826,9 +826,10 @@ TEST_F_TIMEOUT(mod, claims_racing_vfio_opens_stay_bounded, 400)
 	ASSERT_EQ(0, vfio_dev_cfg_read(&dev, 0, &vendor, sizeof(vendor)));
 	ASSERT_EQ(vf.vendor, vendor);
 	vfio_dev_close(&dev);
-	/* Every claimed event reports success. */
+	/* Every claimed and released event reports success. */
 	for (ev = 0; ev < self->rec.n; ev++)
-		if (self->rec.e[ev].type == VFPOST_EVENT_VF_CLAIMED)
+		if (self->rec.e[ev].type == VFPOST_EVENT_VF_CLAIMED ||
+		    self->rec.e[ev].type == VFPOST_EVENT_VF_RELEASED)
 			EXPECT_EQ(0, self->rec.e[ev].error);
 	EXPECT_EQ(0, fault_unload());
 }

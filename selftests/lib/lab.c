@@ -235,31 +235,37 @@ int lab_sysfs_bind(const char *bdf, const char *driver)
 	char path[PATH_MAX], drv[64];
 	int ret, tries = 0;
 
-	/*
-	 * A driver still probing a new VF (nvme probes asynchronously) can
-	 * let go of it between the look and the unbind, which then answers
-	 * -ENODEV (seen on 7.2): look again.
-	 */
-	do {
-		ret = lab_driver_of(bdf, drv, sizeof(drv));
-		if (ret)
-			return ret;
-		if (*driver && !strcmp(drv, driver))
-			return 0;
-		if (!*drv)
-			break;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		ret = lab_write_file(path, bdf);
-	} while ((ret == -ENODEV || ret == -ENOENT) && ++tries < 3);
-	if (ret) {
-		fprintf(stderr, "lab: %s: unbind from %s: %s\n", bdf, drv, strerror(-ret));
+	ret = lab_driver_of(bdf, drv, sizeof(drv));
+	if (ret)
 		return ret;
-	}
+	if (*driver && !strcmp(drv, driver))
+		return 0;
+	/* First, as the kernel documents: no other driver can then take it. */
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
 	/* An empty write clears it ("\n": sysfs takes no zero-length write). */
 	ret = lab_write_file(path, *driver ? driver : "\n");
 	if (ret) {
 		fprintf(stderr, "lab: %s: driver_override '%s': %s\n", bdf, driver, strerror(-ret));
+		return ret;
+	}
+	/*
+	 * A driver still probing a new VF (nvme probes asynchronously) can
+	 * let go of it between the look and the unbind, which then answers
+	 * -ENODEV (seen on 7.2): look again.
+	 */
+	while (*drv) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		ret = lab_write_file(path, bdf);
+		if (!ret || (ret != -ENODEV && ret != -ENOENT) || ++tries == 3)
+			break;
+		ret = lab_driver_of(bdf, drv, sizeof(drv));
+		if (ret)
+			return ret;
+		if (*driver && !strcmp(drv, driver))
+			return 0;
+	}
+	if (ret) {
+		fprintf(stderr, "lab: %s: unbind from %s: %s\n", bdf, drv, strerror(-ret));
 		return ret;
 	}
 	if (!*driver)
