@@ -233,14 +233,14 @@ int lab_modprobe(const char *module)
 int lab_sysfs_bind(const char *bdf, const char *driver)
 {
 	char path[PATH_MAX], drv[64];
-	int ret, tries = 0;
+	int ret, tries;
 
 	ret = lab_driver_of(bdf, drv, sizeof(drv));
 	if (ret)
 		return ret;
 	if (*driver && !strcmp(drv, driver))
 		return 0;
-	/* First, as the kernel documents: no other driver can then take it. */
+	/* First, as the kernel documents: no other driver matches it then. */
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
 	/* An empty write clears it ("\n": sysfs takes no zero-length write). */
 	ret = lab_write_file(path, *driver ? driver : "\n");
@@ -249,35 +249,35 @@ int lab_sysfs_bind(const char *bdf, const char *driver)
 		return ret;
 	}
 	/*
-	 * A driver still probing a new VF (nvme probes asynchronously) can
-	 * let go of it between the look and the unbind, which then answers
-	 * -ENODEV (seen on 7.2): look again.
+	 * A new VF's asynchronous probe by nvme, matched before the override,
+	 * can still bind it, or let go of it between our look and the unbind
+	 * (-ENODEV): both seen on 7.2.  Look, unbind, probe, look again.
 	 */
-	while (*drv) {
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		ret = lab_write_file(path, bdf);
-		if (!ret || (ret != -ENODEV && ret != -ENOENT) || ++tries == 3)
-			break;
-		ret = lab_driver_of(bdf, drv, sizeof(drv));
-		if (ret)
-			return ret;
-		if (*driver && !strcmp(drv, driver))
+	for (tries = 0; tries < 3; tries++) {
+		if (*drv) {
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+			ret = lab_write_file(path, bdf);
+			if (ret && ret != -ENODEV && ret != -ENOENT) {
+				fprintf(stderr, "lab: %s: unbind from %s: %s\n", bdf, drv,
+					strerror(-ret));
+				return ret;
+			}
+		}
+		if (!*driver)
 			return 0;
+		/* drivers_probe fails when no driver takes it: the look says so. */
+		lab_write_file("/sys/bus/pci/drivers_probe", bdf);
+		ret = lab_driver_of(bdf, drv, sizeof(drv));
+		if (ret || !strcmp(drv, driver))
+			return ret;
+		usleep(100000);
+		ret = lab_driver_of(bdf, drv, sizeof(drv));
+		if (ret || !strcmp(drv, driver))
+			return ret;
 	}
-	if (ret) {
-		fprintf(stderr, "lab: %s: unbind from %s: %s\n", bdf, drv, strerror(-ret));
-		return ret;
-	}
-	if (!*driver)
-		return 0;
-	/* drivers_probe fails when no driver takes it: the check below says so. */
-	lab_write_file("/sys/bus/pci/drivers_probe", bdf);
-	ret = lab_driver_of(bdf, drv, sizeof(drv));
-	if (!ret && strcmp(drv, driver)) {
-		fprintf(stderr, "lab: %s did not bind to %s (see dmesg)\n", bdf, driver);
-		ret = -EIO;
-	}
-	return ret;
+	fprintf(stderr, "lab: %s did not bind to %s (bound to '%s'; see dmesg)\n",
+		bdf, driver, drv);
+	return -EIO;
 }
 
 int lab_driver_of(const char *bdf, char *drv, size_t len)
