@@ -179,6 +179,11 @@ int nvme_drv_enable(struct nvme_drv *n)
 	return wait_ready(n, 1);
 }
 
+bool nvme_drv_ready(struct nvme_drv *n)
+{
+	return rd32(n, NVME_REG_CSTS) & NVME_CSTS_RDY;
+}
+
 int nvme_drv_submit(struct nvme_drv *n, struct nvme_queue *q, struct nvme_sqe *cmd)
 {
 	if (q->inflight >= NVME_QDEPTH - 1)

@@ -14,6 +14,7 @@
 #ifndef _SELFTESTS_NVME_DRV_H
 #define _SELFTESTS_NVME_DRV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nvme_spec.h"
@@ -50,6 +51,8 @@ void nvme_drv_fini(struct nvme_drv *n);
 
 /* Reset and enable the controller with the admin queues (vector 0). */
 int nvme_drv_enable(struct nvme_drv *n);
+/* CSTS.RDY: false after a function reset (it clears CC.EN). */
+bool nvme_drv_ready(struct nvme_drv *n);
 /*
  * Create I/O CQ 1 (interrupts on @vector), then I/O SQ 1 on it.  Each is one
  * admin command raising vector 0.  Two separate calls so that a test

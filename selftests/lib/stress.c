@@ -159,6 +159,7 @@ int stress_vf_usable(const char *bdf, int efd)
 {
 	int own = efd < 0, ret;
 	const char *step = "open";
+	struct vfpost_vector st;
 	struct vfio_dev d;
 	struct nvme_drv n;
 	uint32_t res;
@@ -178,6 +179,16 @@ int stress_vf_usable(const char *bdf, int efd)
 		goto close;
 	step = "attach vector 0";
 	ret = vfio_dev_irq_set_eventfds(&d, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &efd);
+	/*
+	 * vfpost attaches a vector without its irq bypass producer when the
+	 * registration fails (host path only), as a producer left behind on
+	 * the same eventfd makes it fail: only the vector's state shows it.
+	 * Not a vfpost VF (no statistics): nothing to check.
+	 */
+	if (!ret && !fp_stats(bdf, 0, &st) && st.bypass == VFPOST_BYPASS_STATE_NONE) {
+		step = "irq bypass producer (is one left on the eventfd?)";
+		ret = -EEXIST;
+	}
 	if (!ret) {
 		step = "enable";
 		ret = nvme_drv_enable(&n);
