@@ -49,14 +49,6 @@
 #define STR(x)		__STR(x)
 #define GUEST_ARGS	"guest.mode=fault guest.seconds=3600 guest.irq_wait_us=1000000"
 
-/*
- * One run of a row: its own EXPECTs decide whether it went well, without
- * forgetting an earlier run's failure.
- */
-#define RUN_START()	int __was_passed = _metadata->passed; _metadata->passed = 1
-#define RUN_OK()	({ bool __ok = _metadata->passed;			\
-			   _metadata->passed = __was_passed && __ok; __ok; })
-
 FIXTURE(vf) {
 	char bdf[LAB_BDF_LEN];
 	struct vmm v;

@@ -25,6 +25,7 @@
 #include "kselftest_harness.h"
 #include "fastpath.h"
 #include "lab.h"
+#include "stress.h"
 #include "vfpost_lab.h"
 
 LAB_ONLY_SUITE("two of the lab's NVMe VFs in an L2 guest")
@@ -125,14 +126,17 @@ TEST_F_TIMEOUT(vfs, hostile_seeds_then_a_normal_guest, 900)
 	long base = env_long("VFPOST_STRESS_SEED", (long)time(NULL) & 0xffffff);
 	char out[OUT_LEN], args[128], cmd[128], tail[512], line[512];
 	long r, to_the_end = 0;
+	struct stress_row row;
 
 	ASSERT_LE(1, runs) TH_LOG("VFPOST_STRESS_RUNS=%ld: no seed to run", runs);
 	snprintf(args, sizeof(args), "--vfio %s --vfio %s --irq-path vfpost", self->bdf[0],
 		 self->bdf[1]);
+	stress_begin(&row, "hostile_guest");
 	for (r = 0; r < runs; r++) {
 		long seed = base + r, lines;
 		time_t t0 = time(NULL);
 		int st;
+		RUN_START();
 
 		snprintf(cmd, sizeof(cmd), "guest.mode=hostile guest.seed=%ld guest.ops=" OPS,
 			 seed);
@@ -171,7 +175,9 @@ TEST_F_TIMEOUT(vfs, hostile_seeds_then_a_normal_guest, 900)
 			to_the_end++;
 		}
 		ASSERT_EQ(0, fp_vfpost_irqs()) TH_LOG("seed %ld: vfpost irqs left", seed);
+		stress_tally(&row, RUN_OK());
 	}
+	stress_end(&row);
 
 	/*
 	 * Stopping with an error is allowed, but the checks of what vibevmm

@@ -41,6 +41,7 @@
 #include "fuzz.h"
 #include "lab.h"
 #include "libvfpost.h"
+#include "stress.h"
 #include "vfpost_lab.h"
 
 LAB_ONLY_SUITE("the lab PF and its VFs as the requests' targets")
@@ -666,6 +667,7 @@ TEST_F_TIMEOUT(fuzz, malformed_messages_as_root_and_nobody_then_still_works, 360
 	struct registry before = { 0 }, after = { 0 };
 	unsigned int counts[D_NR];
 	char why[512], line[512], vf0[VFPOST_BDF_LEN];
+	struct stress_row row;
 	struct recorder rec;
 	struct vfpost_vf vf;
 	struct vfpost *h;
@@ -679,7 +681,10 @@ TEST_F_TIMEOUT(fuzz, malformed_messages_as_root_and_nobody_then_still_works, 360
 	ASSERT_EQ(0, vfpost_vf_list(h, NULL, registry_add, &before));
 	ASSERT_EQ(2, before.n);
 
+	stress_begin(&row, "netlink_fuzz");
 	for (run = 0; run < runs; run++) {
+		RUN_START();
+
 		seed = seed0 + run;
 		TH_LOG("run %d of %d: seed %u (replay: VFPOST_FUZZ_SEED=%u VFPOST_STRESS_RUNS=1)",
 		       run + 1, runs, seed, seed);
@@ -706,7 +711,9 @@ TEST_F_TIMEOUT(fuzz, malformed_messages_as_root_and_nobody_then_still_works, 360
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		TH_LOG("run %d: %.1f s", run + 1, (t1.tv_sec - t0.tv_sec) +
 		       (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		stress_tally(&row, RUN_OK());
 	}
+	stress_end(&row);
 
 	/* Nothing changed: no event, the same VFs in the same state. */
 	ASSERT_EQ(0, vfpost_status(h, &seq1, &nr1));

@@ -49,6 +49,7 @@
 #include "kselftest_harness.h"
 #include "vf_fixture.h"
 #include "fuzz.h"
+#include "stress.h"
 
 #define CALLS_PER_RUN	100000
 #define CHECK_EVERY	2000
@@ -922,6 +923,7 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 {
 	int opened[16], nopened = 0, runs = fuzz_runs(), run, i;
 	uint32_t seed0 = fuzz_seed(), seed;
+	struct stress_row row;
 	struct fz *f;
 	uint16_t ctrl;
 	char line[256];
@@ -950,7 +952,10 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 	f->attached[0] = true;	/* by the fixture */
 	TH_LOG("%s: MSI-X table of %u vectors", self->bdf, f->nvec);
 
+	stress_begin(&row, "setirqs_fuzz");
 	for (run = 0; run < runs; run++) {
+		RUN_START();
+
 		seed = seed0 + run;
 		fuzz_rng_init(&f->rng, seed);
 		memset(f->seen, 0, sizeof(f->seen));
@@ -986,7 +991,9 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 			EXPECT_LT(0u, f->seen[i])
 				TH_LOG("no %s in run %d", res_name[i], run + 1);
 		}
+		stress_tally(&row, RUN_OK());
 	}
+	stress_end(&row);
 
 	/* Vector 0 back on efd[0]: it still delivers. */
 	resync(_metadata, f);

@@ -37,14 +37,6 @@ LAB_ONLY_SUITE("sriov_numvfs, the lab PF's nvme driver and NVMe resource command
 /* Allocation points tried per call before a sweep gives up. */
 #define MAX_POINTS	400
 
-/*
- * One run of a row: its own EXPECTs decide whether it went well, without
- * forgetting an earlier run's failure.
- */
-#define RUN_START()	int __was_passed = _metadata->passed; _metadata->passed = 1
-#define RUN_OK()	({ bool __ok = _metadata->passed;			\
-			   _metadata->passed = __was_passed && __ok; __ok; })
-
 FIXTURE(vf) {
 	char bdf[LAB_BDF_LEN];
 };

@@ -213,16 +213,9 @@ out:
 	return ret;
 }
 
-int stress_check(struct stress_row *r, const char *bdf, int efd, bool ok)
+/* Count one run and print its line; 0 if it was clean. */
+static int count_run(struct stress_row *r, bool ok, int splat, int leaks, bool usable)
 {
-	/* The run's own eventfd, still open for the fresh open to reuse. */
-	int fds = r->eventfds + (efd >= 0);
-	int splat = new_splats(r), leaks = stress_leaks(bdf, fds);
-	bool usable = !bdf || !stress_vf_usable(bdf, efd);
-
-	/* The fresh open must leave nothing behind either. */
-	if (bdf && !leaks)
-		leaks = stress_leaks(bdf, fds);
 	r->done++;
 	r->splats += splat;
 	r->leaks += leaks;
@@ -233,6 +226,24 @@ int stress_check(struct stress_row *r, const char *bdf, int efd, bool ok)
 	       leaks ? " leak" : "", usable ? "" : " unusable");
 	fflush(stdout);
 	return ok ? 0 : -1;
+}
+
+int stress_check(struct stress_row *r, const char *bdf, int efd, bool ok)
+{
+	/* The run's own eventfd, still open for the fresh open to reuse. */
+	int fds = r->eventfds + (efd >= 0);
+	int splat = new_splats(r), leaks = stress_leaks(bdf, fds);
+	bool usable = !bdf || !stress_vf_usable(bdf, efd);
+
+	/* The fresh open must leave nothing behind either. */
+	if (bdf && !leaks)
+		leaks = stress_leaks(bdf, fds);
+	return count_run(r, ok, splat, leaks, usable);
+}
+
+int stress_tally(struct stress_row *r, bool ok)
+{
+	return count_run(r, ok, new_splats(r), 0, true);
 }
 
 void stress_end(struct stress_row *r)

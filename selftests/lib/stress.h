@@ -40,6 +40,14 @@ bool stress_row_wanted(const char *name);
 
 void stress_begin(struct stress_row *r, const char *name);
 /*
+ * In a harness test: one run of a row, whose own EXPECTs decide whether it
+ * went well without forgetting an earlier run's failure (RUN_OK() is true
+ * if the run's EXPECTs held).
+ */
+#define RUN_START()	int __was_passed = _metadata->passed; _metadata->passed = 1
+#define RUN_OK()	({ bool __ok = _metadata->passed;			\
+			   _metadata->passed = __was_passed && __ok; __ok; })
+/*
  * After one run that went @ok by its own checks: count the splats in the
  * kernel log since the last check, the leaks (stress_leaks()), and whether
  * @bdf (NULL: skip) works for a fresh open, attaching @efd (-1: a new
@@ -47,6 +55,13 @@ void stress_begin(struct stress_row *r, const char *name);
  * it).  Prints the run's line; returns 0 if the run was clean.
  */
 int stress_check(struct stress_row *r, const char *bdf, int efd, bool ok);
+/*
+ * After one run of a row whose suite checks its own state (the fuzzers, the
+ * hostile guest; a VF may still be open): count it, with the splats in the
+ * kernel log since the previous check, and print its line.  Returns 0 if
+ * the run was clean.
+ */
+int stress_tally(struct stress_row *r, bool ok);
 /* Print the row's summary line. */
 void stress_end(struct stress_row *r);
 
