@@ -16,6 +16,8 @@
 #include "stress.h"
 #include "vfio_dev.h"
 
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+
 int stress_runs(void)
 {
 	const char *s = getenv("VFPOST_STRESS_RUNS");
@@ -51,6 +53,9 @@ static long long now_ms(void)
 
 void stress_begin(struct stress_row *r, const char *name)
 {
+	/* Suspects reported before the row are not its own. */
+	if (!access(KMEMLEAK, W_OK))
+		lab_write_file(KMEMLEAK, "clear");
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->runs = stress_runs();
@@ -246,8 +251,46 @@ int stress_tally(struct stress_row *r, bool ok)
 	return count_run(r, ok, new_splats(r), 0, true);
 }
 
+/*
+ * kmemleak's suspects (the debug kernel; 0 without it): two scans 6 s apart,
+ * as an object must be 5 s old and stay unreferenced over two scans to be
+ * reported (Documentation/dev-tools/kmemleak.rst, and the lab's init at the
+ * end of a boot).  Each is printed, then the list is cleared, so that the
+ * next row answers for its own.
+ */
+static int kmemleak_suspects(void)
+{
+	int n = 0, lines = 0;
+	char line[512];
+	FILE *f;
+
+	if (access(KMEMLEAK, W_OK))
+		return 0;
+	if (lab_write_file(KMEMLEAK, "scan") || sleep(6) ||
+	    lab_write_file(KMEMLEAK, "scan")) {
+		fprintf(stderr, "stress: leak: kmemleak scan failed\n");
+		return 1;
+	}
+	f = fopen(KMEMLEAK, "re");
+	if (!f) {
+		fprintf(stderr, "stress: leak: %s: %m\n", KMEMLEAK);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		n += !strncmp(line, "unreferenced object", 19);
+		if (n && lines++ < 80)	/* the first objects with their backtraces */
+			fprintf(stderr, "stress: kmemleak: %s", line);
+	}
+	fclose(f);
+	if (n)
+		fprintf(stderr, "stress: leak: kmemleak: %d suspected leak(s)\n", n);
+	lab_write_file(KMEMLEAK, "clear");
+	return n;
+}
+
 void stress_end(struct stress_row *r)
 {
+	r->leaks += kmemleak_suspects();
 	printf("# stress: row=%s runs=%d passed=%d splats=%d leaks=%d seconds=%.1f\n",
 	       r->name, r->done, r->passed, r->splats, r->leaks,
 	       (now_ms() - r->start_ms) / 1000.0);

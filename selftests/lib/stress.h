@@ -62,7 +62,10 @@ int stress_check(struct stress_row *r, const char *bdf, int efd, bool ok);
  * the run was clean.
  */
 int stress_tally(struct stress_row *r, bool ok);
-/* Print the row's summary line. */
+/*
+ * Print the row's summary line; on a kernel with kmemleak, its suspects
+ * since stress_begin() count as leaks (printed, then cleared).
+ */
 void stress_end(struct stress_row *r);
 
 /*
