@@ -63,8 +63,9 @@ int stress_check(struct stress_row *r, const char *bdf, int efd, bool ok);
  */
 int stress_tally(struct stress_row *r, bool ok);
 /*
- * Print the row's summary line; on a kernel with kmemleak, its suspects
- * since stress_begin() count as leaks (printed, then cleared).
+ * Print the row's summary line; with VFPOST_STRESS_KMEMLEAK=1 (make stress)
+ * on a kernel with kmemleak, its suspects since stress_begin() count as
+ * leaks (printed, then cleared).
  */
 void stress_end(struct stress_row *r);
 
