@@ -30,6 +30,7 @@ extern volatile uint64_t irq_count[IRQ_MAX_VECTORS];
 void cpu_init(uint64_t tsc_khz);
 uint32_t lapic_id(void);
 extern uint64_t tsc_hz;			/* 0 if calibration failed */
+extern const char *tsc_from;		/* cmdline, cpuid, pit or none */
 uint64_t tsc_to_us(uint64_t cycles);
 uint64_t deadline_after_us(uint64_t us);
 

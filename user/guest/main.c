@@ -12,8 +12,10 @@
  *                      two enables and one in flight across each enable
  *   guest.irq_wait_us=T  how long to wait for an interrupt after its
  *                      completion before counting it as late (default 20000)
- *   guest.tsc_khz=K    the TSC rate, when the host knows it better than a
- *                      PIT calibration on a loaded (nested, emulated) machine
+ *   guest.tsc_khz=K    the TSC rate, when the host knows it better than the
+ *                      hypervisor timing leaf (vibevmm announces KVM's rate
+ *                      there) or a PIT calibration, which a loaded, nested,
+ *                      emulated machine gets wrong
  *   guest.mode=hostile attack the VMM through every NVMe function (hostile.c):
  *                      guest.ops=N random accesses (default 2000) from a
  *                      PRNG seeded with guest.seed=S (printed first), then
@@ -528,7 +530,8 @@ void guest_main(const uint8_t *boot_params)
 	mm_init();
 	parse_cmdline((const char *)cmdline, &o);
 	cpu_init(o.tsc_khz);
-	con_printf("GUEST-BENCH: start mode=%s tsc_hz=%lu\n", o.mode, tsc_hz);
+	con_printf("GUEST-BENCH: start mode=%s tsc_hz=%lu tsc_from=%s\n", o.mode, tsc_hz,
+		   tsc_from);
 	if (streq(o.mode, "hello"))
 		run_hello();
 	else if (streq(o.mode, "irq"))

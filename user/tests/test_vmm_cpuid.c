@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Per-vCPU CPUID: topology, hidden features, the TSC-deadline timer. */
+/* Per-vCPU CPUID: topology, hidden features, the TSC-deadline timer, the timing leaf. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +72,60 @@ TEST(topology_and_hidden_features)
 	EXPECT_EQ(3u, leaf(c, 0x8000001e)->eax);
 	/* KVM's paravirtual leaf (kvmclock and friends) passes untouched */
 	EXPECT_EQ(0x11111111u, leaf(c, 0x40000001)->eax);
+	free(c);
+}
+
+/* KVM's signature leaf with room for one more entry, as vm.c allocates. */
+static struct kvm_cpuid2 *with_kvm_base(uint32_t max_leaf)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 3 * sizeof(c->entries[0]));
+
+	c->nent = 2;
+	c->entries[0].function = 0x40000000;
+	c->entries[0].eax = max_leaf;
+	c->entries[0].ebx = 0x4b4d564b;		/* "KVMK" */
+	c->entries[0].ecx = 0x564b4d56;		/* "VMKV" */
+	c->entries[0].edx = 0x4d;		/* "M" */
+	c->entries[1].function = 0x40000001;
+	return c;
+}
+
+TEST(timing_leaf_announces_the_tsc_rate)
+{
+	struct kvm_cpuid2 *c = with_kvm_base(0x40000001);
+
+	cpuid_add_timing_leaf(c, 2096029);
+	ASSERT_EQ(3u, c->nent);
+	ASSERT_NE(NULL, leaf(c, CPUID_TIMING_LEAF));
+	EXPECT_EQ(2096029u, leaf(c, CPUID_TIMING_LEAF)->eax);
+	EXPECT_EQ(1000000u, leaf(c, CPUID_TIMING_LEAF)->ebx);
+	EXPECT_EQ(CPUID_TIMING_LEAF, leaf(c, 0x40000000)->eax);	/* reachable */
+	free(c);
+}
+
+TEST(timing_leaf_not_added_without_a_rate_or_kvm)
+{
+	struct kvm_cpuid2 *c = with_kvm_base(0x40000001);
+
+	cpuid_add_timing_leaf(c, 0);
+	EXPECT_EQ(2u, c->nent);
+	EXPECT_EQ(0x40000001u, leaf(c, 0x40000000)->eax);
+	c->entries[0].ebx = 0x7263694d;		/* "Micr": not KVM's base */
+	cpuid_add_timing_leaf(c, 2096029);
+	EXPECT_EQ(2u, c->nent);
+	EXPECT_EQ(NULL, leaf(c, CPUID_TIMING_LEAF));
+	free(c);
+}
+
+TEST(timing_leaf_kept_when_kvm_has_one)
+{
+	struct kvm_cpuid2 *c = with_kvm_base(0x40000010);
+
+	c->entries[1].function = CPUID_TIMING_LEAF;
+	c->entries[1].eax = 1234;
+	cpuid_add_timing_leaf(c, 2096029);
+	EXPECT_EQ(2u, c->nent);
+	EXPECT_EQ(1234u, leaf(c, CPUID_TIMING_LEAF)->eax);
 	free(c);
 }
 

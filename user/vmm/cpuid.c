@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Per-vCPU CPUID (see cpuid.h). */
 #include <stdint.h>
+#include <string.h>
 
 #include "cpuid.h"
 
@@ -48,4 +49,29 @@ void cpuid_patch(struct kvm_cpuid2 *c, const struct cpuid_opts *o)
 			break;
 		}
 	}
+}
+
+void cpuid_add_timing_leaf(struct kvm_cpuid2 *c, uint32_t tsc_khz)
+{
+	struct kvm_cpuid_entry2 *base = NULL, *e;
+	unsigned int i;
+
+	for (i = 0; i < c->nent; i++) {
+		e = &c->entries[i];
+		/* "KVMKVMKVM\0\0\0" */
+		if (e->function == 0x40000000 && e->ebx == 0x4b4d564b &&
+		    e->ecx == 0x564b4d56 && e->edx == 0x4d)
+			base = e;
+		if (e->function == CPUID_TIMING_LEAF)
+			return;			/* KVM announces it itself */
+	}
+	if (!tsc_khz || !base)
+		return;
+	if (base->eax < CPUID_TIMING_LEAF)
+		base->eax = CPUID_TIMING_LEAF;
+	e = &c->entries[c->nent++];
+	memset(e, 0, sizeof(*e));
+	e->function = CPUID_TIMING_LEAF;
+	e->eax = tsc_khz;
+	e->ebx = KVM_APIC_BUS_KHZ;
 }

@@ -29,4 +29,17 @@ struct cpuid_opts {
 /* Patch one vCPU's copy of the supported CPUID in place. */
 void cpuid_patch(struct kvm_cpuid2 *c, const struct cpuid_opts *o);
 
+#define CPUID_TIMING_LEAF	0x40000010
+#define KVM_APIC_BUS_KHZ	1000000		/* KVM's APIC timer: 1 ns per tick */
+
+/*
+ * Announce the TSC rate in the hypervisor timing leaf (as QEMU does with
+ * vmware-cpuid-freq): EAX the TSC in kHz, EBX the local APIC timer in kHz,
+ * and KVM's leaf 0x40000000 raised to reach it.  A guest then needs no TSC
+ * calibration against the PIT, which a nested or loaded host can get far
+ * wrong.  @c must have room for one entry beyond c->nent; nothing is added
+ * when @tsc_khz is 0 or the CPUID has no KVM signature leaf.
+ */
+void cpuid_add_timing_leaf(struct kvm_cpuid2 *c, uint32_t tsc_khz);
+
 #endif

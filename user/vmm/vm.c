@@ -418,6 +418,7 @@ static int create_vcpus(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 		struct kvm_cpuid2 *c;
 		size_t csz = sizeof(*c) + vm->cpuid->nent * sizeof(c->entries[0]);
+		int tsc_khz;
 
 		v->vm = vm;
 		v->id = i;
@@ -432,7 +433,7 @@ static int create_vcpus(struct vm *vm)
 			log_err("vCPU %d: cannot map kvm_run: %s", i, strerror(errno));
 			return -1;
 		}
-		c = malloc(csz);
+		c = malloc(csz + sizeof(c->entries[0]));	/* + the timing leaf */
 		if (!c)
 			return -1;
 		memcpy(c, vm->cpuid, csz);
@@ -440,6 +441,10 @@ static int create_vcpus(struct vm *vm)
 			.apic_id = i, .nr_cpus = vm->nr_cpus,
 			.tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 					      KVM_CAP_TSC_DEADLINE_TIMER) > 0 });
+		/* The vCPU's TSC rate; a KVM without it gets no timing leaf. */
+		tsc_khz = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GET_TSC_KHZ) > 0 ?
+			  ioctl(v->fd, KVM_GET_TSC_KHZ, 0) : 0;
+		cpuid_add_timing_leaf(c, tsc_khz > 0 ? (uint32_t)tsc_khz : 0);
 		if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
 			log_err("vCPU %d: KVM_SET_CPUID2 failed: %s", i, strerror(errno));
 			free(c);
