@@ -128,6 +128,7 @@ TEST_F_TIMEOUT(vfs, hostile_seeds_then_a_normal_guest, 900)
 	long r, to_the_end = 0;
 	struct stress_row row;
 
+	STRESS_ROW_WANTED("hostile_guest");
 	ASSERT_LE(1, runs) TH_LOG("VFPOST_STRESS_RUNS=%ld: no seed to run", runs);
 	snprintf(args, sizeof(args), "--vfio %s --vfio %s --irq-path vfpost", self->bdf[0],
 		 self->bdf[1]);
@@ -185,7 +186,9 @@ TEST_F_TIMEOUT(vfs, hostile_seeds_then_a_normal_guest, 900)
 	 */
 	ksft_print_msg("hostile: %ld of %ld seeds ran to the end, %ld stopped by vibevmm\n",
 		       to_the_end, runs, runs - to_the_end);
-	ASSERT_LT(0, to_the_end) TH_LOG("no seed reached the payload's checks");
+	/* One seed replayed may be one that vibevmm stops: allowed. */
+	if (runs > 1)
+		ASSERT_LT(0, to_the_end) TH_LOG("no seed reached the payload's checks");
 
 	/* The next VM on the same VF works: every completion interrupts. */
 	snprintf(args, sizeof(args), "--vfio %s --irq-path vfpost", self->bdf[0]);

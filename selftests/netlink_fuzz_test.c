@@ -675,6 +675,7 @@ TEST_F_TIMEOUT(fuzz, malformed_messages_as_root_and_nobody_then_still_works, 360
 	uint64_t seq0, seq1;
 	pid_t pid;
 
+	STRESS_ROW_WANTED("netlink_fuzz");
 	h = vfpost_open(&err);
 	ASSERT_NE(NULL, h) TH_LOG("%s", vfpost_strerror(err));
 	ASSERT_EQ(0, vfpost_status(h, &seq0, &nr0));

@@ -932,6 +932,7 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 	long call;
 	int cap;
 
+	STRESS_ROW_WANTED("setirqs_fuzz");
 	f = calloc(1, sizeof(*f));
 	ASSERT_NE(NULL, f);
 	f->dev = self->dev.fd;

@@ -171,7 +171,8 @@ static void reset_mid_storm(struct __test_metadata *_metadata,
 				TH_LOG("run %d: VFIO_DEVICE_RESET: %m", i);
 		}
 		/* A reset that did nothing would leave the controller ready. */
-		EXPECT_FALSE(nvme_drv_ready(&n)) TH_LOG("run %d: CSTS.RDY still set after the reset", i);
+		EXPECT_EQ(0, nvme_drv_wait_ready(&n, false))
+			TH_LOG("run %d: the controller after the reset", i);
 		usleep(20000);
 		atomic_store(&s.stop, true);
 		pthread_join(thr, NULL);

@@ -51,7 +51,7 @@ static uint64_t now_ms(void)
 	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
 }
 
-static int wait_ready(struct nvme_drv *n, int ready)
+int nvme_drv_wait_ready(struct nvme_drv *n, bool ready)
 {
 	uint64_t end = now_ms() + n->timeout_ms;
 	uint32_t csts;
@@ -141,7 +141,7 @@ void nvme_drv_fini(struct nvme_drv *n)
 	if (!n->bar)
 		return;
 	wr32(n, NVME_REG_CC, 0);
-	wait_ready(n, 0);
+	nvme_drv_wait_ready(n, false);
 	vfio_dev_dma_unmap(n->dev, NVME_IOVA, NVME_DMA_SIZE);
 	munmap(n->dma, NVME_DMA_SIZE);
 	vfio_dev_bar_unmap((void *)n->bar, n->bar_size);
@@ -168,7 +168,7 @@ int nvme_drv_enable(struct nvme_drv *n)
 	int ret;
 
 	wr32(n, NVME_REG_CC, 0);
-	ret = wait_ready(n, 0);
+	ret = nvme_drv_wait_ready(n, false);
 	if (ret)
 		return ret;
 	queue_init(n, &n->admin, 0, OFF_ASQ, OFF_ACQ);
@@ -176,12 +176,7 @@ int nvme_drv_enable(struct nvme_drv *n)
 	wr64(n, NVME_REG_ASQ, n->admin.sq_iova);
 	wr64(n, NVME_REG_ACQ, n->admin.cq_iova);
 	wr32(n, NVME_REG_CC, NVME_CC_EN | NVME_CC_IOSQES | NVME_CC_IOCQES);
-	return wait_ready(n, 1);
-}
-
-bool nvme_drv_ready(struct nvme_drv *n)
-{
-	return rd32(n, NVME_REG_CSTS) & NVME_CSTS_RDY;
+	return nvme_drv_wait_ready(n, true);
 }
 
 int nvme_drv_submit(struct nvme_drv *n, struct nvme_queue *q, struct nvme_sqe *cmd)

@@ -51,8 +51,12 @@ void nvme_drv_fini(struct nvme_drv *n);
 
 /* Reset and enable the controller with the admin queues (vector 0). */
 int nvme_drv_enable(struct nvme_drv *n);
-/* CSTS.RDY: false after a function reset (it clears CC.EN). */
-bool nvme_drv_ready(struct nvme_drv *n);
+/*
+ * Wait for CSTS.RDY to read @ready within the controller's CAP.TO: 0,
+ * -ETIMEDOUT, or -EIO (all ones: the function does not answer; fatal
+ * status).  A function reset clears CC.EN, so RDY drops after one.
+ */
+int nvme_drv_wait_ready(struct nvme_drv *n, bool ready);
 /*
  * Create I/O CQ 1 (interrupts on @vector), then I/O SQ 1 on it.  Each is one
  * admin command raising vector 0.  Two separate calls so that a test
