@@ -187,7 +187,7 @@ TEST_F_TIMEOUT(vfs, hostile_seeds_then_a_normal_guest, 900)
 	ksft_print_msg("hostile: %ld of %ld seeds ran to the end, %ld stopped by vibevmm\n",
 		       to_the_end, runs, runs - to_the_end);
 	/* One seed replayed may be one that vibevmm stops: allowed. */
-	if (runs > 1)
+	if (runs > 1 || !getenv("VFPOST_STRESS_SEED"))
 		ASSERT_LT(0, to_the_end) TH_LOG("no seed reached the payload's checks");
 
 	/* The next VM on the same VF works: every completion interrupts. */

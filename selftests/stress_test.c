@@ -145,7 +145,7 @@ static void reset_mid_storm(struct __test_metadata *_metadata,
 	char path[96];
 	long host, got;
 	uint32_t res;
-	int i, efd[2];
+	int i, efd[2], reset;
 
 	STRESS_ROW_WANTED(name);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", self->bdf);
@@ -164,15 +164,17 @@ static void reset_mid_storm(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
 		EXPECT_EQ(1, fp_efd_wait(efd[0], 1, 5000));
 		usleep(20000);
-		if (sysfs) {
-			EXPECT_EQ(0, lab_write_file(path, "1")) TH_LOG("run %d: sysfs reset", i);
-		} else {
-			EXPECT_EQ(0, ioctl(d.fd, VFIO_DEVICE_RESET))
-				TH_LOG("run %d: VFIO_DEVICE_RESET: %m", i);
-		}
+		reset = sysfs ? lab_write_file(path, "1") : ioctl(d.fd, VFIO_DEVICE_RESET);
+		if (reset < 0 && !sysfs)
+			reset = -errno;
+		EXPECT_EQ(0, reset) TH_LOG("run %d: %s: %s", i,
+					   sysfs ? "sysfs reset" : "VFIO_DEVICE_RESET",
+					   strerror(-reset));
 		/* A reset that did nothing would leave the controller ready. */
-		EXPECT_EQ(0, nvme_drv_wait_ready(&n, false))
-			TH_LOG("run %d: the controller after the reset", i);
+		if (!reset) {
+			EXPECT_EQ(0, nvme_drv_wait_ready(&n, false))
+				TH_LOG("run %d: the controller after the reset", i);
+		}
 		usleep(20000);
 		atomic_store(&s.stop, true);
 		pthread_join(thr, NULL);
