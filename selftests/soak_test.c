@@ -15,8 +15,8 @@
  * while masked; vfpost's netlink statistics for vector 0 (read while the
  * guest holds its vectors) count one host-path interrupt per completion and
  * one latched interrupt per masked window; vibevmm exits 0; no vfpost irq
- * is left; by L1's clock the soak lasted at least 95 % of what was asked
- * (the guest times it with the TSC rate vibevmm gives it).
+ * is left; by L1's clock the soak lasted at least 95 % of what was asked,
+ * less a second (the guest times it with the TSC rate vibevmm gives it).
  * vibevmm's log stays in /tmp (lib/vmm_run.c), where the lab's init copies
  * it to the run.
  */
@@ -120,7 +120,8 @@ TEST_F_TIMEOUT(vf, io_with_mask_reattach_and_reroute_churn, 1500)
 	ASSERT_NE(0, line[0]) dump_log(&self->v);
 	ksft_print_msg("%s\n", line);
 	ksft_print_msg("soak: %.1f s from its start to its result by L1's clock\n", l1_ms / 1000.0);
-	EXPECT_LE(seconds * 950, l1_ms) dump_log(&self->v);
+	/* 5 % and a second for the polling's and the log reads' lateness */
+	EXPECT_LE(seconds * 950 - 1000, l1_ms) dump_log(&self->v);
 	first_line(&self->v, SOAK_LINE, line, sizeof(line));
 	ksft_print_msg("%s\n", line);
 	c = log_value(&self->v, SOAK_LINE, "completions=");
