@@ -14,19 +14,27 @@
  *   ubsan     index an array one past its end (inside the same struct)
  *   kmemleak  allocate a buffer and drop its only reference
  *   odebug    free a structure holding an armed timer
+ *   softlockup  spin splat_seconds with preemption off (the soft lockup
+ *             detector reports a CPU after 20 s)
+ *   hung      sleep splat_seconds uninterruptibly in the writer (the hung
+ *             task detector reports it after hung_task_timeout_secs, which
+ *             the recording lowers from 120)
  *
  * Each report needs the matching debug option (the lab's debug kernel has
  * all of them); on other kernels the trigger does nothing visible.  Every
  * kind but kmemleak leaves the kernel consistent: the timer is disarmed by
- * the debug-objects fixup, the out-of-bounds accesses only read.
+ * the debug-objects fixup, the out-of-bounds accesses only read, the spin
+ * and the sleep end.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timer.h>
@@ -42,6 +50,10 @@ MODULE_PARM_DESC(splat_len, "kasan: the buffer's size, read at that index");
 static unsigned int splat_index = 4;
 module_param(splat_index, uint, 0644);
 MODULE_PARM_DESC(splat_index, "ubsan: the index into int[4]");
+
+static unsigned int splat_seconds = 25;
+module_param(splat_seconds, uint, 0644);
+MODULE_PARM_DESC(splat_seconds, "softlockup, hung: how long (at most 600)");
 
 struct splat_array {
 	int a[4];
@@ -128,6 +140,23 @@ static int splat_odebug(void)
 	return 0;
 }
 
+static void splat_softlockup(void)
+{
+	unsigned int ms = min(READ_ONCE(splat_seconds), 600U) * 1000;
+
+	preempt_disable();
+	while (ms--)
+		mdelay(1);
+	preempt_enable();
+}
+
+static void splat_hung(void)
+{
+	unsigned int s = min(READ_ONCE(splat_seconds), 600U);
+
+	schedule_timeout_uninterruptible(s * HZ);
+}
+
 static int trigger_set(const char *val, const struct kernel_param *kp)
 {
 	char kind[16];
@@ -147,6 +176,10 @@ static int trigger_set(const char *val, const struct kernel_param *kp)
 		return splat_kmemleak();
 	else if (!strcmp(kind, "odebug"))
 		return splat_odebug();
+	else if (!strcmp(kind, "softlockup"))
+		splat_softlockup();
+	else if (!strcmp(kind, "hung"))
+		splat_hung();
 	else
 		return -EINVAL;
 	return 0;
@@ -156,7 +189,8 @@ static const struct kernel_param_ops trigger_ops = {
 	.set = trigger_set,
 };
 module_param_cb(trigger, &trigger_ops, NULL, 0200);
-MODULE_PARM_DESC(trigger, "lockdep, sleep, kasan, ubsan, kmemleak or odebug");
+MODULE_PARM_DESC(trigger,
+		 "lockdep, sleep, kasan, ubsan, kmemleak, odebug, softlockup or hung");
 
 MODULE_DESCRIPTION("vfpost test-only: make the debug kernel report a bug");
 MODULE_LICENSE("GPL");
