@@ -11,7 +11,8 @@
  *   vmm_sigkill_under_guest_io vibevmm is SIGKILLed;
  *   sysfs_reset_under_guest_io the VF's sysfs "reset", three times;
  *   guest_flr_under_guest_io   the guest's own FLR every 25 commands, which
- *                              vibevmm turns into VFIO_DEVICE_RESET.
+ *                              vibevmm turns into VFIO_DEVICE_RESET;
+ *   pf_unbind_under_guest_io   the PF's driver (nvme) unbound.
  *
  * Each row repeats VFPOST_STRESS_RUNS times (20 in make stress, 2 in make
  * check); after every run, lib/stress.c checks that the kernel logged no
@@ -32,11 +33,12 @@
 #include "fastpath.h"
 #include "lab.h"
 #include "libvfpost.h"
+#include "registry_check.h"
 #include "stress.h"
 #include "vfpost_lab.h"
 #include "vmm_run.h"
 
-#define PF_SYS		"/sys/bus/pci/devices/" LAB_PF_BDF
+#define NVME_DRV	"/sys/bus/pci/drivers/nvme"
 #define BOOT_TIMEOUT	120	/* s from exec to the guest's first line */
 #define STEP_TIMEOUT	60	/* s for each step of a run after that */
 #define IRQS_BEFORE	20	/* host-path interrupts of the guest's I/O before a fault */
@@ -49,10 +51,13 @@
 #define STR(x)		__STR(x)
 #define GUEST_ARGS	"guest.mode=fault guest.seconds=3600 guest.irq_wait_us=1000000"
 
+LAB_ONLY_SUITE("the lab PF's VFs, its nvme driver and an L2 guest on them")
+
 FIXTURE(vf) {
 	char bdf[LAB_BDF_LEN];
 	struct vmm v;
 	struct vfpost *h;
+	bool pf_unbound;	/* by this case: bound again at teardown */
 };
 
 FIXTURE_SETUP(vf)
@@ -69,12 +74,29 @@ FIXTURE_SETUP(vf)
 	ASSERT_NE(NULL, self->h) TH_LOG("%s", vfpost_strerror(err));
 }
 
+/* The lab PF back on nvme after pf_unbind (sriov_numvfs needs it). */
+static int pf_rebind(FIXTURE_DATA(vf) *self)
+{
+	int ret = 0;
+
+	if (!self->pf_unbound)
+		return 0;
+	if (access(PF_SYS "/driver", F_OK))
+		ret = lab_write_file(NVME_DRV "/bind", LAB_PF_BDF);
+	if (ret)
+		fprintf(stderr, "# %s: nvme bind: %s\n", LAB_PF_BDF, strerror(-ret));
+	else
+		self->pf_unbound = false;
+	return ret;
+}
+
 FIXTURE_TEARDOWN(vf)
 {
 	struct stat st;
 	char path[128];
 
 	vmm_kill(&self->v);
+	pf_rebind(self);
 	if (self->h)
 		vfpost_close(self->h);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", self->bdf);
@@ -265,6 +287,30 @@ static void row(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self, const
 }
 
 /*
+ * The VF (back) online, and a fresh VM on it: 20 commands, each with its
+ * interrupt; the claim released after.
+ */
+static void fresh_vm(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self, int i,
+		     const char *name)
+{
+	char line[512], bdfs[1][LAB_BDF_LEN];
+
+	ASSERT_EQ(1, lab_vfs_up(1, bdfs));
+	ASSERT_STREQ(self->bdf, bdfs[0]);
+	snprintf(line, sizeof(line),
+		 "--vfio %s --irq-path vfpost --cmdline 'guest.mode=irq guest.count=20 guest.irq_wait_us=1000000'",
+		 self->bdf);
+	ASSERT_EQ(0, vmm_start_bench(&self->v, name, line));
+	EXPECT_EQ(0, vmm_wait(&self->v, BOOT_TIMEOUT + STEP_TIMEOUT)) dump_log(&self->v);
+	last_line(&self->v, "GUEST-BENCH: irq", line, sizeof(line));
+	EXPECT_EQ(20, lab_value_of(line, "GUEST-BENCH: irq", "completions="))
+		TH_LOG("run %d: the fresh VM: '%s'", i, line);
+	EXPECT_EQ(20, lab_value_of(line, "GUEST-BENCH: irq", "interrupts="))
+		TH_LOG("run %d: the fresh VM: '%s'", i, line);
+	expect_released(_metadata, self);
+}
+
+/*
  * SR-IOV off under the guest's I/O: the write returns once vibevmm has let
  * the VF go (vibevmm.rst, "Orderly removal": the bench guest has no ACPI,
  * so with --eject-timeout 0 the detach is forced at once); vibevmm logs the
@@ -275,7 +321,7 @@ static void row(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self, const
  */
 static void sriov_off(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self, int i)
 {
-	char line[512], bdfs[1][LAB_BDF_LEN], path[128];
+	char line[512], path[128];
 	struct vfpost_vf vf;
 	struct stat st;
 	pid_t remover;
@@ -335,20 +381,7 @@ static void sriov_off(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
 	EXPECT_EQ(0, count_in_log(&self->v, "vfpost release")) dump_log(&self->v);
 	EXPECT_EQ(0, count_in_log(&self->v, "could not release")) dump_log(&self->v);
 
-	/* the VF back, and a fresh VM on it */
-	ASSERT_EQ(1, lab_vfs_up(1, bdfs));
-	ASSERT_STREQ(self->bdf, bdfs[0]);
-	snprintf(line, sizeof(line),
-		 "--vfio %s --irq-path vfpost --cmdline 'guest.mode=irq guest.count=20 guest.irq_wait_us=1000000'",
-		 self->bdf);
-	ASSERT_EQ(0, vmm_start_bench(&self->v, "fault-sriov-after", line));
-	EXPECT_EQ(0, vmm_wait(&self->v, BOOT_TIMEOUT + STEP_TIMEOUT)) dump_log(&self->v);
-	last_line(&self->v, "GUEST-BENCH: irq", line, sizeof(line));
-	EXPECT_EQ(20, lab_value_of(line, "GUEST-BENCH: irq", "completions="))
-		TH_LOG("run %d: the fresh VM: '%s'", i, line);
-	EXPECT_EQ(20, lab_value_of(line, "GUEST-BENCH: irq", "interrupts="))
-		TH_LOG("run %d: the fresh VM: '%s'", i, line);
-	expect_released(_metadata, self);
+	fresh_vm(_metadata, self, i, "fault-sriov-after");
 }
 
 TEST_F_TIMEOUT(vf, sriov_off_under_guest_io, 3000)
@@ -467,6 +500,102 @@ static void guest_flr(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
 TEST_F_TIMEOUT(vf, guest_flr_under_guest_io, 3000)
 {
 	row(_metadata, self, "guest_flr_under_guest_io", guest_flr);
+}
+
+/*
+ * After a fault that leaves the VF in place: @lines more progress lines
+ * from the guest (the last into @line), vibevmm still running, the device
+ * not taken from the guest, no completion without its interrupt.
+ */
+static void expect_guest_up(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
+			    const char *when, int lines, char *line, size_t len)
+{
+	int j, base;
+
+	base = count_in_log(&self->v, FAULT_LINE "progress");
+	for (j = 0; j < STEP_TIMEOUT * 5 && vmm_alive(&self->v) &&
+		    count_in_log(&self->v, FAULT_LINE "progress") < base + lines; j++)
+		usleep(200000);
+	last_line(&self->v, FAULT_LINE, line, len);
+	ksft_print_msg("%s: %s\n", when, line);
+	ASSERT_TRUE(vmm_alive(&self->v)) {
+		dump_log(&self->v);
+		TH_LOG("%s: vibevmm exited: status %d", when, self->v.status);
+	}
+	EXPECT_LE(base + lines, count_in_log(&self->v, FAULT_LINE "progress"))
+		TH_LOG("%s: the guest stopped printing", when);
+	EXPECT_EQ(0, lab_value_of(line, FAULT_LINE, "gone=")) TH_LOG("%s: %s", when, line);
+	EXPECT_EQ(0, lab_value_of(line, FAULT_LINE, "lost=")) TH_LOG("%s: %s", when, line);
+	EXPECT_EQ(0, count_in_log(&self->v, "GUEST-BENCH: error")) dump_log(&self->v);
+}
+
+/* vfpost's registry matches sysfs, the VF claimed by vibevmm, its vectors requested. */
+static void expect_claimed_by_vmm(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
+				  const char *when)
+{
+	struct vfpost_vf vf;
+
+	expect_dump_matches_sysfs(_metadata, self->h, when);
+	ASSERT_EQ(0, vfpost_vf_get(self->h, self->bdf, &vf)) TH_LOG("%s", vfpost_errmsg(self->h));
+	EXPECT_TRUE(vf.claimed) TH_LOG("%s: the claim went", when);
+	EXPECT_EQ((uint32_t)self->v.pid, vf.owner_pid) TH_LOG("%s", when);
+	EXPECT_LT(0, fp_vfpost_irqs()) TH_LOG("%s: vibevmm's vectors went", when);
+}
+
+/*
+ * The lab PF's driver (nvme) unbound under the guest's I/O, then bound
+ * again, the VF claimed and open by vibevmm throughout.  nvme's remove
+ * leaves SR-IOV on (the PCI core only warns; drivers such as ice or mlx5
+ * turn it off, which is sriov_off's row) and only shuts its controller
+ * down (CC.SHN): the VF, its vectors and, on QEMU's NVMe, its controller
+ * go on, so the guest's I/O goes on with an interrupt per completion.
+ * nvme's probe disables the PF's controller (CC.EN 0), and QEMU then takes
+ * every VF's controller offline: the guest sees a reset and a controller
+ * that never comes back (guest.dead_ok=1: "device dead", the guest stays
+ * up).  After each step vibevmm runs, nothing was lost, and vfpost's
+ * registry matches sysfs with the VF claimed by vibevmm and its vectors
+ * requested.  Then vibevmm stops cleanly, the claim is released, and with
+ * the VF online again a fresh VM on it works.
+ */
+static void pf_unbind(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self, int i)
+{
+	char line[512], when[64];
+	long base;
+	int j;
+
+	start_guest(_metadata, self, "fault-pf-unbind", "guest.dead_ok=1");
+	base = host_count(self->bdf);
+	self->pf_unbound = true;
+	ASSERT_EQ(0, lab_write_file(NVME_DRV "/unbind", LAB_PF_BDF)) TH_LOG("run %d", i);
+	snprintf(when, sizeof(when), "run %d, PF unbound", i);
+	EXPECT_TRUE(wait_irqs(&self->v, self->bdf, base, IRQS_BETWEEN)) {
+		dump_log(&self->v);
+		TH_LOG("%s: the guest's I/O stopped", when);
+	}
+	expect_guest_up(_metadata, self, when, 2, line, sizeof(line));
+	EXPECT_EQ(0, lab_value_of(line, FAULT_LINE, "dead=")) TH_LOG("%s: %s", when, line);
+	expect_claimed_by_vmm(_metadata, self, when);
+
+	ASSERT_EQ(0, pf_rebind(self)) TH_LOG("run %d: the PF back on nvme", i);
+	snprintf(when, sizeof(when), "run %d, PF bound again", i);
+	for (j = 0; j < STEP_TIMEOUT * 5 && vmm_alive(&self->v) &&
+		    !count_in_log(&self->v, FAULT_LINE "device dead"); j++)
+		usleep(200000);
+	EXPECT_EQ(1, count_in_log(&self->v, FAULT_LINE "device dead")) {
+		dump_log(&self->v);
+		TH_LOG("%s: the VF's controller did not go offline", when);
+	}
+	expect_guest_up(_metadata, self, when, 2, line, sizeof(line));
+	expect_claimed_by_vmm(_metadata, self, when);
+
+	stop_vmm(_metadata, &self->v);
+	expect_released(_metadata, self);
+	fresh_vm(_metadata, self, i, "fault-pf-unbind-after");
+}
+
+TEST_F_TIMEOUT(vf, pf_unbind_under_guest_io, 3000)
+{
+	row(_metadata, self, "pf_unbind_under_guest_io", pf_unbind);
 }
 
 TEST_HARNESS_MAIN

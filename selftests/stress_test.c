@@ -212,12 +212,26 @@ TEST_F_TIMEOUT(vf, sysfs_reset_mid_storm, 1200)
 	reset_mid_storm(_metadata, self, true, "sysfs_reset_mid_storm");
 }
 
-/* Assigns and deassigns one irqfd as fast as it can, counting generations. */
+/*
+ * Assigns and deassigns one irqfd as fast as it can, counting generations,
+ * except while asked to pause.
+ */
 struct irqfd_churn {
 	struct kvm_vm *vm;
 	int efd;
 	atomic_bool stop;
 	atomic_long gen;	/* odd while an assign or deassign is under way */
+	/*
+	 * The pause handshake needs the default, sequentially consistent
+	 * atomics: the thread stores parked = false then loads quiet, the
+	 * test stores quiet = true then loads parked; with acquire/release
+	 * alone both could miss the other's store, and a call would run while
+	 * the test believes the thread parked.  A stale parked = true is
+	 * harmless: the thread looks at quiet again before any call.
+	 */
+	atomic_bool quiet;	/* asked to pause between two calls */
+	atomic_bool parked;	/* pausing: no call under way until quiet clears */
+	atomic_bool on;		/* an irqfd assigned; set before parked */
 	long errors;
 };
 
@@ -227,6 +241,14 @@ static void *irqfd_churn_fn(void *arg)
 	bool on = false;
 
 	while (!atomic_load(&c->stop)) {
+		if (atomic_load(&c->quiet)) {
+			atomic_store(&c->on, on);
+			atomic_store(&c->parked, true);
+			while (atomic_load(&c->quiet) && !atomic_load(&c->stop))
+				usleep(100);
+			atomic_store(&c->parked, false);
+			continue;
+		}
 		atomic_fetch_add(&c->gen, 1);
 		if (kvm_vm_irqfd(c->vm, c->efd, !on))
 			c->errors++;
@@ -247,11 +269,14 @@ static void *irqfd_churn_fn(void *arg)
  * or in the vCPU's IRR.  Both at once is KVM's documented merge when an
  * irqfd is assigned while the eventfd holds a count (it injects what is
  * pending and leaves the count), so it is allowed only when an assign ran
- * during that trigger.  Afterwards the bypass state follows the irqfd.
+ * during that trigger.  Every other trigger fires with the churn paused
+ * between two calls: it must land only where the irqfd state says (the
+ * IRR with an irqfd, the eventfd without), so a double delivery cannot
+ * pass for the merge.  Afterwards the bypass state follows the irqfd.
  */
 TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 {
-	long lost = 0, doubled = 0, merged = 0, ev, g0;
+	long lost = 0, doubled = 0, merged = 0, misrouted = 0, quiet_on = 0, ev, g0;
 	struct vfpost_vector st;
 	struct irqfd_churn c;
 	struct stress_row row;
@@ -259,9 +284,9 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 	struct vfio_dev d;
 	struct nvme_drv n;
 	pthread_t thr;
-	bool connects;
+	bool connects, quiet, on;
 	uint32_t res;
-	int i, t, efd, irr;
+	int i, t, w, efd, irr;
 
 	STRESS_ROW_WANTED("irqfd_churn");
 	stress_begin(&row, "irqfd_churn");
@@ -282,6 +307,19 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 		c.efd = efd;
 		ASSERT_EQ(0, pthread_create(&thr, NULL, irqfd_churn_fn, &c));
 		for (t = 0; t < CHURN_TRIGGERS; t++) {
+			quiet = t & 1;
+			if (quiet) {
+				atomic_store(&c.quiet, true);
+				for (w = 0; w < 50000 && !atomic_load(&c.parked); w++)
+					usleep(100);
+				if (!atomic_load(&c.parked)) {
+					atomic_store(&c.quiet, false);
+					EXPECT_TRUE(false)
+						TH_LOG("run %d: a KVM_IRQFD call took over 5 s", i);
+					break;
+				}
+			}
+			on = atomic_load(&c.on);
 			fp_efd_settle(efd, 0);
 			ASSERT_LE(0, kvm_vm_clear_irr(&vm));
 			g0 = atomic_load(&c.gen);
@@ -290,7 +328,7 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 			ev = 0;
 			irr = 0;
 			/* It went one way or the other within 2 s. */
-			for (int w = 0; w < 200 && !ev && !irr; w++) {
+			for (w = 0; w < 200 && !ev && !irr; w++) {
 				ev = fp_efd_settle(efd, 10);
 				irr = kvm_vm_irr(&vm);
 			}
@@ -303,6 +341,13 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 				doubled++;
 			else if (ev && irr > 0)
 				merged++;
+			if (quiet) {
+				if (atomic_load(&c.gen) != g0 ||
+				    (on ? ev || irr <= 0 : ev != 1 || irr))
+					misrouted++;
+				quiet_on += on;
+				atomic_store(&c.quiet, false);
+			}
 		}
 		/* A device interrupt too, mid-churn. */
 		ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
@@ -314,6 +359,9 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 			TH_LOG("run %d: %ld of %d triggers lost", i, lost, CHURN_TRIGGERS);
 		EXPECT_EQ(0, doubled) TH_LOG("run %d: %ld triggers doubled outside an assign",
 					     i, doubled);
+		EXPECT_EQ(0, misrouted)
+			TH_LOG("run %d: %ld of %d triggers with the churn paused not where the irqfd state says",
+			       i, misrouted, CHURN_TRIGGERS / 2);
 
 		/* Settled: the bypass follows the irqfd, and delivery works. */
 		ASSERT_EQ(0, fp_stats(self->bdf, 0, &st));
@@ -336,8 +384,11 @@ TEST_F_TIMEOUT(vf, irqfd_churn, 1200)
 		stress_check(&row, self->bdf, efd, RUN_OK());
 		close(efd);
 	}
-	printf("# irqfd_churn: %d triggers per run, %ld merged by an assign\n",
-	       CHURN_TRIGGERS, merged);
+	printf("# irqfd_churn: %d triggers per run, half with the churn paused; over %d runs %ld of those with an irqfd, %ld merged by an assign\n",
+	       CHURN_TRIGGERS, row.runs, quiet_on, merged);
+	/* The paused triggers tried both routes. */
+	EXPECT_LT(0, quiet_on);
+	EXPECT_GT((long)row.runs * CHURN_TRIGGERS / 2, quiet_on);
 	stress_end(&row);
 	EXPECT_EQ(row.runs, row.passed);
 }

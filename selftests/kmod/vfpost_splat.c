@@ -14,11 +14,15 @@
  *   ubsan     index an array one past its end (inside the same struct)
  *   kmemleak  allocate a buffer and drop its only reference
  *   odebug    free a structure holding an armed timer
- *   softlockup  spin splat_seconds with preemption off (the soft lockup
- *             detector reports a CPU after 20 s)
- *   hung      sleep splat_seconds uninterruptibly in the writer (the hung
- *             task detector reports it after hung_task_timeout_secs, which
- *             the recording lowers from 120)
+ *   softlockup  spin splat_seconds with preemption off: the soft lockup
+ *             detector reports the CPU after 2 * kernel.watchdog_thresh
+ *             (the recording sets 5; past 21 s an RCU stall comes too)
+ *   hung      sleep splat_seconds uninterruptibly in the writer: the hung
+ *             task detector reports it after kernel.hung_task_timeout_secs
+ *             (the recording sets 5; the default 120 is past the clamp)
+ *
+ * Both hold the parameter lock while they run: rmmod and other writes to
+ * this module's parameters wait for them (hence the 60 s clamp).
  *
  * Each report needs the matching debug option (the lab's debug kernel has
  * all of them); on other kernels the trigger does nothing visible.  Every
@@ -53,7 +57,7 @@ MODULE_PARM_DESC(splat_index, "ubsan: the index into int[4]");
 
 static unsigned int splat_seconds = 25;
 module_param(splat_seconds, uint, 0644);
-MODULE_PARM_DESC(splat_seconds, "softlockup, hung: how long (at most 600)");
+MODULE_PARM_DESC(splat_seconds, "softlockup, hung: how long (at most 60)");
 
 struct splat_array {
 	int a[4];
@@ -142,7 +146,7 @@ static int splat_odebug(void)
 
 static void splat_softlockup(void)
 {
-	unsigned int ms = min(READ_ONCE(splat_seconds), 600U) * 1000;
+	unsigned int ms = min(READ_ONCE(splat_seconds), 60U) * 1000;
 
 	preempt_disable();
 	while (ms--)
@@ -152,7 +156,7 @@ static void splat_softlockup(void)
 
 static void splat_hung(void)
 {
-	unsigned int s = min(READ_ONCE(splat_seconds), 600U);
+	unsigned int s = min(READ_ONCE(splat_seconds), 60U);
 
 	schedule_timeout_uninterruptible(s * HZ);
 }

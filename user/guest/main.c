@@ -41,7 +41,10 @@
  *                      times at most (0: no limit): MSI-X and the
  *                      controller set up again) or taken away (its config
  *                      space reads all ones: reported once, then the guest
- *                      just stays up); a progress line every second
+ *                      just stays up); a controller not ready again after
+ *                      a reset is a failure, unless guest.dead_ok=1 (then
+ *                      reported once as "device dead", and the same); a
+ *                      progress line every second
  *                      (Documentation/reliability.rst, fault_l2_test)
  *   guest.hold_ms=H    stay up H ms after the result line before powering
  *                      off (with the device live), so the host can sample
@@ -61,7 +64,7 @@
 struct opts {
 	const char *mode;
 	uint64_t count, rounds, vectors, work, irq_wait_us, hold_ms, tsc_khz, seed, ops;
-	uint64_t seconds, flr_every, flr_max;
+	uint64_t seconds, flr_every, flr_max, dead_ok;
 };
 
 static bool streq(const char *a, const char *b)
@@ -97,6 +100,7 @@ static void parse_cmdline(const char *p, struct opts *o)
 		{ "guest.tsc_khz=", &o->tsc_khz }, { "guest.seed=", &o->seed },
 		{ "guest.ops=", &o->ops }, { "guest.seconds=", &o->seconds },
 		{ "guest.flr_every=", &o->flr_every }, { "guest.flr_max=", &o->flr_max },
+		{ "guest.dead_ok=", &o->dead_ok },
 	};
 	static char mode[16];
 
@@ -355,7 +359,8 @@ struct fault_run {
 	struct nvme n;
 	uint64_t completions;		/* over every controller (re)start */
 	uint64_t resets, flrs, since_reset;
-	bool gone;
+	bool gone;			/* taken off the bus */
+	bool dead;			/* never ready again after a reset */
 };
 
 /*
@@ -376,15 +381,21 @@ static enum dev_state dev_state(struct fault_run *f)
 	return DEV_OK;
 }
 
-/* The controller up again after a reset, keeping the run's counts. */
-static void fault_restart(struct fault_run *f, bool msix)
+/*
+ * The controller up again after a reset, keeping the run's counts.  If it
+ * never comes back: a failure, or with guest.dead_ok=1 false (a real
+ * driver gives up on such a controller and the guest stays up; the host
+ * may have taken the controller away, as QEMU's NVMe does with its VFs'
+ * when the PF's own is disabled).
+ */
+static bool fault_restart(struct fault_run *f, const struct opts *o, bool msix)
 {
 	unsigned int i, try;
 	uint64_t until;
 
 	for (try = 0; try < FAULT_INIT_TRIES; try++) {
 		if (dev_state(f) == DEV_GONE)
-			return;
+			return true;	/* the next command sees it */
 		if (msix) {		/* a function reset cleared what the guest set */
 			pci_enable_decoding(&f->d);
 			for (i = 0; i < f->d.msix_size && i < IRQ_MAX_VECTORS; i++)
@@ -393,12 +404,14 @@ static void fault_restart(struct fault_run *f, bool msix)
 			msix_mask(&f->d, 0, false);
 		}
 		if (!nvme_init(&f->n, f->d.bar[0]))
-			return;
+			return true;
 		until = deadline_after_us(FAULT_POLL_US);	/* a pause */
 		while (rdtsc() < until)
 			cpu_relax();
 	}
-	guest_fail("NVMe did not come back after a reset (%u tries)\n", FAULT_INIT_TRIES);
+	if (!o->dead_ok)
+		guest_fail("NVMe did not come back after a reset (%u tries)\n", FAULT_INIT_TRIES);
+	return false;
 }
 
 /*
@@ -433,9 +446,9 @@ static enum dev_state fault_command(struct fault_run *f, const struct opts *o)
 
 static void fault_report(struct fault_run *f, const char *what)
 {
-	con_printf("GUEST-BENCH: fault %s completions=%lu interrupts=%lu lost=%ld resets=%lu flrs=%lu since_reset=%lu gone=%u\n",
+	con_printf("GUEST-BENCH: fault %s completions=%lu interrupts=%lu lost=%ld resets=%lu flrs=%lu since_reset=%lu gone=%u dead=%u\n",
 		   what, f->completions, irq_count[0], (long)(f->completions - irq_count[0]),
-		   f->resets, f->flrs, f->since_reset, f->gone);
+		   f->resets, f->flrs, f->since_reset, f->gone, f->dead);
 }
 
 static void run_fault(const struct opts *o)
@@ -453,7 +466,7 @@ static void run_fault(const struct opts *o)
 			fault_report(&f, "progress");
 			next = deadline_after_us(FAULT_REPORT_US);
 		}
-		if (f.gone) {
+		if (f.gone || f.dead) {
 			cpu_relax();
 			continue;
 		}
@@ -464,7 +477,11 @@ static void run_fault(const struct opts *o)
 				guest_fail("guest.flr_every: the NVMe function offers no FLR\n");
 			f.flrs++;
 			f.since_reset = 0;
-			fault_restart(&f, true);
+			if (!fault_restart(&f, o, true)) {
+				f.dead = true;
+				fault_report(&f, "device dead");
+				continue;
+			}
 		}
 		cmds++;
 		switch (fault_command(&f, o)) {
@@ -473,7 +490,10 @@ static void run_fault(const struct opts *o)
 		case DEV_RESET:
 			f.resets++;
 			f.since_reset = 0;
-			fault_restart(&f, false);
+			if (!fault_restart(&f, o, false)) {
+				f.dead = true;
+				fault_report(&f, "device dead");
+			}
 			break;
 		case DEV_GONE:
 			f.gone = true;
