@@ -105,14 +105,19 @@ FIXTURE_TEARDOWN(vf)
 	fp_vf_teardown(self->bdf);
 }
 
-/* The last line of the log containing @what, into @line ("" if none). */
+/*
+ * The last complete line of the log containing @what, into @line ("" if
+ * none): the guest's serial output reaches the log a few bytes at a time,
+ * so the last line may still be half written.
+ */
 static void last_line(const struct vmm *v, const char *what, char *line, size_t len)
 {
 	char *buf = read_log(v), *p, *last = NULL;
 
 	line[0] = '\0';
 	for (p = buf; p && (p = strstr(p, what)); p++)
-		last = p;
+		if (strchr(p, '\n'))
+			last = p;
 	if (last)
 		snprintf(line, len, "%.*s", (int)strcspn(last, "\n"), last);
 	free(buf);
