@@ -21,6 +21,7 @@
  * the log's tail printed.
  */
 #include <errno.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,15 +75,36 @@ FIXTURE_SETUP(vf)
 	ASSERT_NE(NULL, self->h) TH_LOG("%s", vfpost_strerror(err));
 }
 
-/* The lab PF back on nvme after pf_unbind (sriov_numvfs needs it). */
+/* The PF's NVMe controller is live: nvme's probe, asynchronous, is done. */
+static bool pf_ctrl_live(void)
+{
+	char state[32] = "";
+	glob_t g;
+	bool live;
+
+	if (glob(PF_SYS "/nvme/nvme*/state", 0, NULL, &g))
+		return false;
+	live = !lab_read_file(g.gl_pathv[0], state, sizeof(state)) && !strncmp(state, "live", 4);
+	globfree(&g);
+	return live;
+}
+
+/*
+ * The lab PF back on nvme after pf_unbind (sriov_numvfs and the VFs' NVMe
+ * resource commands need it), its controller live within STEP_TIMEOUT.
+ */
 static int pf_rebind(FIXTURE_DATA(vf) *self)
 {
-	int ret = 0;
+	int ret = 0, i;
 
 	if (!self->pf_unbound)
 		return 0;
 	if (access(PF_SYS "/driver", F_OK))
 		ret = lab_write_file(NVME_DRV "/bind", LAB_PF_BDF);
+	for (i = 0; !ret && !pf_ctrl_live() && i < STEP_TIMEOUT * 10; i++)
+		usleep(100000);
+	if (!ret && !pf_ctrl_live())
+		ret = -ETIMEDOUT;
 	if (ret)
 		fprintf(stderr, "# %s: nvme bind: %s\n", LAB_PF_BDF, strerror(-ret));
 	else
@@ -123,13 +145,14 @@ static void last_line(const struct vmm *v, const char *what, char *line, size_t 
 	free(buf);
 }
 
+/* Complete lines only, as last_line(). */
 static int count_in_log(const struct vmm *v, const char *what)
 {
 	char *buf = read_log(v), *p;
 	int n = 0;
 
 	for (p = buf; p && (p = strstr(p, what)); p++)
-		n++;
+		n += !!strchr(p, '\n');
 	free(buf);
 	return n;
 }
@@ -578,6 +601,7 @@ static void pf_unbind(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
 		TH_LOG("%s: the guest's I/O stopped", when);
 	}
 	expect_guest_up(_metadata, self, when, 2, line, sizeof(line));
+	EXPECT_EQ(0, lab_value_of(line, FAULT_LINE, "resets=")) TH_LOG("%s: %s", when, line);
 	EXPECT_EQ(0, lab_value_of(line, FAULT_LINE, "dead=")) TH_LOG("%s: %s", when, line);
 	expect_claimed_by_vmm(_metadata, self, when);
 
@@ -591,6 +615,7 @@ static void pf_unbind(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
 		TH_LOG("%s: the VF's controller did not go offline", when);
 	}
 	expect_guest_up(_metadata, self, when, 2, line, sizeof(line));
+	EXPECT_EQ(1, lab_value_of(line, FAULT_LINE, "dead=")) TH_LOG("%s: %s", when, line);
 	expect_claimed_by_vmm(_metadata, self, when);
 
 	stop_vmm(_metadata, &self->v);

@@ -21,8 +21,9 @@
  *             task detector reports it after kernel.hung_task_timeout_secs
  *             (the recording sets 5; the default 120 is past the clamp)
  *
- * Both hold the parameter lock while they run: rmmod and other writes to
- * this module's parameters wait for them (hence the 60 s clamp).
+ * Both run inside the parameter's write, holding its sysfs file active and
+ * the module's parameter lock: rmmod and other writes to this module's
+ * parameters wait for them (hence the 60 s clamp).
  *
  * Each report needs the matching debug option (the lab's debug kernel has
  * all of them); on other kernels the trigger does nothing visible.  Every
@@ -55,7 +56,7 @@ static unsigned int splat_index = 4;
 module_param(splat_index, uint, 0644);
 MODULE_PARM_DESC(splat_index, "ubsan: the index into int[4]");
 
-static unsigned int splat_seconds = 25;
+static unsigned int splat_seconds = 15;
 module_param(splat_seconds, uint, 0644);
 MODULE_PARM_DESC(splat_seconds, "softlockup, hung: how long (at most 60)");
 
