@@ -70,7 +70,12 @@ static const char *admin_err(int ret)
 	return buf;
 }
 
-/* The PF's controller, /dev/nvmeN, opened; the nvme driver loaded first. */
+/*
+ * The PF's controller, /dev/nvmeN, opened; the nvme driver loaded first.
+ * nvme's probe is asynchronous and the device refuses opens until the
+ * controller is live: up to 30 s for a PF just bound (the debug kernel's
+ * probe under TCG is slow).
+ */
 static int pf_ctrl_open(void)
 {
 	char path[PATH_MAX] = "";
@@ -78,7 +83,7 @@ static int pf_ctrl_open(void)
 	int i, fd, err = 0;
 	DIR *d;
 
-	for (i = 0; i < 50; i++) {
+	for (i = 0; i < 300; i++) {
 		if (i == 0 && access(PF_SYS "/nvme", F_OK))
 			lab_modprobe("nvme");
 		d = opendir(PF_SYS "/nvme");

@@ -191,7 +191,12 @@ static void untangle_log(char *buf)
 	}
 }
 
-/* The whole log, NUL-terminated, malloc'ed (NULL if unreadable). */
+/*
+ * The whole log, NUL-terminated, malloc'ed (NULL if unreadable).  While
+ * the VMM runs, complete lines only: the guest's serial output reaches the
+ * log a few bytes at a time, and a half-written "completions=12" would
+ * read as 1 (or a key as missing).
+ */
 char *read_log(const struct vmm *v)
 {
 	char *buf = NULL;
@@ -211,6 +216,11 @@ char *read_log(const struct vmm *v)
 		for (n = len; n--;)
 			if (!buf[n])
 				buf[n] = '?';
+		if (v->pid > 0) {
+			char *nl = strrchr(buf, '\n');
+
+			*(nl ? nl + 1 : buf) = '\0';
+		}
 		untangle_log(buf);
 	}
 	fclose(f);
