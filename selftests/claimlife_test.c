@@ -866,11 +866,11 @@ TEST_F_TIMEOUT(mod, rmmod_does_not_wait_behind_a_pf_lock, 120)
 		/* Not the VF's user: drop the VFIO and netlink descriptors. */
 		if (close_range(3, ~0U, 0))
 			_exit(2);
-		_exit(lab_write_file(PF_SYS "/sriov_numvfs", "0") ? 1 : 0);
+		_exit(lab_write_file(LAB_PF_SYS "/sriov_numvfs", "0") ? 1 : 0);
 	}
 	/* VF 0 is gone once the write holds the PF and waits for us. */
 	for (t = now_ms(); now_ms() - t < 10000; usleep(20000))
-		if (access("/sys/bus/pci/devices/" LAB_PF_BDF "/virtfn0", F_OK))
+		if (access(LAB_PF_SYS "/virtfn0", F_OK))
 			break;
 	usleep(300000);
 	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("the write did not wait for our close");

@@ -84,7 +84,7 @@ static int pf_rebind(FIXTURE_DATA(vf) *self)
 
 	if (!self->pf_unbound)
 		return 0;
-	if (access(PF_SYS "/driver", F_OK))
+	if (access(LAB_PF_SYS "/driver", F_OK))
 		ret = lab_write_file(NVME_DRV "/bind", LAB_PF_BDF);
 	if (ret)
 		fprintf(stderr, "# %s: nvme bind: %s\n", LAB_PF_BDF, strerror(-ret));
@@ -335,7 +335,7 @@ static void sriov_off(struct __test_metadata *_metadata, FIXTURE_DATA(vf) *self,
 	remover = fork();
 	ASSERT_LE(0, remover);
 	if (!remover)
-		_exit(lab_write_file(PF_SYS "/sriov_numvfs", "0") ? 1 : 0);
+		_exit(lab_write_file(LAB_PF_SYS "/sriov_numvfs", "0") ? 1 : 0);
 	for (j = 0; j < STEP_TIMEOUT * 5 && waitpid(remover, &status, WNOHANG) == 0; j++)
 		usleep(200000);
 	if (j == STEP_TIMEOUT * 5) {

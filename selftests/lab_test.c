@@ -18,8 +18,6 @@
 
 LAB_ONLY_SUITE("it checks the lab itself: its PF, VFs and lab scripts")
 
-#define PF_SYS "/sys/bus/pci/devices/" LAB_PF_BDF
-
 TEST(kvm_creates_vm_and_vcpu)
 {
 	int kvm, vm, vcpu;
@@ -80,7 +78,7 @@ TEST(pf_reports_four_total_vfs)
 {
 	long total;
 
-	ASSERT_EQ(0, lab_read_long(PF_SYS "/sriov_totalvfs", &total));
+	ASSERT_EQ(0, lab_read_long(LAB_PF_SYS "/sriov_totalvfs", &total));
 	ASSERT_EQ(4, total);
 }
 
@@ -107,7 +105,7 @@ TEST_F(vfs, two_vfs_created_and_online)
 	ssize_t n;
 	int i;
 
-	ASSERT_EQ(0, lab_read_long(PF_SYS "/sriov_numvfs", &numvfs));
+	ASSERT_EQ(0, lab_read_long(LAB_PF_SYS "/sriov_numvfs", &numvfs));
 	ASSERT_EQ(2, numvfs);
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/physfn",
@@ -119,7 +117,7 @@ TEST_F(vfs, two_vfs_created_and_online)
 	}
 	/* Both secondary controllers report state 1 (online). */
 	ASSERT_EQ(0, lab_sh_out(out, sizeof(out),
-		"nvme list-secondary /dev/$(ls " PF_SYS "/nvme) -o json | "
+		"nvme list-secondary /dev/$(ls " LAB_PF_SYS "/nvme) -o json | "
 		"grep -c '\"secondary-controller-state\":1'"));
 	ASSERT_EQ(2, atoi(out));
 }
@@ -183,7 +181,7 @@ TEST_F(vfs, vfs_removed_when_numvfs_returns_to_zero)
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", self->bdf[i]);
 		EXPECT_NE(0, stat(path, &st)) TH_LOG("%s still present", path);
 	}
-	ASSERT_NE(0, stat(PF_SYS "/virtfn0", &st));
+	ASSERT_NE(0, stat(LAB_PF_SYS "/virtfn0", &st));
 }
 
 TEST_HARNESS_MAIN

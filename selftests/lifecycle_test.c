@@ -35,12 +35,12 @@ TEST_F_TIMEOUT(mod, dump_matches_sysfs, 120)
 	ASSERT_EQ(0, lab_bind(self->vf[1], "vfio-pci"));
 	ASSERT_EQ(0, vfpost_vf_list(self->h, NULL, dump_one, &d))
 		TH_LOG("%s", vfpost_errmsg(self->h));
-	ASSERT_EQ(0, lab_read_long(PF_SYS "/sriov_numvfs", &numvfs));
+	ASSERT_EQ(0, lab_read_long(LAB_PF_SYS "/sriov_numvfs", &numvfs));
 	ASSERT_EQ(numvfs, d.n);
 
 	for (i = 0; i < numvfs; i++) {
 		snprintf(name, sizeof(name), "virtfn%d", i);
-		link_base(PF_SYS, name, bdf, sizeof(bdf));
+		link_base(LAB_PF_SYS, name, bdf, sizeof(bdf));
 		ASSERT_NE(0, bdf[0]) TH_LOG("no %s link", name);
 		for (j = 0; j < d.n; j++)
 			if (!strcmp(d.vf[j].bdf, bdf))

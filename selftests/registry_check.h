@@ -17,8 +17,6 @@
 #include "lab.h"
 #include "libvfpost.h"
 
-#define PF_SYS "/sys/bus/pci/devices/" LAB_PF_BDF
-
 /* Basename of the symlink @dir/@name into @out ("" if absent). */
 static inline void link_base(const char *dir, const char *name, char *out,
 		      size_t len)
@@ -77,12 +75,12 @@ static inline void expect_dump_matches_sysfs(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, list_consistent(h, &d))
 		TH_LOG("%s: %s", when, vfpost_errmsg(h));
-	ASSERT_EQ(0, lab_read_long(PF_SYS "/sriov_numvfs", &numvfs));
+	ASSERT_EQ(0, lab_read_long(LAB_PF_SYS "/sriov_numvfs", &numvfs));
 	ASSERT_EQ(numvfs, d.n) TH_LOG("%s: %d VFs in the dump, numvfs %ld",
 				       when, d.n, numvfs);
 	for (i = 0; i < numvfs; i++) {
 		snprintf(name, sizeof(name), "virtfn%d", i);
-		link_base(PF_SYS, name, bdf, sizeof(bdf));
+		link_base(LAB_PF_SYS, name, bdf, sizeof(bdf));
 		for (j = 0; j < d.n; j++)
 			if (!strcmp(d.vf[j].bdf, bdf))
 				break;

@@ -43,7 +43,6 @@ LAB_ONLY_SUITE("the lab's NVMe VFs, their resource commands and an L2 guest")
 #define GUEST_PAUSE	10	/* s the guest idles after its counts; the host polls at 5 Hz */
 #define MAX_VEC		8
 #define MAX_DEV		4
-#define PF_SYS		"/sys/bus/pci/devices/" LAB_PF_BDF
 
 /* Build the guest initrd once per test (cheap); returns its path or NULL. */
 static const char *guest_initrd(void)
@@ -408,7 +407,7 @@ TEST_F_TIMEOUT(vf, removal_mid_run_is_survived, 900)
 	remover = fork();
 	ASSERT_LE(0, remover);
 	if (remover == 0)
-		_exit(lab_write_file(PF_SYS "/sriov_numvfs", "0") ? 1 : 0);
+		_exit(lab_write_file(LAB_PF_SYS "/sriov_numvfs", "0") ? 1 : 0);
 	if (!wait_log(&self->v, "removal requested", 120)) {
 		dump_log(&self->v);
 		kill(remover, SIGKILL);

@@ -54,9 +54,9 @@ bool lab_here(char *why, size_t len)
 	else if (lab_read_file("/proc/cmdline", cmdline, sizeof(cmdline)) ||
 		 !strstr(cmdline, "vmtest.run="))
 		miss = "not booted by scripts/vmtest (no vmtest.run= in /proc/cmdline)";
-	else if (lab_read_file("/sys/bus/pci/devices/" LAB_PF_BDF "/vendor", id, sizeof(id)) ||
+	else if (lab_read_file(LAB_PF_SYS "/vendor", id, sizeof(id)) ||
 		 strcmp(id, "0x1b36") ||
-		 access("/sys/bus/pci/devices/" LAB_PF_BDF "/sriov_totalvfs", F_OK))
+		 access(LAB_PF_SYS "/sriov_totalvfs", F_OK))
 		miss = "no QEMU NVMe SR-IOV PF at " LAB_PF_BDF;
 	if (!miss) {
 		snprintf(path, sizeof(path), "%s/scripts/lab-vfs", lab_root());

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #define LAB_PF_BDF	"0000:00:03.0"
+/* Its sysfs directory. */
+#define LAB_PF_SYS	"/sys/bus/pci/devices/" LAB_PF_BDF
 #define LAB_MAX_VFS	4
 #define LAB_BDF_LEN	16	/* "0000:00:03.1" + NUL, rounded */
 

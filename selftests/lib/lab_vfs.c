@@ -23,7 +23,6 @@
 
 #include "lab.h"
 
-#define PF_SYS		"/sys/bus/pci/devices/" LAB_PF_BDF
 #define ID_BYTES	4096
 
 /* Admin opcodes and the fields used here (NVMe Base Specification 2.0). */
@@ -84,9 +83,9 @@ static int pf_ctrl_open(void)
 	DIR *d;
 
 	for (i = 0; i < 300; i++) {
-		if (i == 0 && access(PF_SYS "/nvme", F_OK))
+		if (i == 0 && access(LAB_PF_SYS "/nvme", F_OK))
 			lab_modprobe("nvme");
-		d = opendir(PF_SYS "/nvme");
+		d = opendir(LAB_PF_SYS "/nvme");
 		while (d && (e = readdir(d)))
 			if (!strncmp(e->d_name, "nvme", 4))
 				snprintf(path, sizeof(path), "/dev/%.200s", e->d_name);
@@ -233,26 +232,26 @@ int lab_set_numvfs(int n)
 	int ret, i;
 
 	/* sriov_numvfs needs the PF's driver (nvme) bound. */
-	if (access(PF_SYS "/driver", F_OK)) {
+	if (access(LAB_PF_SYS "/driver", F_OK)) {
 		ret = lab_modprobe("nvme");
 		if (ret)
 			return ret;
-		for (i = 0; i < 100 && access(PF_SYS "/driver", F_OK); i++)
+		for (i = 0; i < 100 && access(LAB_PF_SYS "/driver", F_OK); i++)
 			usleep(50000);
 	}
-	ret = lab_write_file(PF_SYS "/sriov_drivers_autoprobe", "0");
+	ret = lab_write_file(LAB_PF_SYS "/sriov_drivers_autoprobe", "0");
 	if (ret)
 		goto out;
-	ret = lab_read_long(PF_SYS "/sriov_numvfs", &cur);
+	ret = lab_read_long(LAB_PF_SYS "/sriov_numvfs", &cur);
 	if (ret || cur == n)
 		goto out;
 	if (cur && n) {
-		ret = lab_write_file(PF_SYS "/sriov_numvfs", "0");
+		ret = lab_write_file(LAB_PF_SYS "/sriov_numvfs", "0");
 		if (ret)
 			goto out;
 	}
 	snprintf(val, sizeof(val), "%d", n);
-	ret = lab_write_file(PF_SYS "/sriov_numvfs", val);
+	ret = lab_write_file(LAB_PF_SYS "/sriov_numvfs", val);
 out:
 	if (ret)
 		fprintf(stderr, "lab_set_numvfs(%d): %s\n", n, strerror(-ret));
@@ -271,7 +270,7 @@ int lab_vfs_list(char bdfs[][LAB_BDF_LEN], int max)
 	ssize_t len;
 
 	for (i = 0; n < max; i++) {
-		snprintf(path, sizeof(path), PF_SYS "/virtfn%d", i);
+		snprintf(path, sizeof(path), LAB_PF_SYS "/virtfn%d", i);
 		len = readlink(path, target, sizeof(target) - 1);
 		if (len < 0)
 			break;
@@ -288,11 +287,11 @@ int lab_vfs_up_with(int n, int vq, int vi, char bdfs[][LAB_BDF_LEN])
 	long total;
 	int fd, ret, i;
 
-	if (access(PF_SYS, F_OK)) {
+	if (access(LAB_PF_SYS, F_OK)) {
 		fprintf(stderr, "lab-vfs: no PF at %s\n", LAB_PF_BDF);
 		return -ENODEV;
 	}
-	ret = lab_read_long(PF_SYS "/sriov_totalvfs", &total);
+	ret = lab_read_long(LAB_PF_SYS "/sriov_totalvfs", &total);
 	if (ret) {
 		fprintf(stderr, "lab-vfs: %s is not an SR-IOV PF (sriov_totalvfs: %s)\n",
 			LAB_PF_BDF, strerror(-ret));
@@ -324,13 +323,13 @@ int lab_vfs_down(void)
 {
 	int ret;
 
-	if (access(PF_SYS, F_OK)) {
+	if (access(LAB_PF_SYS, F_OK)) {
 		fprintf(stderr, "lab-vfs: no PF at %s\n", LAB_PF_BDF);
 		return -ENODEV;
 	}
-	ret = lab_write_file(PF_SYS "/sriov_numvfs", "0");
+	ret = lab_write_file(LAB_PF_SYS "/sriov_numvfs", "0");
 	if (ret)
-		fprintf(stderr, "lab-vfs: %s/sriov_numvfs: %s\n", PF_SYS, strerror(-ret));
+		fprintf(stderr, "lab-vfs: %s/sriov_numvfs: %s\n", LAB_PF_SYS, strerror(-ret));
 	return ret;
 }
 
