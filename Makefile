@@ -51,7 +51,7 @@ fuzz: setup ksft-headers
 tsan: setup ksft-headers
 	@$(MAKE) -C user tsan
 
-check: setup
+check:
 	@$(ROOT)/scripts/check
 
 # The fault matrix and campaigns, 20 runs each (Documentation/reliability.rst).
