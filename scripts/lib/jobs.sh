@@ -12,7 +12,7 @@
 # kills those still running, so that none writes into the next run's
 # results or holds the debug kernel's cache lock.
 bg_groups=()
-declare -A bg_done_file=() # group -> a file that exists once its job ended
+declare -gA bg_done_file=() # group -> a file that exists once its job ended
 bg_add() { bg_groups+=("-$1"); }
 bg_done() { # pid: its job has ended
 	local i
@@ -38,7 +38,8 @@ bg_kill() {
 # and DKMS's build in the lab ran at half speed).
 # Not root: the kernel refuses a second autogroup change within 100 ms
 # (EAGAIN), hence the retries.  No autogroups (or a cpu cgroup around the
-# whole run): nothing to set.  NAME is for the reader (ps shows it).
+# whole run): nothing to set.  NAME is the wrapper's $0 (its error
+# messages carry it).
 bg_start() { # nice name command...
 	setsid -w bash -c 'n=$1; shift
 		if [ -e /proc/self/autogroup ]; then
@@ -67,10 +68,12 @@ job_record() {
 # run that stopped before any suite (a bad list or BOOTS) has written no
 # result: one failure in COUNTS, not silence.
 lab_run() {
-	local st=0 name log
+	local st name log
 	name=$(basename "$1" .counts) log=${1%.counts}-stopped.log
-	# Its error lines kept for the failure digest, and shown as ever.
-	"$ROOT/scripts/run-selftests" 2> >(tee "$log" >&2) || st=$?
+	# Its error lines kept for the failure digest, and shown as ever:
+	# stderr through a tee that has ended before the lines below (a
+	# process substitution's tee could truncate them afterwards).
+	{ "$ROOT/scripts/run-selftests" 2>&1 >&3 3>&- | tee "$log" >&2; st=${PIPESTATUS[0]}; } 3>&1
 	if [ "$st" -ne 0 ] && [ ! -s "$1" ]; then
 		echo "run-selftests stopped with status $st before any suite (KERNELS=${KERNELS:-} BOOTS=${BOOTS:-})" |
 			tee -a "$log"
