@@ -82,6 +82,53 @@ TEST(pf_reports_four_total_vfs)
 	ASSERT_EQ(4, total);
 }
 
+/*
+ * A PF left unbound with nvme loaded (a run stopped between a PF unbind
+ * and its rebind) is bound again by whatever next needs it.
+ */
+FIXTURE(unbound_pf) {
+	char bdf[1][LAB_BDF_LEN];
+};
+
+FIXTURE_SETUP(unbound_pf)
+{
+	char drv[32];
+
+	ASSERT_EQ(0, lab_set_numvfs(0));
+	ASSERT_EQ(0, lab_bind(LAB_PF_BDF, ""));
+	ASSERT_EQ(0, lab_driver_of(LAB_PF_BDF, drv, sizeof(drv)));
+	ASSERT_STREQ("", drv);
+}
+
+FIXTURE_TEARDOWN(unbound_pf)
+{
+	/* A failed case leaves no unbound PF to the next. */
+	if (access(LAB_PF_SYS "/driver", F_OK))
+		lab_write_file("/sys/bus/pci/drivers/nvme/bind", LAB_PF_BDF);
+	EXPECT_EQ(0, lab_vfs_down());
+}
+
+TEST_F(unbound_pf, set_numvfs_binds_it)
+{
+	char drv[32];
+	long numvfs;
+
+	ASSERT_EQ(0, lab_set_numvfs(1));
+	ASSERT_EQ(0, lab_driver_of(LAB_PF_BDF, drv, sizeof(drv)));
+	EXPECT_STREQ("nvme", drv);
+	EXPECT_EQ(0, lab_read_long(LAB_PF_SYS "/sriov_numvfs", &numvfs));
+	EXPECT_EQ(1, numvfs);
+}
+
+TEST_F(unbound_pf, vfs_up_binds_it)
+{
+	char drv[32];
+
+	ASSERT_EQ(1, lab_vfs_up(1, self->bdf));
+	ASSERT_EQ(0, lab_driver_of(LAB_PF_BDF, drv, sizeof(drv)));
+	EXPECT_STREQ("nvme", drv);
+}
+
 FIXTURE(vfs) {
 	char bdf[2][LAB_BDF_LEN];
 };

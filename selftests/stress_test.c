@@ -129,24 +129,91 @@ static void *trigger_storm_fn(void *arg)
 }
 
 /*
+ * Device I/O on the admin queue (vector 0) as an interrupt-driven driver
+ * does it, one Get Features at a time: submit, wait for the interrupt,
+ * reap the completion.  One command in flight means no two interrupts can
+ * merge in the APIC's IRR (as they may when completions are polled), so
+ * each completion must bring exactly one interrupt.  A command that the
+ * reset dropped never completes: once the reset is under way the thread
+ * gives it up; before it, 10 s without an interrupt is a stall.
+ */
+struct io_storm {
+	struct nvme_drv *n;
+	int efd;
+	atomic_bool stop, reset_issued;
+	atomic_long completed;
+	long interrupts, errors, stalls, doubled, no_cqe;
+	bool abandoned;		/* one command given up to the reset */
+	bool abandoned_posted;	/* ... whose completion was in the queue */
+};
+
+static void *io_storm_fn(void *arg)
+{
+	struct io_storm *s = arg;
+	struct nvme_cqe cqe;
+	long got;
+	int waited;
+
+	while (!atomic_load(&s->stop)) {
+		struct nvme_sqe cmd = { .opcode = NVME_ADM_GET_FEATURES, .cdw10 = 0x07 };
+
+		if (nvme_drv_submit(s->n, &s->n->admin, &cmd)) {
+			s->errors++;
+			return NULL;
+		}
+		for (waited = 0; !(got = fp_efd_wait(s->efd, 1, 100)); waited++) {
+			if (atomic_load(&s->reset_issued)) {
+				volatile struct nvme_cqe *e;
+
+				e = &s->n->admin.cq[s->n->admin.cq_head];
+				s->abandoned = true;
+				s->abandoned_posted = (e->status & 1) == s->n->admin.phase;
+				return NULL;
+			}
+			if (waited == 100) {
+				s->stalls++;
+				return NULL;
+			}
+		}
+		s->interrupts += got;
+		if (got > 1)
+			s->doubled++;
+		/* The completion was written before its interrupt was sent. */
+		if (nvme_drv_reap(s->n, &s->n->admin, &cqe, 1000)) {
+			s->no_cqe++;
+			return NULL;
+		}
+		/* Commands the reset aborted may complete with an error. */
+		if ((cqe.status >> 1) && !atomic_load(&s->reset_issued))
+			s->errors++;
+		atomic_fetch_add(&s->completed, 1);
+	}
+	return NULL;
+}
+
+/*
  * A device reset (@sysfs: the VF's sysfs "reset"; else VFIO_DEVICE_RESET
  * from the VMM) while vector 1 takes a storm of software triggers and
- * vector 0 device interrupts: every trigger arrives exactly once, and
- * after the controller is brought up again vector 0 delivers with the
- * host count following.
+ * vector 0 the device interrupts of commands in a loop: every trigger
+ * arrives exactly once, every completion brings exactly one interrupt
+ * (and at most one more arrives later, when a command the thread gave up
+ * to the reset completed after all), and after the controller is brought
+ * up again vector 0 delivers with the host count following.
  */
 static void reset_mid_storm(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(vf) *self, bool sysfs, const char *name)
 {
 	struct trigger_storm s;
+	struct io_storm io;
 	struct stress_row row;
 	struct vfio_dev d;
 	struct nvme_drv n;
-	pthread_t thr;
+	pthread_t thr, io_thr;
 	char path[96];
-	long host, got;
+	long host, got, done, late;
+	int in_flight[3] = { 0 };	/* none, dropped, completed */
 	uint32_t res;
-	int i, efd[2], reset;
+	int i, w, efd[2], reset;
 
 	STRESS_ROW_WANTED(name);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", self->bdf);
@@ -161,10 +228,18 @@ static void reset_mid_storm(struct __test_metadata *_metadata,
 		memset(&s, 0, sizeof(s));
 		s.d = &d;
 		s.vector = 1;
+		memset(&io, 0, sizeof(io));
+		io.n = &n;
+		io.efd = efd[0];
 		ASSERT_EQ(0, pthread_create(&thr, NULL, trigger_storm_fn, &s));
-		ASSERT_EQ(0, nvme_drv_get_features(&n, 0x07, &res));
-		EXPECT_EQ(1, fp_efd_wait(efd[0], 1, 5000));
-		usleep(20000);
+		ASSERT_EQ(0, pthread_create(&io_thr, NULL, io_storm_fn, &io));
+		/* The reset lands among commands: a few done first. */
+		for (w = 0; w < 1000 && atomic_load(&io.completed) < 5; w++)
+			usleep(10000);
+		EXPECT_LE(5, atomic_load(&io.completed))
+			TH_LOG("run %d: %ld commands completed in 10 s before the reset",
+			       i, atomic_load(&io.completed));
+		atomic_store(&io.reset_issued, true);
 		reset = sysfs ? lab_write_file(path, "1") : ioctl(d.fd, VFIO_DEVICE_RESET);
 		if (reset < 0 && !sysfs)
 			reset = -errno;
@@ -178,12 +253,38 @@ static void reset_mid_storm(struct __test_metadata *_metadata,
 		}
 		usleep(20000);
 		atomic_store(&s.stop, true);
+		atomic_store(&io.stop, true);
 		pthread_join(thr, NULL);
+		pthread_join(io_thr, NULL);
 		EXPECT_EQ(0, s.errors) TH_LOG("run %d: %ld triggers refused", i, s.errors);
 		got = fp_efd_wait(efd[1], s.fired, 5000);
 		got += fp_efd_settle(efd[1], 100);
 		EXPECT_EQ(s.fired, got) TH_LOG("run %d: %ld triggers fired, %ld arrived",
 					       i, s.fired, got);
+		EXPECT_EQ(0, io.errors)
+			TH_LOG("run %d: %ld commands failed before the reset was issued",
+			       i, io.errors);
+		EXPECT_EQ(0, io.stalls)
+			TH_LOG("run %d: no interrupt for a command before the reset was issued", i);
+		EXPECT_EQ(0, io.no_cqe) TH_LOG("run %d: an interrupt without its completion", i);
+		EXPECT_EQ(0, io.doubled) TH_LOG("run %d: a command brought two interrupts", i);
+		done = atomic_load(&io.completed);
+		EXPECT_EQ(done, io.interrupts)
+			TH_LOG("run %d: %ld commands completed, %ld vector 0 interrupts",
+			       i, done, io.interrupts);
+		late = fp_efd_settle(efd[0], 100);
+		EXPECT_GE(io.abandoned ? 1 : 0, late)
+			TH_LOG("run %d: %ld vector 0 interrupts after the last completion%s",
+			       i, late, io.abandoned ? " (one command given up)" : "");
+		/*
+		 * The given-up command's completion was in the queue, so its
+		 * interrupt was sent: in QEMU both come in one step, which a
+		 * reset does not split (a real device's FLR may drop the
+		 * message after the completion's write).
+		 */
+		EXPECT_FALSE(io.abandoned_posted && !late)
+			TH_LOG("run %d: the completion of the command in flight was posted, its interrupt never came",
+			       i);
 		/* The reset cleared the controller, not MSI-X. */
 		host = fp_host_count(self->bdf, 0);
 		nvme_drv_fini(&n);
@@ -193,12 +294,21 @@ static void reset_mid_storm(struct __test_metadata *_metadata,
 		EXPECT_EQ(1, fp_efd_wait(efd[0], 1, 5000))
 			TH_LOG("run %d: vector 0 after reset", i);
 		EXPECT_LT(host, fp_host_count(self->bdf, 0)) TH_LOG("run %d: host count", i);
+		in_flight[io.abandoned ? 1 + io.abandoned_posted : 0]++;
+		if (i == 0 || !RUN_OK())
+			ksft_print_msg("%s: run %d: %ld commands and interrupts on vector 0, %s, %ld late; %ld triggers on vector 1 across the reset\n",
+				       name, i, done,
+				       !io.abandoned ? "none in flight at the reset" :
+				       io.abandoned_posted ? "one in flight, completed" :
+				       "one in flight, dropped", late, s.fired);
 		nvme_drv_fini(&n);
 		vfio_dev_close(&d);
 		close(efd[1]);
 		stress_check(&row, self->bdf, efd[0], RUN_OK());
 		close(efd[0]);
 	}
+	ksft_print_msg("%s: the command in flight at the reset: none in %d runs, dropped in %d, completed in %d\n",
+		       name, in_flight[0], in_flight[1], in_flight[2]);
 	stress_end(&row);
 	EXPECT_EQ(row.runs, row.passed);
 }

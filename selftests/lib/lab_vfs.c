@@ -75,16 +75,45 @@ static const char *admin_err(int ret)
  * controller is live: up to 30 s for a PF just bound (the debug kernel's
  * probe under TCG is slow).
  */
+/*
+ * The PF bound to nvme, which sriov_numvfs and the PF's controller need.
+ * Loading nvme binds it; with nvme loaded, a run stopped between a PF
+ * unbind and its rebind left it unbound: bound here through nvme's own
+ * bind file (no driver_override left behind).  0, or -errno with a line.
+ */
+static int pf_bind_nvme(void)
+{
+	int ret, i;
+
+	if (!access(LAB_PF_SYS "/driver", F_OK))
+		return 0;
+	if (access("/sys/bus/pci/drivers/nvme", F_OK)) {
+		ret = lab_modprobe("nvme");
+		if (ret)
+			return ret;
+		for (i = 0; i < 100 && access(LAB_PF_SYS "/driver", F_OK); i++)
+			usleep(50000);
+	}
+	if (!access(LAB_PF_SYS "/driver", F_OK))
+		return 0;
+	ret = lab_write_file("/sys/bus/pci/drivers/nvme/bind", LAB_PF_BDF);
+	if (ret)
+		fprintf(stderr, "lab-vfs: PF %s had no driver; binding it to nvme: %s\n",
+			LAB_PF_BDF, strerror(-ret));
+	return ret;
+}
+
 static int pf_ctrl_open(void)
 {
 	char path[PATH_MAX] = "";
 	struct dirent *e;
-	int i, fd, err = 0;
+	int i, fd, err;
 	DIR *d;
 
+	err = pf_bind_nvme();
+	if (err)
+		return err;
 	for (i = 0; i < 300; i++) {
-		if (i == 0 && access(LAB_PF_SYS "/nvme", F_OK))
-			lab_modprobe("nvme");
 		d = opendir(LAB_PF_SYS "/nvme");
 		while (d && (e = readdir(d)))
 			if (!strncmp(e->d_name, "nvme", 4))
@@ -229,16 +258,11 @@ int lab_set_numvfs(int n)
 {
 	char val[16];
 	long cur;
-	int ret, i;
+	int ret;
 
-	/* sriov_numvfs needs the PF's driver (nvme) bound. */
-	if (access(LAB_PF_SYS "/driver", F_OK)) {
-		ret = lab_modprobe("nvme");
-		if (ret)
-			return ret;
-		for (i = 0; i < 100 && access(LAB_PF_SYS "/driver", F_OK); i++)
-			usleep(50000);
-	}
+	ret = pf_bind_nvme();
+	if (ret)
+		goto out;
 	ret = lab_write_file(LAB_PF_SYS "/sriov_drivers_autoprobe", "0");
 	if (ret)
 		goto out;
