@@ -84,11 +84,8 @@ static int pf_rebind(FIXTURE_DATA(vf) *self)
 
 	if (!self->pf_unbound)
 		return 0;
-	if (access(LAB_PF_SYS "/driver", F_OK))
-		ret = lab_write_file(NVME_DRV "/bind", LAB_PF_BDF);
-	if (ret)
-		fprintf(stderr, "# %s: nvme bind: %s\n", LAB_PF_BDF, strerror(-ret));
-	else
+	ret = lab_pf_bind_nvme();
+	if (!ret)
 		self->pf_unbound = false;
 	return ret;
 }

@@ -102,31 +102,41 @@ FIXTURE_SETUP(unbound_pf)
 
 FIXTURE_TEARDOWN(unbound_pf)
 {
+	char drv[32];
+
 	/* A failed case leaves no unbound PF to the next. */
-	if (access(LAB_PF_SYS "/driver", F_OK))
-		lab_write_file("/sys/bus/pci/drivers/nvme/bind", LAB_PF_BDF);
+	EXPECT_EQ(0, lab_pf_bind_nvme());
+	EXPECT_EQ(0, lab_driver_of(LAB_PF_BDF, drv, sizeof(drv)));
+	EXPECT_STREQ("nvme", drv);
 	EXPECT_EQ(0, lab_vfs_down());
 }
 
-TEST_F(unbound_pf, set_numvfs_binds_it)
+/* Bound to nvme, with no driver_override left behind. */
+static void expect_pf_on_nvme(struct __test_metadata *_metadata)
 {
-	char drv[32];
+	char drv[32], over[32];
+
+	ASSERT_EQ(0, lab_driver_of(LAB_PF_BDF, drv, sizeof(drv)));
+	EXPECT_STREQ("nvme", drv);
+	ASSERT_EQ(0, lab_read_file(LAB_PF_SYS "/driver_override", over, sizeof(over)));
+	EXPECT_STREQ("(null)", over);
+}
+
+/* The nvme probe and controller wait may take a minute on the debug kernel. */
+TEST_F_TIMEOUT(unbound_pf, set_numvfs_binds_it, 120)
+{
 	long numvfs;
 
 	ASSERT_EQ(0, lab_set_numvfs(1));
-	ASSERT_EQ(0, lab_driver_of(LAB_PF_BDF, drv, sizeof(drv)));
-	EXPECT_STREQ("nvme", drv);
+	expect_pf_on_nvme(_metadata);
 	EXPECT_EQ(0, lab_read_long(LAB_PF_SYS "/sriov_numvfs", &numvfs));
 	EXPECT_EQ(1, numvfs);
 }
 
-TEST_F(unbound_pf, vfs_up_binds_it)
+TEST_F_TIMEOUT(unbound_pf, vfs_up_binds_it, 120)
 {
-	char drv[32];
-
 	ASSERT_EQ(1, lab_vfs_up(1, self->bdf));
-	ASSERT_EQ(0, lab_driver_of(LAB_PF_BDF, drv, sizeof(drv)));
-	EXPECT_STREQ("nvme", drv);
+	expect_pf_on_nvme(_metadata);
 }
 
 FIXTURE(vfs) {

@@ -271,12 +271,16 @@ static long efd_read_until(int fd, uint64_t want, int timeout_ms)
 	/* counts are small: a long holds them */
 	long long left;
 
-	while (total < want && (left = end - now_ms()) > 0) {
-		if (poll(&p, 1, (int)left) <= 0)
-			continue;
-		if (read(fd, &v, sizeof(v)) == sizeof(v))
+	/*
+	 * At least one look: a timeout of 0 takes what is there (it took
+	 * nothing, and the drains written with it drained nothing).
+	 */
+	do {
+		left = end - now_ms();
+		if (poll(&p, 1, left > 0 ? (int)left : 0) > 0 &&
+		    read(fd, &v, sizeof(v)) == sizeof(v))
 			total += v;
-	}
+	} while (total < want && left > 0);
 	return (long)total;
 }
 

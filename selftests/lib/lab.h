@@ -110,6 +110,15 @@ int lab_vfs_down(void);
  */
 int lab_set_numvfs(int n);
 
+/*
+ * The PF bound to nvme, which sriov_numvfs and the PF's controller need.
+ * Loading nvme binds it; with nvme loaded, a run stopped between a PF
+ * unbind and its rebind left it unbound: bound here through nvme's own
+ * bind file (no driver_override left).  0, or -errno with a line naming
+ * what holds it (another driver, another driver_override).
+ */
+int lab_pf_bind_nvme(void);
+
 /* The current VFs' BDFs, at most @max, in order; returns how many. */
 int lab_vfs_list(char bdfs[][LAB_BDF_LEN], int max);
 

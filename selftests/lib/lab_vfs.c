@@ -69,40 +69,55 @@ static const char *admin_err(int ret)
 	return buf;
 }
 
-/*
- * The PF's controller, /dev/nvmeN, opened; the nvme driver loaded first.
- * nvme's probe is asynchronous and the device refuses opens until the
- * controller is live: up to 30 s for a PF just bound (the debug kernel's
- * probe under TCG is slow).
- */
-/*
- * The PF bound to nvme, which sriov_numvfs and the PF's controller need.
- * Loading nvme binds it; with nvme loaded, a run stopped between a PF
- * unbind and its rebind left it unbound: bound here through nvme's own
- * bind file (no driver_override left behind).  0, or -errno with a line.
- */
-static int pf_bind_nvme(void)
+int lab_pf_bind_nvme(void)
 {
+	char drv[64], over[64] = "";
 	int ret, i;
 
-	if (!access(LAB_PF_SYS "/driver", F_OK))
-		return 0;
+	ret = lab_driver_of(LAB_PF_BDF, drv, sizeof(drv));
+	if (ret || !strcmp(drv, "nvme"))
+		return ret;
+	if (*drv) {
+		fprintf(stderr, "lab-vfs: PF %s is bound to %s, not nvme; unbind it (echo %s > /sys/bus/pci/drivers/%s/unbind)\n",
+			LAB_PF_BDF, drv, LAB_PF_BDF, drv);
+		return -EBUSY;
+	}
+	/* An override naming another driver keeps nvme from binding. */
+	if (lab_read_file(LAB_PF_SYS "/driver_override", over, sizeof(over)))
+		*over = '\0';
+	if (*over && strcmp(over, "(null)") && strcmp(over, "nvme")) {
+		fprintf(stderr, "lab-vfs: PF %s has driver_override '%s'; clear it (echo > %s/driver_override)\n",
+			LAB_PF_BDF, over, LAB_PF_SYS);
+		return -EBUSY;
+	}
 	if (access("/sys/bus/pci/drivers/nvme", F_OK)) {
 		ret = lab_modprobe("nvme");
-		if (ret)
+		if (ret) {
+			fprintf(stderr, "lab-vfs: PF %s has no driver and nvme does not load: %s\n",
+				LAB_PF_BDF, strerror(-ret));
 			return ret;
+		}
 		for (i = 0; i < 100 && access(LAB_PF_SYS "/driver", F_OK); i++)
 			usleep(50000);
 	}
 	if (!access(LAB_PF_SYS "/driver", F_OK))
 		return 0;
 	ret = lab_write_file("/sys/bus/pci/drivers/nvme/bind", LAB_PF_BDF);
+	/* -EBUSY: nvme's own probe bound it meanwhile. */
+	if (ret && !access(LAB_PF_SYS "/driver", F_OK))
+		ret = 0;
 	if (ret)
-		fprintf(stderr, "lab-vfs: PF %s had no driver; binding it to nvme: %s\n",
+		fprintf(stderr, "lab-vfs: PF %s had no driver; binding it to nvme: %s (see dmesg)\n",
 			LAB_PF_BDF, strerror(-ret));
 	return ret;
 }
 
+/*
+ * The PF's controller, /dev/nvmeN, opened; the nvme driver loaded first.
+ * nvme's probe is asynchronous and the device refuses opens until the
+ * controller is live: up to 30 s for a PF just bound (the debug kernel's
+ * probe under TCG is slow).
+ */
 static int pf_ctrl_open(void)
 {
 	char path[PATH_MAX] = "";
@@ -110,7 +125,7 @@ static int pf_ctrl_open(void)
 	int i, fd, err;
 	DIR *d;
 
-	err = pf_bind_nvme();
+	err = lab_pf_bind_nvme();
 	if (err)
 		return err;
 	for (i = 0; i < 300; i++) {
@@ -260,7 +275,7 @@ int lab_set_numvfs(int n)
 	long cur;
 	int ret;
 
-	ret = pf_bind_nvme();
+	ret = lab_pf_bind_nvme();
 	if (ret)
 		goto out;
 	ret = lab_write_file(LAB_PF_SYS "/sriov_drivers_autoprobe", "0");
