@@ -80,7 +80,7 @@ FIXTURE_SETUP(vf)
  */
 static int pf_rebind(FIXTURE_DATA(vf) *self)
 {
-	int ret = 0;
+	int ret;
 
 	if (!self->pf_unbound)
 		return 0;
