@@ -4,13 +4,13 @@
 # scripts/stress; tested by scripts/tests/stress-resume-test):
 #  - a lock, so that two make stress never write one results directory;
 #  - the run's key: every input that could change a result (the source,
-#    the settings the lab passes to the suites, the campaigns and the build
-#    behind each lab kernel name), written when a run starts.  A resume
-#    whose key differs is refused, naming the fields, and nothing of the
-#    earlier run is touched.
+#    the settings the lab passes to the suites, the campaigns, QEMU, the
+#    build behind each lab kernel name and the project's build), written
+#    when a run starts.  A resume whose key differs is refused, naming
+#    the fields, and nothing of the earlier run is touched.
 # A campaign's rows are moved into place in one rename once it has ended
 # (scripts/stress), so a run killed at any point left either all of them
-# or none.
+# or none, flushed to disk before the rename.
 
 # The settings that reach the suites (scripts/vmtest passes them into the
 # lab) or choose what runs.
@@ -19,25 +19,27 @@ STRESS_KEY_ENV="VFPOST_STRESS_RUNS VFPOST_SOAK_SECONDS VFPOST_STRESS_KMEMLEAK
 	KSFT_VERBOSE STRESS_KERNELS L2_KERNELS VMTEST_QEMU_ARGS"
 
 # stress_lock DIR: hold DIR.lock on fd 8 until this shell and the lab
-# boots it started have ended, or refuse.
+# boots it started have ended, or refuse.  The boots inherit the lock: one
+# that outlives a killed make stress still writes its campaign's log.
 stress_lock() {
 	exec 8>>"$1.lock"
 	flock -n 8 && return 0
-	echo "stress: another make stress is writing $1 (it holds $1.lock); wait for it to end or stop it" >&2
+	echo "stress: another make stress, or a lab boot one started, is writing $1 (it holds $1.lock: fuser -v $1.lock); wait for it to end or stop it" >&2
 	exit 2
 }
 
-# stress_source ROOT: the commit and a hash of what differs from it (changes
-# and untracked files that git does not ignore); "unknown" outside a git
-# work tree.
+# stress_source ROOT: the git tree of the work tree's content (tracked
+# files as they are now, and untracked ones that git does not ignore), made
+# in a private index, so git's configuration (diff drivers, colour) cannot
+# change it; "unknown" outside a git work tree.
 stress_source() {
-	local head
-	head=$(git -C "$1" rev-parse --verify -q HEAD 2>/dev/null) || { echo unknown; return; }
-	printf '%s+%s\n' "$head" "$({
-		git -C "$1" diff HEAD --binary
-		git -C "$1" ls-files -z -o --exclude-standard |
-			(cd "$1" && xargs -0r sha256sum -- 2>&1)
-	} | sha256sum | cut -c1-16)"
+	local idx tree
+	idx=$(mktemp) || { echo unknown; return; }
+	cp "$(git -C "$1" rev-parse --absolute-git-dir 2>/dev/null)/index" "$idx" 2>/dev/null || : > "$idx"
+	tree=$(GIT_INDEX_FILE=$idx git -C "$1" add -A 2>/dev/null &&
+		GIT_INDEX_FILE=$idx git -C "$1" write-tree 2>/dev/null) || tree=unknown
+	rm -f "$idx"
+	echo "$tree"
 }
 
 # stress_kernel_id ROOT NAME: the release a lab kernel name resolves to and
@@ -51,23 +53,50 @@ stress_kernel_id() {
 	echo "$rel $(sha256sum < "$img" | cut -c1-16)"
 }
 
-# stress_key ROOT PLAN KERNELS: the key, one "field=value" per line.
-stress_key() {
-	local v k
-	echo "source=$(stress_source "$1")"
-	echo "campaigns=$2"
-	for v in $STRESS_KEY_ENV; do
-		echo "$v=${!v-}"
-	done
-	for k in $3; do
-		echo "kernel $k=$(stress_kernel_id "$1" "$k")"
-	done
+# stress_build_id BUILD: a hash of what the lab runs from the build (the
+# modules, the suites, vibevmm and the library, their names and content):
+# the compiler, its flags and the host's headers reach the results there.
+stress_build_id() {
+	(cd "$1" 2>/dev/null && find kmod selftests user -type f \
+		\( -name '*.ko' -o -name '*.so*' -o -perm -u+x \) -print0 2>/dev/null |
+		LC_ALL=C sort -z | xargs -0r sha256sum --) | sha256sum | cut -c1-16
 }
 
-# stress_key_refusal OLD NEW: nothing when NEW resumes OLD, else the
-# fields that differ or cannot be told, comma-separated.
+# stress_key_field NAME VALUE: one line of the key (a value with a control
+# character, such as a newline, quoted so that it stays one line).
+stress_key_field() {
+	local v=$2
+	[[ $v != *[[:cntrl:]]* ]] || v=$(printf '%q' "$v")
+	printf '%s=%s\n' "$1" "$v"
+}
+
+# stress_key_inputs ROOT PLAN: the key's fields known before anything is
+# built (the source, the campaigns, the settings, the emulator).
+stress_key_inputs() {
+	local v
+	stress_key_field "source tree" "$(stress_source "$1")"
+	stress_key_field campaigns "$2"
+	for v in $STRESS_KEY_ENV; do
+		stress_key_field "$v" "${!v-}"
+	done
+	stress_key_field qemu "$(qemu-system-x86_64 --version 2>/dev/null | head -n 1)"
+}
+
+# stress_key_builds ROOT BUILD KERNELS: the fields known once the kernels
+# are prepared and the project built.
+stress_key_builds() {
+	local k
+	for k in $3; do
+		stress_key_field "kernel $k" "$(stress_kernel_id "$1" "$k")"
+	done
+	stress_key_field build "$(stress_build_id "$2")"
+}
+
+# stress_key_refusal OLD NEW [some]: nothing when NEW resumes OLD, else the
+# fields that differ or cannot be told, comma-separated.  With "some", NEW
+# holds only some of the fields, and OLD's others are not asked for.
 stress_key_refusal() {
-	awk -F= '
+	awk -F= -v some="${3:-}" '
 	NR == FNR { old[$1] = substr($0, length($1) + 2); next }
 	{
 		v = substr($0, length($1) + 2)
@@ -76,7 +105,7 @@ stress_key_refusal() {
 			msg = $1 " (not in the earlier run)"
 		else if (old[$1] != v)
 			msg = $1 " (was \"" old[$1] "\", now \"" v "\")"
-		else if (v == "unknown" && ($1 == "source" || $1 ~ /^kernel /))
+		else if (v == "unknown" && ($1 == "source tree" || $1 ~ /^kernel /))
 			msg = $1 " (cannot be told)"
 		delete old[$1]
 		if (msg != "") {
@@ -86,6 +115,8 @@ stress_key_refusal() {
 	}
 	END {
 		for (f in old) {
+			if (some != "")
+				break
 			bad = bad sep f " (only in the earlier run)"
 			sep = ", "
 		}
