@@ -30,12 +30,14 @@ stress_lock() {
 
 # stress_source ROOT: the git tree of the work tree's content (tracked
 # files as they are now, and untracked ones that git does not ignore), made
-# in a private index, so git's configuration (diff drivers, colour) cannot
-# change it; "unknown" outside a git work tree.
+# in a private index so that colour and diff settings cannot change it (it
+# stores the changed files' blobs in the repository, as git add does);
+# "unknown" outside a git work tree.
 stress_source() {
 	local idx tree
 	idx=$(mktemp) || { echo unknown; return; }
-	cp "$(git -C "$1" rev-parse --absolute-git-dir 2>/dev/null)/index" "$idx" 2>/dev/null || : > "$idx"
+	# A copy of the real index only spares re-reading unchanged files.
+	cp "$(git -C "$1" rev-parse --absolute-git-dir 2>/dev/null)/index" "$idx" 2>/dev/null || rm -f "$idx"
 	tree=$(GIT_INDEX_FILE=$idx git -C "$1" add -A 2>/dev/null &&
 		GIT_INDEX_FILE=$idx git -C "$1" write-tree 2>/dev/null) || tree=unknown
 	rm -f "$idx"
@@ -53,12 +55,23 @@ stress_kernel_id() {
 	echo "$rel $(sha256sum < "$img" | cut -c1-16)"
 }
 
-# stress_build_id BUILD: a hash of what the lab runs from the build (the
-# modules, the suites, vibevmm and the library, their names and content):
-# the compiler, its flags and the host's headers reach the results there.
+# stress_build_id ROOT BUILD KERNELS CAMPAIGNS: a hash of what the lab
+# runs from the build for this plan (vfpost and the test modules for those
+# kernels, the campaigns' suites, vibevmm, its tools, guests and library;
+# names and content): the compiler, its flags and the host's headers reach
+# the results there.  Not the rest of the build, which other kernels and
+# make check add to.
 stress_build_id() {
-	(cd "$1" 2>/dev/null && find kmod selftests user -type f \
-		\( -name '*.ko' -o -name '*.so*' -o -perm -u+x \) -print0 2>/dev/null |
+	local k rel c paths=()
+	for k in $3; do
+		rel=$("$1/scripts/lab-kernel" "$k" 2>/dev/null) || rel=unknown-$k
+		paths+=("kmod/$rel" "selftests/kmod/$rel")
+	done
+	for c in $4; do
+		paths+=("selftests/$c")
+	done
+	paths+=(user/vibevmm user/vibevmm-ctl user/vfpostctl user/guest user/libvfpost.so)
+	(cd "$2" 2>/dev/null && find -L "${paths[@]}" -type f -print0 2>/dev/null |
 		LC_ALL=C sort -z | xargs -0r sha256sum --) | sha256sum | cut -c1-16
 }
 
@@ -82,14 +95,14 @@ stress_key_inputs() {
 	stress_key_field qemu "$(qemu-system-x86_64 --version 2>/dev/null | head -n 1)"
 }
 
-# stress_key_builds ROOT BUILD KERNELS: the fields known once the kernels
-# are prepared and the project built.
+# stress_key_builds ROOT BUILD KERNELS CAMPAIGNS: the fields known once
+# the kernels are prepared and the project built.
 stress_key_builds() {
 	local k
 	for k in $3; do
 		stress_key_field "kernel $k" "$(stress_kernel_id "$1" "$k")"
 	done
-	stress_key_field build "$(stress_build_id "$2")"
+	stress_key_field build "$(stress_build_id "$@")"
 }
 
 # stress_key_refusal OLD NEW [some]: nothing when NEW resumes OLD, else the
