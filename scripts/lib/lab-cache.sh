@@ -6,9 +6,9 @@
 # its 'used' file is touched whenever a lab kernel name resolves to it.
 
 # lab_cache_used ENTRY: note that ENTRY is in use now (best effort: a
-# read-only cache still serves).
+# read-only cache still serves; an entry being removed is left alone).
 lab_cache_used() {
-	touch "$1/used" 2>/dev/null || true
+	[ ! -f "$1/complete" ] || touch "$1/used" 2>/dev/null || true
 }
 
 # lab_cache_prune DIR KEEP [PREFIX]: remove the complete entries of DIR

@@ -70,7 +70,7 @@ stress_build_id() {
 	for c in $4; do
 		paths+=("selftests/$c")
 	done
-	paths+=(user/vibevmm user/vibevmm-ctl user/vfpostctl user/guest user/libvfpost.so)
+	paths+=(user/vibevmm user/vibevmm-san user/vibevmm-ctl user/vfpostctl user/guest user/libvfpost.so)
 	(cd "$2" 2>/dev/null && find -L "${paths[@]}" -type f -print0 2>/dev/null |
 		LC_ALL=C sort -z | xargs -0r sha256sum --) | sha256sum | cut -c1-16
 }
