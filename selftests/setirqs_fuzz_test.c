@@ -27,7 +27,8 @@
  * batch, the vectors vfpost has requested (/proc/interrupts) must be
  * exactly those the model attached, and vfio_pci_core must never have
  * requested an irq of its own.  After every run MSI-X off leaves no vfpost
- * irq and vector 0 still delivers; at the end the fixture checks that close leaves no irq and that vfpost unloads; the lab
+ * irq and no vector on the VF, and vector 0 still delivers; at the end the
+ * fixture checks that close leaves no irq and that vfpost unloads; the lab
  * fails the run on any kernel splat.
  */
 #include <errno.h>
@@ -999,6 +1000,8 @@ TEST_F_TIMEOUT(vf, fuzz_set_irqs_and_irq_info, 36000)
 		 */
 		resync(_metadata, f);
 		EXPECT_EQ(0, fp_vfpost_irqs()) TH_LOG("run %d: vfpost irqs with MSI-X off", run + 1);
+		EXPECT_EQ(0, fp_msi_irqs(self->bdf))
+			TH_LOG("run %d: MSI-X vectors left on the VF with MSI-X off", run + 1);
 		ASSERT_EQ(0, vfio_dev_irq_set_eventfds(&self->dev, MSIX, 0, 1, &self->efd[0]));
 		f->attached[0] = true;
 		vf_vector0_works(_metadata, self);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Selftest helpers around vfpost.ko; see vfpost_lab.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +44,29 @@ int vfpost_unload(void)
 	 * that stays is still reported.
 	 */
 	return lab_rmmod("vfpost", 3000);
+}
+
+int vfpost_rmmod_refused(char *why, size_t len)
+{
+	char out[256];
+	int st;
+
+	/* -k: killed if it ignores the TERM (stuck in the kernel, it cannot). */
+	st = lab_sh_out(out, sizeof(out), "timeout -k 5 30 rmmod vfpost 2>&1");
+	if (st != 1 || !strstr(out, "in use")) {
+		snprintf(why, len, "rmmod vfpost: exit %d%s: %s", st,
+			 st == 124 || st == 137 ? " (hung)" : "", out);
+		return -1;
+	}
+	if (!syscall(SYS_delete_module, "vfpost", O_NONBLOCK)) {
+		snprintf(why, len, "delete_module(vfpost) succeeded with a VF open");
+		return -1;
+	}
+	if (errno != EWOULDBLOCK) {
+		snprintf(why, len, "delete_module(vfpost): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 void lab_vf_bdf(int index, char bdf[VFPOST_BDF_LEN])

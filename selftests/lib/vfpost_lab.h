@@ -19,6 +19,14 @@ int vfpost_load(void);
  */
 int vfpost_unload(void);
 bool vfpost_loaded(void);
+/*
+ * While vfpost is in use (a VF open): kmod's rmmod refuses within 30 s
+ * (exit 1, "in use", from the module's refcnt in sysfs: it never asks the
+ * kernel), and so does the kernel's delete_module(O_NONBLOCK)
+ * (EWOULDBLOCK, its try_stop_module(): vfpost's exit never runs).  0, or
+ * -1 with what happened instead in @why.
+ */
+int vfpost_rmmod_refused(char *why, size_t len);
 
 /* BDF of VF number @index (0-based) of the lab PF. */
 void lab_vf_bdf(int index, char bdf[VFPOST_BDF_LEN]);
