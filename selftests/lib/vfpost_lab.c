@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,7 +50,8 @@ int vfpost_unload(void)
 int vfpost_rmmod_refused(char *why, size_t len)
 {
 	char out[256];
-	int st;
+	int st, i, err;
+	pid_t pid, r;
 
 	/* -k: killed if it ignores the TERM (stuck in the kernel, it cannot). */
 	st = lab_sh_out(out, sizeof(out), "timeout -k 5 30 rmmod vfpost 2>&1");
@@ -58,12 +60,32 @@ int vfpost_rmmod_refused(char *why, size_t len)
 			 st == 124 || st == 137 ? " (hung)" : "", out);
 		return -1;
 	}
-	if (!syscall(SYS_delete_module, "vfpost", O_NONBLOCK)) {
+	/*
+	 * In a child: were the kernel to start the unload, vfpost's exit
+	 * would wait for the VF's release, which may be our own fd, in a
+	 * wait no signal ends.  The caller then still closes its VF.
+	 */
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (!pid)
+		_exit(syscall(SYS_delete_module, "vfpost", O_NONBLOCK) ? errno : 0);
+	for (i = 0; i < 100 && !(r = waitpid(pid, &st, WNOHANG)); i++)
+		usleep(50000);
+	if (r <= 0) {
+		snprintf(why, len, "delete_module(vfpost) with a VF open still runs after 5 s");
+		return -1;
+	}
+	err = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (!err) {
 		snprintf(why, len, "delete_module(vfpost) succeeded with a VF open");
 		return -1;
 	}
-	if (errno != EWOULDBLOCK) {
-		snprintf(why, len, "delete_module(vfpost): %s", strerror(errno));
+	if (err != EWOULDBLOCK) {
+		snprintf(why, len, "delete_module(vfpost): %s",
+			 err > 0 ? strerror(err) : "the child died");
 		return -1;
 	}
 	return 0;

@@ -22,9 +22,9 @@ bool vfpost_loaded(void);
 /*
  * While vfpost is in use (a VF open): kmod's rmmod refuses within 30 s
  * (exit 1, "in use", from the module's refcnt in sysfs: it never asks the
- * kernel), and so does the kernel's delete_module(O_NONBLOCK)
- * (EWOULDBLOCK, its try_stop_module(): vfpost's exit never runs).  0, or
- * -1 with what happened instead in @why.
+ * kernel), and so does the kernel's delete_module(), in a child, within
+ * 5 s (EWOULDBLOCK: the reference, or a module depending on vfpost;
+ * vfpost's exit never runs).  0, or -1 with what happened instead in @why.
  */
 int vfpost_rmmod_refused(char *why, size_t len);
 
