@@ -345,10 +345,10 @@ static void reset_mid_storm(struct __test_metadata *_metadata,
 		EXPECT_FALSE(posted && !late)
 			TH_LOG("run %d: the completion of the command in flight was posted, its interrupt never came",
 			       i);
-		/* vfpost's own count: one handler run per eventfd signal. */
+		/* The kernel's count of vector 0's interrupts (/proc/interrupts). */
 		host = fp_host_count(self->bdf, 0);
 		EXPECT_EQ(io.interrupts + late, host - host0)
-			TH_LOG("run %d: %ld vector 0 interrupts in the eventfd, %ld in vfpost's count",
+			TH_LOG("run %d: %ld vector 0 interrupts in the eventfd, %ld in /proc/interrupts",
 			       i, io.interrupts + late, host - host0);
 		/* The reset cleared the controller, not MSI-X. */
 		nvme_drv_fini(&n);

@@ -2,10 +2,12 @@
 /* Selftest helpers around vfpost.ko; see vfpost_lab.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,11 +49,27 @@ int vfpost_unload(void)
 	return lab_rmmod("vfpost", 3000);
 }
 
+/* delete_module() on a thread of its own; @done once it returned. */
+struct delete_call {
+	atomic_bool done;
+	int err;		/* 0: unloaded, else its errno */
+};
+
+static void *delete_module_fn(void *arg)
+{
+	struct delete_call *c = arg;
+
+	c->err = syscall(SYS_delete_module, "vfpost", O_NONBLOCK) ? errno : 0;
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
 int vfpost_rmmod_refused(char *why, size_t len)
 {
+	struct delete_call *c;
+	pthread_t thr;
 	char out[256];
 	int st, i, err;
-	pid_t pid, r;
 
 	/* -k: killed if it ignores the TERM (stuck in the kernel, it cannot). */
 	st = lab_sh_out(out, sizeof(out), "timeout -k 5 30 rmmod vfpost 2>&1");
@@ -61,31 +79,39 @@ int vfpost_rmmod_refused(char *why, size_t len)
 		return -1;
 	}
 	/*
-	 * In a child: were the kernel to start the unload, vfpost's exit
-	 * would wait for the VF's release, which may be our own fd, in a
-	 * wait no signal ends.  The caller then still closes its VF.
+	 * On a thread, not in a child: were the kernel to start the unload,
+	 * vfpost's exit would wait, in a wait no signal ends, for the VF's
+	 * release, which may need the caller's own fd and mapping closed; a
+	 * child would hold copies of both.  A thread left waiting is let go,
+	 * and its call returns once the caller closes the VF.
 	 */
-	pid = fork();
-	if (pid < 0) {
-		snprintf(why, len, "fork: %s", strerror(errno));
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(why, len, "out of memory");
 		return -1;
 	}
-	if (!pid)
-		_exit(syscall(SYS_delete_module, "vfpost", O_NONBLOCK) ? errno : 0);
-	for (i = 0; i < 100 && !(r = waitpid(pid, &st, WNOHANG)); i++)
+	st = pthread_create(&thr, NULL, delete_module_fn, c);
+	if (st) {
+		snprintf(why, len, "pthread_create: %s", strerror(st));
+		free(c);
+		return -1;
+	}
+	for (i = 0; i < 100 && !atomic_load(&c->done); i++)
 		usleep(50000);
-	if (r <= 0) {
+	if (!atomic_load(&c->done)) {
+		pthread_detach(thr);	/* @c stays its own */
 		snprintf(why, len, "delete_module(vfpost) with a VF open still runs after 5 s");
 		return -1;
 	}
-	err = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	pthread_join(thr, NULL);
+	err = c->err;
+	free(c);
 	if (!err) {
 		snprintf(why, len, "delete_module(vfpost) succeeded with a VF open");
 		return -1;
 	}
 	if (err != EWOULDBLOCK) {
-		snprintf(why, len, "delete_module(vfpost): %s",
-			 err > 0 ? strerror(err) : "the child died");
+		snprintf(why, len, "delete_module(vfpost): %s", strerror(err));
 		return -1;
 	}
 	return 0;

@@ -22,7 +22,7 @@ bool vfpost_loaded(void);
 /*
  * While vfpost is in use (a VF open): kmod's rmmod refuses within 30 s
  * (exit 1, "in use", from the module's refcnt in sysfs: it never asks the
- * kernel), and so does the kernel's delete_module(), in a child, within
+ * kernel), and so does the kernel's delete_module(), on a thread, within
  * 5 s (EWOULDBLOCK: the reference, or a module depending on vfpost;
  * vfpost's exit never runs).  0, or -1 with what happened instead in @why.
  */
